@@ -1,0 +1,45 @@
+{
+  "variables": {
+    "ct_core": ["src/names.c", "src/template.c", "src/error.c"]
+  },
+  "targets": [
+    {
+      "target_name": "illumos_contract",
+      "sources": ["src/binding.c", "<@(ct_core)"],
+      "include_dirs": ["src"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
+            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c"
+          ],
+          "defines": ["_GNU_SOURCE"],
+          "libraries": ["-lpthread"]
+        }],
+        ["OS=='solaris'", {
+          "sources": ["src/illumos.c"],
+          "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
+          "libraries": ["-lcontract", "-lnvpair"]
+        }],
+        ["OS!='linux' and OS!='solaris'", {
+          "sources": ["src/none.c"]
+        }]
+      ]
+    }
+  ],
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          "target_name": "ct-exec",
+          "type": "executable",
+          "sources": ["src/linux/shim.c"],
+          "defines": ["_GNU_SOURCE"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
+        }
+      ]
+    }]
+  ]
+}

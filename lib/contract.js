@@ -1,0 +1,255 @@
+'use strict';
+// The Contract class: an EventEmitter over one native contract handle.
+// Events arrive from the binding's single dispatcher and are routed here by
+// ctid; several Contract objects may wrap the same contract.
+const EventEmitter = require('events');
+const os = require('os');
+const { binding } = require('./binding');
+
+const OPEN = { latest: 0, adopt: 1, observe: 2 };
+const registry = new Map(); // ctid -> Set<Contract>
+let wanting = 0; // contracts that keep the event loop alive
+
+function typeError(code, message) {
+  const e = new TypeError(message);
+  e.code = code;
+  return e;
+}
+
+function sysError(code, errno, syscall, message) {
+  const e = new Error(`${code}: ${message}`);
+  e.code = code;
+  e.errno = errno;
+  e.syscall = syscall;
+  return e;
+}
+
+function disposedError() {
+  const e = new Error('this contract has been disposed');
+  e.code = 'ERR_CONTRACT_DISPOSED';
+  return e;
+}
+
+function signalNumber(sig) {
+  if (typeof sig === 'number') return sig; // the binding range-checks
+  if (typeof sig === 'string') {
+    const n = os.constants.signals[sig];
+    if (n === undefined) {
+      throw typeError('ERR_UNKNOWN_SIGNAL', `Unknown signal: ${sig}`);
+    }
+    return n;
+  }
+  throw typeError('ERR_INVALID_ARG_TYPE',
+    'The "signal" argument must be of type number or string');
+}
+
+function dispatch(ctid, name, ev) {
+  const set = registry.get(ctid);
+  if (set === undefined) return;
+  for (const c of [...set]) c._event(name, ev);
+}
+binding.setDispatch(dispatch);
+
+const kHandle = Symbol('handle');
+
+class Contract extends EventEmitter {
+  // 1.0.3 overloads: () latest, (ctid) observe, (ctid, true) adopt.
+  constructor(ctid, adopt) {
+    super();
+    let how;
+    let id = ctid;
+    if (ctid === undefined && adopt === undefined) {
+      how = OPEN.latest;
+      id = require('./template').latestId();
+    } else if (typeof ctid === 'number' &&
+               (adopt === undefined || typeof adopt === 'boolean')) {
+      how = adopt ? OPEN.adopt : OPEN.observe;
+    } else {
+      throw typeError('ERR_INVALID_ARG_TYPE',
+        'Contract(ctid[, adopt]): ctid must be a number, adopt a boolean');
+    }
+    this[kHandle] = binding.open(id, how);
+    this.ctid = id;
+    this._owned = how !== OPEN.observe;
+    this._empty = false;
+    this._unrefd = false;
+    this._wants = false;
+    this._waiters = { _frozen: [], _thawed: [], _emptied: [] };
+    this._internal = 0; // pending stop/freeze/thaw: they hold the loop too
+    this._stopping = null;
+    let set = registry.get(id);
+    if (set === undefined) registry.set(id, set = new Set());
+    set.add(this);
+    this.on('newListener', (name) => this._listen(name, true));
+    this.on('removeListener', () => this._listen(null, false));
+  }
+
+  _h() {
+    const h = this[kHandle];
+    if (h === null) throw disposedError();
+    return h;
+  }
+
+  _listen(name, adding) {
+    const real = (n) => n !== 'newListener' && n !== 'removeListener';
+    this._has = adding && real(name) ? true : this.eventNames().some(real);
+    this._reref();
+  }
+
+  // Hold the loop only while owned, not empty, listened to, not unref'd.
+  _reref() {
+    const wants = this[kHandle] !== null && !this._unrefd &&
+      (this._internal > 0 ||
+       (this._owned && !this._empty && Boolean(this._has)));
+    if (wants === this._wants) return;
+    this._wants = wants;
+    wanting += wants ? 1 : -1;
+    binding.ref(wanting > 0);
+  }
+
+  _event(name, ev) {
+    if (name[0] !== '_') {
+      this.emit(name, ev);
+      return;
+    }
+    // Internal notifications: emptiness (whatever the sets say), freezer.
+    if (name === '_emptied') {
+      this._empty = true;
+      this._reref();
+    }
+    const waiters = this._waiters[name];
+    if (waiters !== undefined) for (const w of waiters.splice(0)) w();
+  }
+
+  // Resolve once the internal notification `name` arrives.
+  _wait(name, start) {
+    return new Promise((resolve, reject) => {
+      this._internal++;
+      this._reref();
+      const done = () => {
+        this._internal--;
+        this._reref();
+        resolve();
+      };
+      this._waiters[name].push(done);
+      try {
+        start();
+      } catch (e) {
+        this._waiters[name].splice(this._waiters[name].indexOf(done), 1);
+        this._internal--;
+        this._reref();
+        reject(e);
+      }
+    });
+  }
+
+  _control(what) {
+    const h = this._h();
+    if (!this._owned) {
+      throw sysError('EPERM', 1, what, `contract ${this.ctid} is observed, ` +
+        `not held: ${what} needs the holder`);
+    }
+    return h;
+  }
+
+  status() { return binding.status(this._h()); }
+
+  abandon() {
+    binding.abandon(this._h());
+    this._owned = false;
+    this._reref();
+  }
+
+  ack(evid) { binding.ack(this._h(), evid); }
+
+  nack(evid) { binding.nack(this._h(), evid); }
+
+  qack(evid) { binding.qack(this._h(), evid); }
+
+  sigsend(sig) { binding.sigsend(this._h(), signalNumber(sig)); }
+
+  ref() {
+    this._h();
+    this._unrefd = false;
+    this._reref();
+    return this;
+  }
+
+  unref() {
+    this._h();
+    this._unrefd = true;
+    this._reref();
+    return this;
+  }
+
+  // Whole-tree control (DESIGN 2b).
+  stop(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw typeError('ERR_INVALID_ARG_TYPE',
+        'The "options" argument must be of type object');
+    }
+    const { signal = 'SIGTERM', timeout = 5000 } = options;
+    const sig = signalNumber(signal);
+    if (typeof timeout !== 'number' || !(timeout >= 0)) {
+      const e = new RangeError('The "timeout" option must be a number >= 0');
+      e.code = 'ERR_OUT_OF_RANGE';
+      throw e;
+    }
+    const h = this._control('stop');
+    if (this._stopping !== null) return this._stopping;
+    if (this._empty) return Promise.resolve({ forced: false });
+    let forced = false;
+    let timer = null;
+    const emptied = this._wait('_emptied', () => {
+      try {
+        binding.sigsend(h, sig);
+      } catch (e) {
+        if (e.code !== 'ESRCH') throw e; // ESRCH: already empty
+      }
+      const st = binding.status(h);
+      if (st.frozen === true) binding.freeze(h, false); // deliver it
+      if (timeout !== Infinity) {
+        timer = setTimeout(() => {
+          forced = true;
+          try { binding.sigsend(h, 9); } catch { /* emptied meanwhile */ }
+        }, timeout);
+      }
+    });
+    this._stopping = emptied.then(() => {
+      clearTimeout(timer);
+      this._stopping = null;
+      return { forced };
+    }, (e) => {
+      clearTimeout(timer);
+      this._stopping = null;
+      throw e;
+    });
+    return this._stopping;
+  }
+
+  freeze() {
+    const h = this._control('freeze');
+    return this._wait('_frozen', () => binding.freeze(h, true));
+  }
+
+  thaw() {
+    const h = this._control('thaw');
+    return this._wait('_thawed', () => binding.freeze(h, false));
+  }
+
+  usage() { return binding.usage(this._h()); }
+
+  dispose() {
+    const h = this._h();
+    this[kHandle] = null;
+    binding.close(h);
+    this._reref();
+    const set = registry.get(this.ctid);
+    if (set !== undefined) {
+      set.delete(this);
+      if (set.size === 0) registry.delete(this.ctid);
+    }
+  }
+}
+
+module.exports = { Contract, OPEN, signalNumber, sysError, typeError };

@@ -1,0 +1,163 @@
+'use strict';
+// Templates as JS sees them: the thread's active template per type (the C
+// side holds the real, validated copy), latest(), and the hook that puts
+// children spawned while a process template is active into their contract.
+const fs = require('fs');
+const path = require('path');
+const childProcess = require('child_process');
+const { binding, shimPath } = require('./binding');
+
+const active = { process: null, device: null }; // clones, for restoring
+let lastType = null;
+let mode = null; // 'atfork' | 'shim' | 'kernel', once probed
+
+function clone(t) {
+  const c = {};
+  for (const k of Object.keys(t)) {
+    const v = t[k];
+    c[k] = v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? { ...v } : v;
+  }
+  return c;
+}
+
+// Which way does this Node spawn?  libuv <= 1.52 forks (our atfork handlers
+// run); a libuv that uses posix_spawn runs none, and we need the shim.
+function probe() {
+  if (mode !== null) return mode;
+  mode = binding.spawnMode();
+  if (mode === 'kernel' || process.env.ILLUMOS_CONTRACT_SPAWN) return mode;
+  const shim = shimPath();
+  const before = binding.forkCount();
+  const r = childProcess.spawnSync(shim || process.execPath,
+    shim ? ['--probe'] : ['-e', '0'], { stdio: 'ignore' });
+  const forked = binding.forkCount() > before;
+  if (r.error === undefined || forked) {
+    mode = binding.spawnMode(forked ? 'atfork' : 'shim');
+  }
+  return mode;
+}
+
+function setTemplate(t) {
+  if (t !== null && typeof t === 'object' && t.type === 'process') probe();
+  binding.setTemplate(t); // validates: throws TypeError/RangeError
+  active[t.type] = clone(t);
+  lastType = t.type;
+}
+
+function clearTemplate(type) {
+  binding.clearTemplate(type);
+  if (type === undefined) {
+    active.process = active.device = null;
+  } else {
+    active[type] = null;
+  }
+}
+
+function latestId() {
+  return binding.latest(lastType || 'process');
+}
+
+// Run fn with template t active, then put back whatever was active before.
+function withTemplate(t, fn) {
+  const before = active[t.type];
+  const beforeLast = lastType;
+  setTemplate(t);
+  try {
+    return fn();
+  } finally {
+    if (before !== null) setTemplate(before);
+    else clearTemplate(t.type);
+    lastType = beforeLast;
+  }
+}
+
+// ---- the spawn hook ----
+
+function pathOf(options) {
+  for (const kv of options.envPairs || []) {
+    if (kv.startsWith('PATH=')) return kv.slice(5);
+  }
+  return '/bin:/usr/bin';
+}
+
+function executable(p) {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// What execvp would run, or null (then Node reports ENOENT/EACCES itself).
+function resolve(options) {
+  const cwd = options.cwd || process.cwd();
+  const file = options.file;
+  if (file.includes('/')) return executable(path.resolve(cwd, file));
+  return pathOf(options).split(':').some(
+    (dir) => executable(path.resolve(cwd, dir || '.', file)));
+}
+
+const { ChildProcess } = childProcess;
+const origSpawn = ChildProcess.prototype.spawn;
+
+// Make the next contract directory ahead of need, after this tick's spawns.
+let refilling = false;
+function refillSoon() {
+  if (refilling) return;
+  refilling = true;
+  setImmediate(() => {
+    refilling = false;
+    if (active.process !== null) binding.spawnReady();
+  }).unref();
+}
+
+function hookedSpawn(options) {
+  if (active.process === null) return origSpawn.call(this, options);
+  refillSoon();
+  if (probe() !== 'shim') {
+    let r;
+    try {
+      r = origSpawn.call(this, options);
+    } catch (e) {
+      binding.spawnAbort(0);
+      throw e;
+    }
+    if (this.pid !== undefined) binding.spawnCommit(0, this.pid);
+    else binding.spawnAbort(0);
+    return r;
+  }
+  if (!resolve(options)) return origSpawn.call(this, options);
+  const shim = shimPath();
+  if (shim === null) {
+    const e = new Error('ENOTSUP: the exec shim (build/Release/ct-exec) is ' +
+      'missing; rebuild the package with npm install');
+    e.code = 'ENOTSUP';
+    throw e;
+  }
+  const { ctid, procs } = binding.spawnPrepare();
+  const { file, args } = options;
+  options.file = shim;
+  options.args = ['ct-exec', procs, file, ...args];
+  let r;
+  try {
+    r = origSpawn.call(this, options);
+  } catch (e) {
+    binding.spawnAbort(ctid);
+    throw e;
+  } finally {
+    options.file = file;
+    options.args = args;
+  }
+  this.spawnfile = file;
+  this.spawnargs = args;
+  if (this.pid !== undefined) binding.spawnCommit(ctid, this.pid);
+  else binding.spawnAbort(ctid);
+  return r;
+}
+ChildProcess.prototype.spawn = hookedSpawn;
+
+module.exports = {
+  setTemplate, clearTemplate, latestId, withTemplate, probe,
+};

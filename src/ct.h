@@ -1,0 +1,399 @@
+/*
+ * ct.h -- the portable core of illumos_contract.
+ *
+ * Every OS backend (src/illumos.c, src/linux/) implements the functions
+ * declared in the "backend" sections below; src/names.c and
+ * src/template.c are shared by all of them.  The Node-API glue
+ * (src/binding.c) calls nothing else.
+ *
+ * Conventions (libcontract's): functions return 0 or an errno value and
+ * never -1.  When a backend fails it may leave a human-readable detail of
+ * what it attempted with ct_err_set(); the caller reads it with
+ * ct_err_syscall()/ct_err_message() before the next call on that thread.
+ *
+ * Constants carry the illumos numbers but an NC_ prefix, so that this
+ * header can be included next to <sys/contract.h> (illumos.c checks that
+ * the numbers agree at compile time).  Function names avoid libcontract's
+ * own scopes (ct_tmpl_*, ct_ctl_*, ct_status_*, ct_event_*).
+ */
+#ifndef CT_H
+#define CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t ct_id_t;	/* contract id: 1..INT32_MAX */
+typedef uint64_t ct_evid_t;	/* event id, unique per type */
+
+typedef enum {
+	CT_TYPE_PROCESS = 0,
+	CT_TYPE_DEVICE = 1,
+	CT_TYPE_COUNT = 2	/* also "every type" where a type is optional */
+} ct_type_t;
+
+/* Common event type (contract(5)). */
+#define	NC_EV_NEGEND		0x0
+
+/* Process events (process(5)); also the bits of critical/informative/fatal. */
+#define	NC_PR_EV_EMPTY		0x1
+#define	NC_PR_EV_FORK		0x2
+#define	NC_PR_EV_EXIT		0x4
+#define	NC_PR_EV_CORE		0x8
+#define	NC_PR_EV_SIGNAL		0x10
+#define	NC_PR_EV_HWERR		0x20
+#define	NC_PR_ALLEVENT		0x3f
+#define	NC_PR_ALLFATAL		0x38	/* CORE|SIGNAL|HWERR */
+
+/* Process parameters. */
+#define	NC_PR_INHERIT		0x1
+#define	NC_PR_NOORPHAN		0x2
+#define	NC_PR_PGRPONLY		0x4
+#define	NC_PR_REGENT		0x8
+#define	NC_PR_ALLPARAM		0xf
+
+/* Device events, states and A-set bits (device_contract(5)). */
+#define	NC_DEV_EV_ONLINE	0x1
+#define	NC_DEV_EV_DEGRADED	0x2
+#define	NC_DEV_EV_OFFLINE	0x4
+#define	NC_DEV_ALLEVENT		0x7
+
+/*
+ * Events that are not illumos events (extensions).  Their numbers are
+ * above every real event bit of every type.
+ */
+#define	NC_EVX_LOST		0x10000	/* kernel dropped events; see payload */
+#define	NC_EVX_FROZEN		0x20000	/* cgroup.events reports frozen 1 */
+#define	NC_EVX_THAWED		0x40000	/* cgroup.events reports frozen 0 */
+#define	NC_EVX_EMPTIED		0x80000	/* empty, whatever the sets say */
+
+/* Event flags (ctev_flags). */
+#define	NC_EVF_ACK		0x1	/* has been acknowledged */
+#define	NC_EVF_INFO		0x2	/* informative */
+#define	NC_EVF_NEG		0x4	/* negotiation */
+
+/* Contract states. */
+#define	NC_ST_OWNED		0
+#define	NC_ST_INHERITED		1
+#define	NC_ST_ORPHAN		2
+#define	NC_ST_DEAD		3
+
+/* Defaults of a fresh template (spec c.1, d.1). */
+#define	NC_PR_DEF_CRITICAL	(NC_PR_EV_EMPTY | NC_PR_EV_HWERR)
+#define	NC_PR_DEF_INFO		(NC_PR_EV_CORE | NC_PR_EV_SIGNAL)
+#define	NC_PR_DEF_FATAL		NC_PR_EV_HWERR
+#define	NC_DEV_DEF_CRITICAL	NC_DEV_EV_OFFLINE
+#define	NC_DEV_DEF_INFO		NC_DEV_EV_DEGRADED
+#define	NC_DEV_DEF_ASET		(NC_DEV_EV_ONLINE | NC_DEV_EV_DEGRADED)
+
+#define	NC_PARAM_MAX_SIZE	8192	/* CT_PARAM_MAX_SIZE, incl. the NUL */
+
+/* ------------------------------------------------------------------ */
+/* Errors (src/error.c) */
+
+/*
+ * Record what was being attempted when a call fails, for the thread's
+ * next error report.  fmt is printf-style; the text is heap-allocated, so
+ * paths of any length fit.  Always returns err, so a backend can write
+ * "return ct_err_set(errno, "open", "cannot open %s", path);".
+ */
+int ct_err_set(int err, const char *syscall, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void ct_err_clear(void);
+const char *ct_err_syscall(void);	/* NULL when none recorded */
+const char *ct_err_message(void);	/* NULL when none recorded */
+
+/* ------------------------------------------------------------------ */
+/* Names (src/names.c): name <-> bit tables */
+
+typedef struct ct_name {
+	const char *name;
+	uint32_t value;
+} ct_name_t;
+
+/* Event names of a type, "negend" first; terminated by { NULL, 0 }. */
+const ct_name_t *ct_names_events(ct_type_t type);
+extern const ct_name_t ct_names_params[];	/* inherit noorphan ... */
+extern const ct_name_t ct_names_devstates[];	/* online degraded offline */
+extern const ct_name_t ct_names_states[];	/* owned inherited ... */
+extern const ct_name_t ct_names_types[];	/* process device */
+
+/* 0 and *valuep set, or ENOENT. */
+int ct_names_lookup(const ct_name_t *tab, const char *name,
+    uint32_t *valuep);
+/* The name of value, or NULL. */
+const char *ct_names_name(const ct_name_t *tab, uint32_t value);
+/* Event name of an event type of a contract type (extensions included). */
+const char *ct_names_event(ct_type_t type, uint32_t evtype);
+/* "ENOENT" for ENOENT ...; NULL for numbers it does not know. */
+const char *ct_names_errno(int err);
+
+/* ------------------------------------------------------------------ */
+/* Templates (src/template.c) */
+
+/* Which terms a template object gave explicitly. */
+#define	CT_T_CRITICAL		0x001
+#define	CT_T_INFO		0x002
+#define	CT_T_COOKIE		0x004
+#define	CT_T_FATAL		0x008
+#define	CT_T_PARAM		0x010
+#define	CT_T_TRANSFER		0x020
+#define	CT_T_SVC_FMRI		0x040
+#define	CT_T_SVC_AUX		0x080
+#define	CT_T_DEV_MINOR		0x100
+#define	CT_T_DEV_ASET		0x200
+#define	CT_T_DEV_NONEG		0x400
+
+typedef struct ct_template {
+	ct_type_t type;
+	uint32_t given;		/* CT_T_* */
+	uint32_t critical;
+	uint32_t informative;
+	uint64_t cookie;
+	/* process */
+	uint32_t fatal;
+	uint32_t params;
+	ct_id_t transfer;
+	char *svc_fmri;		/* NULL: inherit */
+	char *svc_aux;		/* NULL: "" */
+	/* device */
+	char *dev_minor;	/* NULL: unset */
+	uint32_t dev_aset;
+	bool dev_noneg;
+} ct_template_t;
+
+/*
+ * A JavaScript value as the binding hands it to the parser.  Objects are
+ * one level of key/value pairs; anything the parser never accepts
+ * (arrays, functions, symbols, null, undefined, nested objects inside a
+ * set) arrives with a kind that says what it was, for the error message.
+ */
+typedef enum {
+	CT_V_UNDEFINED, CT_V_NULL, CT_V_BOOL, CT_V_NUMBER, CT_V_BIGINT,
+	CT_V_STRING, CT_V_OBJECT, CT_V_ARRAY, CT_V_FUNCTION, CT_V_SYMBOL,
+	CT_V_OTHER
+} ct_vkind_t;
+
+typedef struct ct_value ct_value_t;
+struct ct_value {
+	ct_vkind_t kind;
+	bool b;			/* BOOL */
+	double num;		/* NUMBER */
+	uint64_t big;		/* BIGINT: magnitude ... */
+	bool big_neg;		/* ... sign ... */
+	bool big_lossless;	/* ... and whether it fit in 64 bits */
+	const char *str;	/* STRING (NUL-terminated) */
+	size_t len;		/* STRING length in bytes */
+	size_t nkeys;		/* OBJECT */
+	const char *const *keys;
+	const ct_value_t *vals;
+};
+
+/* Parse errors say which JS error to throw. */
+typedef enum { CT_PE_TYPE, CT_PE_RANGE, CT_PE_ERROR } ct_pe_class_t;
+typedef struct ct_perr {
+	ct_pe_class_t cls;
+	const char *code;	/* "ERR_INVALID_ARG_TYPE" ... (static) */
+	char *message;		/* heap; free with ct_perr_fini */
+} ct_perr_t;
+
+void ct_perr_fini(ct_perr_t *e);
+
+/* Fresh template of a type with the OS defaults (spec c.1, d.1). */
+void ct_template_init(ct_template_t *t, ct_type_t type);
+/*
+ * Parse a template object.  0 and *t filled (owning its strings), or
+ * EINVAL/ERANGE/ENOMEM with *err describing the problem.
+ */
+int ct_template_parse(const ct_value_t *obj, ct_template_t *t,
+    ct_perr_t *err);
+int ct_template_copy(ct_template_t *dst, const ct_template_t *src);
+void ct_template_fini(ct_template_t *t);
+/* Parse a 64-bit cookie or event id string: decimal or 0x hex, nothing else. */
+int ct_parse_u64(const char *s, uint64_t *vp);
+
+/* ------------------------------------------------------------------ */
+/* Backend: templates and creation (per thread, as on illumos) */
+
+/* Activate a copy of t for the calling thread; replaces only its type. */
+int ct_tmpl_active_set(const ct_template_t *t);
+/* Clear the calling thread's active template of type (CT_TYPE_COUNT: all). */
+int ct_tmpl_active_clear(ct_type_t type);
+/* The newest contract of type created by the calling thread; ESRCH if none. */
+int ct_latest_get(ct_type_t type, ct_id_t *idp);
+/* Create a contract from the active template of type (device only). */
+int ct_tmpl_create_now(ct_type_t type, ct_id_t *idp);
+
+/*
+ * How children get into a new contract on this system.
+ *   CT_SPAWN_KERNEL  the kernel does it at fork (illumos)
+ *   CT_SPAWN_ATFORK  pthread_atfork handlers join the child (Linux, fork())
+ *   CT_SPAWN_SHIM    children are run through the exec shim (Linux)
+ */
+typedef enum {
+	CT_SPAWN_KERNEL = 0, CT_SPAWN_ATFORK = 1, CT_SPAWN_SHIM = 2
+} ct_spawn_mode_t;
+
+int ct_spawn_mode_get(ct_spawn_mode_t *modep);
+int ct_spawn_mode_set(ct_spawn_mode_t mode);
+/* Forks seen by the atfork handlers on this thread (for the probe). */
+uint64_t ct_spawn_forks(void);
+/*
+ * Shim mode: reserve the contract for the next spawn from the calling
+ * thread's active process template.  *procsp (heap, caller frees) is the
+ * file the shim writes "0" to before it execs the program.
+ */
+int ct_spawn_prepare(ct_id_t *idp, char **procsp);
+/*
+ * After a successful spawn of pid (any mode): the contract made for it is
+ * the thread's latest; in shim mode pid is moved in from the parent
+ * before this returns, so the contract is never seen without its first
+ * member.  id is the one ct_spawn_prepare gave, or 0 in atfork mode.
+ */
+int ct_spawn_commit(ct_id_t id, pid_t pid);
+/* The spawn failed before a child existed: remove the reserved contract. */
+int ct_spawn_abort(ct_id_t id);
+/*
+ * Make the next contract ahead of need, off the spawn's path (after a
+ * spawn, while a process template stays active).  0 where nothing is due.
+ */
+int ct_spawn_ready(void);
+
+/* ------------------------------------------------------------------ */
+/* Backend: contracts */
+
+typedef struct ct_contract ct_contract_t;
+
+typedef enum {
+	CT_OPEN_LATEST = 0,	/* created by us: owned */
+	CT_OPEN_ADOPT = 1,	/* take over an orphan/inherited contract */
+	CT_OPEN_OBSERVE = 2	/* status and events, no control */
+} ct_open_t;
+
+int ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp);
+void ct_contract_close(ct_contract_t *c);
+ct_id_t ct_contract_id(const ct_contract_t *c);
+ct_type_t ct_contract_type(const ct_contract_t *c);
+bool ct_contract_owned(const ct_contract_t *c);
+
+typedef struct ct_cstatus {
+	ct_id_t ctid;
+	int32_t zoneid;
+	ct_type_t type;
+	int state;		/* NC_ST_* */
+	int32_t holder;		/* pid, regent ctid, or 0 */
+	uint32_t nevents;	/* unacknowledged critical events */
+	int32_t ntime, qtime;
+	uint64_t nevid;
+	uint64_t cookie;
+	uint32_t critical, informative;
+	/* process */
+	uint32_t params, fatal;
+	pid_t *members;
+	size_t nmembers;
+	ct_id_t *contracts;
+	size_t ncontracts;
+	char *svc_fmri, *svc_aux, *svc_creator;	/* NULL when absent */
+	ct_id_t svc_ctid;
+	/* device */
+	uint32_t dev_state, dev_aset;
+	bool dev_noneg;
+	char *dev_minor;
+	/* extensions; -1 / 0 where the backend has none */
+	int frozen;		/* 1, 0, or -1 (no freezer) */
+	uint64_t lost;		/* events the kernel dropped (NC_EVX_LOST) */
+} ct_cstatus_t;
+
+int ct_contract_status(ct_contract_t *c, ct_cstatus_t *st);
+void ct_cstatus_fini(ct_cstatus_t *st);
+
+int ct_contract_abandon(ct_contract_t *c);
+int ct_contract_ack(ct_contract_t *c, ct_evid_t evid);
+int ct_contract_nack(ct_contract_t *c, ct_evid_t evid);
+int ct_contract_qack(ct_contract_t *c, ct_evid_t evid);
+/* Signal every member (sig 0: check only); ESRCH when there is none. */
+int ct_contract_sigsend(ct_contract_t *c, int sig);
+
+/* Extensions (DESIGN 2b); ENOTSUP where the OS has no such thing. */
+int ct_contract_freeze(ct_contract_t *c, bool freeze);
+typedef struct ct_usage {
+	uint64_t user_usec, system_usec;
+	bool have_memory;
+	uint64_t memory_current, memory_peak;
+} ct_usage_t;
+int ct_contract_usage(ct_contract_t *c, ct_usage_t *u);
+
+/* Contract ids of a type (CT_TYPE_COUNT: all) visible to the caller. */
+int ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np);
+
+/* ------------------------------------------------------------------ */
+/* Backend: events */
+
+/* Payload fields present in an event (ct_evrec_t.have). */
+#define	CT_EVP_PID		0x001
+#define	CT_EVP_PPID		0x002
+#define	CT_EVP_EXITSTATUS	0x004
+#define	CT_EVP_SIGNAL		0x008
+#define	CT_EVP_SENDER		0x010
+#define	CT_EVP_SENDCT		0x020
+#define	CT_EVP_NEVID		0x040
+#define	CT_EVP_NEWCT		0x080
+#define	CT_EVP_LOST		0x100
+
+typedef struct ct_evrec {
+	ct_id_t ctid;
+	ct_type_t cttype;
+	ct_evid_t evid;
+	uint32_t type;		/* event bit, NC_EV_NEGEND, or NC_EVX_* */
+	uint32_t flags;		/* NC_EVF_* */
+	uint32_t have;		/* CT_EVP_* */
+	pid_t pid, ppid, sender;
+	int exitstatus, signal;
+	ct_id_t sender_ctid, newct;
+	uint64_t nevid;
+	uint64_t lost_forks, lost_exits;	/* NC_EVX_LOST lower bounds */
+	char *pcorefile, *gcorefile, *zcorefile;	/* heap or NULL */
+} ct_evrec_t;
+
+/*
+ * One file descriptor that becomes readable whenever ct_evq_dispatch()
+ * has work; the binding polls it on the event loop.
+ */
+int ct_evq_fd(int *fdp);
+/* Read every ready source without blocking and queue the events. */
+int ct_evq_dispatch(void);
+/* Pop the oldest queued event: 0, or ENOENT when there is none. */
+int ct_evq_next(ct_evrec_t *ev);
+void ct_evrec_fini(ct_evrec_t *ev);
+
+/* ------------------------------------------------------------------ */
+/* Backend: what this host delivers */
+
+typedef struct ct_features {
+	const char *backend;	/* "linux", "illumos" (static) */
+	char *root;		/* contract root in use, or NULL */
+	char *root_error;	/* why there is none, or NULL */
+	int root_errno;
+	bool delegated;		/* root lives in a delegated cgroup */
+	bool freeze, usage, memory;
+	uint32_t pr_events;	/* process events that can be delivered */
+	bool devices;		/* device contracts */
+	ct_spawn_mode_t spawn;
+} ct_features_t;
+
+int ct_features_get(ct_features_t *f);
+void ct_features_fini(ct_features_t *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CT_H */

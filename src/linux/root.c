@@ -1,0 +1,423 @@
+/*
+ * root.c -- the contract root: the cgroup v2 directory whose children are
+ * the contracts (DESIGN 4).  The first that is usable wins:
+ *
+ *   1. $ILLUMOS_CONTRACT_ROOT, if set and not empty;
+ *   2. <cgroup2 mount>/contract, where we may write it (root);
+ *   3. <own cgroup>/contract, where our own cgroup is delegated to us
+ *      (owned by our euid, cgroup.procs writable);
+ *
+ * else EACCES with a message naming the ways out.  Contracts are flat
+ * siblings under the root, never nested.  Ids are allocated next-fit with
+ * mkdir as the arbiter; a hint in user.ct.next on the root keeps them
+ * increasing across processes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define	CGROUP2_SUPER_MAGIC	0x63677270
+#endif
+
+#define	HOWTO \
+	"run inside a delegated cgroup (systemd-run --user --scope -p " \
+	"Delegate=yes node app.js, or a unit with Delegate=yes), or set " \
+	"ILLUMOS_CONTRACT_ROOT to a cgroup v2 directory an administrator " \
+	"delegated to you (mkdir /sys/fs/cgroup/<name> && chown -R <user> " \
+	"/sys/fs/cgroup/<name>)"
+
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static lx_root_t root = { NULL, -1, false };
+static char *root_mnt, *root_mroot;	/* the cgroup2 mount, its root */
+
+static bool
+is_cgroup2(const char *path)
+{
+	struct statfs sf;
+
+	return (statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC);
+}
+
+/* Undo the octal escapes of /proc/self/mountinfo (\040 for a space). */
+static void
+unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+			    (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The first cgroup2 mount point, and the cgroup path it shows as "/". */
+static int
+cgroup2_mount(char **mntp, char **mrootp)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int err = ENOENT;
+
+	if (f == NULL)
+		return (errno);
+	while (getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - "), *mroot = NULL, *mnt = NULL;
+		if (sep == NULL || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %ms %ms", &mroot, &mnt) != 2) {
+			free(mroot);
+			free(mnt);
+			continue;
+		}
+		unescape(mroot);
+		unescape(mnt);
+		*mntp = mnt;
+		*mrootp = mroot;
+		err = 0;
+		break;
+	}
+	free(line);
+	(void) fclose(f);
+	return (err);
+}
+
+/* Our own cgroup v2 path (from "0::/path"). */
+static int
+own_cgroup(char **pathp)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err = ENOENT;
+
+	if (f == NULL)
+		return (errno);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		*pathp = strdup(line + 3);
+		err = *pathp == NULL ? ENOMEM : 0;
+		break;
+	}
+	free(line);
+	(void) fclose(f);
+	return (err);
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", a, (b[0] == '/' || a[strlen(a) - 1] == '/')
+	    ? "" : "/", b) < 0)
+		return (NULL);
+	return (s);
+}
+
+/*
+ * Use dir (making it if absent) as the root if it is a cgroup v2
+ * directory we may create contracts in.
+ */
+static int
+try_root(const char *dir, bool create)
+{
+	int fd;
+
+	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return (errno);
+	if (!is_cgroup2(dir))
+		return (access(dir, F_OK) == 0 ? ENOTSUP : ENOENT);
+	if (access(dir, W_OK) != 0)
+		return (errno);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (errno);
+	if ((root.path = realpath(dir, NULL)) == NULL) {
+		(void) close(fd);
+		return (ENOMEM);
+	}
+	root.fd = fd;
+	return (0);
+}
+
+static int
+discover(void)
+{
+	const char *env = getenv("ILLUMOS_CONTRACT_ROOT");
+	char *own = NULL, *dir = NULL;
+	const char *mnt, *mroot;
+	int err;
+
+	if (root_mnt == NULL && cgroup2_mount(&root_mnt, &root_mroot) != 0) {
+		free(root_mnt);
+		root_mnt = root_mroot = NULL;
+	}
+	if (env != NULL && env[0] != '\0') {
+		err = try_root(env, true);
+		if (err == ENOTSUP)
+			return (ct_err_set(ENOTSUP, "statfs", "ILLUMOS_CONTRACT_"
+			    "ROOT=%s is not a cgroup v2 directory", env));
+		if (err != 0)
+			return (ct_err_set(err, "mkdir", "cannot use "
+			    "ILLUMOS_CONTRACT_ROOT=%s as the contract root: %s"
+			    "; %s", env, strerror(err), HOWTO));
+		return (0);
+	}
+	if (root_mnt == NULL) {
+		return (ct_err_set(ENOTSUP, "open",
+		    "no cgroup v2 hierarchy is mounted (see /proc/self/"
+		    "mountinfo); process contracts on Linux need cgroup v2"));
+	}
+	mnt = root_mnt;
+	mroot = root_mroot;
+	if ((dir = join(mnt, "contract")) == NULL) {
+		err = ENOMEM;
+		goto out;
+	}
+	if (access(mnt, W_OK) == 0 && (err = try_root(dir, true)) == 0)
+		goto out;
+	free(dir);
+	dir = NULL;
+	if ((err = own_cgroup(&own)) == 0) {
+		/* Inside a cgroup namespace the mount's root is "/" already. */
+		const char *rel = own;
+		size_t ml = strlen(mroot);
+		if (strcmp(mroot, "/") != 0 && strncmp(own, mroot, ml) == 0)
+			rel = own + ml;
+		char *mine = join(mnt, rel), *procs;
+		struct stat st;
+		if (mine == NULL || (procs = join(mine, "cgroup.procs")) ==
+		    NULL) {
+			free(mine);
+			err = ENOMEM;
+			goto out;
+		}
+		bool delegated = stat(mine, &st) == 0 &&
+		    st.st_uid == geteuid() && access(procs, W_OK) == 0;
+		free(procs);
+		if (delegated && (dir = join(mine, "contract")) != NULL &&
+		    (err = try_root(dir, true)) == 0) {
+			root.delegated = true;
+			free(mine);
+			goto out;
+		}
+		free(mine);
+	}
+	err = ct_err_set(EACCES, "mkdir", "no usable contract root: %s/contract"
+	    " is not writable by uid %d and our own cgroup %s is not delegated"
+	    " to us; %s", mnt, (int)geteuid(), own != NULL ? own : "(unknown)",
+	    HOWTO);
+out:
+	free(own);
+	free(dir);
+	return (err);
+}
+
+int
+lx_root_get(const lx_root_t **rp)
+{
+	int err = 0;
+	bool fresh = false;
+
+	(void) pthread_mutex_lock(&root_lock);
+	if (root.path == NULL) {
+		err = discover();
+		fresh = err == 0;
+	}
+	(void) pthread_mutex_unlock(&root_lock);
+	if (err != 0)
+		return (err);
+	*rp = &root;
+	if (fresh)
+		lx_root_sweep();
+	return (0);
+}
+
+int
+lx_root_own_ctid(ct_id_t *idp)
+{
+	const lx_root_t *r;
+	char *own = NULL, *abs = NULL, *end;
+	int err;
+
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	if (root_mnt == NULL || (err = own_cgroup(&own)) != 0)
+		return (ENOENT);
+	const char *rel = own;
+	size_t ml = strlen(root_mroot), rl = strlen(r->path);
+	if (strcmp(root_mroot, "/") != 0 && strncmp(own, root_mroot, ml) == 0)
+		rel = own + ml;
+	err = ENOENT;
+	if ((abs = join(root_mnt, rel)) != NULL &&
+	    strncmp(abs, r->path, rl) == 0 && abs[rl] == '/') {
+		long id = strtol(abs + rl + 1, &end, 10);
+		if (*end == '\0' && id > 0 && id <= INT32_MAX) {
+			*idp = (ct_id_t)id;
+			err = 0;
+		}
+	}
+	free(abs);
+	free(own);
+	return (err);
+}
+
+int
+lx_root_mkdir(ct_id_t *idp)
+{
+	const lx_root_t *r;
+	uint64_t hint = 0;
+	char name[16];
+	int err;
+
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	(void) lx_xattr_get_u64(r->fd, "user.ct.next", &hint);
+	ct_id_t id = hint >= 1 && hint <= INT32_MAX ? (ct_id_t)hint : 1;
+	for (uint64_t tries = 0; tries < (uint64_t)INT32_MAX; tries++) {
+		(void) snprintf(name, sizeof (name), "%" PRId32, id);
+		if (mkdirat(r->fd, name, 0755) == 0) {
+			(void) lx_xattr_set_u64(r->fd, "user.ct.next",
+			    id == INT32_MAX ? 1 : (uint64_t)id + 1);
+			*idp = id;
+			return (0);
+		}
+		if (errno != EEXIST) {
+			err = errno;
+			return (ct_err_set(err, "mkdir", "cannot create a "
+			    "contract directory in %s: %s%s", r->path,
+			    strerror(err), err == EAGAIN || err == ENOSPC ?
+			    " (cgroup.max.descendants reached?)" : ""));
+		}
+		id = id == INT32_MAX ? 1 : id + 1;
+	}
+	return (ct_err_set(EAGAIN, "mkdir", "no free contract id in %s",
+	    r->path));
+}
+
+int
+lx_proc_start(pid_t pid, uint64_t *startp)
+{
+	char path[32], buf[1024], *p;
+	unsigned long long start;
+	ssize_t n;
+	int fd;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (ESRCH);
+	n = read(fd, buf, sizeof (buf) - 1);
+	(void) close(fd);
+	if (n <= 0)
+		return (ESRCH);
+	buf[n] = '\0';
+	/* comm may hold anything, so parse after its closing paren. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return (ESRCH);
+	if (p[2] == 'Z' || p[2] == 'X')
+		return (ESRCH);
+	/* state is field 3; starttime is field 22. */
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
+		return (ESRCH);
+	*startp = start;
+	return (0);
+}
+
+void
+lx_self(pid_t *pidp, uint64_t *startp)
+{
+	static pid_t pid;
+	static uint64_t start;
+	pid_t now = getpid();
+
+	if (now != pid) {	/* first call, or we are a forked child */
+		uint64_t s = 0;
+		(void) lx_proc_start(now, &s);
+		start = s;
+		pid = now;
+	}
+	*pidp = pid;
+	*startp = start;
+}
+
+/*
+ * Holder death without a keeper: whoever loads next applies the rules of
+ * spec c.6 lazily, and removes empty dead directories.
+ */
+static void
+sweep_one(int rootfd, const char *name)
+{
+	lx_hstate_t s;
+	lx_terms_t t;
+	int fd, pop, frozen;
+
+	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if (lx_state_read(fd, &s) != 0)
+		goto out;
+	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
+		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+		goto out;
+	}
+	if (s.state == LX_OWNED && lx_state_holder_gone(&s)) {
+		if (lx_terms_read(fd, &t) == 0) {
+			if (t.params & NC_PR_NOORPHAN)
+				(void) lx_cg_write(fd, "cgroup.kill", "1");
+			lx_terms_fini(&t);
+		}
+		s.state = LX_ORPHAN;
+		(void) lx_state_write(fd, &s);
+	}
+	if ((s.state == LX_ORPHAN || s.state == LX_DEAD) &&
+	    lx_cg_events(fd, &pop, &frozen) == 0 && pop == 0)
+		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+out:
+	(void) close(fd);
+}
+
+void
+lx_root_sweep(void)
+{
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if (root.fd < 0 || (fd = openat(root.fd, ".", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		(void) close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+			sweep_one(root.fd, de->d_name);
+	}
+	(void) closedir(d);
+}

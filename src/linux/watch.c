@@ -1,0 +1,871 @@
+/*
+ * watch.c -- where Linux contract events come from, and the queue the
+ * binding drains (ct_evq_*).
+ *
+ * One epoll fd gathers every source, so the event loop polls one fd:
+ *   inotify   IN_MODIFY on each watched contract's cgroup.events:
+ *             populated 0 -> pr_empty (the backstop; always re-read the file,
+ *             notifications coalesce and are rate-limited by the kernel);
+ *             frozen 0/1 -> the freeze()/thaw() completions
+ *   netlink   the proc connector (one socket per process): FORK, EXIT,
+ *             COREDUMP of every process, attributed to contracts through a
+ *             pid -> member map seeded from cgroup.procs and kept by FORK
+ *   eventfd   wakes the loop for events queued outside a dispatch
+ *   timerfd   re-checks contracts that read "populated 0" while an EXIT of
+ *             a member is still on its way, so pr_empty always follows the
+ *             last pr_exit and is never lost
+ * On every member EXIT cgroup.events is re-read at once, so a short-lived
+ * contract empties in microseconds, not after the kernel's ~10 ms limit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+#define	EMPTY_GRACE_NS	(25 * 1000 * 1000)	/* wait for late EXITs */
+#define	RECHECK_NS	(1 * 1000 * 1000)
+
+struct lx_watch {
+	ct_id_t id;
+	int dirfd;
+	int wd;			/* inotify watch, or -1 */
+	ct_type_t type;
+	uint32_t critical, informative, fatal, params;
+	int refs;		/* ct_contract_t handles */
+	bool held;		/* we are the holder */
+	bool opened;		/* a handle was ever handed out */
+	bool emptied;		/* pr_empty was published */
+	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
+	int frozen;
+	int sending;		/* signal we sent with sigsend, or 0 */
+	size_t npids;		/* members in pids */
+	pid_t last_exit;
+	uint64_t pending_since;	/* populated 0 seen, EXITs outstanding */
+	ct_evid_t *unacked;
+	size_t nunacked, capunacked;
+	uint64_t lost;
+};
+
+typedef struct member {
+	lx_watch_t *w;
+	bool core;		/* COREDUMP seen */
+} member_t;
+
+typedef struct qnode {
+	struct qnode *next;
+	ct_evrec_t ev;
+} qnode_t;
+
+static int epfd = -1, inofd = -1, nlfd = -1, efd = -1, tfd = -1;
+static int nl_status = ENOTCONN;	/* 0 once the connector is open */
+static lx_map_t by_id, by_wd, by_pid;
+static qnode_t *qhead, *qtail;
+static ct_evid_t next_evid[CT_TYPE_COUNT] = { 1, 1 };
+static size_t npending;		/* watches with pending_since != 0 */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+static void
+kick(void)
+{
+	uint64_t one = 1;
+
+	if (efd >= 0)
+		(void) !write(efd, &one, sizeof (one));
+}
+
+static int
+add_fd(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno);
+}
+
+static int
+evq_init(void)
+{
+	int err;
+
+	if (epfd >= 0)
+		return (0);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return (ct_err_set(errno, "epoll_create1", "cannot create the "
+		    "event poller: %s", strerror(errno)));
+	inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (inofd < 0 || efd < 0 || tfd < 0) {
+		err = errno;
+		goto fail;
+	}
+	if ((err = add_fd(inofd)) != 0 || (err = add_fd(efd)) != 0 ||
+	    (err = add_fd(tfd)) != 0)
+		goto fail;
+	return (0);
+fail:
+	if (inofd >= 0)
+		(void) close(inofd);
+	if (efd >= 0)
+		(void) close(efd);
+	if (tfd >= 0)
+		(void) close(tfd);
+	(void) close(epfd);
+	inofd = efd = tfd = epfd = -1;
+	return (ct_err_set(err, "inotify_init1", "cannot set up event "
+	    "sources: %s", strerror(err)));
+}
+
+/* Kernels since 6.6 filter connector events per socket. */
+static bool
+connector_filters(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	return (uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &min) == 2 &&
+	    (maj > 6 || (maj == 6 && min >= 6)));
+}
+
+static int
+connector_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+	    .nl_groups = CN_IDX_PROC };
+	/* nlmsghdr, cn_msg, then the op and (6.6+) an event filter. */
+	char req[NLMSG_SPACE(sizeof (struct cn_msg) + 8)]
+	    __attribute__((aligned(8)));
+	struct nlmsghdr *nl = (struct nlmsghdr *)req;
+	struct cn_msg *cn = NLMSG_DATA(nl);
+	uint32_t body[2] = { PROC_CN_MCAST_LISTEN,
+	    PROC_EVENT_FORK | PROC_EVENT_EXIT | PROC_EVENT_COREDUMP };
+	size_t blen = connector_filters() ? 8 : 4;
+	size_t len = NLMSG_LENGTH(sizeof (struct cn_msg) + blen);
+	int size = 8 << 20, fd, err;
+
+	if (nl_status == 0 || nl_status == EPERM || nl_status == EACCES ||
+	    nl_status == EPROTONOSUPPORT)
+		return (nl_status);
+	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_CONNECTOR);
+	if (fd < 0)
+		return (nl_status = errno);
+	/* Room for fork storms: forced where we may, else what we get. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof (size)) != 0)
+		(void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof (size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0) {
+		err = errno;
+		(void) close(fd);
+		return (nl_status = err);
+	}
+	memset(req, 0, sizeof (req));
+	nl->nlmsg_len = (uint32_t)len;
+	nl->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = (uint16_t)blen;
+	memcpy(cn->data, body, blen);
+	if (send(fd, req, len, 0) < 0 || (err = add_fd(fd)) != 0) {
+		err = errno;
+		(void) close(fd);
+		return (nl_status = err);
+	}
+	nlfd = fd;
+	return (nl_status = 0);
+}
+
+int
+lx_watch_connector_status(void)
+{
+	if (evq_init() != 0)
+		return (ENOTCONN);
+	return (connector_open());
+}
+
+int
+ct_evq_fd(int *fdp)
+{
+	int err;
+
+	if ((err = evq_init()) != 0)
+		return (err);
+	(void) connector_open();
+	*fdp = epfd;
+	return (0);
+}
+
+/* ---- the queue ---- */
+
+static ct_evrec_t *
+push(lx_watch_t *w, uint32_t type, bool critical)
+{
+	qnode_t *n = calloc(1, sizeof (*n));
+
+	if (n == NULL)
+		return (NULL);
+	n->ev.ctid = w->id;
+	n->ev.cttype = w->type;
+	n->ev.type = type;
+	if (type < NC_EVX_LOST) {
+		n->ev.evid = next_evid[w->type]++;
+		if (!critical)
+			n->ev.flags |= NC_EVF_INFO;
+		else if (!w->held)
+			n->ev.flags |= NC_EVF_ACK;	/* orphans auto-ack */
+	} else {
+		n->ev.flags = NC_EVF_INFO;
+	}
+	if (qtail != NULL)
+		qtail->next = n;
+	else
+		qhead = n;
+	qtail = n;
+	return (&n->ev);
+}
+
+static void
+nevents_sync(lx_watch_t *w)
+{
+	if (w->held)
+		(void) lx_xattr_set_u64(w->dirfd, "user.ct.nevents",
+		    w->nunacked);
+}
+
+/*
+ * Publish an event of type if the contract's sets ask for it; critical
+ * events held by us count until acked.
+ */
+static ct_evrec_t *
+publish(lx_watch_t *w, uint32_t type, pid_t pid)
+{
+	bool critical = (w->critical & type) != 0;
+	ct_evrec_t *ev;
+
+	if (!critical && (w->informative & type) == 0)
+		return (NULL);
+	if ((ev = push(w, type, critical)) == NULL) {
+		w->lost++;
+		return (NULL);
+	}
+	ev->pid = pid;
+	ev->have = CT_EVP_PID;
+	if (critical && w->held) {
+		if (w->nunacked == w->capunacked) {
+			size_t cap = w->capunacked == 0 ? 4 : w->capunacked * 2;
+			ct_evid_t *u = realloc(w->unacked, cap * sizeof (*u));
+			if (u == NULL)
+				return (ev);
+			w->unacked = u;
+			w->capunacked = cap;
+		}
+		w->unacked[w->nunacked++] = ev->evid;
+		nevents_sync(w);
+	}
+	return (ev);
+}
+
+int
+ct_evq_next(ct_evrec_t *ev)
+{
+	qnode_t *n = qhead;
+
+	if (n == NULL)
+		return (ENOENT);
+	if ((qhead = n->next) == NULL)
+		qtail = NULL;
+	*ev = n->ev;
+	free(n);
+	return (0);
+}
+
+void
+ct_evrec_fini(ct_evrec_t *ev)
+{
+	free(ev->pcorefile);
+	free(ev->gcorefile);
+	free(ev->zcorefile);
+	ev->pcorefile = ev->gcorefile = ev->zcorefile = NULL;
+}
+
+/* ---- members ---- */
+
+static void
+member_add(lx_watch_t *w, pid_t pid)
+{
+	member_t *m = lx_map_get(&by_pid, pid);
+
+	if (m != NULL) {
+		if (m->w == w)
+			return;
+		m->w->npids--;	/* a reused pid: the old one is gone */
+	} else if ((m = calloc(1, sizeof (*m))) == NULL ||
+	    lx_map_put(&by_pid, pid, m) != 0) {
+		free(m);
+		return;
+	}
+	m->w = w;
+	m->core = false;
+	w->npids++;
+}
+
+static void
+member_drop(pid_t pid)
+{
+	member_t *m = lx_map_del(&by_pid, pid);
+
+	if (m != NULL) {
+		m->w->npids--;
+		free(m);
+	}
+}
+
+static void
+pending_set(lx_watch_t *w, bool on)
+{
+	if (on && w->pending_since == 0) {
+		w->pending_since = now_ns();
+		if (npending++ == 0) {
+			struct itimerspec its = {
+				.it_interval = { 0, RECHECK_NS },
+				.it_value = { 0, RECHECK_NS } };
+			(void) timerfd_settime(tfd, 0, &its, NULL);
+		}
+	} else if (!on && w->pending_since != 0) {
+		w->pending_since = 0;
+		if (--npending == 0) {
+			struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+			(void) timerfd_settime(tfd, 0, &its, NULL);
+		}
+	}
+}
+
+static void watch_free(lx_watch_t *w);
+
+/*
+ * A watch nobody holds a handle on ends once nothing needs it.  An owned
+ * contract whose every handle was disposed is abandoned when it empties
+ * (nothing else could ever abandon it); one never handed out stays on
+ * disk for a later latest() until the process exits.
+ */
+static void
+settle(lx_watch_t *w)
+{
+	if (w->refs > 0 || (w->held && !w->emptied))
+		return;
+	if (w->held && w->opened)
+		lx_cg_bury(w->id, w->dirfd);
+	watch_free(w);
+}
+
+/*
+ * Re-read cgroup.events: publish pr_empty once the contract is empty and
+ * every member's EXIT has been seen (or the grace period ran out), and
+ * report freezer transitions.
+ */
+static void
+recheck(lx_watch_t *w)
+{
+	int pop, frozen;
+
+	if (lx_cg_events(w->dirfd, &pop, &frozen) != 0)
+		pop = 0;	/* directory gone: it was empty */
+	if (frozen >= 0 && frozen != w->frozen) {
+		w->frozen = frozen;
+		(void) push(w, frozen ? NC_EVX_FROZEN : NC_EVX_THAWED, false);
+	}
+	if (pop != 0 || w->emptied)
+		return;
+	if (w->npids > 0 && (w->pending_since == 0 ||
+	    now_ns() - w->pending_since < EMPTY_GRACE_NS)) {
+		pending_set(w, true);	/* an EXIT is still on its way */
+		return;
+	}
+	if (w->npids > 0) {
+		/* Their EXITs never came: count them, say so, move on. */
+		size_t i = 0, gone = 0;
+		int32_t pid;
+		void *v;
+		while (lx_map_next(&by_pid, &i, &pid, &v)) {
+			if (((member_t *)v)->w == w) {
+				member_drop(pid);
+				gone++;
+				i = 0;
+			}
+		}
+		ct_evrec_t *ev = push(w, NC_EVX_LOST, false);
+		if (ev != NULL) {
+			ev->have = CT_EVP_LOST;
+			ev->lost_exits = gone;
+		}
+		w->lost += gone;
+	}
+	pending_set(w, false);
+	w->emptied = true;
+	(void) publish(w, NC_PR_EV_EMPTY, w->last_exit);
+	(void) push(w, NC_EVX_EMPTIED, false);
+	settle(w);
+}
+
+/* ---- fatal events (spec c.4) ---- */
+
+static pid_t
+pgid_of(pid_t pid)
+{
+	return (getpgid(pid));
+}
+
+static void
+fatal_kill(lx_watch_t *w, pid_t culprit, pid_t pgid)
+{
+	w->fatal_kill = true;
+	if (!(w->params & NC_PR_PGRPONLY)) {
+		(void) lx_cg_write(w->dirfd, "cgroup.kill", "1");
+		return;
+	}
+	pid_t *pids;
+	size_t n;
+	if (pgid <= 0 || lx_cg_procs(w->dirfd, &pids, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] != culprit && pgid_of(pids[i]) == pgid)
+			(void) kill(pids[i], SIGKILL);
+	}
+	free(pids);
+}
+
+/* ---- connector messages ---- */
+
+static void
+on_fork(pid_t ppid, pid_t pid, pid_t tgid)
+{
+	member_t *m;
+	ct_evrec_t *ev;
+
+	if (pid != tgid || (m = lx_map_get(&by_pid, ppid)) == NULL)
+		return;		/* a thread, or not one of ours */
+	lx_watch_t *w = m->w;
+	member_add(w, pid);
+	if ((ev = publish(w, NC_PR_EV_FORK, pid)) != NULL) {
+		ev->ppid = ppid;
+		ev->have |= CT_EVP_PPID;
+	}
+}
+
+static void
+on_exit_(pid_t pid, pid_t tgid, int status)
+{
+	member_t *m;
+	ct_evrec_t *ev;
+
+	if (pid != tgid || (m = lx_map_get(&by_pid, pid)) == NULL)
+		return;
+	lx_watch_t *w = m->w;
+	bool core = m->core;
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		uint32_t type = core ? NC_PR_EV_CORE : NC_PR_EV_SIGNAL;
+		/* Our own fatal kills are internal: no pr_signal for them. */
+		bool ours = w->fatal_kill && sig == SIGKILL && !core;
+		if (!ours) {
+			pid_t pgid = (w->params & NC_PR_PGRPONLY) ?
+			    pgid_of(pid) : 0;
+			if ((ev = publish(w, type, pid)) != NULL) {
+				ev->signal = sig;
+				ev->have |= CT_EVP_SIGNAL;
+				if (!core && w->sending == sig) {
+					ev->sender = getpid();
+					ev->have |= CT_EVP_SENDER;
+				}
+			}
+			if (w->held && (w->fatal & type) && !w->fatal_kill)
+				fatal_kill(w, pid, pgid);
+		}
+	}
+	if ((ev = publish(w, NC_PR_EV_EXIT, pid)) != NULL) {
+		ev->exitstatus = status;
+		ev->have |= CT_EVP_EXITSTATUS;
+	}
+	w->last_exit = pid;
+	member_drop(pid);
+	recheck(w);
+}
+
+/* Lost messages: rebuild every contract's members from cgroup.procs. */
+static void
+resync(void)
+{
+	size_t i = 0;
+	int32_t key;
+	void *v;
+
+	while (lx_map_next(&by_id, &i, &key, &v)) {
+		lx_watch_t *w = v;
+		pid_t *pids;
+		size_t n, before = w->npids, added = 0;
+		if (lx_cg_procs(w->dirfd, &pids, &n) != 0)
+			continue;
+		/* Drop this contract's members, then re-add the live ones. */
+		size_t j = 0;
+		int32_t pid;
+		void *mv;
+		while (lx_map_next(&by_pid, &j, &pid, &mv)) {
+			if (((member_t *)mv)->w == w) {
+				member_drop(pid);
+				j = 0;
+			}
+		}
+		for (size_t k = 0; k < n; k++) {
+			member_add(w, pids[k]);
+			added++;
+		}
+		free(pids);
+		ct_evrec_t *ev = push(w, NC_EVX_LOST, false);
+		if (ev != NULL) {
+			ev->have = CT_EVP_LOST;
+			ev->lost_exits = before > added ? before - added : 0;
+			ev->lost_forks = added > before ? added - before : 0;
+		}
+		w->lost++;
+		recheck(w);
+	}
+}
+
+static void
+drain_connector(void)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	ssize_t n;
+
+	for (;;) {
+		n = recv(nlfd, buf, sizeof (buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			resync();
+			continue;
+		}
+		if (n <= 0)
+			return;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+		    NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			struct cn_msg *cn = NLMSG_DATA(nh);
+			if (nh->nlmsg_type != NLMSG_DONE ||
+			    cn->id.idx != CN_IDX_PROC)
+				continue;
+			struct proc_event *pe = (struct proc_event *)cn->data;
+			switch (pe->what) {
+			case PROC_EVENT_FORK:
+				on_fork(pe->event_data.fork.parent_tgid,
+				    pe->event_data.fork.child_pid,
+				    pe->event_data.fork.child_tgid);
+				break;
+			case PROC_EVENT_EXIT:
+				on_exit_(pe->event_data.exit.process_pid,
+				    pe->event_data.exit.process_tgid,
+				    (int)pe->event_data.exit.exit_code);
+				break;
+			case PROC_EVENT_COREDUMP: {
+				member_t *m = lx_map_get(&by_pid,
+				    pe->event_data.coredump.process_tgid);
+				if (m != NULL)
+					m->core = true;
+				break;
+			}
+			default:
+				break;
+			}
+		}
+	}
+}
+
+static void
+drain_inotify(void)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n;
+
+	while ((n = read(inofd, buf, sizeof (buf))) > 0) {
+		for (char *p = buf; p < buf + n; ) {
+			struct inotify_event *ie = (struct inotify_event *)p;
+			lx_watch_t *w = lx_map_get(&by_wd, ie->wd);
+			if (w != NULL && (ie->mask & IN_IGNORED)) {
+				(void) lx_map_del(&by_wd, ie->wd);
+				w->wd = -1;	/* removed: it is empty */
+			}
+			if (w != NULL)
+				recheck(w);
+			p += sizeof (*ie) + ie->len;
+		}
+	}
+}
+
+static void
+drain_timer(void)
+{
+	uint64_t ticks;
+	size_t i = 0;
+	int32_t key;
+	void *v;
+
+	(void) !read(tfd, &ticks, sizeof (ticks));
+	if (nlfd >= 0)
+		drain_connector();	/* the EXITs we wait for */
+	while (npending > 0 && lx_map_next(&by_id, &i, &key, &v)) {
+		if (((lx_watch_t *)v)->pending_since != 0)
+			recheck(v);
+	}
+}
+
+int
+ct_evq_dispatch(void)
+{
+	struct epoll_event evs[8];
+	uint64_t junk;
+	int n;
+
+	if (epfd < 0)
+		return (0);
+	n = epoll_wait(epfd, evs, 8, 0);
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+		if (fd == nlfd)
+			drain_connector();
+		else if (fd == inofd)
+			drain_inotify();
+		else if (fd == tfd)
+			drain_timer();
+		else if (fd == efd)
+			(void) !read(efd, &junk, sizeof (junk));
+	}
+	return (0);
+}
+
+/* ---- watches ---- */
+
+int
+lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
+    lx_watch_t **wp)
+{
+	const lx_root_t *r;
+	lx_watch_t *w = lx_map_get(&by_id, id);
+	char *path = NULL;
+	int err;
+
+	if (w != NULL) {
+		w->refs++;
+		w->held |= held;
+		*wp = w;
+		return (0);
+	}
+	if ((err = evq_init()) != 0 || (err = lx_root_get(&r)) != 0)
+		return (err);
+	if (terms->type == CT_TYPE_PROCESS)
+		(void) connector_open();
+	if ((w = calloc(1, sizeof (*w))) == NULL)
+		return (ENOMEM);
+	w->id = id;
+	w->type = terms->type;
+	w->critical = terms->critical;
+	w->informative = terms->informative;
+	w->fatal = terms->fatal;
+	w->params = terms->params;
+	w->held = held;
+	w->refs = 1;
+	w->frozen = -1;
+	w->wd = -1;
+	if ((w->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		err = errno;
+		free(w);
+		return (err);
+	}
+	if (asprintf(&path, "%s/%" PRId32 "/cgroup.events", r->path, id) < 0 ||
+	    (w->wd = inotify_add_watch(inofd, path, IN_MODIFY)) < 0 ||
+	    (err = lx_map_put(&by_wd, w->wd, w)) != 0 ||
+	    (err = lx_map_put(&by_id, id, w)) != 0) {
+		err = errno != 0 ? errno : ENOMEM;
+		(void) ct_err_set(err, "inotify_add_watch", "cannot watch "
+		    "%s: %s", path != NULL ? path : "cgroup.events",
+		    strerror(err));
+		free(path);
+		if (w->wd >= 0) {
+			(void) lx_map_del(&by_wd, w->wd);
+			(void) inotify_rm_watch(inofd, w->wd);
+		}
+		(void) close(w->dirfd);
+		free(w);
+		return (err);
+	}
+	free(path);
+	if (nl_status == 0 && w->type == CT_TYPE_PROCESS) {
+		pid_t *pids;
+		size_t n;
+		if (lx_cg_procs(w->dirfd, &pids, &n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				member_add(w, pids[i]);
+			free(pids);
+		}
+	}
+	int pop;
+	(void) lx_cg_events(w->dirfd, &pop, &w->frozen);
+	if (w->type == CT_TYPE_PROCESS && pop == 0) {
+		recheck(w);	/* already empty: say so */
+		kick();
+	}
+	*wp = w;
+	return (0);
+}
+
+void
+lx_watch_born(lx_watch_t *w, pid_t pid)
+{
+	ct_evrec_t *ev;
+
+	if (nl_status == 0)
+		member_add(w, pid);
+	if ((ev = publish(w, NC_PR_EV_FORK, pid)) != NULL) {
+		ev->ppid = getpid();
+		ev->have |= CT_EVP_PPID;
+	}
+	w->last_exit = pid;
+	kick();
+}
+
+static void
+watch_free(lx_watch_t *w)
+{
+	size_t i = 0;
+	int32_t pid;
+	void *v;
+
+	while (w->npids > 0 && lx_map_next(&by_pid, &i, &pid, &v)) {
+		if (((member_t *)v)->w == w) {
+			member_drop(pid);
+			i = 0;
+		}
+	}
+	pending_set(w, false);
+	(void) lx_map_del(&by_id, w->id);
+	if (w->wd >= 0) {
+		(void) lx_map_del(&by_wd, w->wd);
+		(void) inotify_rm_watch(inofd, w->wd);
+	}
+	(void) close(w->dirfd);
+	free(w->unacked);
+	free(w);
+}
+
+void
+lx_watch_opened(lx_watch_t *w)
+{
+	w->opened = true;
+}
+
+void
+lx_watch_put(lx_watch_t *w)
+{
+	/* A held contract stays watched (fatal sets) until it empties. */
+	if (--w->refs == 0)
+		settle(w);
+}
+
+void
+lx_watch_release(lx_watch_t *w, lx_state_t state)
+{
+	(void) state;
+	w->held = false;
+	w->nunacked = 0;	/* pending critical events are auto-acked */
+}
+
+void
+lx_watch_sending(lx_watch_t *w, int sig)
+{
+	w->sending = sig;
+}
+
+int
+lx_watch_ack(lx_watch_t *w, ct_evid_t evid)
+{
+	for (size_t i = 0; i < w->nunacked; i++) {
+		if (w->unacked[i] == evid) {
+			w->unacked[i] = w->unacked[--w->nunacked];
+			nevents_sync(w);
+			return (0);
+		}
+	}
+	return (ct_err_set(ESRCH, "ct_ctl_ack", "event %" PRIu64 " is not an "
+	    "unacknowledged critical event of contract %" PRId32, evid,
+	    w->id));
+}
+
+uint32_t
+lx_watch_nevents(const lx_watch_t *w)
+{
+	return ((uint32_t)w->nunacked);
+}
+
+uint64_t
+lx_watch_lost(const lx_watch_t *w)
+{
+	return (w->lost);
+}
+
+bool
+lx_watch_emptied(const lx_watch_t *w)
+{
+	return (w->emptied);
+}
+
+bool
+lx_watch_held(const lx_watch_t *w)
+{
+	return (w->held);
+}
+
+int
+lx_watch_refs(const lx_watch_t *w)
+{
+	return (w->refs);
+}
+
+void
+lx_watch_recheck(lx_watch_t *w)
+{
+	recheck(w);
+	kick();
+}
+
+void
+lx_watch_note_frozen(lx_watch_t *w, int frozen)
+{
+	/* Already in the asked-for state: no change will be reported. */
+	if (frozen == w->frozen) {
+		(void) push(w, frozen ? NC_EVX_FROZEN : NC_EVX_THAWED, false);
+		kick();
+	}
+}
