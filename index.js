@@ -14,8 +14,9 @@ function clear_template(type) {
   tmpl.clearTemplate(type);
 }
 
-function latest() {
-  return new Contract();
+// latest([type]): the type of the last set_template() unless given.
+function latest(type) {
+  return new Contract(undefined, undefined, type);
 }
 
 function create() {

@@ -54,13 +54,13 @@ const kHandle = Symbol('handle');
 
 class Contract extends EventEmitter {
   // 1.0.3 overloads: () latest, (ctid) observe, (ctid, true) adopt.
-  constructor(ctid, adopt) {
+  constructor(ctid, adopt, latestType) {
     super();
     let how;
     let id = ctid;
     if (ctid === undefined && adopt === undefined) {
       how = OPEN.latest;
-      id = require('./template').latestId();
+      id = require('./template').latestId(latestType);
     } else if (typeof ctid === 'number' &&
                (adopt === undefined || typeof adopt === 'boolean')) {
       how = adopt ? OPEN.adopt : OPEN.observe;

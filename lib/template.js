@@ -54,8 +54,8 @@ function clearTemplate(type) {
   }
 }
 
-function latestId() {
-  return binding.latest(lastType || 'process');
+function latestId(type) {
+  return binding.latest(type !== undefined ? type : lastType || 'process');
 }
 
 // Run fn with template t active, then put back whatever was active before.

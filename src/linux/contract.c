@@ -118,7 +118,7 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 		err = adopt(id, c->dirfd, &st);
 	if (err == 0)
 		err = lx_watch_get(id, c->dirfd, &c->terms,
-		    how != CT_OPEN_OBSERVE, &c->w);
+		    how != CT_OPEN_OBSERVE, 0, &c->w);
 	if (err != 0) {
 		lx_terms_fini(&c->terms);
 		(void) close(c->dirfd);
@@ -140,10 +140,8 @@ lx_contract_hold(ct_id_t id, pid_t pid)
 
 	if ((err = open_dir(id, &fd, &terms, &st)) != 0)
 		return (err);
-	if ((err = lx_watch_get(id, fd, &terms, true, &w)) == 0) {
-		lx_watch_born(w, pid);
+	if ((err = lx_watch_get(id, fd, &terms, true, pid, &w)) == 0)
 		lx_watch_put(w);
-	}
 	lx_terms_fini(&terms);
 	(void) close(fd);
 	return (err);

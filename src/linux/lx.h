@@ -132,16 +132,15 @@ typedef struct lx_watch lx_watch_t;
 
 /*
  * Start (or share) watching contract id.  held: we are its holder, so
- * fatal sets apply and critical events count until acked.
+ * fatal sets apply and critical events count until acked.  born: the
+ * first member when we just forked it (its pr_fork is published), or 0.
  */
 int lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms,
-    bool held, lx_watch_t **wp);
+    bool held, pid_t born, lx_watch_t **wp);
 /* Drop a reference; the watch ends when nothing needs it. */
 void lx_watch_put(lx_watch_t *w);
 /* A handle was handed out to JS (dispose then means abandon-when-empty). */
 void lx_watch_opened(lx_watch_t *w);
-/* The first member, forked by us: publishes its pr_fork. */
-void lx_watch_born(lx_watch_t *w, pid_t pid);
 bool lx_watch_held(const lx_watch_t *w);
 int lx_watch_refs(const lx_watch_t *w);
 /* Re-read cgroup.events now (after a write that changes it). */

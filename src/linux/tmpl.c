@@ -273,10 +273,14 @@ ct_tmpl_active_set(const ct_template_t *t)
 			free(copy);
 			return (err);
 		}
-		/* Critical or fatal member events need the proc connector. */
+		/*
+		 * Open the proc connector before the first fork, so the first
+		 * child's own events are not missed.  Critical or fatal member
+		 * events cannot be had without it.
+		 */
 		uint32_t need = (t->critical | t->fatal) & (NC_PR_EV_FORK |
 		    NC_PR_EV_EXIT | NC_PR_EV_CORE | NC_PR_EV_SIGNAL);
-		if (need != 0 && (err = lx_watch_connector_status()) != 0) {
+		if ((err = lx_watch_connector_status()) != 0 && need != 0) {
 			ct_template_fini(copy);
 			free(copy);
 			return (ct_err_set(ENOTSUP, "socket", "this template "

@@ -376,7 +376,8 @@ static void watch_free(lx_watch_t *w);
 static void
 settle(lx_watch_t *w)
 {
-	if (w->refs > 0 || (w->held && !w->emptied))
+	/* Held: kept until it is empty and its handles were handed back. */
+	if (w->refs > 0 || (w->held && (!w->emptied || !w->opened)))
 		return;
 	if (w->held && w->opened)
 		lx_cg_bury(w->id, w->dirfd);
@@ -429,6 +430,13 @@ recheck(lx_watch_t *w)
 	w->emptied = true;
 	(void) publish(w, NC_PR_EV_EMPTY, w->last_exit);
 	(void) push(w, NC_EVX_EMPTIED, false);
+	if (!w->held) {
+		/* An orphan dies with its last member (spec c.6). */
+		lx_hstate_t hs;
+		if (lx_state_read(w->dirfd, &hs) == 0 &&
+		    (hs.state == LX_ORPHAN || lx_state_holder_gone(&hs)))
+			lx_cg_bury(w->id, w->dirfd);
+	}
 	settle(w);
 }
 
@@ -670,7 +678,7 @@ ct_evq_dispatch(void)
 
 int
 lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
-    lx_watch_t **wp)
+    pid_t born, lx_watch_t **wp)
 {
 	const lx_root_t *r;
 	lx_watch_t *w = lx_map_get(&by_id, id);
@@ -731,6 +739,18 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 			free(pids);
 		}
 	}
+	if (born != 0) {
+		/* Our own child, its first member: fork event, then the rest. */
+		ct_evrec_t *ev;
+		if (nl_status == 0)
+			member_add(w, born);
+		if ((ev = publish(w, NC_PR_EV_FORK, born)) != NULL) {
+			ev->ppid = getpid();
+			ev->have |= CT_EVP_PPID;
+		}
+		w->last_exit = born;
+		kick();
+	}
 	int pop;
 	(void) lx_cg_events(w->dirfd, &pop, &w->frozen);
 	if (w->type == CT_TYPE_PROCESS && pop == 0) {
@@ -739,21 +759,6 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 	}
 	*wp = w;
 	return (0);
-}
-
-void
-lx_watch_born(lx_watch_t *w, pid_t pid)
-{
-	ct_evrec_t *ev;
-
-	if (nl_status == 0)
-		member_add(w, pid);
-	if ((ev = publish(w, NC_PR_EV_FORK, pid)) != NULL) {
-		ev->ppid = getpid();
-		ev->have |= CT_EVP_PPID;
-	}
-	w->last_exit = pid;
-	kick();
 }
 
 static void

@@ -1,0 +1,107 @@
+'use strict';
+// Shared by the test files: a private contract root per test file (set
+// before the library is loaded), cleaned up afterwards, and waiting on
+// events with timeouts instead of sleeping.
+const fs = require('fs');
+const path = require('path');
+const { after } = require('node:test');
+
+const CGROOT = '/sys/fs/cgroup/unified';
+
+function cgroup2Mount() {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep >= 0 && line.slice(sep + 3).startsWith('cgroup2 ')) {
+      return line.split(' ')[4];
+    }
+  }
+  return CGROOT;
+}
+
+function killTree(dir) {
+  // Kill whatever is left in every contract of dir, then remove them.
+  let entries = [];
+  try { entries = fs.readdirSync(dir); } catch { return; }
+  for (const e of entries) {
+    const sub = path.join(dir, e);
+    if (!/^\d+$/.test(e) && e !== 'contract') continue;
+    killTree(sub);
+    try { fs.writeFileSync(path.join(sub, 'cgroup.kill'), '1'); } catch {}
+  }
+  const deadline = Date.now() + 5000;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) && e !== 'contract') continue;
+    const sub = path.join(dir, e);
+    for (;;) {
+      try {
+        fs.rmdirSync(sub);
+        break;
+      } catch (err) {
+        if (err.code === 'ENOENT' || Date.now() > deadline) break;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+  }
+}
+
+// Give this test file its own contract root; remove it when done.
+function useRoot(tag) {
+  const name = `ict-${tag}-${process.pid}`;
+  const root = path.join(cgroup2Mount(), name);
+  process.env.ILLUMOS_CONTRACT_ROOT = root;
+  after(() => {
+    killTree(root);
+    try { fs.rmdirSync(root); } catch {}
+  });
+  return root;
+}
+
+// Resolve with the first `event` (args as array), reject after ms.
+function once(emitter, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.removeListener(event, on);
+      reject(new Error(`timed out after ${ms} ms waiting for ${event}`));
+    }, ms);
+    function on(...args) {
+      clearTimeout(timer);
+      resolve(args.length <= 1 ? args[0] : args);
+    }
+    emitter.once(event, on);
+  });
+}
+
+function fdCount() {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+// Poll a condition (for things no event reports, like a pid vanishing).
+async function until(cond, ms = 5000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function contractDirs(root) {
+  try {
+    return fs.readdirSync(root).filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+}
+
+module.exports = {
+  useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
+};

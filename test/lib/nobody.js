@@ -1,0 +1,102 @@
+'use strict';
+// Running the library as `nobody`: a copy of the built package that
+// nobody can read (the clone may sit under a 0700 home), and a cgroup
+// delegated to nobody the way systemd's Delegate=yes does it.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cp = require('child_process');
+const h = require('../helpers');
+
+const top = path.join(__dirname, '..', '..');
+
+function copy(src, dst) {
+  const st = fs.statSync(src);
+  if (st.isDirectory()) {
+    fs.mkdirSync(dst, { recursive: true, mode: 0o755 });
+    for (const e of fs.readdirSync(src)) copy(path.join(src, e), path.join(dst, e));
+  } else {
+    fs.copyFileSync(src, dst);
+    fs.chmodSync(dst, st.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+// Stage index.js, lib/, the build products and node-gyp-build.
+function stagePackage() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-pkg-'));
+  fs.chmodSync(dir, 0o755);
+  for (const f of ['index.js', 'package.json', 'lib']) {
+    copy(path.join(top, f), path.join(dir, f));
+  }
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.chmodSync(path.join(dir, 'build'), 0o755);
+  fs.chmodSync(path.join(dir, 'build', 'Release'), 0o755);
+  for (const f of ['illumos_contract.node', 'ct-exec']) {
+    copy(path.join(top, 'build', 'Release', f),
+      path.join(dir, 'build', 'Release', f));
+  }
+  copy(path.join(top, 'node_modules', 'node-gyp-build'),
+    path.join(dir, 'node_modules', 'node-gyp-build'));
+  fs.chmodSync(path.join(dir, 'node_modules'), 0o755);
+  return dir;
+}
+
+function nobodyIds() {
+  const uid = Number(cp.execFileSync('id', ['-u', 'nobody']).toString());
+  const gid = Number(cp.execFileSync('id', ['-g', 'nobody']).toString());
+  return { uid, gid };
+}
+
+// A cgroup chowned to nobody like systemd delegates one.
+function delegatedCgroup(tag) {
+  const dir = path.join(h.cgroup2Mount(), `ict-deleg-${tag}-${process.pid}`);
+  fs.mkdirSync(dir);
+  const { uid, gid } = nobodyIds();
+  for (const f of ['', 'cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control']) {
+    fs.chownSync(path.join(dir, f), uid, gid);
+  }
+  return dir;
+}
+
+function removeCgroup(dir) {
+  h.killTree(dir);
+  try { fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1'); } catch {}
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try { fs.rmdirSync(dir); return; } catch (e) {
+      if (e.code === 'ENOENT' || Date.now() > deadline) return;
+    }
+    cp.spawnSync('sleep', ['0.01']);
+  }
+}
+
+// Run node as nobody (optionally inside cgroup dir); resolve {code, out, err}.
+function runAsNobody(script, { cgroup, env = {}, timeout = 30000, cwd } = {}) {
+  const { uid, gid } = nobodyIds();
+  const scriptFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ict-s-')),
+    'script.js');
+  fs.chmodSync(path.dirname(scriptFile), 0o755);
+  fs.writeFileSync(scriptFile, script, { mode: 0o644 });
+  const inner = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups',
+    '--', process.execPath, scriptFile];
+  const argv = cgroup
+    ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...inner]
+    : inner;
+  const childEnv = { PATH: process.env.PATH, ...env };
+  return new Promise((resolve) => {
+    const p = cp.spawn(argv[0], argv.slice(1), {
+      env: childEnv, cwd: cwd || os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeout);
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      fs.rmSync(path.dirname(scriptFile), { recursive: true, force: true });
+      resolve({ code, signal, out, err });
+    });
+  });
+}
+
+module.exports = { stagePackage, delegatedCgroup, removeCgroup, runAsNobody };
