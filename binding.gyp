@@ -13,7 +13,8 @@
         ["OS=='linux'", {
           "sources": [
             "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c"
+            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
+            "src/linux/keep.c"
           ],
           "defines": ["_GNU_SOURCE"],
           "libraries": ["-lpthread"]
@@ -36,6 +37,17 @@
           "target_name": "ct-exec",
           "type": "executable",
           "sources": ["src/linux/shim.c"],
+          "defines": ["_GNU_SOURCE"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
+        },
+        {
+          "target_name": "ct-keeper",
+          "type": "executable",
+          "sources": [
+            "src/keeper/keeper.c", "src/linux/root.c", "src/linux/cgroup.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src", "src/linux"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
         }

@@ -18,19 +18,22 @@ function cgroup2Mount() {
   return CGROOT;
 }
 
+// Contracts, keepers' cgroups, and a delegated root's "contract".
+const OURS = /^(\d+|k\d+-\d+|contract)$/;
+
 function killTree(dir) {
   // Kill whatever is left in every contract of dir, then remove them.
   let entries = [];
   try { entries = fs.readdirSync(dir); } catch { return; }
   for (const e of entries) {
     const sub = path.join(dir, e);
-    if (!/^\d+$/.test(e) && e !== 'contract') continue;
+    if (!OURS.test(e)) continue;
     killTree(sub);
     try { fs.writeFileSync(path.join(sub, 'cgroup.kill'), '1'); } catch {}
   }
   const deadline = Date.now() + 5000;
   for (const e of entries) {
-    if (!/^\d+$/.test(e) && e !== 'contract') continue;
+    if (!OURS.test(e)) continue;
     const sub = path.join(dir, e);
     for (;;) {
       try {
@@ -50,8 +53,19 @@ function useRoot(tag) {
   const root = path.join(cgroup2Mount(), name);
   process.env.ILLUMOS_CONTRACT_ROOT = root;
   after(() => {
-    killTree(root);
-    try { fs.rmdirSync(root); } catch {}
+    // Keepers (ours, and ones still finishing) live under the root too.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      killTree(root);
+      try { fs.writeFileSync(path.join(root, 'cgroup.kill'), '1'); } catch {}
+      try {
+        fs.rmdirSync(root);
+        return;
+      } catch (e) {
+        if (e.code === 'ENOENT' || Date.now() > deadline) return;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   });
   return root;
 }

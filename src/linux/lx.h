@@ -40,8 +40,13 @@ int lx_root_own_ctid(ct_id_t *idp);
 void lx_self(pid_t *pidp, uint64_t *startp);
 /* Start time of pid (clock ticks since boot), or ESRCH. */
 int lx_proc_start(pid_t pid, uint64_t *startp);
-/* Apply the holder-death rules to every contract whose holder is gone. */
+/*
+ * Apply the holder-death rules (spec c.6) to every contract whose holder
+ * is gone, and remove empty orphans, spares and idle keeper cgroups.
+ */
 void lx_root_sweep(void);
+/* The same for one contract <root>/<name>: 1 if its directory is gone. */
+int lx_root_sweep_one(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* cgroup.c: files of <root>/<id> and our metadata */
@@ -157,5 +162,19 @@ bool lx_watch_emptied(const lx_watch_t *w);
 void lx_watch_note_frozen(lx_watch_t *w, int frozen);
 /* Whether the proc connector could be opened (0) or why not. */
 int lx_watch_connector_status(void);
+/* Poll one more fd in the event set (readable -> ct_evq_dispatch). */
+int lx_evq_add(int fd);
+void lx_evq_del(int fd);
+
+/* ------------------------------------------------------------------ */
+/* keep.c: the keeper that applies holder-death rules (src/keeper/) */
+
+/* We start (true) or stop (false) holding something: a contract, a spare. */
+void lx_keeper_hold(bool on);
+/* The keeper's pidfd (in the event set), or -1. */
+int lx_keeper_fd(void);
+/* It died: start another while we still hold anything. */
+void lx_keeper_died(void);
+pid_t lx_keeper_pid(void);
 
 #endif /* LX_H */

@@ -365,40 +365,76 @@ lx_self(pid_t *pidp, uint64_t *startp)
 	*startp = start;
 }
 
+/* Does regent contract id exist, alive, with CT_PR_REGENT set? */
+static bool
+regent_ok(int rootfd, ct_id_t id)
+{
+	char name[16];
+	lx_terms_t t;
+	lx_hstate_t s;
+	bool ok = false;
+	int fd;
+
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	if (id <= 0 || (fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return (false);
+	if (lx_state_read(fd, &s) == 0 && s.state != LX_DEAD &&
+	    lx_terms_read(fd, &t) == 0) {
+		ok = (t.params & NC_PR_REGENT) != 0;
+		lx_terms_fini(&t);
+	}
+	(void) close(fd);
+	return (ok);
+}
+
 /*
- * Holder death without a keeper: whoever loads next applies the rules of
- * spec c.6 lazily, and removes empty dead directories.
+ * Apply the holder-death rules of spec c.6 to one contract whose holder
+ * is gone: noorphan -> kill the members; inherit with a regent creator
+ * contract -> inherited; else orphan.  Empty orphan and dead contracts
+ * are removed.  Returns 1 if the directory is gone, 0 if it remains.
+ * Used by the keeper at holder death and by the sweep at load.
  */
-static void
-sweep_one(int rootfd, const char *name)
+int
+lx_root_sweep_one(const char *name)
 {
 	lx_hstate_t s;
 	lx_terms_t t;
-	int fd, pop, frozen;
+	int rootfd = root.fd, fd, pop, frozen, gone = 0;
 
 	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
-		return;
+		return (1);
 	if (lx_state_read(fd, &s) != 0)
 		goto out;
 	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
-		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
 		goto out;
 	}
 	if (s.state == LX_OWNED && lx_state_holder_gone(&s)) {
+		lx_hstate_t ns = { .state = LX_ORPHAN };
 		if (lx_terms_read(fd, &t) == 0) {
-			if (t.params & NC_PR_NOORPHAN)
+			if ((t.params & NC_PR_INHERIT) &&
+			    regent_ok(rootfd, t.regent)) {
+				ns.state = LX_INHERITED;
+				ns.regent = t.regent;
+			} else if (t.params & NC_PR_NOORPHAN) {
 				(void) lx_cg_write(fd, "cgroup.kill", "1");
+			}
 			lx_terms_fini(&t);
 		}
-		s.state = LX_ORPHAN;
+		s = ns;
 		(void) lx_state_write(fd, &s);
 	}
 	if ((s.state == LX_ORPHAN || s.state == LX_DEAD) &&
-	    lx_cg_events(fd, &pop, &frozen) == 0 && pop == 0)
-		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+	    lx_cg_events(fd, &pop, &frozen) == 0 && pop == 0) {
+		s.state = LX_DEAD;
+		(void) lx_state_write(fd, &s);
+		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
+	}
 out:
 	(void) close(fd);
+	return (gone);
 }
 
 void
@@ -417,7 +453,9 @@ lx_root_sweep(void)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-			sweep_one(root.fd, de->d_name);
+			(void) lx_root_sweep_one(de->d_name);
+		else if (de->d_name[0] == 'k')
+			(void) unlinkat(root.fd, de->d_name, AT_REMOVEDIR);
 	}
 	(void) closedir(d);
 }

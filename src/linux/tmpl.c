@@ -33,6 +33,7 @@ typedef struct spare {
 	ct_id_t id;		/* 0: none */
 	int dirfd;
 	int procsfd;
+	bool counted;		/* in the keeper's holds */
 } spare_t;
 
 typedef struct tstate {
@@ -47,7 +48,7 @@ typedef struct tstate {
 } tstate_t;
 
 static _Thread_local tstate_t ts = {
-	.spare = { 0, -1, -1 }, .inflight = { 0, -1, -1 }
+	.spare = { 0, -1, -1, false }, .inflight = { 0, -1, -1, false }
 };
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -61,6 +62,9 @@ static const char join_failed[] =
 static void
 spare_close(spare_t *s)
 {
+	if (s->counted)
+		lx_keeper_hold(false);
+	s->counted = false;
 	if (s->procsfd >= 0)
 		(void) close(s->procsfd);
 	if (s->dirfd >= 0)
@@ -155,7 +159,7 @@ spare_terms(spare_t *s, const ct_template_t *t)
 static int
 spare_make(void)
 {
-	spare_t s = { 0, -1, -1 };
+	spare_t s = { 0, -1, -1, false };
 	lx_hstate_t st = { .state = LX_SPARE };
 	int err;
 
@@ -177,7 +181,9 @@ spare_make(void)
 		    "contract %" PRId32 ": %s", s.id, strerror(errno));
 		goto fail;
 	}
+	s.counted = true;
 	ts.spare = s;
+	lx_keeper_hold(true);
 	return (0);
 fail:
 	spare_remove(&s);
@@ -225,6 +231,7 @@ atfork_child(void)
 	(void) close(ts.spare.dirfd);
 	ts.spare.id = 0;
 	ts.spare.dirfd = ts.spare.procsfd = -1;
+	ts.spare.counted = false;	/* the parent's count, not ours */
 	ts.forking = 0;
 	ts.forked = 0;
 	for (int i = 0; i < CT_TYPE_COUNT; i++)
@@ -398,6 +405,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 	ts.inflight = ts.spare;
 	ts.spare.id = 0;
 	ts.spare.dirfd = ts.spare.procsfd = -1;
+	ts.spare.counted = false;
 	*idp = ts.inflight.id;
 	return (0);
 }

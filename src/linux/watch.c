@@ -52,6 +52,7 @@ struct lx_watch {
 	bool held;		/* we are the holder */
 	bool opened;		/* a handle was ever handed out */
 	bool emptied;		/* pr_empty was published */
+	bool kept;		/* counted in the keeper's holds */
 	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
 	int frozen;
 	int sending;		/* signal we sent with sigsend, or 0 */
@@ -104,6 +105,33 @@ add_fd(int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno);
+}
+
+static int evq_init(void);
+
+int
+lx_evq_add(int fd)
+{
+	int err;
+
+	return ((err = evq_init()) != 0 ? err : add_fd(fd));
+}
+
+void
+lx_evq_del(int fd)
+{
+	if (epfd >= 0)
+		(void) epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Count held watches for the keeper, once each. */
+static void
+kept(lx_watch_t *w, bool on)
+{
+	if (w->kept != on) {
+		w->kept = on;
+		lx_keeper_hold(on);
+	}
 }
 
 static int
@@ -673,6 +701,8 @@ ct_evq_dispatch(void)
 			drain_timer();
 		else if (fd == efd)
 			(void) !read(efd, &junk, sizeof (junk));
+		else if (fd == lx_keeper_fd())
+			lx_keeper_died();
 	}
 	return (0);
 }
@@ -691,6 +721,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 	if (w != NULL) {
 		w->refs++;
 		w->held |= held;
+		kept(w, w->held);
 		*wp = w;
 		return (0);
 	}
@@ -733,6 +764,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		return (err);
 	}
 	free(path);
+	kept(w, held);
 	if (nl_status == 0 && w->type == CT_TYPE_PROCESS) {
 		pid_t *pids;
 		size_t n;
@@ -778,6 +810,7 @@ watch_free(lx_watch_t *w)
 		}
 	}
 	pending_set(w, false);
+	kept(w, false);
 	(void) lx_map_del(&by_id, w->id);
 	if (w->wd >= 0) {
 		(void) lx_map_del(&by_wd, w->wd);
@@ -807,6 +840,7 @@ lx_watch_release(lx_watch_t *w, lx_state_t state)
 {
 	(void) state;
 	w->held = false;
+	kept(w, false);
 	w->nunacked = 0;	/* pending critical events are auto-acked */
 }
 

@@ -1,0 +1,174 @@
+/*
+ * keep.c -- the holder's side of the keeper (src/keeper/keeper.c): start
+ * one when this process first holds something, tell it when we hold
+ * nothing (it leaves after a while), and start a new one if it dies while
+ * we still hold contracts.  The keeper is ct-keeper next to this binary.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+extern char **environ;
+
+static pid_t kpid;		/* the keeper, or 0 */
+static int kpidfd = -1;		/* polled: readable when it dies */
+static int kcmd = -1;		/* our end of its command pipe */
+static bool kidle;
+static size_t holds;		/* things we hold: contracts, spares */
+
+static char *
+keeper_path(void)
+{
+	Dl_info info;
+	char *dup, *path = NULL;
+
+	if (dladdr((void *)keeper_path, &info) == 0 || info.dli_fname == NULL ||
+	    (dup = strdup(info.dli_fname)) == NULL)
+		return (NULL);
+	if (asprintf(&path, "%s/ct-keeper", dirname(dup)) < 0)
+		path = NULL;
+	free(dup);
+	return (path);
+}
+
+static int
+keeper_start(void)
+{
+	const lx_root_t *r;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int cmd[2], ready[2], err, st;
+	char *path, spid[16], sstart[24], buf[32];
+	pid_t me, p;
+	uint64_t start;
+	size_t got = 0;
+	ssize_t n;
+
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	if ((path = keeper_path()) == NULL || access(path, X_OK) != 0) {
+		free(path);
+		return (ENOENT);
+	}
+	if (pipe2(cmd, O_CLOEXEC) != 0) {
+		free(path);
+		return (errno);
+	}
+	if (pipe2(ready, O_CLOEXEC) != 0) {
+		err = errno;
+		(void) close(cmd[0]);
+		(void) close(cmd[1]);
+		free(path);
+		return (err);
+	}
+	lx_self(&me, &start);
+	(void) snprintf(spid, sizeof (spid), "%d", (int)me);
+	(void) snprintf(sstart, sizeof (sstart), "%" PRIu64, start);
+	char *argv[] = { "ct-keeper", r->path, spid, sstart, NULL };
+	(void) sigemptyset(&none);
+	(void) sigfillset(&all);
+	(void) posix_spawn_file_actions_init(&fa);
+	(void) posix_spawn_file_actions_adddup2(&fa, cmd[0], 3);
+	(void) posix_spawn_file_actions_adddup2(&fa, ready[1], 4);
+	(void) posix_spawnattr_init(&attr);
+	(void) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
+	(void) posix_spawnattr_setsigmask(&attr, &none);
+	(void) posix_spawnattr_setsigdefault(&attr, &all);
+	/* posix_spawn runs no atfork handlers: it never joins a contract. */
+	err = posix_spawn(&p, path, &fa, &attr, argv, environ);
+	(void) posix_spawn_file_actions_destroy(&fa);
+	(void) posix_spawnattr_destroy(&attr);
+	free(path);
+	(void) close(cmd[0]);
+	(void) close(ready[1]);
+	if (err == 0)
+		while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+			;
+	while (err == 0 && got < sizeof (buf) - 1 &&
+	    (n = read(ready[0], buf + got, sizeof (buf) - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	(void) close(ready[0]);
+	buf[got] = '\0';
+	if (err != 0 || (kpid = (pid_t)atol(buf)) <= 0) {
+		(void) close(cmd[1]);
+		kpid = 0;
+		return (err != 0 ? err : ECHILD);
+	}
+	kpidfd = (int)syscall(SYS_pidfd_open, kpid, 0);
+	if (kpidfd >= 0) {
+		(void) fcntl(kpidfd, F_SETFD, FD_CLOEXEC);
+		(void) lx_evq_add(kpidfd);
+	}
+	kcmd = cmd[1];
+	kidle = false;
+	return (0);
+}
+
+static void
+tell(char c)
+{
+	if (kcmd >= 0)
+		(void) !write(kcmd, &c, 1);
+}
+
+void
+lx_keeper_hold(bool on)
+{
+	if (on) {
+		if (holds++ == 0 && kpid != 0 && kidle) {
+			tell('k');
+			kidle = false;
+		}
+		if (kpid == 0)
+			(void) keeper_start();
+	} else if (holds > 0 && --holds == 0 && kpid != 0) {
+		tell('q');
+		kidle = true;
+	}
+}
+
+int
+lx_keeper_fd(void)
+{
+	return (kpidfd);
+}
+
+void
+lx_keeper_died(void)
+{
+	if (kpidfd >= 0) {
+		lx_evq_del(kpidfd);
+		(void) close(kpidfd);
+	}
+	if (kcmd >= 0)
+		(void) close(kcmd);
+	kpidfd = kcmd = -1;
+	kpid = 0;
+	if (holds > 0)
+		(void) keeper_start();	/* the guarantee must not lapse */
+}
+
+pid_t
+lx_keeper_pid(void)
+{
+	return (kpid);
+}
