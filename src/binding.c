@@ -923,6 +923,7 @@ b_features(napi_env env, napi_callback_info info)
 	set(env, o, "events", bits(env, ct_names_events(CT_TYPE_PROCESS),
 	    f.pr_events));
 	set(env, o, "devices", boolean(env, f.devices));
+	set(env, o, "holderDeath", boolean(env, f.holder_death));
 	set(env, o, "spawn", str(env, spawn_modes[f.spawn]));
 	ct_features_fini(&f);
 	return (o);

@@ -386,6 +386,7 @@ typedef struct ct_features {
 	bool freeze, usage, memory;
 	uint32_t pr_events;	/* process events that can be delivered */
 	bool devices;		/* device contracts */
+	bool holder_death;	/* noorphan/orphan applied when a holder dies */
 	ct_spawn_mode_t spawn;
 } ct_features_t;
 

@@ -1251,6 +1251,7 @@ ct_features_get(ct_features_t *f)
 	f->backend = "illumos";
 	f->pr_events = NC_PR_ALLEVENT;
 	f->devices = true;
+	f->holder_death = true;	/* the kernel applies it */
 	f->spawn = CT_SPAWN_KERNEL;
 	if (stat(CTFS_ROOT "/all", &sb) == 0)
 		return ((f->root = strdup(CTFS_ROOT)) == NULL ? ENOMEM : 0);

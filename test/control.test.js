@@ -28,6 +28,7 @@ test('features report freeze and usage', () => {
   assert.strictEqual(f.freeze, true);
   assert.strictEqual(f.usage, true);
   assert.strictEqual(typeof f.memory, 'boolean');
+  assert.strictEqual(f.holderDeath, true, 'ct-keeper is installed');
 });
 
 test('stop() of a cooperative tree needs no SIGKILL', async () => {

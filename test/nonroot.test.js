@@ -31,8 +31,9 @@ test('as nobody without a delegated cgroup: EACCES with the way out', async () =
   assert.ok(Date.now() - t0 < 15000, 'answered promptly');
 });
 
-test('as nobody in a delegated cgroup: contracts work in full', async (t) => {
-  const cg = nb.delegatedCgroup('full');
+for (const mode of ['atfork', 'shim']) {
+test(`as nobody in a delegated cgroup (${mode}): contracts work in full`, async (t) => {
+  const cg = nb.delegatedCgroup(`full-${mode}`);
   t.after(() => nb.removeCgroup(cg));
   const r = await nb.runAsNobody(`
     const ct = require(${JSON.stringify(pkg)});
@@ -72,9 +73,47 @@ test('as nobody in a delegated cgroup: contracts work in full', async (t) => {
         return 'ZX'.includes(s[s.lastIndexOf(')') + 2]); } catch { return true; } };
       out.daemonGone = pids.every(gone);
       d.c.dispose();
+      // A fatal core kills the rest, setsid daemon included; critical
+      // events count until acked.
+      const f = spawnIn('sh', ['-c', '(setsid sleep 100 &); sleep 0.2; kill -SEGV $$'],
+        { fatal: { pr_core: true }, critical: { pr_empty: true, pr_core: true } });
+      const cores = [];
+      f.c.on('pr_core', (e) => cores.push(e));
+      while (f.c.status().pr_members.length < 2) await new Promise((r) => setTimeout(r, 5));
+      const fpids = f.c.status().pr_members;
+      const fe = await new Promise((r) => f.c.on('pr_empty', r));
+      out.fatalGone = fpids.every(gone);
+      out.cores = cores.map((e) => e.signal);
+      out.nevents = f.c.status().nevents;
+      for (const e of [...cores, fe]) f.c.ack(e.evid);
+      out.neventsAcked = f.c.status().nevents;
+      f.c.dispose();
+      // stop, freeze, usage.
+      const s = spawnIn('sh', ['-c', 'trap "" TERM; (setsid sleep 100 &); sleep 100'], {});
+      while (s.c.status().pr_members.length < 2) await new Promise((r) => setTimeout(r, 5));
+      await s.c.freeze();
+      out.frozen = s.c.status().frozen;
+      out.stop = await s.c.stop({ timeout: 200 });
+      out.usage = typeof s.c.usage().userCPUTime;
+      s.c.dispose();
+      // Holder death: a noorphan contract of a second process dies with it.
+      const h2 = cp.spawn(process.execPath, ['-e', \`
+        const ct = require(\${JSON.stringify(${JSON.stringify(pkg)})});
+        ct.set_template({ type: 'process', param: { noorphan: true } });
+        require('child_process').spawn('sh', ['-c', '(setsid sleep 100 &); sleep 100'], { stdio: 'ignore' });
+        ct.clear_template();
+        const c = ct.latest();
+        const t = setInterval(() => { const m = c.status().pr_members;
+          if (m.length >= 3) { clearInterval(t); console.log(JSON.stringify(m)); } }, 2);
+      \`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const hm = JSON.parse(await new Promise((r) => h2.stdout.once('data', r)));
+      h2.kill('SIGKILL');
+      const t0 = Date.now();
+      while (!hm.every(gone) && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 5));
+      out.holderDeathGone = hm.every(gone);
       console.log(JSON.stringify(out));
     })().catch((e) => { console.log(JSON.stringify({ error: e.stack })); });
-  `, { cgroup: cg });
+  `, { cgroup: cg, env: { ILLUMOS_CONTRACT_SPAWN: mode } });
   assert.strictEqual(r.code, 0, r.err + r.out);
   const o = JSON.parse(r.out);
   assert.strictEqual(o.error, undefined, o.error);
@@ -89,5 +128,92 @@ test('as nobody in a delegated cgroup: contracts work in full', async (t) => {
   assert.ok(forks.every((e) => e.pid > 0 && e.ppid > 0));
   assert.strictEqual(exits.length, forks.length);
   assert.ok(exits.every((e) => typeof e.exitstatus === 'number'));
-  assert.strictEqual(o.daemonGone, true);
+  assert.strictEqual(o.daemonGone, true, r.out);
+  assert.strictEqual(o.features.spawn, mode);
+  assert.strictEqual(o.fatalGone, true, r.out);
+  assert.deepStrictEqual(o.cores, [11]);
+  assert.strictEqual(o.nevents, 2);
+  assert.strictEqual(o.neventsAcked, 0);
+  assert.strictEqual(o.frozen, true);
+  assert.deepStrictEqual(o.stop, { forced: true });
+  assert.strictEqual(o.usage, 'number');
+  assert.strictEqual(o.holderDeathGone, true, r.out);
 });
+}
+
+test('without the proc connector: features say so, pr_empty and sigsend work',
+  async (t) => {
+    const cg = nb.delegatedCgroup('nocn');
+    t.after(() => nb.removeCgroup(cg));
+    const r = await nb.runAsNobody(`
+      const ct = require(${JSON.stringify(pkg)});
+      const cp = require('child_process');
+      const out = { events: ct.features.events };
+      try {
+        ct.set_template({ type: 'process', critical: { pr_fork: true } });
+      } catch (e) { out.err = { code: e.code, message: e.message }; }
+      ct.set_template({ type: 'process' });
+      cp.spawn('sh', ['-c', '(setsid sleep 100 &); sleep 100'], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      (async () => {
+        while (c.status().pr_members.length < 2) await new Promise((r) => setTimeout(r, 5));
+        const e = new Promise((r) => c.on('pr_empty', r));
+        c.sigsend('SIGKILL');
+        out.empty = (await e).type;
+        c.dispose();
+        console.log(JSON.stringify(out));
+      })();
+    `, { cgroup: cg, env: { ILLUMOS_CONTRACT_TEST_NO_CONNECTOR: '1' } });
+    assert.strictEqual(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    assert.strictEqual(o.events.pr_empty, true);
+    assert.strictEqual(o.events.pr_fork, false);
+    assert.strictEqual(o.events.pr_exit, false);
+    assert.strictEqual(o.err.code, 'ENOTSUP');
+    assert.match(o.err.message, /proc connector/);
+    assert.strictEqual(o.empty, 'pr_empty');
+  });
+
+test('nobody cannot adopt, signal or alter root\'s contracts, nor read a closed root',
+  async (t) => {
+    const h = require('./helpers');
+    const root = h.useRoot('nr');
+    const ct = require('..');
+    ct.set_template({ type: 'process' });
+    const child = require('child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    c.abandon(); // an orphan: adoptable, but not by another uid
+    t.after(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} c.dispose(); });
+    const r = await nb.runAsNobody(`
+      const ct = require(${JSON.stringify(pkg)});
+      const fs = require('fs');
+      const out = {};
+      const code = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
+      out.adopt = code(() => ct.adopt(${c.ctid}));
+      const o = ct.observe(${c.ctid});
+      out.observeState = o.status().state;
+      out.sigsend = code(() => o.sigsend('SIGKILL'));
+      out.xattr = code(() => require('child_process').execFileSync('sh', ['-c',
+        'exec 2>/dev/null; printf x > ${root}/${c.ctid}/cgroup.procs'], { stdio: 'ignore' }));
+      o.dispose();
+      console.log(JSON.stringify(out));
+    `, { env: { ILLUMOS_CONTRACT_ROOT: root } });
+    assert.strictEqual(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    assert.strictEqual(o.adopt, 'EPERM');
+    assert.strictEqual(o.observeState, 'orphan');
+    assert.strictEqual(o.sigsend, 'EPERM');
+    assert.notStrictEqual(o.xattr, 'ok');
+    assert.ok(h.alive(child.pid), 'the member survived');
+    // A root nobody cannot read cannot be observed.
+    fs.chmodSync(root, 0o700);
+    const r2 = await nb.runAsNobody(`
+      const ct = require(${JSON.stringify(pkg)});
+      try { ct.observe(${c.ctid}); console.log('observed'); }
+      catch (e) { console.log(e.code); }
+    `, { env: { ILLUMOS_CONTRACT_ROOT: root } });
+    fs.chmodSync(root, 0o755);
+    assert.match(r2.out.trim(), /^E(ACCES|PERM|SRCH)$/);
+  });

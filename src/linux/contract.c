@@ -570,6 +570,7 @@ ct_features_get(ct_features_t *f)
 		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |
 		    NC_PR_EV_CORE | NC_PR_EV_SIGNAL;
 	f->devices = false;
+	f->holder_death = lx_keeper_available();
 	return (0);
 }
 

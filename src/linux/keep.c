@@ -43,6 +43,16 @@ keeper_path(void)
 	return (path);
 }
 
+bool
+lx_keeper_available(void)
+{
+	char *path = keeper_path();
+	bool ok = path != NULL && access(path, X_OK) == 0;
+
+	free(path);
+	return (ok);
+}
+
 static int
 keeper_start(void)
 {

@@ -176,5 +176,7 @@ int lx_keeper_fd(void);
 /* It died: start another while we still hold anything. */
 void lx_keeper_died(void);
 pid_t lx_keeper_pid(void);
+/* Whether ct-keeper is installed next to us. */
+bool lx_keeper_available(void);
 
 #endif /* LX_H */

@@ -144,15 +144,16 @@ join(const char *a, const char *b)
  * directory we may create contracts in.
  */
 static int
-try_root(const char *dir, bool create)
+try_root(const char *dir, bool create, int mode)
 {
 	int fd;
 
-	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST &&
+	    (errno != EACCES || mode == W_OK))
 		return (errno);
 	if (!is_cgroup2(dir))
 		return (access(dir, F_OK) == 0 ? ENOTSUP : ENOENT);
-	if (access(dir, W_OK) != 0)
+	if (access(dir, mode) != 0)
 		return (errno);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return (errno);
@@ -177,7 +178,8 @@ discover(void)
 		root_mnt = root_mroot = NULL;
 	}
 	if (env != NULL && env[0] != '\0') {
-		err = try_root(env, true);
+		/* Named explicitly: reading it is enough to observe. */
+		err = try_root(env, true, R_OK | X_OK);
 		if (err == ENOTSUP)
 			return (ct_err_set(ENOTSUP, "statfs", "ILLUMOS_CONTRACT_"
 			    "ROOT=%s is not a cgroup v2 directory", env));
@@ -198,7 +200,7 @@ discover(void)
 		err = ENOMEM;
 		goto out;
 	}
-	if (access(mnt, W_OK) == 0 && (err = try_root(dir, true)) == 0)
+	if (access(mnt, W_OK) == 0 && (err = try_root(dir, true, W_OK)) == 0)
 		goto out;
 	free(dir);
 	dir = NULL;
@@ -220,7 +222,7 @@ discover(void)
 		    st.st_uid == geteuid() && access(procs, W_OK) == 0;
 		free(procs);
 		if (delegated && (dir = join(mine, "contract")) != NULL &&
-		    (err = try_root(dir, true)) == 0) {
+		    (err = try_root(dir, true, W_OK)) == 0) {
 			root.delegated = true;
 			free(mine);
 			goto out;

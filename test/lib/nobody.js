@@ -31,9 +31,12 @@ function stagePackage() {
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
   fs.chmodSync(path.join(dir, 'build'), 0o755);
   fs.chmodSync(path.join(dir, 'build', 'Release'), 0o755);
-  for (const f of ['illumos_contract.node', 'ct-exec']) {
-    copy(path.join(top, 'build', 'Release', f),
-      path.join(dir, 'build', 'Release', f));
+  // The addon and its helper programs (ct-exec, ct-keeper, the ct tools).
+  const rel = path.join(top, 'build', 'Release');
+  for (const f of fs.readdirSync(rel)) {
+    if (fs.statSync(path.join(rel, f)).isFile()) {
+      copy(path.join(rel, f), path.join(dir, 'build', 'Release', f));
+    }
   }
   copy(path.join(top, 'node_modules', 'node-gyp-build'),
     path.join(dir, 'node_modules', 'node-gyp-build'));
