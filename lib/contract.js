@@ -206,8 +206,9 @@ class Contract extends EventEmitter {
       } catch (e) {
         if (e.code !== 'ESRCH') throw e; // ESRCH: already empty
       }
-      const st = binding.status(h);
-      if (st.frozen === true) binding.freeze(h, false); // deliver it
+      // A frozen member only acts on the signal once thawed (one that had
+      // it blocked at freeze time would wait forever): always thaw.
+      binding.freeze(h, false);
       if (timeout !== Infinity) {
         timer = setTimeout(() => {
           forced = true;

@@ -23,6 +23,19 @@ async function members(c, n) {
   return c.status().pr_members;
 }
 
+// Wait until n members run `sleep`: the shells before them have set
+// their traps by then.
+async function sleepers(c, n) {
+  const comm = (p) => {
+    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
+      return '';
+    }
+  };
+  await h.until(() => c.status().pr_members.filter(
+    (p) => comm(p) === 'sleep').length >= n, 5000, `${n} sleepers`);
+  return c.status().pr_members;
+}
+
 test('features report freeze and usage', () => {
   const f = ct.features;
   assert.strictEqual(f.freeze, true);
@@ -43,7 +56,7 @@ test('stop() of a cooperative tree needs no SIGKILL', async () => {
 test('stop() escalates to SIGKILL for members that ignore SIGTERM', async () => {
   const { c } = spawnIn('trap "" TERM; (setsid sh -c \'trap "" TERM; ' +
     'while :; do sleep 1; done\' &); while :; do sleep 1; done');
-  const pids = await members(c, 3);
+  const pids = await sleepers(c, 2);
   const t0 = Date.now();
   assert.deepStrictEqual(await c.stop({ timeout: 300 }), { forced: true });
   assert.ok(Date.now() - t0 >= 290, 'waited for the timeout first');
@@ -60,7 +73,7 @@ test('stop() of an empty contract resolves at once', async () => {
 
 test('concurrent stop() calls share one escalation', async () => {
   const { c } = spawnIn('trap "" TERM; while :; do sleep 1; done');
-  await members(c, 1);
+  await sleepers(c, 1);
   const a = c.stop({ timeout: 200 });
   const b = c.stop({ timeout: 60000 });
   assert.strictEqual(a, b);
@@ -135,7 +148,7 @@ test('run() waits for a backgrounded grandchild; code of the first child',
 test('run() with a timeout leaves no member alive', async () => {
   const r = await ct.run('sh', ['-c',
     'trap "" TERM; (setsid sh -c \'trap "" TERM; sleep 100\' &); sleep 100'],
-  { stdio: 'ignore', timeout: 200, forceKillAfterDelay: 200 });
+  { stdio: 'ignore', timeout: 500, forceKillAfterDelay: 200 });
   assert.strictEqual(r.timedOut, true);
   assert.strictEqual(r.forced, true);
   assert.deepStrictEqual(h.contractDirs(root).filter(

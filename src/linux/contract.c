@@ -359,11 +359,17 @@ static int
 signal_loop(ct_contract_t *c, int sig, bool freeze)
 {
 	lx_map_t done = { 0 };
-	int sent = 0, denied = 0, err = 0, was = 1, pop;
+	int sent = 0, denied = 0, err = 0, was = 1;
 	bool fresh = true;
 
-	if (freeze && lx_cg_events(c->dirfd, &pop, &was) == 0 && was == 0)
+	/* The asked-for state (cgroup.freeze), not the reached one. */
+	char *want = NULL;
+	if (freeze && lx_cg_read(c->dirfd, "cgroup.freeze", &want) == 0 &&
+	    want[0] == '0') {
+		was = 0;
 		(void) lx_cg_write(c->dirfd, "cgroup.freeze", "1");
+	}
+	free(want);
 	for (int pass = 0; fresh && pass < 10000; pass++) {
 		pid_t *pids;
 		size_t n;
