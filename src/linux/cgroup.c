@@ -233,13 +233,14 @@ lx_xattr_get_u64(int dirfd, const char *name, uint64_t *vp)
  * Terms are one xattr of "key=value;" items; strings are "key=<len>:<bytes>;"
  * so that they may hold any byte.
  */
-static const char *const str_keys[] = { "fmri", "aux", "creator", "minor" };
+static const char *const str_keys[] = { "fmri", "aux", "creator", "minor",
+    "devpath" };
 
 static char **
 str_slot(lx_terms_t *t, size_t i)
 {
 	char **slots[] = { &t->svc_fmri, &t->svc_aux, &t->creator,
-	    &t->dev_minor };
+	    &t->dev_minor, &t->dev_path };
 	return (slots[i]);
 }
 
@@ -296,7 +297,8 @@ lx_terms_read(int dirfd, lx_terms_t *t)
 		klen = (size_t)(eq - p);
 		char *v = eq + 1;
 		bool isstr = false;
-		for (size_t i = 0; i < 4; i++) {
+		for (size_t i = 0; i < sizeof (str_keys) / sizeof (str_keys[0]);
+		    i++) {
 			if (strlen(str_keys[i]) != klen ||
 			    memcmp(p, str_keys[i], klen) != 0)
 				continue;

@@ -274,6 +274,17 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	}
 	if (c->terms.params & NC_PR_REGENT)
 		inherited_of(c->id, st);
+	if (c->terms.type == CT_TYPE_DEVICE) {
+		st->ntime = st->qtime = 0;	/* idle device contracts: 0 */
+		st->dev_state = lx_watch_dev_state(c->w);
+		st->dev_aset = c->terms.dev_aset;
+		st->dev_noneg = false;
+		if ((st->dev_minor = strdup(c->terms.dev_minor != NULL ?
+		    c->terms.dev_minor : "")) == NULL) {
+			ct_cstatus_fini(st);
+			return (ENOMEM);
+		}
+	}
 	st->svc_fmri = dup_or_empty(c->terms.svc_fmri);
 	st->svc_aux = dup_or_empty(c->terms.svc_aux);
 	st->svc_creator = dup_or_empty(c->terms.creator);
@@ -335,6 +346,10 @@ no_negotiation(ct_contract_t *c, ct_evid_t evid, const char *what)
 
 	if ((err = need_held(c, what)) != 0)
 		return (err);
+	if (c->terms.type == CT_TYPE_DEVICE)
+		return (ct_err_set(ENOTSUP, what, "Linux never asks before a "
+		    "device changes state, so there is no negotiation to "
+		    "answer (event %" PRIu64 ")", evid));
 	return (ct_err_set(ESRCH, what, "event %" PRIu64 " is not a "
 	    "negotiation event: process contracts never negotiate", evid));
 }
@@ -409,6 +424,9 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 	bool held = c->how != CT_OPEN_OBSERVE && lx_watch_held(c->w);
 	int pop, frozen;
 
+	if (c->terms.type != CT_TYPE_PROCESS)
+		return (ct_err_set(EINVAL, "sigsend", "contract %" PRId32 " is "
+		    "not a process contract", c->id));
 	if (sig < 0 || sig >= NSIG)
 		return (ct_err_set(EINVAL, "sigsend", "%d is not a signal",
 		    sig));
@@ -431,6 +449,9 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 
 	if ((err = need_held(c, freeze ? "freeze" : "thaw")) != 0)
 		return (err);
+	if (c->terms.type != CT_TYPE_PROCESS)
+		return (ct_err_set(EINVAL, "write", "contract %" PRId32 " is "
+		    "not a process contract", c->id));
 	if ((err = lx_cg_write(c->dirfd, "cgroup.freeze", freeze ? "1" : "0"))
 	    != 0)
 		return (ct_err_set(err, "write", "cannot %s contract %" PRId32
@@ -539,17 +560,6 @@ ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np)
 }
 
 int
-ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
-{
-	(void) idp;
-	if (type == CT_TYPE_PROCESS)
-		return (ct_err_set(EINVAL, "ct_tmpl_create", "process contracts"
-		    " are created by fork, not by create()"));
-	return (ct_err_set(ENOTSUP, "ct_tmpl_create", "device contracts are "
-	    "not implemented on Linux yet"));
-}
-
-int
 ct_features_get(ct_features_t *f)
 {
 	const lx_root_t *r;
@@ -575,7 +585,7 @@ ct_features_get(ct_features_t *f)
 	if (lx_watch_connector_status() == 0)
 		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |
 		    NC_PR_EV_CORE | NC_PR_EV_SIGNAL;
-	f->devices = false;
+	f->devices = true;
 	f->holder_death = lx_keeper_available();
 	return (0);
 }

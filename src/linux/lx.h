@@ -70,6 +70,7 @@ typedef struct lx_terms {
 	ct_id_t svc_ctid;
 	ct_id_t regent;		/* the creator's own contract, or 0 */
 	char *svc_fmri, *svc_aux, *creator, *dev_minor;	/* NULL: "" */
+	char *dev_path;		/* device: its sysfs path, "/devices/..." */
 	uint32_t dev_aset;
 } lx_terms_t;
 
@@ -165,6 +166,24 @@ int lx_watch_connector_status(void);
 /* Poll one more fd in the event set (readable -> ct_evq_dispatch). */
 int lx_evq_add(int fd);
 void lx_evq_del(int fd);
+
+/* A device's state changed (uevent): break or publish (spec d.3). */
+void lx_watch_devstate(lx_watch_t *w, uint32_t state);
+uint32_t lx_watch_dev_state(const lx_watch_t *w);
+/* Visit every watched device contract (device.c matches uevents). */
+void lx_watch_each_device(void (*fn)(lx_watch_t *, const char *devpath,
+    void *), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* device.c: device contracts from kernel uevents */
+
+/* "/dev/x" or "/sys/..." -> "/devices/...", and its present state. */
+int lx_dev_resolve(const char *minor, char **devpathp, uint32_t *statep);
+/* Open the uevent socket into the event set (once). */
+int lx_dev_listen(void);
+/* The uevent socket, or -1; and reading it. */
+int lx_dev_fd(void);
+void lx_dev_drain(void);
 
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/keeper/) */

@@ -261,6 +261,71 @@ lx_tmpl_active(ct_type_t type)
 	return (type < CT_TYPE_COUNT ? ts.active[type] : NULL);
 }
 
+/* What Linux cannot do for a device template, refused up front. */
+static int
+device_check(const ct_template_t *t)
+{
+	char *devpath;
+	uint32_t state;
+	int err;
+
+	if (t->dev_noneg)
+		return (ct_err_set(ENOTSUP, "ct_dev_tmpl_set_noneg", "dev_noneg "
+		    "cannot be honoured: Linux never asks before a device "
+		    "changes state, so no change can be vetoed"));
+	if (t->dev_minor == NULL)
+		return (0);	/* create() says so */
+	if ((err = lx_dev_resolve(t->dev_minor, &devpath, &state)) != 0)
+		return (err);
+	free(devpath);
+	return (0);
+}
+
+int
+ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
+{
+	const ct_template_t *t = ts.active[CT_TYPE_DEVICE];
+	lx_hstate_t st = { .state = LX_OWNED };
+	lx_terms_t terms;
+	uint32_t state;
+	ct_id_t id;
+	int err, fd = -1;
+
+	if (type == CT_TYPE_PROCESS)
+		return (ct_err_set(EINVAL, "ct_tmpl_create", "process contracts"
+		    " are created by fork, not by create()"));
+	if (t == NULL)
+		return (ct_err_set(EINVAL, "ct_tmpl_create", "no device template"
+		    " is active on this thread"));
+	if (t->dev_minor == NULL)
+		return (ct_err_set(EINVAL, "ct_tmpl_create", "the device "
+		    "template has no dev_minor"));
+	(void) lx_terms_from_template(t, &terms);
+	if ((err = lx_dev_resolve(t->dev_minor, &terms.dev_path, &state)) != 0 ||
+	    (err = lx_root_mkdir(&id)) != 0) {
+		lx_terms_fini(&terms);
+		return (err);
+	}
+	lx_self(&st.holder, &st.start);
+	if ((err = lx_cg_open(id, &fd)) != 0 ||
+	    (err = lx_terms_write(fd, &terms)) != 0 ||
+	    (err = lx_xattr_set_u64(fd, "user.ct.devstate", state)) != 0 ||
+	    (err = lx_state_write(fd, &st)) != 0) {
+		lx_terms_fini(&terms);
+		if (fd >= 0)
+			lx_cg_bury(id, fd);
+		if (fd >= 0)
+			(void) close(fd);
+		return (ct_err_set(err, "fsetxattr", "cannot record device "
+		    "contract %" PRId32 ": %s", id, strerror(err)));
+	}
+	(void) close(fd);
+	lx_terms_fini(&terms);
+	ts.latest[CT_TYPE_DEVICE] = id;
+	*idp = id;
+	return (lx_contract_hold(id, 0));
+}
+
 int
 ct_tmpl_active_set(const ct_template_t *t)
 {
@@ -297,6 +362,11 @@ ct_tmpl_active_set(const ct_template_t *t)
 			    "sigsend work here", strerror(err)));
 		}
 		(void) pthread_once(&atfork_once, atfork_register);
+	}
+	if (t->type == CT_TYPE_DEVICE && (err = device_check(t)) != 0) {
+		ct_template_fini(copy);
+		free(copy);
+		return (err);
 	}
 	if (ts.active[t->type] != NULL) {
 		ct_template_fini(ts.active[t->type]);

@@ -62,6 +62,8 @@ struct lx_watch {
 	ct_evid_t *unacked;
 	size_t nunacked, capunacked;
 	uint64_t lost;
+	char *devpath;		/* device contracts: "/devices/..." */
+	uint32_t dev_state, dev_aset;
 };
 
 typedef struct member {
@@ -293,19 +295,18 @@ nevents_sync(lx_watch_t *w)
  * events held by us count until acked.
  */
 static ct_evrec_t *
-publish(lx_watch_t *w, uint32_t type, pid_t pid)
+publish_as(lx_watch_t *w, uint32_t type, pid_t pid, bool critical)
 {
-	bool critical = (w->critical & type) != 0;
 	ct_evrec_t *ev;
 
-	if (!critical && (w->informative & type) == 0)
-		return (NULL);
 	if ((ev = push(w, type, critical)) == NULL) {
 		w->lost++;
 		return (NULL);
 	}
-	ev->pid = pid;
-	ev->have = CT_EVP_PID;
+	if (pid != 0) {
+		ev->pid = pid;
+		ev->have = CT_EVP_PID;
+	}
 	if (critical && w->held) {
 		if (w->nunacked == w->capunacked) {
 			size_t cap = w->capunacked == 0 ? 4 : w->capunacked * 2;
@@ -319,6 +320,16 @@ publish(lx_watch_t *w, uint32_t type, pid_t pid)
 		nevents_sync(w);
 	}
 	return (ev);
+}
+
+static ct_evrec_t *
+publish(lx_watch_t *w, uint32_t type, pid_t pid)
+{
+	bool critical = (w->critical & type) != 0;
+
+	if (!critical && (w->informative & type) == 0)
+		return (NULL);
+	return (publish_as(w, type, pid, critical));
 }
 
 int
@@ -703,6 +714,8 @@ ct_evq_dispatch(void)
 			(void) !read(efd, &junk, sizeof (junk));
 		else if (fd == lx_keeper_fd())
 			lx_keeper_died();
+		else if (fd == lx_dev_fd())
+			lx_dev_drain();
 	}
 	return (0);
 }
@@ -745,6 +758,25 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		err = errno;
 		free(w);
 		return (err);
+	}
+	if (w->type == CT_TYPE_DEVICE) {
+		/* No members: its events come from uevents, not cgroup.events. */
+		uint64_t st = NC_DEV_EV_ONLINE;
+		(void) lx_xattr_get_u64(w->dirfd, "user.ct.devstate", &st);
+		w->dev_state = (uint32_t)st;
+		w->dev_aset = terms->dev_aset;
+		if ((w->devpath = strdup(terms->dev_path != NULL ?
+		    terms->dev_path : "")) == NULL ||
+		    (err = lx_dev_listen()) != 0 ||
+		    (err = lx_map_put(&by_id, id, w)) != 0) {
+			free(w->devpath);
+			(void) close(w->dirfd);
+			free(w);
+			return (err != 0 ? err : ENOMEM);
+		}
+		kept(w, held);
+		*wp = w;
+		return (0);
 	}
 	if (asprintf(&path, "%s/%" PRId32 "/cgroup.events", r->path, id) < 0 ||
 	    (w->wd = inotify_add_watch(inofd, path, IN_MODIFY)) < 0 ||
@@ -818,6 +850,7 @@ watch_free(lx_watch_t *w)
 	}
 	(void) close(w->dirfd);
 	free(w->unacked);
+	free(w->devpath);
 	free(w);
 }
 
@@ -909,5 +942,47 @@ lx_watch_note_frozen(lx_watch_t *w, int frozen)
 	if (frozen == w->frozen) {
 		(void) push(w, frozen ? NC_EVX_FROZEN : NC_EVX_THAWED, false);
 		kick();
+	}
+}
+
+/*
+ * Linux never asks before a device changes state, so every move out of
+ * the A-set is an asynchronous break (spec d.3): a critical event without
+ * CTE_NEG, published even if not subscribed.  Moves inside the A-set are
+ * published as the sets say.
+ */
+void
+lx_watch_devstate(lx_watch_t *w, uint32_t state)
+{
+	if (state == w->dev_state)
+		return;
+	w->dev_state = state;
+	if (w->held)
+		(void) lx_xattr_set_u64(w->dirfd, "user.ct.devstate", state);
+	bool brk = (w->dev_aset & state) == 0;
+	bool critical = brk || (w->critical & state) != 0;
+	if (!critical && (w->informative & state) == 0)
+		return;
+	(void) publish_as(w, state, 0, critical);
+}
+
+uint32_t
+lx_watch_dev_state(const lx_watch_t *w)
+{
+	return (w->dev_state);
+}
+
+void
+lx_watch_each_device(void (*fn)(lx_watch_t *, const char *, void *),
+    void *arg)
+{
+	size_t i = 0;
+	int32_t key;
+	void *v;
+
+	while (lx_map_next(&by_id, &i, &key, &v)) {
+		lx_watch_t *w = v;
+		if (w->type == CT_TYPE_DEVICE)
+			fn(w, w->devpath, arg);
 	}
 }
