@@ -207,6 +207,10 @@ connector_open(void)
 	    NETLINK_CONNECTOR);
 	if (fd < 0)
 		return (nl_status = errno);
+	/* For tests: a small buffer, to make the kernel drop messages. */
+	const char *small = getenv("ILLUMOS_CONTRACT_TEST_RCVBUF");
+	if (small != NULL && atoi(small) > 0)
+		size = atoi(small);
 	/* Room for fork storms: forced where we may, else what we get. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof (size)) != 0)
