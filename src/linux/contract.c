@@ -553,7 +553,8 @@ ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np)
 		ids[n++] = (ct_id_t)id;
 	}
 	(void) closedir(d);
-	qsort(ids, n, sizeof (*ids), cmp_id);
+	if (n > 1)
+		qsort(ids, n, sizeof (*ids), cmp_id);
 	*idsp = ids;
 	*np = n;
 	return (0);

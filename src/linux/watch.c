@@ -632,7 +632,11 @@ drain_connector(void)
 			if (nh->nlmsg_type != NLMSG_DONE ||
 			    cn->id.idx != CN_IDX_PROC)
 				continue;
-			struct proc_event *pe = (struct proc_event *)cn->data;
+			/* cn->data sits at offset 36: copy out, aligned. */
+			struct proc_event ev, *pe = &ev;
+			memset(&ev, 0, sizeof (ev));
+			memcpy(&ev, cn->data, cn->len < sizeof (ev) ?
+			    cn->len : sizeof (ev));
 			switch (pe->what) {
 			case PROC_EVENT_FORK:
 				on_fork(pe->event_data.fork.parent_tgid,

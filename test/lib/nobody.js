@@ -86,6 +86,10 @@ function runAsNobody(script, { cgroup, env = {}, timeout = 30000, cwd } = {}) {
     ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...inner]
     : inner;
   const childEnv = { PATH: process.env.PATH, ...env };
+  // Under test:asan the sanitizer runtime must come along.
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
+    if (process.env[k] !== undefined) childEnv[k] = process.env[k];
+  }
   return new Promise((resolve) => {
     const p = cp.spawn(argv[0], argv.slice(1), {
       env: childEnv, cwd: cwd || os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
