@@ -14,7 +14,7 @@
           "sources": [
             "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
             "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-            "src/linux/keep.c", "src/linux/device.c"
+            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c"
           ],
           "defines": ["_GNU_SOURCE"],
           "libraries": ["-lpthread"]

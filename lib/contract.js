@@ -126,10 +126,11 @@ class Contract extends EventEmitter {
     return new Promise((resolve, reject) => {
       this._internal++;
       this._reref();
-      const done = () => {
+      const done = (err) => {
         this._internal--;
         this._reref();
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
       this._waiters[name].push(done);
       try {
@@ -244,6 +245,10 @@ class Contract extends EventEmitter {
     const h = this._h();
     this[kHandle] = null;
     binding.close(h);
+    // Whatever waited on this contract (stop, freeze, thaw) cannot finish.
+    for (const name of Object.keys(this._waiters)) {
+      for (const w of this._waiters[name].splice(0)) w(disposedError());
+    }
     this._reref();
     const set = registry.get(this.ctid);
     if (set !== undefined) {

@@ -3,6 +3,7 @@
 // side holds the real, validated copy), latest(), and the hook that puts
 // children spawned while a process template is active into their contract.
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const childProcess = require('child_process');
 const { binding, shimPath } = require('./binding');
@@ -134,6 +135,8 @@ function hookedSpawn(options) {
     const e = new Error('ENOTSUP: the exec shim (build/Release/ct-exec) is ' +
       'missing; rebuild the package with npm install');
     e.code = 'ENOTSUP';
+    e.errno = os.constants.errno.ENOTSUP;
+    e.syscall = 'execve';
     throw e;
   }
   const { ctid, procs } = binding.spawnPrepare();

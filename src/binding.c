@@ -110,8 +110,10 @@ args(napi_env env, napi_callback_info info, size_t want, napi_value *argv)
 		argv[i] = undef;
 	ct_err_clear();
 	if (owner_env != env) {
-		throw_arg(env, "Error", "ENOTSUP", "illumos_contract works "
-		    "from one thread per process (the first that loaded it)");
+		(void) ct_err_set(ENOTSUP, "napi_module_register",
+		    "illumos_contract works from one thread per process (the "
+		    "first that loaded it)");
+		throw_sys(env, ENOTSUP, "napi_module_register", "");
 		return (false);
 	}
 	return (true);

@@ -62,7 +62,7 @@ test('exit statuses are raw wait statuses', async () => {
 
 for (const [sig, num] of [['SEGV', 11], ['ABRT', 6]]) {
   test(`a member that kills itself with SIG${sig} gives pr_core`, async () => {
-    const { c, events, empty } = spawnIn('sh', ['-c', `kill -${sig} $$`],
+    const { c, events, empty } = spawnIn('sh', ['-c', `ulimit -c 0; kill -${sig} $$`],
       { informative: ALL });
     await empty;
     const core = events.find((e) => e.type === 'pr_core');
@@ -75,6 +75,45 @@ for (const [sig, num] of [['SEGV', 11], ['ABRT', 6]]) {
     c.dispose();
   });
 }
+
+test('pr_core names the core file where one was written', async () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-core-'));
+  try {
+    // Best effort: the path is worked out while the member dumps; a very
+    // loaded machine can miss that moment, so a few tries are allowed.
+    let core;
+    for (let i = 0; i < 5 && !(core && core.pcorefile); i++) {
+      const { c, events, empty } = spawnIn('sh', ['-c',
+        `ulimit -c unlimited; cd ${dir} && exec sh -c 'kill -SEGV $$'`],
+      { informative: ALL });
+      await empty;
+      core = events.find((e) => e.type === 'pr_core');
+      c.dispose();
+    }
+    const pattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    if (pattern.startsWith('|')) {
+      assert.strictEqual(core.pcorefile, undefined, 'piped: no file');
+    } else {
+      assert.ok(core.pcorefile, JSON.stringify(core));
+      assert.ok(fs.existsSync(core.pcorefile), core.pcorefile);
+      assert.ok(core.pcorefile.startsWith(fs.realpathSync(dir)) ||
+        path.isAbsolute(pattern), core.pcorefile);
+    }
+    // Without a written core (ulimit -c 0) there is no path.
+    const b = spawnIn('sh', ['-c', `ulimit -c 0; cd ${dir} && exec sh -c 'kill -SEGV $$'`],
+      { informative: ALL });
+    await b.empty;
+    const core2 = b.events.find((e) => e.type === 'pr_core');
+    assert.strictEqual(core2.signal, 11);
+    assert.strictEqual(core2.pcorefile, undefined);
+    b.c.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('a member killed from outside gives pr_signal', async () => {
   const { child, c, events, empty } = spawnIn('sleep', ['30'],
@@ -106,7 +145,7 @@ test('sigsend names us as the sender of pr_signal', async () => {
 test('a fatal pr_core kills every other member, setsid daemons included',
   async () => {
     const { c, events, empty } = spawnIn('sh', ['-c',
-      '(setsid sleep 100 &); sleep 100 & sleep 0.2; kill -SEGV $$'],
+      'ulimit -c 0; (setsid sleep 100 &); sleep 100 & sleep 0.2; kill -SEGV $$'],
       { fatal: { pr_core: true }, informative: ALL });
     await h.until(() => c.status().pr_members.length >= 3, 5000, 'the tree');
     const pids = c.status().pr_members;
@@ -125,7 +164,7 @@ test('a fatal pr_core kills every other member, setsid daemons included',
 test('pgrponly limits a fatal kill to the culprit\'s process group',
   async () => {
     const { c, events } = spawnIn('sh', ['-c',
-      '(setsid sleep 100 &); sleep 100 & sleep 0.2; kill -SEGV $$'],
+      'ulimit -c 0; (setsid sleep 100 &); sleep 100 & sleep 0.2; kill -SEGV $$'],
       { fatal: { pr_core: true }, param: { pgrponly: true },
         informative: ALL });
     await h.until(() => c.status().pr_members.length >= 3, 5000, 'the tree');

@@ -75,7 +75,7 @@ test(`as nobody in a delegated cgroup (${mode}): contracts work in full`, async 
       d.c.dispose();
       // A fatal core kills the rest, setsid daemon included; critical
       // events count until acked.
-      const f = spawnIn('sh', ['-c', '(setsid sleep 100 &); sleep 0.2; kill -SEGV $$'],
+      const f = spawnIn('sh', ['-c', 'ulimit -c 0; (setsid sleep 100 &); sleep 0.2; kill -SEGV $$'],
         { fatal: { pr_core: true }, critical: { pr_empty: true, pr_core: true } });
       const cores = [];
       f.c.on('pr_core', (e) => cores.push(e));

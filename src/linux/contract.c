@@ -318,11 +318,12 @@ ct_contract_abandon(ct_contract_t *c)
 		return (err);
 	if (c->terms.params & NC_PR_NOORPHAN)
 		(void) lx_cg_write(c->dirfd, "cgroup.kill", "1");
-	lx_watch_release(c->w, LX_ORPHAN);
 	if (lx_cg_events(c->dirfd, &pop, &frozen) == 0 && pop == 0) {
+		lx_watch_release(c->w, LX_DEAD);
 		lx_cg_bury(c->id, c->dirfd);
 		return (0);
 	}
+	lx_watch_release(c->w, LX_ORPHAN);
 	if ((err = lx_state_write(c->dirfd, &st)) != 0)
 		return (ct_err_set(err, "fsetxattr", "cannot mark contract %"
 		    PRId32 " orphaned: %s", c->id, strerror(err)));

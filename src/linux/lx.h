@@ -175,6 +175,14 @@ void lx_watch_each_device(void (*fn)(lx_watch_t *, const char *devpath,
     void *), void *arg);
 
 /* ------------------------------------------------------------------ */
+/* core.c: where a dumping member's core file goes */
+
+/* At COREDUMP: the core path with the signal still open, or NULL. */
+char *lx_core_path(pid_t pid);
+/* At EXIT: fill in the signal; the path if that file exists, else NULL. */
+char *lx_core_finish(char *path, int sig);
+
+/* ------------------------------------------------------------------ */
 /* device.c: device contracts from kernel uevents */
 
 /* "/dev/x" or "/sys/..." -> "/devices/...", and its present state. */

@@ -53,6 +53,7 @@ struct lx_watch {
 	bool opened;		/* a handle was ever handed out */
 	bool emptied;		/* pr_empty was published */
 	bool kept;		/* counted in the keeper's holds */
+	bool orphaned;		/* we abandoned it with members left */
 	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
 	int frozen;
 	int sending;		/* signal we sent with sigsend, or 0 */
@@ -69,6 +70,7 @@ struct lx_watch {
 typedef struct member {
 	lx_watch_t *w;
 	bool core;		/* COREDUMP seen */
+	char *corefile;		/* where its core goes (lx_core_path) */
 } member_t;
 
 typedef struct qnode {
@@ -370,6 +372,8 @@ member_add(lx_watch_t *w, pid_t pid)
 		if (m->w == w)
 			return;
 		m->w->npids--;	/* a reused pid: the old one is gone */
+		free(m->corefile);
+		m->corefile = NULL;
 	} else if ((m = calloc(1, sizeof (*m))) == NULL ||
 	    lx_map_put(&by_pid, pid, m) != 0) {
 		free(m);
@@ -387,6 +391,7 @@ member_drop(pid_t pid)
 
 	if (m != NULL) {
 		m->w->npids--;
+		free(m->corefile);
 		free(m);
 	}
 }
@@ -423,8 +428,9 @@ static void
 settle(lx_watch_t *w)
 {
 	/* Held: kept until it is empty and its handles were handed back. */
-	if (w->refs > 0 || (w->held && (!w->emptied || !w->opened)))
-		return;
+	if (w->refs > 0 || (w->held && (!w->emptied || !w->opened)) ||
+	    (w->orphaned && !w->emptied))
+		return;	/* an orphan we made: we see it die and remove it */
 	if (w->held && w->opened)
 		lx_cg_bury(w->id, w->dirfd);
 	watch_free(w);
@@ -474,8 +480,9 @@ recheck(lx_watch_t *w)
 	}
 	pending_set(w, false);
 	w->emptied = true;
-	(void) publish(w, NC_PR_EV_EMPTY, w->last_exit);
+	/* The internal notice first: a pr_empty listener may dispose. */
 	(void) push(w, NC_EVX_EMPTIED, false);
+	(void) publish(w, NC_PR_EV_EMPTY, w->last_exit);
 	if (!w->held) {
 		/* An orphan dies with its last member (spec c.6). */
 		lx_hstate_t hs;
@@ -552,9 +559,19 @@ on_exit_(pid_t pid, pid_t tgid, int status)
 			if ((ev = publish(w, type, pid)) != NULL) {
 				ev->signal = sig;
 				ev->have |= CT_EVP_SIGNAL;
+				if (core && WCOREDUMP(status)) {
+					ev->pcorefile = lx_core_finish(
+					    m->corefile, sig);
+					m->corefile = NULL;
+				}
 				if (!core && w->sending == sig) {
+					ct_id_t own;
 					ev->sender = getpid();
 					ev->have |= CT_EVP_SENDER;
+					if (lx_root_own_ctid(&own) == 0) {
+						ev->sender_ctid = own;
+						ev->have |= CT_EVP_SENDCT;
+					}
 				}
 			}
 			if (w->held && (w->fatal & type) && !w->fatal_kill)
@@ -651,8 +668,11 @@ drain_connector(void)
 			case PROC_EVENT_COREDUMP: {
 				member_t *m = lx_map_get(&by_pid,
 				    pe->event_data.coredump.process_tgid);
-				if (m != NULL)
+				if (m != NULL && !m->core) {
 					m->core = true;
+					m->corefile = lx_core_path(
+					    pe->event_data.coredump.process_tgid);
+				}
 				break;
 			}
 			default:
@@ -879,7 +899,7 @@ lx_watch_put(lx_watch_t *w)
 void
 lx_watch_release(lx_watch_t *w, lx_state_t state)
 {
-	(void) state;
+	w->orphaned = state == LX_ORPHAN;
 	w->held = false;
 	kept(w, false);
 	w->nunacked = 0;	/* pending critical events are auto-acked */
