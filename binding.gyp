@@ -1,6 +1,6 @@
 {
   "variables": {
-    "ct_core": ["src/names.c", "src/template.c", "src/error.c"]
+    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"]
   },
   "targets": [
     {

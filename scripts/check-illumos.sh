@@ -36,7 +36,7 @@ fi
 cd "$here"
 set -- "$gitdir" ${2+"$2"}
 for f in src/illumos.c src/illumos/*.c src/names.c src/template.c \
-    src/error.c; do
+    src/error.c src/records.c; do
 	if [ -f "$f" ]; then set -- "$@" "$f"; fi
 done
 exec sh "$tool" "$@"

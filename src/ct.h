@@ -313,7 +313,7 @@ typedef struct ct_cstatus {
 } ct_cstatus_t;
 
 int ct_contract_status(ct_contract_t *c, ct_cstatus_t *st);
-void ct_cstatus_fini(ct_cstatus_t *st);
+void ct_cstatus_fini(ct_cstatus_t *st);	/* core: src/records.c */
 
 int ct_contract_abandon(ct_contract_t *c);
 int ct_contract_ack(ct_contract_t *c, ct_evid_t evid);
@@ -372,7 +372,7 @@ int ct_evq_fd(int *fdp);
 int ct_evq_dispatch(void);
 /* Pop the oldest queued event: 0, or ENOENT when there is none. */
 int ct_evq_next(ct_evrec_t *ev);
-void ct_evrec_fini(ct_evrec_t *ev);
+void ct_evrec_fini(ct_evrec_t *ev);	/* core: src/records.c */
 
 /* ------------------------------------------------------------------ */
 /* Backend: what this host delivers */
@@ -391,7 +391,7 @@ typedef struct ct_features {
 } ct_features_t;
 
 int ct_features_get(ct_features_t *f);
-void ct_features_fini(ct_features_t *f);
+void ct_features_fini(ct_features_t *f);	/* core: src/records.c */
 
 #ifdef __cplusplus
 }

@@ -835,21 +835,6 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	return (0);
 }
 
-void
-ct_cstatus_fini(ct_cstatus_t *st)
-{
-	free(st->members);
-	free(st->contracts);
-	free(st->svc_fmri);
-	free(st->svc_aux);
-	free(st->svc_creator);
-	free(st->dev_minor);
-	st->members = NULL;
-	st->contracts = NULL;
-	st->svc_fmri = st->svc_aux = st->svc_creator = st->dev_minor = NULL;
-	st->nmembers = st->ncontracts = 0;
-}
-
 /* EPERM for an observed contract: it has no control file. */
 static int
 ctl_check(const ct_contract_t *c, const char *what)
@@ -1230,15 +1215,6 @@ ct_evq_next(ct_evrec_t *ev)
 	return (0);
 }
 
-void
-ct_evrec_fini(ct_evrec_t *ev)
-{
-	free(ev->pcorefile);
-	free(ev->gcorefile);
-	free(ev->zcorefile);
-	ev->pcorefile = ev->gcorefile = ev->zcorefile = NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Backend: what this host delivers */
 
@@ -1262,12 +1238,4 @@ ct_features_get(ct_features_t *f)
 		return (ENOMEM);
 	}
 	return (0);
-}
-
-void
-ct_features_fini(ct_features_t *f)
-{
-	free(f->root);
-	free(f->root_error);
-	f->root = f->root_error = NULL;
 }

@@ -176,21 +176,6 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	return (nosup("ct_status_read"));
 }
 
-void
-ct_cstatus_fini(ct_cstatus_t *st)
-{
-	free(st->members);
-	free(st->contracts);
-	free(st->svc_fmri);
-	free(st->svc_aux);
-	free(st->svc_creator);
-	free(st->dev_minor);
-	st->members = NULL;
-	st->contracts = NULL;
-	st->svc_fmri = st->svc_aux = st->svc_creator = st->dev_minor = NULL;
-	st->nmembers = st->ncontracts = 0;
-}
-
 int
 ct_contract_abandon(ct_contract_t *c)
 {
@@ -274,15 +259,6 @@ ct_evq_next(ct_evrec_t *ev)
 	return (ENOENT);
 }
 
-void
-ct_evrec_fini(ct_evrec_t *ev)
-{
-	free(ev->pcorefile);
-	free(ev->gcorefile);
-	free(ev->zcorefile);
-	ev->pcorefile = ev->gcorefile = ev->zcorefile = NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Backend: what this host delivers: nothing, and why */
 
@@ -300,12 +276,4 @@ ct_features_get(ct_features_t *f)
 		return (ENOMEM);
 	(void) snprintf(f->root_error, len, WHY_FMT, os);
 	return (0);
-}
-
-void
-ct_features_fini(ct_features_t *f)
-{
-	free(f->root);
-	free(f->root_error);
-	f->root = f->root_error = NULL;
 }

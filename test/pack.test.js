@@ -41,6 +41,7 @@ test('npm pack ships the sources, and no tests or build products', () => {
     'index.js', 'index.mjs', 'index.d.ts', 'lib/binding.js',
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
+    'src/records.c',
     'src/illumos.c', 'src/none.c', 'src/linux/shim.c']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
@@ -158,8 +159,10 @@ test('without a backend (src/none.c) require works and calls throw ENOTSUP',
     sh(cc, ['-shared', '-fPIC', '-std=c11', '-D_GNU_SOURCE',
       '-DNAPI_VERSION=8', `-I${src}`, `-I${inc}`, '-o',
       path.join(pkg, 'build', 'Release', 'illumos_contract.node'),
-      ...['binding.c', 'names.c', 'template.c', 'error.c', 'none.c']
-        .map((f) => path.join(src, f))]);
+      // The core files as binding.gyp lists them, then the glue and none.c.
+      ...JSON.parse(fs.readFileSync(path.join(installed, 'binding.gyp'),
+        'utf8')).variables.ct_core.map((f) => path.join(installed, f)),
+      ...['binding.c', 'none.c'].map((f) => path.join(src, f))]);
     const script = `
       Object.defineProperty(process, 'platform', { value: 'darwin' });
       const c = require('illumos_contract');

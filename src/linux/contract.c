@@ -296,18 +296,6 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	return (0);
 }
 
-void
-ct_cstatus_fini(ct_cstatus_t *st)
-{
-	free(st->members);
-	free(st->contracts);
-	free(st->svc_fmri);
-	free(st->svc_aux);
-	free(st->svc_creator);
-	free(st->dev_minor);
-	memset(st, 0, sizeof (*st));
-}
-
 int
 ct_contract_abandon(ct_contract_t *c)
 {
@@ -590,12 +578,4 @@ ct_features_get(ct_features_t *f)
 	f->devices = true;
 	f->holder_death = lx_keeper_available();
 	return (0);
-}
-
-void
-ct_features_fini(ct_features_t *f)
-{
-	free(f->root);
-	free(f->root_error);
-	f->root = f->root_error = NULL;
 }

@@ -352,15 +352,6 @@ ct_evq_next(ct_evrec_t *ev)
 	return (0);
 }
 
-void
-ct_evrec_fini(ct_evrec_t *ev)
-{
-	free(ev->pcorefile);
-	free(ev->gcorefile);
-	free(ev->zcorefile);
-	ev->pcorefile = ev->gcorefile = ev->zcorefile = NULL;
-}
-
 /* ---- members ---- */
 
 static void

@@ -14,7 +14,7 @@ set -u
 
 CC=${CC:-cc}
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g"
-CORE="src/names.c src/template.c src/error.c"
+CORE="src/names.c src/template.c src/error.c src/records.c"
 BIN=test/c/bin
 
 if [ ! -f src/ct.h ]; then

@@ -1,0 +1,38 @@
+/*
+ * records.c -- freeing what the backends hand out in the records of ct.h
+ * (status, event, features): the same for every backend, so it lives in
+ * the core.  Each leaves its record safe to finish again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+
+void
+ct_cstatus_fini(ct_cstatus_t *st)
+{
+	free(st->members);
+	free(st->contracts);
+	free(st->svc_fmri);
+	free(st->svc_aux);
+	free(st->svc_creator);
+	free(st->dev_minor);
+	(void) memset(st, 0, sizeof (*st));
+}
+
+void
+ct_evrec_fini(ct_evrec_t *ev)
+{
+	free(ev->pcorefile);
+	free(ev->gcorefile);
+	free(ev->zcorefile);
+	ev->pcorefile = ev->gcorefile = ev->zcorefile = NULL;
+}
+
+void
+ct_features_fini(ct_features_t *f)
+{
+	free(f->root);
+	free(f->root_error);
+	f->root = f->root_error = NULL;
+}
