@@ -34,8 +34,14 @@ keeper_path(void)
 	Dl_info info;
 	char *dup, *path = NULL;
 
-	if (dladdr((void *)keeper_path, &info) == 0 || info.dli_fname == NULL ||
-	    (dup = strdup(info.dli_fname)) == NULL)
+	if (dladdr((void *)keeper_path, &info) == 0 || info.dli_fname == NULL)
+		return (NULL);
+	/* In an executable dladdr gives argv[0], which may be a bare name. */
+	if (strchr(info.dli_fname, '/') == NULL)
+		dup = realpath("/proc/self/exe", NULL);
+	else
+		dup = strdup(info.dli_fname);
+	if (dup == NULL)
 		return (NULL);
 	if (asprintf(&path, "%s/ct-keeper", dirname(dup)) < 0)
 		path = NULL;

@@ -261,6 +261,18 @@ ct_evq_fd(int *fdp)
 
 /* ---- the queue ---- */
 
+/* No live holder (orphan, dead): its critical events are auto-acked. */
+static bool
+unheld(lx_watch_t *w)
+{
+	lx_hstate_t hs;
+
+	if (w->orphaned || lx_state_read(w->dirfd, &hs) != 0)
+		return (true);
+	return (hs.state == LX_ORPHAN || hs.state == LX_DEAD ||
+	    lx_state_holder_gone(&hs));
+}
+
 static ct_evrec_t *
 push(lx_watch_t *w, uint32_t type, bool critical)
 {
@@ -275,7 +287,7 @@ push(lx_watch_t *w, uint32_t type, bool critical)
 		n->ev.evid = next_evid[w->type]++;
 		if (!critical)
 			n->ev.flags |= NC_EVF_INFO;
-		else if (!w->held)
+		else if (!w->held && unheld(w))
 			n->ev.flags |= NC_EVF_ACK;	/* orphans auto-ack */
 	} else {
 		n->ev.flags = NC_EVF_INFO;
