@@ -50,6 +50,96 @@
           "include_dirs": ["src", "src/linux"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
+        },
+        {
+          "target_name": "ctrun",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
+            "src/cli/spawn.c",
+            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
+            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
+            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["_GNU_SOURCE"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lpthread", "-ldl"]
+        },
+        {
+          "target_name": "ctstat",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctstat.c", "src/cli/cli.c",
+            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
+            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
+            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["_GNU_SOURCE"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lpthread", "-ldl"]
+        },
+        {
+          "target_name": "ctwatch",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctwatch.c", "src/cli/cli.c", "src/cli/evprint.c",
+            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
+            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
+            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["_GNU_SOURCE"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lpthread", "-ldl"]
+        }
+      ]
+    }],
+    ["OS=='solaris'", {
+      "targets": [
+        {
+          "target_name": "ctrun",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
+            "src/cli/spawn.c",
+            "src/illumos.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lcontract", "-lnvpair"]
+        },
+        {
+          "target_name": "ctstat",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctstat.c", "src/cli/cli.c",
+            "src/illumos.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lcontract", "-lnvpair"]
+        },
+        {
+          "target_name": "ctwatch",
+          "type": "executable",
+          "sources": [
+            "src/cli/ctwatch.c", "src/cli/cli.c", "src/cli/evprint.c",
+            "src/illumos.c",
+            "<@(ct_core)"
+          ],
+          "include_dirs": ["src"],
+          "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "libraries": ["-lcontract", "-lnvpair"]
         }
       ]
     }]

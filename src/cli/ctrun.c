@@ -1,0 +1,508 @@
+/*
+ * ctrun.c -- run a command in a new process contract (spec f, ctrun(1)).
+ *
+ *   ctrun [-i events] [-f events] [-c events] [-l contract|child|none]
+ *         [-o params] [-r count [-t]] [-v] [-V] [-F fmri] [-A aux]
+ *         [--] command [argument ...]
+ *
+ * Terms are set in the order param, informative, fatal, critical, fmri,
+ * aux (the backend applies a template in that order).  Exit status: the
+ * command's; 123 if it died by a signal; 124 internal error; 125 usage;
+ * 126 found but not executable; 127 not found.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define	EXIT_SIGNALED	123
+#define	EXIT_INTERNAL	124
+#define	EXIT_USAGE	125
+#define	EXIT_NOEXEC	126
+#define	EXIT_NOTFOUND	127
+
+typedef enum { LIFE_NONE, LIFE_CHILD, LIFE_CONTRACT } life_t;
+
+static const ct_name_t lifetimes[] = {
+	{ "none", LIFE_NONE },
+	{ "child", LIFE_CHILD },
+	{ "contract", LIFE_CONTRACT },
+	{ NULL, 0 }
+};
+
+typedef struct opts {
+	uint32_t info, fatal, crit, params;
+	life_t life;
+	bool restart, transfer;
+	unsigned long nrestarts;	/* 0: without limit */
+	int verbose;			/* 1: -v, 2: -V */
+	const char *fmri, *aux;
+	char **argv;
+} opts_t;
+
+static const int caught[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0 };
+
+static void
+usage(FILE *f)
+{
+	(void) fprintf(f,
+	    "Usage: ctrun [-i events] [-f events] [-c events] "
+	    "[-l contract|child|none]\n"
+	    "             [-o params] [-r count [-t]] [-v] [-V] [-F fmri] "
+	    "[-A aux]\n"
+	    "             [--] command [argument ...]\n");
+	if (f != stdout)
+		return;
+	(void) fprintf(f,
+	    "\nRun command in a new process contract and hold it.\n"
+	    "  events: core signal hwerr empty fork exit, or none "
+	    "(comma/blank separated;\n"
+	    "          -f takes core signal hwerr only)\n"
+	    "  params: noorphan pgrponly regent inherit, or none\n"
+	    "  -l contract  wait until the contract is empty (default)\n"
+	    "  -l child     wait for command only\n"
+	    "  -l none      return once command has been exec'd\n"
+	    "  -r count     restart after a fatal event, count times "
+	    "(0: always)\n"
+	    "  -t           transfer inherited contracts on restart\n"
+	    "  -v, -V       report contract events (-V: with details)\n"
+	    "Exit status: command's; 123 killed by a signal; 124 internal "
+	    "error;\n"
+	    "125 usage; 126 not executable; 127 not found.\n"
+	    "Linux: contracts are cgroup v2 directories; see ctrun(1), "
+	    "LINUX NOTES.\n");
+}
+
+static void
+verbose(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+static void
+verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) fprintf(stderr, "%s(%d): ", cli_prog, (int)getpid());
+	(void) vfprintf(stderr, fmt, ap);
+	(void) fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* -i, -f, -c, -o: a list of names of tab.  Messages here; EINVAL. */
+static int
+opt_set(const ct_name_t *tab, const char *arg, const char *what,
+    uint32_t *setp)
+{
+	char *bad = NULL;
+	int err = cli_set_parse(tab, arg, what, setp, &bad);
+
+	if (err == EINVAL && strcmp(bad, "none") == 0)
+		(void) fprintf(stderr, "%s: \"none\" cannot be combined with "
+		    "other %ss\n", cli_prog, what);
+	else if (err == EINVAL)
+		(void) fprintf(stderr, "%s: invalid %s \"%s\"%s\n", cli_prog,
+		    what, bad, tab == cli_pr_fatal ? " (only core, signal and "
+		    "hwerr can be fatal)" : "");
+	else if (err != 0)
+		cli_error(err, "cannot parse \"%s\"", arg);
+	free(bad);
+	return (err != 0 ? EINVAL : 0);
+}
+
+/* Options and their combinations; EINVAL after saying what is wrong. */
+static int
+parse(int argc, char **argv, opts_t *o)
+{
+	uint32_t extra = 0, v;
+	unsigned long n;
+	int c;
+
+	memset(o, 0, sizeof (*o));
+	o->info = NC_PR_EV_CORE;
+	o->fatal = NC_PR_EV_HWERR;
+	o->life = LIFE_CONTRACT;
+	opterr = 0;
+	while ((c = getopt(argc, argv, CLI_OPTS "i:f:c:l:o:r:tvVF:A:")) != -1) {
+		switch (c) {
+		case 'i':
+			if (opt_set(cli_pr_events, optarg, "event", &o->info))
+				return (EINVAL);
+			break;
+		case 'f':
+			if (opt_set(cli_pr_fatal, optarg, "fatal event",
+			    &o->fatal))
+				return (EINVAL);
+			break;
+		case 'c':
+			if (opt_set(cli_pr_events, optarg, "event", &extra))
+				return (EINVAL);
+			break;
+		case 'o':
+			if (opt_set(ct_names_params, optarg, "parameter",
+			    &o->params))
+				return (EINVAL);
+			break;
+		case 'l':
+			if (ct_names_lookup(lifetimes, optarg, &v) != 0) {
+				(void) fprintf(stderr, "%s: invalid lifetime "
+				    "\"%s\"\n", cli_prog, optarg);
+				return (EINVAL);
+			}
+			o->life = (life_t)v;
+			break;
+		case 'r':
+			if (cli_uint_parse(optarg, UINT_MAX, &n) != 0) {
+				(void) fprintf(stderr, "%s: invalid restart "
+				    "count \"%s\"\n", cli_prog, optarg);
+				return (EINVAL);
+			}
+			o->restart = true;
+			o->nrestarts = n;
+			break;
+		case 't':
+			o->transfer = true;
+			break;
+		case 'V':
+			o->verbose = 2;
+			break;
+		case 'v':
+			if (o->verbose == 0)
+				o->verbose = 1;
+			break;
+		case 'F':
+			o->fmri = optarg;
+			break;
+		case 'A':
+			o->aux = optarg;
+			break;
+		default:
+			cli_bad_option(c);
+			return (EINVAL);
+		}
+	}
+	if (optind >= argc) {
+		(void) fprintf(stderr, "%s: no command given\n", cli_prog);
+		return (EINVAL);
+	}
+	o->argv = argv + optind;
+	if ((o->params & NC_PR_NOORPHAN) && o->life == LIFE_NONE) {
+		(void) fprintf(stderr, "%s: -o noorphan cannot be used with "
+		    "-l none\n", cli_prog);
+		return (EINVAL);
+	}
+	if (o->restart && o->life != LIFE_CONTRACT) {
+		(void) fprintf(stderr, "%s: -r needs -l contract\n", cli_prog);
+		return (EINVAL);
+	}
+	if (o->restart && (o->params & NC_PR_PGRPONLY)) {
+		(void) fprintf(stderr, "%s: -r cannot be used with -o "
+		    "pgrponly\n", cli_prog);
+		return (EINVAL);
+	}
+	if (o->transfer && !o->restart) {
+		(void) fprintf(stderr, "%s: -t needs -r\n", cli_prog);
+		return (EINVAL);
+	}
+	if ((o->fmri != NULL && strlen(o->fmri) >= NC_PARAM_MAX_SIZE) ||
+	    (o->aux != NULL && strlen(o->aux) >= NC_PARAM_MAX_SIZE)) {
+		(void) fprintf(stderr, "%s: -F and -A take at most %d "
+		    "characters\n", cli_prog, NC_PARAM_MAX_SIZE - 1);
+		return (EINVAL);
+	}
+	o->crit = (o->params & NC_PR_PGRPONLY) ? NC_PR_EV_EMPTY :
+	    (o->fatal | NC_PR_EV_EMPTY | extra);
+	return (0);
+}
+
+static int
+make_template(const opts_t *o, ct_template_t *t)
+{
+	ct_template_init(t, CT_TYPE_PROCESS);
+	t->params = o->params;
+	t->informative = o->info;
+	t->fatal = o->fatal;
+	t->critical = o->crit;
+	t->given = CT_T_PARAM | CT_T_INFO | CT_T_FATAL | CT_T_CRITICAL;
+	if (o->fmri != NULL) {
+		if ((t->svc_fmri = strdup(o->fmri)) == NULL)
+			return (ENOMEM);
+		t->given |= CT_T_SVC_FMRI;
+	}
+	if (o->aux != NULL) {
+		if ((t->svc_aux = strdup(o->aux)) == NULL)
+			return (ENOMEM);
+		t->given |= CT_T_SVC_AUX;
+	}
+	return (0);
+}
+
+/* Abandon the contract if we still hold it, and close it. */
+static void
+release(ct_contract_t *ct)
+{
+	if (ct == NULL)
+		return;
+	if (ct_contract_owned(ct))
+		(void) ct_contract_abandon(ct);
+	ct_err_clear();
+	ct_contract_close(ct);
+}
+
+/*
+ * Leave a contract that may still have members, as our exit would: the
+ * kernel abandons it, or with inherit lets a regent contract of ours take
+ * it.  The first we do now; the second is left to the holder-death rules
+ * (the Linux keeper applies them when we are gone).
+ */
+static void
+leave(const opts_t *o, ct_contract_t *ct)
+{
+	if (o->params & NC_PR_INHERIT)
+		ct_contract_close(ct);
+	else
+		release(ct);
+}
+
+static int
+exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return (WEXITSTATUS(status));
+	return (EXIT_SIGNALED);
+}
+
+typedef struct waitst {
+	bool empty, fatal, reaped;
+	int status;
+} waitst_t;
+
+static void
+on_event(const opts_t *o, const cli_child_t *ch, const ct_evrec_t *ev,
+    waitst_t *w)
+{
+	if (ev->ctid != ch->ctid)
+		return;		/* an earlier attempt's, abandoned */
+	if (ev->type == NC_EVX_EMPTIED)
+		w->empty = true;
+	if (cli_event_hidden(ev))
+		return;
+	if (o->verbose > 0) {
+		(void) fprintf(stderr, "%s(%d): event from contract %d: ",
+		    cli_prog, (int)getpid(), (int)ev->ctid);
+		cli_event_summary(stderr, ev, ch->ctid, NULL);
+		(void) fputc('\n', stderr);
+		if (o->verbose > 1)
+			cli_event_details(stderr, ev);
+	}
+	if (!(ev->flags & (NC_EVF_INFO | NC_EVF_ACK)) && ev->evid != 0) {
+		(void) ct_contract_ack(ch->ct, ev->evid);
+		ct_err_clear();
+	}
+	if (ev->type != NC_EV_NEGEND && (ev->type & o->fatal) != 0) {
+		if (o->verbose > 0)
+			verbose("fatal \"%s\" event from contract %d",
+			    ct_names_name(cli_pr_events, ev->type),
+			    (int)ev->ctid);
+		w->fatal = true;
+	}
+	if (ev->type == NC_PR_EV_EMPTY)
+		w->empty = true;
+}
+
+/* A signal that ends us: give the contract up first, then die of it. */
+static void
+terminate(const opts_t *o, cli_child_t *ch, int sig)
+{
+	leave(o, ch->ct);
+	ch->ct = NULL;
+	cli_sigpipe_close();
+	(void) fflush(NULL);
+	(void) raise(sig);
+	_exit(128 + sig);
+}
+
+static void
+try_reap(cli_child_t *ch, waitst_t *w)
+{
+	pid_t p;
+
+	if (w->reaped)
+		return;
+	while ((p = waitpid(ch->pid, &w->status, WNOHANG)) < 0 &&
+	    errno == EINTR)
+		;
+	if (p == ch->pid || (p < 0 && errno == ECHILD))
+		w->reaped = true;
+}
+
+/*
+ * Wait for the end of this attempt: the contract empty (-l contract) or
+ * the child gone (-l child), handling events meanwhile.
+ */
+static int
+wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
+{
+	struct pollfd pf[2] = { { evfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	ct_evrec_t ev;
+	int sig, err;
+
+	memset(w, 0, sizeof (*w));
+	for (;;) {
+		try_reap(ch, w);
+		if (o->life == LIFE_CHILD ? w->reaped : w->empty)
+			break;
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			return (ct_err_set(errno, "poll", "cannot wait"));
+		while ((sig = cli_sigpipe_next()) != 0) {
+			if (sig != SIGCHLD)
+				terminate(o, ch, sig);
+		}
+		if ((err = ct_evq_dispatch()) != 0)
+			return (err);
+		while (ct_evq_next(&ev) == 0) {
+			on_event(o, ch, &ev, w);
+			ct_evrec_fini(&ev);
+		}
+	}
+	while (!w->reaped) {
+		if (waitpid(ch->pid, &w->status, 0) == ch->pid ||
+		    errno == ECHILD)
+			w->reaped = true;
+	}
+	return (0);
+}
+
+/* -t: after the next fork the failed contract must be gone too. */
+static void
+transfer_done(ct_contract_t *prev)
+{
+	ct_cstatus_t st;
+
+	if (ct_contract_status(prev, &st) == 0) {
+		/* Where the backend did not abandon it at fork, we do. */
+		if (st.state == NC_ST_OWNED && st.holder == getpid())
+			(void) ct_contract_abandon(prev);
+		ct_cstatus_fini(&st);
+	}
+	ct_err_clear();
+	ct_contract_close(prev);
+}
+
+static int
+exec_failed(cli_child_t *ch, const char *cmd)
+{
+	if (ch->join_failed)
+		cli_error(ch->exec_err, "cannot join contract %d",
+		    (int)ch->ctid);
+	else
+		cli_error(ch->exec_err, "cannot exec %s", cmd);
+	while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	release(ch->ct);
+	if (ch->join_failed)
+		return (EXIT_INTERNAL);
+	return (ch->exec_err == ENOENT || ch->exec_err == ENOTDIR ?
+	    EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+static int
+run(const opts_t *o, ct_template_t *t)
+{
+	ct_contract_t *prev = NULL;
+	unsigned long restarts = 0;
+	cli_child_t ch;
+	waitst_t w;
+	int evfd = -1, sigfd, err;
+
+	if ((err = cli_sigpipe_open(caught, &sigfd)) != 0 ||
+	    (err = ct_evq_fd(&evfd)) != 0) {
+		cli_error(err, "cannot set up");
+		return (EXIT_INTERNAL);
+	}
+	for (;;) {
+		if ((err = cli_spawn(t, o->argv, &ch)) != 0) {
+			cli_error(err, "cannot run %s in a new contract",
+			    o->argv[0]);
+			if (prev != NULL)
+				transfer_done(prev);
+			return (EXIT_INTERNAL);
+		}
+		if (o->verbose > 0)
+			verbose("created contract id %d", (int)ch.ctid);
+		if (prev != NULL) {
+			transfer_done(prev);
+			prev = NULL;
+			t->transfer = 0;
+			t->given &= ~CT_T_TRANSFER;
+		}
+		if (ch.exec_err != 0)
+			return (exec_failed(&ch, o->argv[0]));
+		if (o->life == LIFE_NONE) {
+			leave(o, ch.ct);
+			return (0);
+		}
+		if ((err = wait_end(o, &ch, evfd, sigfd, &w)) != 0) {
+			cli_error(err, "cannot wait for contract %d",
+			    (int)ch.ctid);
+			release(ch.ct);
+			return (EXIT_INTERNAL);
+		}
+		if (o->restart && w.fatal && w.empty && (o->nrestarts == 0 ||
+		    restarts < o->nrestarts)) {
+			if (o->verbose > 0)
+				verbose("failure in contract %d, restarting "
+				    "command", (int)ch.ctid);
+			restarts++;
+			if (o->transfer) {
+				t->transfer = ch.ctid;
+				t->given |= CT_T_TRANSFER;
+				prev = ch.ct;
+			} else {
+				release(ch.ct);
+			}
+			continue;
+		}
+		if (o->life == LIFE_CHILD)
+			leave(o, ch.ct);
+		else
+			release(ch.ct);	/* empty: it dies */
+		return (exit_code(w.status));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	ct_template_t t;
+	opts_t o;
+	int rc;
+
+	cli_prog = "ctrun";
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return (0);
+	}
+	if (parse(argc, argv, &o) != 0) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	/* Whole lines: ours and the command's output may interleave. */
+	(void) setvbuf(stderr, NULL, _IOLBF, 0);
+	if (make_template(&o, &t) != 0) {
+		cli_error(ENOMEM, "cannot make the template");
+		ct_template_fini(&t);
+		return (EXIT_INTERNAL);
+	}
+	rc = run(&o, &t);
+	ct_template_fini(&t);
+	cli_sigpipe_close();
+	return (rc);
+}

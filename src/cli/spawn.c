@@ -1,0 +1,154 @@
+/*
+ * spawn.c -- ctrun's fork of the command into a new process contract.
+ *
+ * The contract is made from the calling thread's active process template
+ * at fork (illumos: by the kernel; Linux: by the backend's pthread_atfork
+ * handlers, or, where the environment forces the exec shim, by the child
+ * joining the reserved cgroup itself before it execs).  Exec failures
+ * come back over a close-on-exec pipe, as libuv does it: EOF means the
+ * exec succeeded, a message means it did not and says why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct report {
+	int stage;		/* 0: joining the contract, 1: exec */
+	int err;
+} report_t;
+
+static void
+report_back(int fd, int stage, int err)
+{
+	report_t r = { stage, err };
+
+	(void) !write(fd, &r, sizeof (r));
+}
+
+/* In the child: only async-signal-safe calls from here on. */
+static void
+child(char *const argv[], int procfd, int wfd, const sigset_t *mask)
+{
+	struct sigaction dfl, cur;
+
+	/* Our handlers write to the parent's signal pipe: not in here. */
+	memset(&dfl, 0, sizeof (dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void) sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++) {
+		if (sigaction(s, NULL, &cur) == 0 &&
+		    cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)
+			(void) sigaction(s, &dfl, NULL);
+	}
+	(void) sigprocmask(SIG_SETMASK, mask, NULL);
+	if (procfd >= 0 && write(procfd, "0", 1) != 1) {
+		report_back(wfd, 0, errno);
+		_exit(124);
+	}
+	(void) execvp(argv[0], argv);
+	int err = errno;
+	report_back(wfd, 1, err);
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+/* Make sure a child that cannot be used is gone. */
+static void
+reap(pid_t pid)
+{
+	(void) kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The child exists: record its contract and open it. */
+static int
+hold(ct_id_t reserved, cli_child_t *cp)
+{
+	int err;
+
+	if ((err = ct_spawn_commit(reserved, cp->pid)) != 0)
+		return (err);
+	if ((err = ct_latest_get(CT_TYPE_PROCESS, &cp->ctid)) != 0)
+		return (err);
+	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
+	return (ct_contract_open(cp->ctid, CT_OPEN_LATEST, &cp->ct));
+}
+
+int
+cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
+{
+	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
+	ct_id_t reserved = 0;
+	char *procs = NULL;
+	int procfd = -1, p[2] = { -1, -1 }, err;
+	sigset_t all, old;
+	report_t r;
+	ssize_t n;
+
+	memset(cp, 0, sizeof (*cp));
+	cp->pid = -1;
+	/* A plain fork() is ours to make: prefer the atfork handlers. */
+	(void) ct_spawn_mode_set(CT_SPAWN_ATFORK);
+	ct_err_clear();
+	(void) ct_spawn_mode_get(&mode);
+	if ((err = ct_tmpl_active_set(t)) != 0)
+		return (err);
+	if (mode == CT_SPAWN_SHIM) {
+		if ((err = ct_spawn_prepare(&reserved, &procs)) != 0)
+			goto out;
+		procfd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (procfd < 0) {
+			err = ct_err_set(errno, "open", "cannot open %s", procs);
+			free(procs);
+			(void) ct_spawn_abort(reserved);
+			goto out;
+		}
+		free(procs);
+	}
+	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
+		err = ct_err_set(errno, "pipe", "cannot make the exec pipe");
+		(void) ct_spawn_abort(reserved);
+		goto out;
+	}
+	(void) sigfillset(&all);
+	(void) sigprocmask(SIG_SETMASK, &all, &old);
+	cp->pid = fork();
+	if (cp->pid == 0)
+		child(argv, procfd, p[1], &old);
+	err = cp->pid < 0 ? errno : 0;
+	(void) sigprocmask(SIG_SETMASK, &old, NULL);
+	(void) close(p[1]);
+	p[1] = -1;
+	if (err != 0) {
+		err = ct_err_set(err, "fork", "cannot fork");
+		(void) ct_spawn_abort(reserved);
+		goto out;
+	}
+	if ((err = hold(reserved, cp)) != 0) {
+		reap(cp->pid);
+		cp->pid = -1;
+		goto out;
+	}
+	while ((n = read(p[0], &r, sizeof (r))) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof (r)) {
+		cp->exec_err = r.err != 0 ? r.err : EINVAL;
+		cp->join_failed = r.stage == 0;
+	}
+out:
+	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
+	if (procfd >= 0)
+		(void) close(procfd);
+	if (p[0] >= 0)
+		(void) close(p[0]);
+	if (p[1] >= 0)
+		(void) close(p[1]);
+	return (err);
+}
