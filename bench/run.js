@@ -1,0 +1,236 @@
+'use strict';
+// npm run bench [-- --json] [-- --only=name,name]
+//
+// Runs every benchmark in its own node process (each with its own fresh
+// contract root under the cgroup2 mount, removed afterwards), prints a
+// table, and with --json one JSON object on the last line.  Every figure
+// is measured in this run; the C helpers are compiled into a temporary
+// directory with cc first and removed at the end.
+const fs = require('fs');
+const path = require('path');
+const os = require('os');
+const { spawn } = require('child_process');
+const { cgroup2Mount, removeRoot, buildHelpers, log, round } =
+  require('./common');
+
+const argv = process.argv.slice(2);
+const asJson = argv.includes('--json');
+const onlyArg = argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? onlyArg.slice(7).split(',') : null;
+
+const SCALE_N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
+
+const STEPS = [
+  { name: 'floor', script: 'floor.js' },
+  { name: 'atfork', script: 'spawn.js', env: { ILLUMOS_CONTRACT_SPAWN:
+    'atfork' } },
+  { name: 'shim', script: 'spawn.js', env: { ILLUMOS_CONTRACT_SPAWN:
+    'shim' } },
+  { name: 'empty', script: 'empty.js' },
+  { name: 'treekill', script: 'treekill.js' },
+  { name: 'storm', script: 'storm.js' },
+  { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'] },
+];
+const TIMEOUT_MS = 240000;
+
+const mount = cgroup2Mount();
+const roots = [];
+let bin = null;
+let current = null;
+
+function cleanup() {
+  if (current) {
+    try { process.kill(current.pid, 'SIGKILL'); } catch {}
+  }
+  for (const r of roots) removeRoot(r);
+  if (bin) fs.rmSync(bin, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => process.exit(130));
+}
+
+function runStep(step) {
+  const root = path.join(mount, `ict-bench-${process.pid}-${step.name}`);
+  roots.push(root);
+  const env = { ...process.env, ...step.env, ICT_BENCH_BIN: bin,
+    ILLUMOS_CONTRACT_ROOT: root };
+  const script = path.join(__dirname, step.script);
+  const args = [...(step.nodeArgs || []), script];
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, args, { env,
+      stdio: ['ignore', 'pipe', 'inherit'] });
+    current = child;
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => {
+      log(`${step.name}: no result after ${TIMEOUT_MS / 1000} s, killed`);
+      child.kill('SIGKILL');
+    }, TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      current = null;
+      removeRoot(root); // backstop: the step removes it itself
+      const secs = round((Date.now() - t0) / 1000, 1);
+      const last = out.trim().split('\n').pop();
+      let result = null;
+      try {
+        result = JSON.parse(last);
+      } catch {
+        log(`${step.name}: failed (${signal || `exit ${code}`})`);
+      }
+      if (result) log(`${step.name}: done in ${secs} s`);
+      resolve(result);
+    });
+  });
+}
+
+function machine() {
+  let kernel = os.release();
+  try { kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(); } catch {}
+  return `${os.cpus().length} CPUs (${os.cpus()[0].model.trim()}), ` +
+    `${round(os.totalmem() / 2 ** 30, 1)} GiB, Linux ${kernel}, ` +
+    `node ${process.version}`;
+}
+
+const fmt = (v) => (v === null || v === undefined ? 'n/a'
+  : typeof v === 'number' ? String(v) : String(v));
+
+function table(rows) {
+  const head = ['name', 'value', 'target', 'ok'];
+  const cells = rows.map((r) => [r[0], fmt(r[1]), r[2] || '-',
+    r[3] === undefined ? '' : r[3] ? 'yes' : 'NO']);
+  const w = head.map((h, i) => Math.max(h.length,
+    ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((x, i) => x.padEnd(w[i])).join(' | ').trimEnd();
+  return [line(head), w.map((n) => '-'.repeat(n)).join('-|-'),
+    ...cells.map(line)].join('\n');
+}
+
+async function main() {
+  const t0 = Date.now();
+  log(`machine: ${machine()}`);
+  try {
+    // Where the addon is, without loading it here (npm install builds it).
+    require('node-gyp-build').path(path.join(__dirname, '..'));
+  } catch (e) {
+    log(`the addon is not built: ${e.message.split('\n')[0]}; run npm ` +
+      'install (or npm run build) first');
+    process.exitCode = 1;
+    return;
+  }
+  bin = buildHelpers();
+  const r = {};
+  for (const step of STEPS) {
+    if (only && !only.includes(step.name)) continue;
+    log(`${step.name}: starting`);
+    r[step.name] = await runStep(step);
+  }
+  const f = r.floor || {};
+  const a = r.atfork || {};
+  const s = r.shim || {};
+  const e = r.empty || {};
+  const t = r.treekill || {};
+  const st = r.storm || {};
+  const sc = r.scale || {};
+  const le = (x, lim) => (typeof x === 'number' ? x <= lim : undefined);
+  const rows = [
+    ['spawn_ratio.atfork (paired median)', a.ratio, '<= 1.10',
+      le(a.ratio, 1.10)],
+    ['spawn_ratio.shim (paired median)', s.ratio, '<= 1.30',
+      le(s.ratio, 1.30)],
+    ['spawn_ratio.floor (median)', f.ratio],
+    ['  plain spawn to exit, ms (atfork run)', a.plain_ms],
+    ['  contract spawn to exit, ms (atfork / shim)',
+      a.contract_ms !== undefined ? `${a.contract_ms} / ${s.contract_ms}`
+        : undefined],
+    ['  ratio of pooled medians atfork / shim', a.ratio_of_medians
+      !== undefined ? `${a.ratio_of_medians} / ${s.ratio_of_medians}`
+      : undefined],
+    ['  ratio of means atfork / shim / floor', a.ratio_mean !== undefined
+      ? `${a.ratio_mean} / ${s.ratio_mean} / ${f.ratio_mean}` : undefined],
+    ['  floor: join cost, us (C, back to back)', f.join_cost_us],
+    ['  sporadic (50 ms idle) ratio atfork / shim / floor',
+      a.sporadic_ratio !== undefined ? `${a.sporadic_ratio} / ` +
+        `${s.sporadic_ratio} / ${f.sporadic_ratio}` : undefined],
+    ['  sporadic: spawn()(+latest()) blocks the loop, ms plain / atfork / shim',
+      a.sporadic_plain_blocks_ms !== undefined
+        ? `${a.sporadic_plain_blocks_ms} / ${a.sporadic_contract_blocks_ms}` +
+          ` / ${s.sporadic_contract_blocks_ms}` : undefined],
+    ['empty_latency_ms.short.median', e.short && e.short.median, '<= 1',
+      le(e.short && e.short.median, 1)],
+    ['empty_latency_ms.short.p99', e.short && e.short.p99],
+    ['empty_latency_ms.long.median', e.long && e.long.median, '<= 1',
+      le(e.long && e.long.median, 1)],
+    ['empty_latency_ms.long.p99', e.long && e.long.p99],
+    ['  members lived, median ms short / long', e.short
+      ? `${e.short.lived_ms} / ${e.long.lived_ms}` : undefined],
+    ['treekill_speedup.ratio', t.ratio, '> 1', t.ratio && t.ratio > 1],
+    ['treekill_speedup.ours_ms', t.ours_ms],
+    ['treekill_speedup.treekill_ms', t.treekill_ms],
+    ['treekill_speedup.ours_survivors', t.ours_survivors, '0',
+      t.ours_survivors === undefined ? undefined : t.ours_survivors === 0],
+    ['treekill_speedup.treekill_survivors', t.treekill_survivors],
+    ['storm.forks', st.forks, '20000', st.forks === undefined ? undefined
+      : st.forks === 20000],
+    ['storm.fork_events', st.fork_events],
+    ['storm.exit_events', st.exit_events],
+    ['storm.critical_lost', st.critical_lost, '0',
+      st.critical_lost === undefined ? undefined : st.critical_lost === 0],
+    ['storm.informative_lost', st.informative_lost],
+    ['storm.reported_lost', st.reported_lost, '>= informative_lost',
+      st.reported_lost === undefined ? undefined
+        : st.reported_lost >= st.informative_lost],
+    ['scale.contracts', sc.contracts, String(SCALE_N),
+      sc.contracts === undefined ? undefined : sc.contracts >= SCALE_N],
+    ['  scale: limited by', r.scale ? sc.limited_by || 'nothing'
+      : undefined],
+    ['scale.create_s', sc.create_s],
+    ['scale.rss_bytes_per_contract', sc.rss_bytes_per_contract],
+    ['scale.heap_bytes_per_contract', sc.heap_bytes_per_contract],
+    ['scale.kernel_bytes_per_contract', sc.kernel_bytes_per_contract],
+    ['scale.fds_per_contract', sc.fds_per_contract, '1',
+      le(sc.fds_per_contract, 1)],
+    ['scale.dispatch_ms_10', sc.dispatch_ms_10],
+    ['scale.dispatch_ms_n', sc.dispatch_ms_n],
+    ['scale.dispatch_ratio (n / 10)', sc.dispatch_ratio, '<= 1.5 (flat)',
+      le(sc.dispatch_ratio, 1.5)],
+    ['  plain spawn to exit with 10 / n contracts held, ms',
+      sc.plain_spawn_ms_10 !== undefined
+        ? `${sc.plain_spawn_ms_10} / ${sc.plain_spawn_ms_n}` : undefined],
+  ];
+  const pick = (o, keys) => (o ? Object.fromEntries(keys.map((k) =>
+    [k, o[k] === undefined ? null : o[k]])) : null);
+  const json = {
+    spawn_ratio: {
+      atfork: a.ratio === undefined ? null : a.ratio,
+      shim: s.ratio === undefined ? null : s.ratio,
+      floor: f.ratio === undefined ? null : f.ratio,
+    },
+    empty_latency_ms: r.empty ? {
+      short: pick(e.short, ['median', 'p99']),
+      long: pick(e.long, ['median', 'p99']),
+    } : null,
+    treekill_speedup: pick(r.treekill, ['ratio', 'ours_ms', 'treekill_ms',
+      'ours_survivors', 'treekill_survivors']),
+    storm: pick(r.storm, ['forks', 'fork_events', 'exit_events',
+      'critical_lost', 'informative_lost', 'reported_lost']),
+    scale: pick(r.scale, ['contracts', 'limited_by', 'create_s', 'rss_bytes_per_contract',
+      'heap_bytes_per_contract', 'kernel_bytes_per_contract',
+      'fds_per_contract', 'dispatch_ms_10', 'dispatch_ms_n',
+      'dispatch_ratio']),
+  };
+  process.stdout.write(`\nillumos_contract benchmarks on ${machine()}\n\n`);
+  process.stdout.write(`${table(rows)}\n`);
+  process.stdout.write(`\n(${round((Date.now() - t0) / 1000, 1)} s)\n`);
+  if (asJson) process.stdout.write(`${JSON.stringify(json)}\n`);
+  const failed = Object.entries(r).filter(([, v]) => v === null);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

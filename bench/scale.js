@@ -1,0 +1,233 @@
+'use strict';
+// scale: N live contracts (10,000 by default) held by one process.
+//
+// They are made one after another (a few spawns in flight) with /bin/true
+// children; each Contract object from latest() is kept, so each contract
+// stays owned and on disk after its member has exited, and idle.  Then:
+//   memory     RSS, V8 heap and external memory deltas / N (after a GC),
+//              and the kernel's: /proc/meminfo Slab + Percpu deltas / N
+//              (best effort: the whole machine's slab moves meanwhile)
+//   fds        /proc/self/fd entries added / N
+//   dispatch   exit -> pr_empty delivery in JS for one more contract
+//              (bench/stamp.c, as in empty.js) while 10 others are live
+//              and while all N are: must be flat
+//   spawn      a plain child_process.spawn of /bin/true to its exit, with
+//              10 and with N contracts held: every child starts with a copy
+//              of the holder's fd table and closes the O_CLOEXEC fds at
+//              exec, so the fds kept per contract cost every spawn
+// The limits that bound N on a machine: RLIMIT_NOFILE (fds / contract),
+// fs.inotify.max_user_watches (one watch per contract) and pid_max (not
+// here: members have exited).  N is lowered to what RLIMIT_NOFILE and the
+// inotify limit leave room for (measured fds per contract on the first
+// ones), and `limited_by` says so.
+const fs = require('fs');
+const { useRoot, helper, median, quantile, nowNs, round, log, done } =
+  require('./common');
+
+const root = useRoot('scale');
+const contract = require('..');
+const { spawn } = require('child_process');
+
+const N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
+const BASE = 10;
+const SAMPLES = Number(process.env.ICT_BENCH_SCALE_SAMPLES) || 100;
+const INFLIGHT = 4;
+const TEMPLATE = { type: 'process', critical: { pr_empty: true },
+  informative: {} };
+const stamp = helper('stamp');
+
+const fdCount = () => fs.readdirSync('/proc/self/fd').length;
+
+function meminfo() {
+  const m = {};
+  for (const line of fs.readFileSync('/proc/meminfo', 'utf8').split('\n')) {
+    const r = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (r) m[r[1]] = Number(r[2]) * 1024;
+  }
+  return m;
+}
+
+function snapshot() {
+  if (global.gc) { global.gc(); global.gc(); }
+  const mu = process.memoryUsage();
+  const mi = meminfo();
+  return {
+    rss: mu.rss, heap: mu.heapUsed, external: mu.external,
+    fds: fdCount(), slab: mi.Slab, percpu: mi.Percpu || 0,
+  };
+}
+
+function nofileLimit() {
+  const l = fs.readFileSync('/proc/self/limits', 'utf8')
+    .split('\n').find((x) => x.startsWith('Max open files'));
+  return l ? Number(l.split(/\s+/)[3]) : Infinity;
+}
+
+// May this process raise its hard limits (CAP_SYS_RESOURCE, bit 24)?
+function capSysResource() {
+  const l = fs.readFileSync('/proc/self/status', 'utf8').split('\n')
+    .find((x) => x.startsWith('CapEff:'));
+  return l ? (BigInt(`0x${l.split(/\s+/)[1]}`) >> 24n) & 1n : 0n;
+}
+
+function inotifyWatches() {
+  try {
+    return Number(fs.readFileSync('/proc/sys/fs/inotify/max_user_watches',
+      'utf8'));
+  } catch {
+    return Infinity;
+  }
+}
+
+// One contract with a /bin/true member; resolves with the kept Contract.
+function make() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/true', [], { stdio: 'ignore' });
+    let ct;
+    try {
+      ct = contract.latest();
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    child.once('error', reject);
+    child.once('exit', () => resolve(ct));
+  });
+}
+
+async function makeMany(n, kept) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      kept.push(await make());
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, worker));
+}
+
+// Plain spawns (no template active) of /bin/true to 'exit', in ms.
+async function plainSpawns(n) {
+  contract.clear_template();
+  const t = [];
+  for (let i = 0; i < n + 5; i++) {
+    const t0 = nowNs();
+    await new Promise((resolve, reject) => {
+      const child = spawn('/bin/true', [], { stdio: 'ignore' });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (i >= 5) t.push(Number(nowNs() - t0) / 1e6);
+  }
+  contract.set_template(TEMPLATE);
+  return t;
+}
+
+// exit -> pr_empty in JS for one fresh contract, SAMPLES times.
+async function dispatchCost() {
+  const lat = [];
+  for (let i = 0; i < SAMPLES + 5; i++) {
+    const ms = await new Promise((resolve, reject) => {
+      const child = spawn(stamp, ['200'],
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      const ct = contract.latest();
+      let out = '';
+      let at = null;
+      let closed = false;
+      const finish = () => {
+        if (at === null || !closed) return;
+        ct.dispose();
+        resolve(Number(at - BigInt(out.trim())) / 1e6);
+      };
+      child.stdout.on('data', (d) => { out += d; });
+      ct.once('pr_empty', (ev) => {
+        at = nowNs();
+        ct.ack(ev.evid);
+        finish();
+      });
+      child.once('error', reject);
+      child.once('close', () => { closed = true; finish(); });
+    });
+    if (i >= 5) lat.push(ms); // 5 warm-up samples
+  }
+  return lat;
+}
+
+async function main() {
+  const limit = nofileLimit();
+  contract.set_template(TEMPLATE);
+  const kept = [];
+  const fd0 = fdCount();
+  await makeMany(BASE, kept);
+  await new Promise((r) => setTimeout(r, 200)); // their pr_empty, settled
+  const fdPer = Math.max(1, Math.round((fdCount() - fd0) / BASE));
+  // Leave room for the spawns in flight and the dispatch samples.
+  const byFds = BASE + Math.floor((limit - fdCount() - 256) / fdPer);
+  const byWatches = inotifyWatches() - 1024; // other users of inotify
+  let target = N;
+  let limitedBy = null;
+  if (byFds < target) {
+    target = byFds;
+    limitedBy = `RLIMIT_NOFILE ${limit}${capSysResource() ? ''
+      : ' (cannot raise)'} / ${fdPer} fds per contract`;
+  }
+  if (byWatches < target) {
+    target = byWatches;
+    limitedBy = `fs.inotify.max_user_watches ${byWatches + 1024}`;
+  }
+  log(`scale: ${target} live contracts${limitedBy
+    ? ` (of ${N}: ${limitedBy})` : ''}`);
+  const d10 = await dispatchCost();
+  const s10 = await plainSpawns(SAMPLES);
+  const before = snapshot();
+  const t0 = nowNs();
+  let made = BASE;
+  let stopped = null;
+  try {
+    await makeMany(target - BASE, kept);
+    made = kept.length;
+  } catch (e) {
+    made = kept.length;
+    stopped = `${e.code || ''} ${e.message}`.trim();
+    log(`scale: stopped at ${made} contracts: ${stopped}`);
+  }
+  const createS = Number(nowNs() - t0) / 1e9;
+  await new Promise((r) => setTimeout(r, 500));
+  const after = snapshot();
+  const n = made - BASE;
+  log(`scale: ${made} contracts live after ${round(createS, 1)} s`);
+  const dn = await dispatchCost();
+  const sn = await plainSpawns(SAMPLES);
+  const onDisk = fs.readdirSync(root).filter((e) => /^\d+$/.test(e)).length;
+  const t1 = nowNs();
+  for (const ct of kept) ct.dispose();
+  const disposeS = Number(nowNs() - t1) / 1e9;
+  contract.clear_template();
+  const per = (k) => Math.round((after[k] - before[k]) / n);
+  done({
+    contracts: made,
+    limited_by: limitedBy,
+    on_disk: onDisk,
+    stopped,
+    create_s: round(createS, 1),
+    dispose_s: round(disposeS, 2),
+    rss_bytes_per_contract: per('rss'),
+    heap_bytes_per_contract: per('heap'),
+    external_bytes_per_contract: per('external'),
+    kernel_bytes_per_contract: Math.round(
+      (after.slab + after.percpu - before.slab - before.percpu) / n),
+    fds_per_contract: round((after.fds - before.fds) / n, 2),
+    dispatch_ms_10: round(median(d10)),
+    dispatch_ms_n: round(median(dn)),
+    dispatch_p99_ms_10: round(quantile(d10, 0.99)),
+    dispatch_p99_ms_n: round(quantile(dn, 0.99)),
+    dispatch_ratio: round(median(dn) / median(d10), 2),
+    plain_spawn_ms_10: round(median(s10)),
+    plain_spawn_ms_n: round(median(sn)),
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
