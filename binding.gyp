@@ -1,5 +1,6 @@
 {
   "variables": {
+    "ct_static%": "1",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"]
   },
   "targets": [
@@ -38,7 +39,10 @@
           "type": "executable",
           "sources": ["src/linux/shim.c"],
           "defines": ["_GNU_SOURCE"],
-          "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "conditions": [
+            ["ct_static==1", { "ldflags": ["-static"] }]
+          ]
         },
         {
           "target_name": "ct-keeper",

@@ -119,12 +119,14 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 	if (err == 0)
 		err = lx_watch_get(id, c->dirfd, &c->terms,
 		    how != CT_OPEN_OBSERVE, 0, &c->w);
+	(void) close(c->dirfd);
 	if (err != 0) {
 		lx_terms_fini(&c->terms);
-		(void) close(c->dirfd);
 		free(c);
 		return (err);
 	}
+	/* One fd per contract: the handle uses its watch's. */
+	c->dirfd = lx_watch_dirfd(c->w);
 	lx_watch_opened(c->w);
 	*cp = c;
 	return (0);
@@ -154,7 +156,6 @@ ct_contract_close(ct_contract_t *c)
 		return;
 	lx_watch_put(c->w);
 	lx_terms_fini(&c->terms);
-	(void) close(c->dirfd);
 	free(c);
 }
 

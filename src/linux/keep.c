@@ -26,6 +26,7 @@ static pid_t kpid;		/* the keeper, or 0 */
 static int kpidfd = -1;		/* polled: readable when it dies */
 static int kcmd = -1;		/* our end of its command pipe */
 static bool kidle;
+static bool idle_due;		/* holds reached 0 since the last tick */
 static size_t holds;		/* things we hold: contracts, spares */
 
 static char *
@@ -157,9 +158,19 @@ lx_keeper_hold(bool on)
 		if (kpid == 0)
 			(void) keeper_start();
 	} else if (holds > 0 && --holds == 0 && kpid != 0) {
+		idle_due = true;	/* told at the next dispatch, if still so */
+	}
+}
+
+void
+lx_keeper_tick(void)
+{
+	/* A spare becoming a contract drops and raises holds in one go. */
+	if (idle_due && holds == 0 && kpid != 0 && !kidle) {
 		tell('q');
 		kidle = true;
 	}
+	idle_due = false;
 }
 
 int

@@ -148,6 +148,8 @@ void lx_watch_put(lx_watch_t *w);
 /* A handle was handed out to JS (dispose then means abandon-when-empty). */
 void lx_watch_opened(lx_watch_t *w);
 bool lx_watch_held(const lx_watch_t *w);
+/* The contract directory's fd, owned by the watch. */
+int lx_watch_dirfd(const lx_watch_t *w);
 int lx_watch_refs(const lx_watch_t *w);
 /* Re-read cgroup.events now (after a write that changes it). */
 void lx_watch_recheck(lx_watch_t *w);
@@ -198,6 +200,8 @@ void lx_dev_drain(void);
 
 /* We start (true) or stop (false) holding something: a contract, a spare. */
 void lx_keeper_hold(bool on);
+/* Once per dispatch: tell an unneeded keeper it may leave. */
+void lx_keeper_tick(void);
 /* The keeper's pidfd (in the event set), or -1. */
 int lx_keeper_fd(void);
 /* It died: start another while we still hold anything. */

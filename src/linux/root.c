@@ -294,6 +294,7 @@ lx_root_mkdir(ct_id_t *idp)
 	const lx_root_t *r;
 	uint64_t hint = 0;
 	char name[16];
+	bool again = false;
 	int err;
 
 	if ((err = lx_root_get(&r)) != 0)
@@ -307,6 +308,20 @@ lx_root_mkdir(ct_id_t *idp)
 			    id == INT32_MAX ? 1 : (uint64_t)id + 1);
 			*idp = id;
 			return (0);
+		}
+		if (errno == ENOENT && !again) {
+			/* The root was removed underneath us: find it anew. */
+			(void) pthread_mutex_lock(&root_lock);
+			(void) close(root.fd);
+			free(root.path);
+			root.fd = -1;
+			root.path = NULL;
+			root.delegated = false;
+			(void) pthread_mutex_unlock(&root_lock);
+			again = true;
+			if ((err = lx_root_get(&r)) != 0)
+				return (err);
+			continue;
 		}
 		if (errno != EEXIST) {
 			err = errno;

@@ -101,10 +101,33 @@ static char *creator_name(void)
 	return (buf);
 }
 
+/*
+ * Who we are does not change between forks of one process: read our own
+ * contract and comm once per pid, not on every spare.
+ */
+static void
+self_cached(ct_id_t *ownp, const char **commp)
+{
+	static pid_t pid;
+	static ct_id_t own;
+	static char *comm;
+
+	if (pid != getpid()) {
+		pid = getpid();
+		own = 0;
+		(void) lx_root_own_ctid(&own);
+		free(comm);
+		comm = creator_name();
+	}
+	*ownp = own;
+	*commp = comm;
+}
+
 int
 lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms)
 {
 	ct_id_t own = 0;
+	const char *comm;
 	int fd;
 
 	memset(terms, 0, sizeof (*terms));
@@ -115,9 +138,9 @@ lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms)
 	terms->params = t->params;
 	terms->cookie = t->cookie;
 	terms->dev_aset = t->dev_aset;
-	if (lx_root_own_ctid(&own) == 0)
-		terms->regent = own;
-	terms->creator = creator_name();
+	self_cached(&own, &comm);
+	terms->regent = own;
+	terms->creator = comm != NULL ? strdup(comm) : NULL;
 	if (t->svc_fmri != NULL) {
 		terms->svc_fmri = strdup(t->svc_fmri);
 		terms->svc_ctid = 0;	/* the new contract's own id */
@@ -368,17 +391,27 @@ ct_tmpl_active_set(const ct_template_t *t)
 		free(copy);
 		return (err);
 	}
-	if (ts.active[t->type] != NULL) {
-		ct_template_fini(ts.active[t->type]);
-		free(ts.active[t->type]);
-	}
+	ct_template_t *old = ts.active[t->type];
 	ts.active[t->type] = copy;
-	if (t->type != CT_TYPE_PROCESS)
-		return (0);
-	/* Make (or re-term) the spare now, off the spawn's path. */
-	if (ts.spare.id != 0 && spare_terms(&ts.spare, copy) != 0)
-		spare_remove(&ts.spare);
-	return (ts.spare.id != 0 ? 0 : spare_make());
+	if (t->type == CT_TYPE_PROCESS) {
+		/* Make (or re-term) the spare now, off the spawn's path. */
+		if (ts.spare.id != 0 && spare_terms(&ts.spare, copy) != 0)
+			spare_remove(&ts.spare);
+		if (ts.spare.id == 0 && (err = spare_make()) != 0) {
+			/* Failed: the template that was active stays so. */
+			ts.active[t->type] = old;
+			ct_template_fini(copy);
+			free(copy);
+			if (old != NULL && ts.spare.id == 0)
+				(void) spare_make();
+			return (err);
+		}
+	}
+	if (old != NULL) {
+		ct_template_fini(old);
+		free(old);
+	}
+	return (0);
 }
 
 int

@@ -195,8 +195,7 @@ connector_open(void)
 	struct cn_msg *cn = NLMSG_DATA(nl);
 	uint32_t body[2] = { PROC_CN_MCAST_LISTEN,
 	    PROC_EVENT_FORK | PROC_EVENT_EXIT | PROC_EVENT_COREDUMP };
-	size_t blen = connector_filters() ? 8 : 4;
-	size_t len = NLMSG_LENGTH(sizeof (struct cn_msg) + blen);
+	size_t blen, len;
 	int size = 8 << 20, fd, err;
 
 	if (nl_status == 0 || nl_status == EPERM || nl_status == EACCES ||
@@ -205,6 +204,8 @@ connector_open(void)
 	/* For tests: behave as on a kernel that refuses us the connector. */
 	if (getenv("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
 		return (nl_status = EPERM);
+	blen = connector_filters() ? 8 : 4;
+	len = NLMSG_LENGTH(sizeof (struct cn_msg) + blen);
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_CONNECTOR);
 	if (fd < 0)
@@ -449,14 +450,23 @@ recheck(lx_watch_t *w)
 {
 	int pop, frozen;
 
-	if (lx_cg_events(w->dirfd, &pop, &frozen) != 0)
+	int err = lx_cg_events(w->dirfd, &pop, &frozen);
+	if (err == ENOENT || err == ENODEV) {
 		pop = 0;	/* directory gone: it was empty */
+	} else if (err != 0) {
+		/* Cannot tell (EMFILE...): never guess empty; look again. */
+		if (!w->emptied && w->pending_since == 0)
+			pending_set(w, true);
+		return;
+	}
 	if (frozen >= 0 && frozen != w->frozen) {
 		w->frozen = frozen;
 		(void) push(w, frozen ? NC_EVX_FROZEN : NC_EVX_THAWED, false);
 	}
-	if (pop != 0 || w->emptied)
+	if (pop != 0 || w->emptied) {
+		pending_set(w, false);
 		return;
+	}
 	if (w->npids > 0 && (w->pending_since == 0 ||
 	    now_ns() - w->pending_since < EMPTY_GRACE_NS)) {
 		pending_set(w, true);	/* an EXIT is still on its way */
@@ -732,6 +742,7 @@ ct_evq_dispatch(void)
 
 	if (epfd < 0)
 		return (0);
+	lx_keeper_tick();
 	n = epoll_wait(epfd, evs, 8, 0);
 	for (int i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;
@@ -1016,4 +1027,10 @@ lx_watch_each_device(void (*fn)(lx_watch_t *, const char *, void *),
 		if (w->type == CT_TYPE_DEVICE)
 			fn(w, w->devpath, arg);
 	}
+}
+
+int
+lx_watch_dirfd(const lx_watch_t *w)
+{
+	return (w->dirfd);
 }
