@@ -7,7 +7,11 @@ const os = require('os');
 const { binding } = require('./binding');
 
 const OPEN = { latest: 0, adopt: 1, observe: 2 };
-const registry = new Map(); // ctid -> Set<Contract>
+// ctid -> Set<WeakRef<Contract>>: a Contract nobody refers to may be
+// collected (its native handle is closed by the finalizer), unless it is
+// pinned: listened to and not yet empty, or a stop/freeze/thaw is pending.
+const registry = new Map();
+const pinned = new Set();
 let wanting = 0; // contracts that keep the event loop alive
 
 function typeError(code, message) {
@@ -46,7 +50,12 @@ function signalNumber(sig) {
 function dispatch(ctid, name, ev) {
   const set = registry.get(ctid);
   if (set === undefined) return;
-  for (const c of [...set]) c._event(name, ev);
+  for (const ref of [...set]) {
+    const c = ref.deref();
+    if (c === undefined) set.delete(ref);
+    else c._event(name, ev);
+  }
+  if (set.size === 0) registry.delete(ctid);
 }
 binding.setDispatch(dispatch);
 
@@ -79,7 +88,8 @@ class Contract extends EventEmitter {
     this._stopping = null;
     let set = registry.get(id);
     if (set === undefined) registry.set(id, set = new Set());
-    set.add(this);
+    this._self = new WeakRef(this);
+    set.add(this._self);
     this.on('newListener', (name) => this._listen(name, true));
     this.on('removeListener', () => this._listen(null, false));
   }
@@ -98,7 +108,13 @@ class Contract extends EventEmitter {
 
   // Hold the loop only while owned, not empty, listened to, not unref'd.
   _reref() {
-    const wants = this[kHandle] !== null && !this._unrefd &&
+    const open = this[kHandle] !== null;
+    if (open && (this._internal > 0 || (Boolean(this._has) && !this._empty))) {
+      pinned.add(this);
+    } else {
+      pinned.delete(this);
+    }
+    const wants = open && !this._unrefd &&
       (this._internal > 0 ||
        (this._owned && !this._empty && Boolean(this._has)));
     if (wants === this._wants) return;
@@ -252,7 +268,7 @@ class Contract extends EventEmitter {
     this._reref();
     const set = registry.get(this.ctid);
     if (set !== undefined) {
-      set.delete(this);
+      set.delete(this._self);
       if (set.size === 0) registry.delete(this.ctid);
     }
   }

@@ -2,7 +2,7 @@
 // spawn() and run(): child_process.spawn in a fresh contract, with
 // whole-tree timeout and AbortSignal handling (DESIGN 2, 2b).
 const childProcess = require('child_process');
-const { Contract, typeError } = require('./contract');
+const { Contract, signalNumber, typeError } = require('./contract');
 const tmpl = require('./template');
 
 function abortError(signal) {
@@ -35,6 +35,18 @@ function checkTemplate(t) {
   }
 }
 
+// killSignal is only used when a timeout or abort fires: check it now, not
+// in a timer callback where a throw would be an uncaught exception.
+function checkSignal(sig) {
+  const n = signalNumber(sig);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    const e = new RangeError('The "killSignal" option must be a signal name ' +
+      'or an integer >= 0 and <= 64');
+    e.code = 'ERR_OUT_OF_RANGE';
+    throw e;
+  }
+}
+
 function checkDelay(name, v) {
   if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) {
     const e = new RangeError(`The "${name}" option must be a number >= 0`);
@@ -48,9 +60,13 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
   onStop) {
   let timer = null;
   const stop = (why) => {
-    onStop(why);
-    contract.stop({ signal: killSignal, timeout: forceKillAfterDelay })
-      .catch(() => {}); // disposed meanwhile: nothing left to stop
+    try {
+      onStop(why);
+      contract.stop({ signal: killSignal, timeout: forceKillAfterDelay })
+        .catch(() => {}); // disposed meanwhile: nothing left to stop
+    } catch {
+      // Disposed meanwhile (a timer or abort listener must not throw).
+    }
   };
   const onAbort = () => stop('aborted');
   if (timeout !== undefined && timeout !== Infinity) {
@@ -65,10 +81,12 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
 
 function start(cmd, args, options) {
   const {
-    template = { type: 'process' }, signal, timeout,
+    template: given = { type: 'process' }, signal, timeout,
     killSignal = 'SIGTERM', forceKillAfterDelay = 5000, ...spawnOptions
   } = options;
+  const template = tmpl.snapshot(given); // checked as it will be used
   checkTemplate(template);
+  checkSignal(killSignal);
   checkDelay('timeout', timeout);
   checkDelay('forceKillAfterDelay', forceKillAfterDelay);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -95,7 +113,8 @@ function spawn(cmd, args, options) {
   if (contract !== null &&
       (control.timeout !== undefined || control.signal !== undefined)) {
     const disarm = arm(contract, control, () => {});
-    contract._wait('_emptied', () => {}).then(disarm);
+    // Disposed before it emptied: the wait rejects; disarm all the same.
+    contract._wait('_emptied', () => {}).then(disarm, disarm);
   }
   return { child, contract };
 }

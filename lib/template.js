@@ -22,6 +22,15 @@ function clone(t) {
   return c;
 }
 
+// Read a template object once, the way the binding reads it (own
+// enumerable string keys, one level of sets): a getter or Proxy answering
+// differently on each read must not make the C side and the copy kept here
+// (for restoring) disagree.  What a getter throws propagates unchanged.
+function snapshot(t) {
+  return t !== null && typeof t === 'object' && !Array.isArray(t)
+    ? clone(t) : t;
+}
+
 // Which way does this Node spawn?  libuv <= 1.52 forks (our atfork handlers
 // run); a libuv that uses posix_spawn runs none, and we need the shim.
 function probe() {
@@ -39,10 +48,11 @@ function probe() {
   return mode;
 }
 
-function setTemplate(t) {
+function setTemplate(template) {
+  const t = snapshot(template);
   if (t !== null && typeof t === 'object' && t.type === 'process') probe();
   binding.setTemplate(t); // validates: throws TypeError/RangeError
-  active[t.type] = clone(t);
+  active[t.type] = t;
   lastType = t.type;
 }
 
@@ -60,7 +70,8 @@ function latestId(type) {
 }
 
 // Run fn with template t active, then put back whatever was active before.
-function withTemplate(t, fn) {
+function withTemplate(template, fn) {
+  const t = snapshot(template);
   const before = active[t.type];
   const beforeLast = lastType;
   setTemplate(t);
@@ -110,7 +121,12 @@ function refillSoon() {
   refilling = true;
   setImmediate(() => {
     refilling = false;
-    if (active.process !== null) binding.spawnReady();
+    // A failure (EAGAIN, EMFILE...) is reported by the next spawn.
+    try {
+      if (active.process !== null) binding.spawnReady();
+    } catch {
+      // nothing to do here: no spawn is waiting for it
+    }
   }).unref();
 }
 
@@ -118,6 +134,9 @@ function hookedSpawn(options) {
   if (active.process === null) return origSpawn.call(this, options);
   refillSoon();
   if (probe() !== 'shim') {
+    // The contract directory must exist before the fork: if it cannot be
+    // made, fail the spawn here rather than run the child outside it.
+    binding.spawnReady();
     let r;
     try {
       r = origSpawn.call(this, options);
@@ -162,5 +181,5 @@ function hookedSpawn(options) {
 ChildProcess.prototype.spawn = hookedSpawn;
 
 module.exports = {
-  setTemplate, clearTemplate, latestId, withTemplate, probe,
+  setTemplate, clearTemplate, latestId, withTemplate, probe, snapshot,
 };

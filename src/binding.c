@@ -167,6 +167,14 @@ get_str(napi_env env, napi_value v, const char *name)
 	    (s = malloc(len + 1)) == NULL)
 		return (NULL);
 	napi_get_value_string_utf8(env, v, s, len + 1, &len);
+	/* C reads it up to the first NUL: 'process\0x' would be 'process'. */
+	if (strlen(s) != len) {
+		free(s);
+		(void) snprintf(msg, sizeof (msg), "The \"%s\" argument must "
+		    "not contain NUL bytes", name);
+		throw_arg(env, "TypeError", "ERR_INVALID_ARG_VALUE", msg);
+		return (NULL);
+	}
 	return (s);
 }
 
@@ -397,6 +405,18 @@ to_value(napi_env env, napi_value v, ct_value_t *out, arena_t *a, int depth)
 		    napi_get_property(env, v, k, &val) != napi_ok ||
 		    !to_value(env, val, &vals[i], a, depth + 1))
 			return (false);
+		/*
+		 * The parser compares keys as C strings: "cookie\0x" would be
+		 * read as "cookie".  No real key has a NUL, so it is unknown.
+		 */
+		if (strlen(kv.str) != kv.len) {
+			char msg[160];
+			(void) snprintf(msg, sizeof (msg), "Unknown key '%.64s"
+			    "\\0...' in the template: keys never contain NUL "
+			    "bytes", kv.str);
+			throw_arg(env, "TypeError", "ERR_INVALID_ARG_VALUE", msg);
+			return (false);
+		}
 		keys[i] = kv.str;
 	}
 	out->keys = keys;

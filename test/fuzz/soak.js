@@ -1,0 +1,653 @@
+'use strict';
+// Soak (issue 7): a mixed workload across processes sharing one contract
+// root, for N minutes, then counts of events expected vs delivered and
+// resources at start vs end.
+//
+//   npm run soak -- --minutes N [--peers K] [--spawn atfork|shim]
+//
+// This process (the "main" one) and K peer node processes (default 3) each
+// create contracts running small trees that fork, exit, dump core (with
+// `ulimit -c 0`, so no core file is written), get signalled, stopped
+// (with and without SIGKILL escalation) and frozen; each contract is
+// announced to the others, who observe it; some are abandoned by their
+// creator and adopted by another process, which then stops them.
+//
+// Checked at the end, over every process's records:
+//   - every contract gets exactly one pr_empty at its (final) holder, and
+//     one at every process that managed to observe it;
+//   - per contract held from birth: pr_exit count == pr_fork count, and
+//     the tree's known shape (forks, cores, signals) where no pr_lost came;
+//   - resources: fds and RSS of every process after a warm-up vs at the
+//     end, contract directories, keepers and processes in the jail.
+const path = require('path');
+const cp = require('child_process');
+const common = require('./common');
+
+function parseArgs(argv) {
+  const o = { minutes: 2, peers: 3, peer: false, spawn: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--minutes' || a === '-m') o.minutes = Number(argv[++i]);
+    else if (a === '--peers') o.peers = Number(argv[++i]);
+    else if (a === '--spawn') o.spawn = argv[++i];
+    else if (a === '--peer') o.peer = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(o.minutes > 0)) throw new Error('--minutes must be > 0');
+  return o;
+}
+
+// Every contract gets a cookie of its own (pid, sequence): contract ids
+// are reused once a directory is gone, the cookie tells contracts apart.
+const TEMPLATE = {
+  type: 'process',
+  critical: { pr_empty: true },
+  informative: { pr_fork: true, pr_exit: true, pr_core: true, pr_signal: true },
+};
+let seq = 0;
+function nextCookie() {
+  return String((BigInt(process.pid) << 32n) + BigInt(++seq));
+}
+
+// The workload of one process (main or peer).  send(msg) reaches the other
+// processes (through main); returns {start(), finish(), onMessage(msg)}.
+function workload({ role, send, maxLive }) {
+  const fs = require('fs');
+  const ct = require(path.join(__dirname, '..', '..'));
+  const root = process.env.ILLUMOS_CONTRACT_ROOT;
+  const me = process.pid;
+  const records = []; // one per contract this process held
+  const observed = []; // {ctid, empties, error}
+  const problems = [];
+  const counts = { created: 0, handoffsOut: 0, adopts: 0, adoptFailed: 0,
+    observes: 0, observeMissed: 0, observeENOENT: 0, observeReused: 0,
+    stops: 0, forced: 0, freezes: 0, lostEvents: 0 };
+  let live = 0;
+  let stopping = false;
+  const inflight = new Set();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const R = Math.random;
+
+  function track(p) {
+    inflight.add(p);
+    p.catch((e) => problems.push(`${role}: ${e.stack || e}`))
+      .finally(() => inflight.delete(p));
+    return p;
+  }
+
+  function onceEvent(c, name, ms) {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(
+        `${role}: no ${name} from contract ${c.ctid} within ${ms} ms`)), ms);
+      c.once(name, (ev) => {
+        clearTimeout(t);
+        resolve(ev);
+      });
+    });
+  }
+  async function until(cond, ms, what) {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`${role}: timed out waiting for ${what}`);
+      await sleep(5);
+    }
+  }
+
+  // Count every event of c into rec (held: acks critical ones).
+  function count(c, rec, held) {
+    for (const n of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal', 'pr_empty', 'pr_lost']) {
+      c.on(n, (ev) => {
+        rec[n] = (rec[n] || 0) + 1;
+        if (n === 'pr_signal') {
+          (rec.signals = rec.signals || []).push([ev.signal, ev.sender || 0]);
+        }
+        if (n === 'pr_lost') counts.lostEvents++;
+        if (held && !ev.flags.info) {
+          try { c.ack(ev.evid); } catch (e) {
+            problems.push(`${role}: ack of ${ev.type} ${ev.evid} of ${c.ctid}: ${e.code}`);
+          }
+        }
+      });
+    }
+  }
+
+  function newRecord(c, kind, adopted, cookie) {
+    const rec = { key: cookie, ctid: c.ctid, kind, holder: me, adopted: Boolean(adopted),
+      handedOff: false, pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0,
+      pr_empty: 0, pr_lost: 0, expect: {} };
+    records.push(rec);
+    count(c, rec, true);
+    return rec;
+  }
+
+  function spawnTree(kind, script) {
+    const cookie = nextCookie();
+    const { child, contract } = ct.spawn('sh', ['-c', script],
+      { stdio: 'ignore', template: { ...TEMPLATE, cookie } });
+    child.on('error', (e) => problems.push(`${role}: spawn ${kind}: ${e.code}`));
+    counts.created++;
+    const rec = newRecord(contract, kind, false, cookie);
+    send({ type: 'observe', ctid: contract.ctid, cookie });
+    return { child, c: contract, rec };
+  }
+
+  // ---- scenarios: each resolves once its contract is disposed ----
+
+  async function tree() {
+    const k = 1 + Math.floor(R() * 6);
+    const { c, rec } = spawnTree('tree', `i=0; while [ $i -lt ${k} ]; do ` +
+      `sleep 0.0${Math.floor(R() * 10)} & i=$((i+1)); done; wait`);
+    rec.expect = { pr_fork: k + 1, pr_exit: k + 1, pr_core: 0, pr_signal: 0 };
+    await onceEvent(c, 'pr_empty', 30000);
+    c.dispose();
+  }
+
+  async function core() {
+    const { c, rec } = spawnTree('core',
+      'ulimit -c 0; sleep 0.05 & kill -SEGV $$');
+    rec.expect = { pr_fork: 2, pr_exit: 2, pr_core: 1, pr_signal: 0 };
+    await onceEvent(c, 'pr_empty', 30000);
+    c.dispose();
+  }
+
+  async function signal() {
+    const { c, rec } = spawnTree('signal', 'sleep 100 & sleep 100 & wait');
+    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    const empty = onceEvent(c, 'pr_empty', 30000);
+    c.sigsend('SIGTERM');
+    rec.expect = { pr_fork: 3, pr_exit: 3, pr_core: 0, pr_signal: 3, sig: 15 };
+    await empty;
+    c.dispose();
+  }
+
+  async function stop() {
+    const { c, rec } = spawnTree('stop',
+      'trap "" TERM; sleep 100 & sleep 100 & wait');
+    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    // The trap is set once the shell forked (it runs first).
+    const empty = onceEvent(c, 'pr_empty', 30000);
+    const r = await c.stop({ timeout: 100 + Math.floor(R() * 200) });
+    counts.stops++;
+    if (r.forced) counts.forced++;
+    else problems.push(`${role}: stop of ${c.ctid} needed no SIGKILL`);
+    rec.expect = { pr_fork: 3, pr_exit: 3, pr_core: 0, pr_signal: 3, sig: 9 };
+    await empty;
+    c.dispose();
+  }
+
+  async function freeze() {
+    const { c } = spawnTree('freeze', 'while :; do sleep 0.02; done');
+    await until(() => c.status().pr_members.length >= 2, 10000, 'the tree');
+    await c.freeze();
+    if (c.status().frozen !== true) problems.push(`${role}: ${c.ctid} not frozen`);
+    await sleep(20);
+    await c.thaw();
+    counts.freezes++;
+    if (R() < 0.5) await c.freeze(); // stop() of a frozen tree too
+    const empty = onceEvent(c, 'pr_empty', 30000);
+    const r = await c.stop({ timeout: 2000 });
+    counts.stops++;
+    if (r.forced) counts.forced++;
+    await empty;
+    c.dispose();
+  }
+
+  // Abandon a tree for another process to adopt and stop.
+  async function handoff() {
+    const { c, rec } = spawnTree('handoff', 'sleep 100 & sleep 100 & wait');
+    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    c.abandon();
+    rec.handedOff = true;
+    counts.handoffsOut++;
+    send({ type: 'adopt', ctid: c.ctid, cookie: rec.key });
+    c.dispose();
+  }
+
+  async function adopt(ctid, cookie) {
+    let c;
+    try {
+      c = ct.adopt(ctid);
+    } catch (e) {
+      counts.adoptFailed++;
+      problems.push(`${role}: adopt(${ctid}): ${e.code} ${e.message}`);
+      return;
+    }
+    counts.adopts++;
+    if (c.status().cookie !== cookie) {
+      problems.push(`${role}: adopt(${ctid}) took another contract (cookie ` +
+        `${c.status().cookie}, not ${cookie})`);
+    }
+    const rec = newRecord(c, 'adopted', true, cookie);
+    rec.expect = { pr_exit: 3 };
+    const empty = onceEvent(c, 'pr_empty', 30000);
+    const r = await c.stop({ timeout: 2000 });
+    counts.stops++;
+    if (r.forced) counts.forced++;
+    await empty;
+    c.dispose();
+  }
+
+  async function observe(ctid, cookie) {
+    let c;
+    try {
+      c = ct.observe(ctid);
+    } catch (e) {
+      counts.observeMissed++; // gone already: nothing to count
+      // Gone while we opened it: the id is no contract any more (ESRCH),
+      // though a race with the removal gives ENOENT.
+      if (e.code === 'ENOENT') counts.observeENOENT++;
+      else if (e.code !== 'ESRCH') problems.push(`${role}: observe(${ctid}): ${e.code}`);
+      return;
+    }
+    counts.observes++;
+    let actual = null;
+    try { actual = c.status().cookie; } catch {}
+    const rec = { ctid, cookie, reused: actual !== cookie, empties: 0 };
+    if (rec.reused) counts.observeReused++; // the id names a newer contract
+    observed.push(rec);
+    c.on('pr_empty', () => rec.empties++);
+    try {
+      await onceEvent(c, 'pr_empty', 20000).catch((e) => {
+        // What the observer sees then, and what is on disk.
+        let st = null;
+        try { st = c.status(); } catch (err) { st = err.code; }
+        let events = null;
+        try {
+          events = fs.readFileSync(path.join(root, String(ctid), 'cgroup.events'), 'utf8')
+            .replace(/\n/g, ' ');
+        } catch (err) { events = err.code; }
+        throw new Error(`${e.message}; status ${JSON.stringify(st && {
+          state: st.state, members: st.pr_members, frozen: st.frozen, lost: st.lost,
+          cookie: st.cookie })}; cgroup.events: ${events}`);
+      });
+      // Later events for it would arrive before this barrier resolves.
+      await sleep(50);
+    } finally {
+      c.dispose();
+    }
+  }
+
+  const SCENARIOS = role === 'main'
+    ? [[tree, 30], [core, 15], [signal, 15], [stop, 10], [freeze, 8], [handoff, 10]]
+    : [[tree, 30], [core, 15], [signal, 10], [stop, 5], [freeze, 5], [handoff, 10]];
+  const TOTAL = SCENARIOS.reduce((a, [, w]) => a + w, 0);
+  function pickScenario() {
+    let r = R() * TOTAL;
+    for (const [fn, w] of SCENARIOS) {
+      r -= w;
+      if (r < 0) return fn;
+    }
+    return tree;
+  }
+
+  function launch(fn) {
+    live++;
+    return track(fn().finally(() => { live--; }));
+  }
+
+  async function loop() {
+    while (!stopping) {
+      if (live < maxLive) launch(pickScenario());
+      await sleep(live < maxLive ? 2 + Math.floor(R() * 20) : 5);
+    }
+  }
+
+  function onMessage(msg) {
+    if (msg.type === 'observe') track(observe(msg.ctid, msg.cookie));
+    else if (msg.type === 'adopt') track(adopt(msg.ctid, msg.cookie));
+  }
+
+  function measure() {
+    return { fds: common.fdCount(), rssMB: common.rssMB(),
+      heapMB: process.memoryUsage().heapUsed / 1048576 };
+  }
+
+  // One whole scenario, then nothing held and the keeper gone: what stays
+  // open for good (event sources, libuv's signal pipe) is open for the
+  // baseline.
+  async function prewarm() {
+    await tree();
+    await until(() => common.keepersOf(me).length === 0, 10000, 'our keeper to leave');
+    await until(() => !common.fdList().some((f) => f.includes('[pidfd]')), 5000,
+      "the keeper's pidfd to close");
+    for (let i = 0; i < 3; i++) {
+      if (global.gc) global.gc();
+      await sleep(20);
+    }
+    return measure();
+  }
+
+  let looping = null;
+  return {
+    prewarm,
+    start() { looping = loop(); },
+    stopCreating() { stopping = true; },
+    // Resolves when none of our own scenarios runs any more: from then on
+    // we send no announcement or hand-off.
+    async quiet() {
+      stopping = true;
+      await looping;
+      const deadline = Date.now() + 90000;
+      while (live > 0 && Date.now() < deadline) await sleep(20);
+      if (live > 0) problems.push(`${role}: ${live} scenarios never ended`);
+    },
+    async finish() {
+      stopping = true;
+      await looping;
+      const deadline = Date.now() + 90000;
+      while (inflight.size > 0 && Date.now() < deadline) await sleep(20);
+      if (inflight.size > 0) problems.push(`${role}: ${inflight.size} scenarios never ended`);
+      // Nothing held any more: the keeper leaves ~2 s later.
+      try {
+        await until(() => common.keepersOf(me).length === 0, 10000, 'our keeper to leave');
+        await until(() => !common.fdList().some((f) => f.includes('[pidfd]')), 5000,
+          "the keeper's pidfd to close");
+      } catch (e) {
+        problems.push(e.message);
+      }
+      for (let i = 0; i < 3; i++) {
+        if (global.gc) global.gc();
+        await sleep(20);
+      }
+    },
+    measure,
+    onMessage,
+    report() {
+      return { role, pid: me, records, observed, problems, counts };
+    },
+    root,
+  };
+}
+
+// ---- a peer: runs a workload, talks to main over IPC ----
+
+async function peer() {
+  const w = workload({ role: `peer ${process.pid}`, maxLive: 4,
+    send: (m) => { if (process.connected) process.send(m); } });
+  let start = null;
+  const queued = [];
+  let going = false;
+  process.on('message', async (msg) => {
+    if (msg.type === 'go') {
+      going = true;
+      for (const m of queued.splice(0)) w.onMessage(m);
+      w.start();
+    } else if (msg.type === 'stop-creating') {
+      await w.quiet();
+      process.send({ type: 'quiet' });
+    } else if (msg.type === 'finish') {
+      await w.finish();
+      process.send({ type: 'report', report: { ...w.report(), start, end: w.measure() } },
+        () => process.disconnect());
+    } else if (going) {
+      w.onMessage(msg);
+    } else {
+      queued.push(msg); // not during the baseline
+    }
+  });
+  start = await w.prewarm();
+  process.send({ type: 'ready' });
+}
+
+// ---- main ----
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.peer) return peer();
+  const jail = common.makeJail('soak');
+  process.env.ILLUMOS_CONTRACT_ROOT = jail.root;
+  if (opts.spawn) process.env.ILLUMOS_CONTRACT_SPAWN = opts.spawn;
+  const t0 = Date.now();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const peers = [];
+  let exitCode = 0;
+  try {
+    for (let i = 0; i < opts.peers; i++) {
+      const env = { ...process.env };
+      delete env.NODE_TEST_CONTEXT;
+      const p = cp.spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+        jail.run, process.execPath, '--expose-gc', '--max-semi-space-size=1',
+        __filename, '--peer'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      p.exited = new Promise((r) => p.on('exit', (code, sig) => r({ code, sig })));
+      peers.push(p);
+    }
+    const w = workload({ role: 'main', maxLive: 8, send: (m) => {
+      const others = peers.filter((p) => p.connected);
+      if (m.type === 'adopt') { // one adopter, at random
+        if (others.length) others[Math.floor(Math.random() * others.length)].send(m);
+        else w.onMessage(m); // no peer: adopt it back ourselves
+      } else {
+        for (const p of others) p.send(m);
+      }
+    } });
+    // Peers' messages: announcements go to everyone else, main included.
+    const reports = [];
+    let quiet = 0;
+    let ready = 0;
+    for (const p of peers) {
+      p.on('message', (m) => {
+        if (m.type === 'report') {
+          reports.push(m.report);
+          return;
+        }
+        if (m.type === 'ready') {
+          ready++;
+          return;
+        }
+        if (m.type === 'quiet') {
+          quiet++;
+          return;
+        }
+        const others = peers.filter((q) => q !== p && q.connected);
+        if (m.type === 'adopt') {
+          const all = [null, ...others]; // null: main adopts
+          const to = all[Math.floor(Math.random() * all.length)];
+          if (to === null) w.onMessage(m);
+          else to.send(m);
+        } else {
+          w.onMessage(m);
+          for (const q of others) q.send(m);
+        }
+      });
+    }
+    const resources = () => ({ dirs: common.contractDirs(jail.root).length,
+      keepers: common.keepersOf().filter((k) => {
+        try {
+          return require('fs').readFileSync(`/proc/${k}/cmdline`, 'utf8')
+            .split('\0')[1] === jail.root;
+        } catch {
+          return false;
+        }
+      }).length,
+      processes: common.processesUnder(jail.dir).length });
+    console.log(`soak: ${opts.minutes} min, main ${process.pid} + ${opts.peers} peers ` +
+      `(${peers.map((p) => p.pid).join(' ')}), root ${jail.root}`);
+    // Every process warms up (one contract, then the keeper gone) and
+    // takes its baseline; then all start together.
+    // Main's fds at the start include one IPC channel per peer, closed at
+    // the end: not counted.
+    const startMain = await w.prewarm();
+    startMain.fds -= peers.length;
+    const rdeadline = Date.now() + 30000;
+    while (ready < peers.length && Date.now() < rdeadline) await sleep(20);
+    const startRes = resources();
+    for (const p of peers) p.send({ type: 'go' });
+    w.start();
+    const before = startRes;
+    const t1 = Date.now();
+    const end = t1 + opts.minutes * 60000;
+    let last = Date.now();
+    while (Date.now() < end) {
+      await sleep(1000);
+      if (Date.now() - last >= 30000) {
+        last = Date.now();
+        const r = w.report();
+        console.log(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: main created ` +
+          `${r.counts.created}, ${JSON.stringify(resources())}`);
+      }
+    }
+    // Stop creating everywhere, then let every process finish its
+    // scenarios (adoptions and observations of others' trees included).
+    const stopAt = Date.now();
+    // Two phases: once no process runs a scenario of its own, nobody
+    // announces or hands off anything more; then all finish adopting and
+    // observing, and report.
+    for (const p of peers) if (p.connected) p.send({ type: 'stop-creating' });
+    await w.quiet();
+    const qdeadline = Date.now() + 120000;
+    while (quiet < peers.length && Date.now() < qdeadline) await sleep(20);
+    for (const p of peers) if (p.connected) p.send({ type: 'finish' });
+    await w.finish();
+    const exits = await Promise.all(peers.map((p) => p.exited));
+    const endMain = w.measure();
+    reports.push({ ...w.report(), start: startMain, end: endMain });
+    // After the peers exited: their keepers too, and the jail is empty.
+    const problems = [];
+    for (const [i, p] of peers.entries()) {
+      if (exits[i].sig) problems.push(`peer ${p.pid} died of ${exits[i].sig}`);
+      else if (exits[i].code !== 0) problems.push(`peer ${p.pid} exited ${exits[i].code}`);
+      if (common.keepersOf(p.pid).length) problems.push(`peer ${p.pid}'s keeper is still there`);
+    }
+    if (reports.length !== peers.length + 1) {
+      problems.push(`${reports.length} reports from ${peers.length + 1} processes`);
+    }
+    await common.until(() => common.processesUnder(jail.dir).filter(
+      (x) => x.pid !== process.pid).length === 0, 5000, 'the jail to empty').catch(() => {});
+    const endRes = resources();
+
+    // ---- accounting ----
+    const byCtid = new Map();
+    let created = 0;
+    const sum = { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0, pr_empty: 0, pr_lost: 0 };
+    const expect = { pr_core: 0, pr_signal: 0, pr_fork: 0, pr_exit: 0 };
+    const got = { pr_core: 0, pr_signal: 0, pr_fork: 0, pr_exit: 0 };
+    let mismatches = 0;
+    let shapeChecked = 0;
+    let lostContracts = 0;
+    const counts = {};
+    for (const r of reports) {
+      problems.push(...r.problems);
+      for (const [k, v] of Object.entries(r.counts)) counts[k] = (counts[k] || 0) + v;
+      created += r.counts.created;
+      for (const rec of r.records) {
+        if (!byCtid.has(rec.key)) byCtid.set(rec.key, []);
+        byCtid.get(rec.key).push(rec);
+        for (const k of Object.keys(sum)) sum[k] += rec[k];
+        if (rec.pr_lost > 0) {
+          lostContracts++;
+          continue;
+        }
+        if (rec.adopted) {
+          if (rec.pr_exit < rec.expect.pr_exit) {
+            mismatches++;
+            problems.push(`adopted ${rec.ctid}: ${rec.pr_exit} pr_exit, 3 members`);
+          }
+          continue;
+        }
+        if (rec.handedOff) continue;
+        if (rec.pr_fork !== rec.pr_exit) {
+          mismatches++;
+          problems.push(`contract ${rec.ctid} (${rec.kind}): ${rec.pr_fork} pr_fork, ` +
+            `${rec.pr_exit} pr_exit`);
+        }
+        const e = rec.expect;
+        if (e.pr_fork !== undefined) {
+          shapeChecked++;
+          for (const k of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']) {
+            expect[k] += e[k];
+            got[k] += rec[k];
+            if (rec[k] !== e[k]) {
+              mismatches++;
+              problems.push(`contract ${rec.ctid} (${rec.kind}): ${rec[k]} ${k}, ` +
+                `expected ${e[k]}`);
+            }
+          }
+          if (e.sig && !(rec.signals || []).every(([s, from]) => s === e.sig &&
+              from === rec.holder)) {
+            problems.push(`contract ${rec.ctid} (${rec.kind}): signals ` +
+              `${JSON.stringify(rec.signals)}, expected ${e.sig} from ${rec.holder}`);
+          }
+        }
+      }
+    }
+    // Exactly one pr_empty at the final holder of every contract.
+    let holderEmpties = 0;
+    for (const [, recs] of byCtid) {
+      const n = recs.reduce((a, r) => a + r.pr_empty, 0);
+      holderEmpties += n;
+      const finalHolder = recs.filter((r) => !r.handedOff);
+      if (n !== 1 || finalHolder.length !== 1) {
+        problems.push(`contract ${recs[0].ctid} (${recs[0].kind}): ${n} pr_empty at its holders ` +
+          `(${recs.map((r) => `${r.holder}${r.handedOff ? ' handed off' : ''}`).join(', ')})`);
+      }
+    }
+    const obs = reports.flatMap((r) => r.observed);
+    const obsEmpties = obs.reduce((a, o) => a + o.empties, 0);
+    for (const o of obs) {
+      if (o.empties !== 1) {
+        problems.push(`observer of ${o.ctid}${o.reused ? ' (the id of a newer contract by then)'
+          : ''}: ${o.empties} pr_empty`);
+      }
+    }
+
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`\nsoak: ${secs.toFixed(0)} s, ${reports.length} processes`);
+    console.log(`  contracts created ${created} (${reports.map((r) =>
+      `${r.role.split(' ')[0]} ${r.counts.created}`).join(', ')}); held records ${byCtid.size}`);
+    console.log(`  pr_empty at the holder: expected ${byCtid.size} (one per contract), ` +
+      `delivered ${holderEmpties}`);
+    console.log(`  per contract pr_fork == pr_exit: ${mismatches} mismatches; ` +
+      `${shapeChecked} tree shapes checked; ${lostContracts} contracts saw pr_lost ` +
+      `(${counts.lostEvents} pr_lost events)`);
+    console.log(`  all held contracts: pr_fork ${sum.pr_fork}, pr_exit ${sum.pr_exit}, ` +
+      `pr_core ${sum.pr_core}, pr_signal ${sum.pr_signal}, pr_empty ${sum.pr_empty}`);
+    console.log(`  trees of known shape: ${['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']
+      .map((k) => `${k} ${got[k]}/${expect[k]}`).join(', ')} (delivered/expected)`);
+    console.log(`  handoffs: abandoned ${counts.handoffsOut}, adopted ${counts.adopts}, ` +
+      `adopt failures ${counts.adoptFailed}`);
+    console.log(`  observers: opened ${counts.observes} (missed ${counts.observeMissed}, ` +
+      `already gone, ${counts.observeENOENT} of them ENOENT rather than ESRCH; ` +
+      `${counts.observeReused} found a newer contract under the id), pr_empty expected ` +
+      `${counts.observes}, delivered ${obsEmpties}`);
+    console.log(`  stops ${counts.stops} (forced ${counts.forced}), freeze/thaw ${counts.freezes}`);
+    console.log('  resources            start        end');
+    for (const r of reports) {
+      console.log(`  ${r.role.padEnd(11)} fds ${String(r.start && r.start.fds).padStart(5)} ` +
+        `${String(r.end.fds).padStart(10)}   RSS ${r.start ? r.start.rssMB.toFixed(1) : '?'} ` +
+        `-> ${r.end.rssMB.toFixed(1)} MB, heap ${r.start ? r.start.heapMB.toFixed(1) : '?'} ` +
+        `-> ${r.end.heapMB.toFixed(1)} MB (${r.records.length} records, ` +
+        `${r.observed.length} observations kept for the accounting)`);
+      if (r.start && r.end.fds !== r.start.fds) {
+        problems.push(`${r.role}: fds ${r.start.fds} -> ${r.end.fds}`);
+      }
+      if (r.start && r.end.rssMB - r.start.rssMB > 30) {
+        problems.push(`${r.role}: RSS grew ${(r.end.rssMB - r.start.rssMB).toFixed(1)} MB`);
+      }
+    }
+    console.log(`  root at start / at the end: contract dirs ${before.dirs} / ` +
+      `${endRes.dirs}; keepers ${before.keepers} / ${endRes.keepers}; processes in the ` +
+      `jail ${before.processes} (the peers) / ${endRes.processes}; workload ran ` +
+      `${((stopAt - t1) / 1000).toFixed(0)} s`);
+    if (endRes.dirs !== 0) problems.push(`${endRes.dirs} contract directories left`);
+    if (endRes.keepers !== 0) problems.push(`${endRes.keepers} keepers left`);
+    if (endRes.processes !== 0) problems.push(`${endRes.processes} processes left in the jail`);
+    if (problems.length) {
+      console.log(`soak: FAIL, ${problems.length} problem(s)`);
+      for (const p of problems.slice(0, 40)) console.log(`  - ${p}`);
+      exitCode = 1;
+    } else {
+      console.log('soak: PASS');
+    }
+  } finally {
+    for (const p of peers) if (p.exitCode === null) p.kill('SIGKILL');
+    common.removeJail(jail);
+  }
+  process.exitCode = exitCode;
+}
+
+if (common.isMain(module)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 2;
+  });
+}
