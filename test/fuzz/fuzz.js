@@ -20,7 +20,7 @@
 const path = require('path');
 const common = require('./common');
 
-const RSS_SLACK_MB = 20;
+const RSS_SLACK_MB = Number(process.env.ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB) || 20;
 
 function parseArgs(argv) {
   const o = { iterations: 100000, seed: undefined, child: false,
@@ -867,6 +867,19 @@ async function worker(opts) {
     }
   }
 
+  // Drop a Contract without dispose(): the garbage collector may take it
+  // (its finalizer closes the handle).  Kept weakly, to dispose at the end
+  // whatever is still alive then.
+  const dropped = [];
+  function opDrop() {
+    if (entries.length === 0) return;
+    const i = int(entries.length);
+    const [entry] = entries.splice(i, 1);
+    if (entry.kind === 'device' && !entry.disposed) tryQuiet(() => entry.c.abandon());
+    bump(stats.ops, 'drop');
+    dropped.push(new WeakRef(entry.c));
+  }
+
   function opDisposed() {
     if (disposedPool.length === 0) return;
     const c = pick(disposedPool);
@@ -1024,7 +1037,7 @@ async function worker(opts) {
   let OPS = [
     [opSetTemplate, 30], [opSetValid, 4], [opClear, 7], [opLatest, 6],
     [opAdoptObserve, 7], [opNewContract, 3], [opList, 3], [opFeatures, 1],
-    [opCreateDevice, 1], [opOnEntry, 30], [opDisposed, 5],
+    [opCreateDevice, 1], [opOnEntry, 30], [opDisposed, 5], [opDrop, 2],
     [opSpawnJunk, 0.5], [opSpawnSleeper, 0.3], [opRun, 0.4], [opProbe, 0.4],
   ];
   if (opts.ops) { // --ops opA,opB: only these (to find what leaks)
@@ -1081,6 +1094,11 @@ async function worker(opts) {
     await waitFor(() => members().length === 0, 10000,
       () => `${when}: contract members to exit (left: ${JSON.stringify(members())})`);
     for (const e of entries.splice(0)) retire(e);
+    for (const ref of dropped.splice(0)) {
+      const c = ref.deref();
+      if (c !== undefined) tryQuiet(() => c.dispose());
+      else stats.collected = (stats.collected || 0) + 1;
+    }
     // Device contracts: each was abandoned above; list() must be empty.
     await waitFor(() => pending.size === 0, 10000, () => `${when}: pending ` +
       `promises (${[...pending.values()].map((p) => p.name).join(', ')})`);
@@ -1127,6 +1145,7 @@ async function worker(opts) {
     safeStep();
     if (i % 32 === 0) await turn();
     if (i % 512 === 0) await sleep(1);
+    if (i % 2048 === 0) global.gc(); // finalizers of dropped Contracts
     if (opts.rssEvery && i % opts.rssEvery === 0) {
       global.gc();
       process.stderr.write(`  rss ${i} ${common.rssMB().toFixed(1)} MB heap ` +
@@ -1233,7 +1252,8 @@ async function main() {
     console.log(`  ${r.result.iterations} calls (+${r.result.warmup} warm-up) ` +
       `in ${r.result.seconds.toFixed(1)} s, mode ${r.result.mode}: ` +
       `${st.spawns} spawns, ${st.contracts} Contract objects, ` +
-      `${st.booms} fuzzer throws propagated, ${st.v8} V8 Proxy errors`);
+      `${st.booms} fuzzer throws propagated, ${st.v8} V8 Proxy errors, ` +
+      `${st.collected || 0} dropped Contracts collected by the GC`);
     console.log(`  error codes: ${JSON.stringify(st.codes)}`);
     console.log(`  events: ${JSON.stringify(st.events)}`);
     if (Object.keys(st.warnings).length) {

@@ -22,7 +22,7 @@
 const path = require('path');
 const common = require('./common');
 
-const RSS_SLACK_MB = 8;
+const RSS_SLACK_MB = Number(process.env.ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB) || 8;
 
 function parseArgs(argv) {
   const o = { cycles: 10000, child: false, spawn: undefined };
