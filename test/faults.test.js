@@ -237,7 +237,13 @@ function rootRemoved() {
       while (fs.readdirSync(root).some((e) => e[0] === 'k') && Date.now() - t0 < 10000) {
         await new Promise((res) => setTimeout(res, 20));
       }
-      fs.rmdirSync(root);
+      // A leaving keeper passes through the root itself: retry while busy.
+      for (let i = 0; ; i++) {
+        try { fs.rmdirSync(root); break; } catch (e) {
+          if (e.code !== 'EBUSY' || i > 500) throw e;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      }
       try { ct.set_template({ type: 'process' }); r.removed = 'ok'; } catch (e) { r.removed = plain(e); }
       try { ct.clear_template(); } catch {}
       try { r.list = ct.list(); } catch (e) { r.list = plain(e); }
