@@ -93,6 +93,38 @@ function workload({ role, send, maxLive }) {
     }
   }
 
+  // Which contracts this process had under each id (ids are reused).
+  const history = new Map(); // ctid -> [{cookie, as, open}]
+  function opened(c, cookie, as) {
+    const h = { cookie, as, open: true };
+    if (!history.has(c.ctid)) history.set(c.ctid, []);
+    const list = history.get(c.ctid);
+    list.push(h);
+    if (list.length > 4) list.shift();
+    return () => { h.open = false; };
+  }
+
+  // pr_empty of c within ms; on a timeout, say what c and its directory
+  // look like, and what else this process had under that id.  Never an
+  // unhandled rejection, even when awaited late.
+  function emptied(c, ms, what) {
+    const p = onceEvent(c, 'pr_empty', ms).catch((e) => {
+      let st = null;
+      try { st = c.status(); } catch (err) { st = err.code; }
+      let events = null;
+      try {
+        events = fs.readFileSync(path.join(root, String(c.ctid), 'cgroup.events'), 'utf8')
+          .replace(/\n/g, ' ');
+      } catch (err) { events = err.code; }
+      throw new Error(`${e.message} (${what}); status ${JSON.stringify(st && {
+        state: st.state, holder: st.holder, members: st.pr_members, frozen: st.frozen,
+        lost: st.lost, cookie: st.cookie })}; cgroup.events: ${events}; this process ` +
+        `had under id ${c.ctid}: ${JSON.stringify(history.get(c.ctid))}`);
+    });
+    p.catch(() => {}); // reported where awaited
+    return p;
+  }
+
   // Count every event of c into rec (held: acks critical ones).
   function count(c, rec, held) {
     for (const n of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal', 'pr_empty', 'pr_lost']) {
@@ -127,6 +159,9 @@ function workload({ role, send, maxLive }) {
     child.on('error', (e) => problems.push(`${role}: spawn ${kind}: ${e.code}`));
     counts.created++;
     const rec = newRecord(contract, kind, false, cookie);
+    const closed = opened(contract, cookie, 'created');
+    const dispose = contract.dispose.bind(contract);
+    contract.dispose = () => { closed(); dispose(); };
     send({ type: 'observe', ctid: contract.ctid, cookie });
     return { child, c: contract, rec };
   }
@@ -138,7 +173,7 @@ function workload({ role, send, maxLive }) {
     const { c, rec } = spawnTree('tree', `i=0; while [ $i -lt ${k} ]; do ` +
       `sleep 0.0${Math.floor(R() * 10)} & i=$((i+1)); done; wait`);
     rec.expect = { pr_fork: k + 1, pr_exit: k + 1, pr_core: 0, pr_signal: 0 };
-    await onceEvent(c, 'pr_empty', 30000);
+    await emptied(c, 30000, 'tree');
     c.dispose();
   }
 
@@ -146,14 +181,14 @@ function workload({ role, send, maxLive }) {
     const { c, rec } = spawnTree('core',
       'ulimit -c 0; sleep 0.05 & kill -SEGV $$');
     rec.expect = { pr_fork: 2, pr_exit: 2, pr_core: 1, pr_signal: 0 };
-    await onceEvent(c, 'pr_empty', 30000);
+    await emptied(c, 30000, 'core');
     c.dispose();
   }
 
   async function signal() {
     const { c, rec } = spawnTree('signal', 'sleep 100 & sleep 100 & wait');
     await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
-    const empty = onceEvent(c, 'pr_empty', 30000);
+    const empty = emptied(c, 30000, 'signal');
     c.sigsend('SIGTERM');
     rec.expect = { pr_fork: 3, pr_exit: 3, pr_core: 0, pr_signal: 3, sig: 15 };
     await empty;
@@ -165,7 +200,7 @@ function workload({ role, send, maxLive }) {
       'trap "" TERM; sleep 100 & sleep 100 & wait');
     await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
     // The trap is set once the shell forked (it runs first).
-    const empty = onceEvent(c, 'pr_empty', 30000);
+    const empty = emptied(c, 30000, 'stop');
     const r = await c.stop({ timeout: 100 + Math.floor(R() * 200) });
     counts.stops++;
     if (r.forced) counts.forced++;
@@ -184,7 +219,7 @@ function workload({ role, send, maxLive }) {
     await c.thaw();
     counts.freezes++;
     if (R() < 0.5) await c.freeze(); // stop() of a frozen tree too
-    const empty = onceEvent(c, 'pr_empty', 30000);
+    const empty = emptied(c, 30000, 'freeze');
     const r = await c.stop({ timeout: 2000 });
     counts.stops++;
     if (r.forced) counts.forced++;
@@ -218,13 +253,15 @@ function workload({ role, send, maxLive }) {
         `${c.status().cookie}, not ${cookie})`);
     }
     const rec = newRecord(c, 'adopted', true, cookie);
+    const closed = opened(c, cookie, 'adopted');
     rec.expect = { pr_exit: 3 };
-    const empty = onceEvent(c, 'pr_empty', 30000);
+    const empty = emptied(c, 30000, 'adopted');
     const r = await c.stop({ timeout: 2000 });
     counts.stops++;
     if (r.forced) counts.forced++;
     await empty;
     c.dispose();
+    closed();
   }
 
   async function observe(ctid, cookie) {
@@ -242,6 +279,7 @@ function workload({ role, send, maxLive }) {
     counts.observes++;
     let actual = null;
     try { actual = c.status().cookie; } catch {}
+    const closed = opened(c, actual, 'observed');
     const rec = { ctid, cookie, reused: actual !== cookie, empties: 0 };
     if (rec.reused) counts.observeReused++; // the id names a newer contract
     observed.push(rec);
@@ -258,12 +296,14 @@ function workload({ role, send, maxLive }) {
         } catch (err) { events = err.code; }
         throw new Error(`${e.message}; status ${JSON.stringify(st && {
           state: st.state, members: st.pr_members, frozen: st.frozen, lost: st.lost,
-          cookie: st.cookie })}; cgroup.events: ${events}`);
+          cookie: st.cookie })}; cgroup.events: ${events}; this process had under ` +
+          `id ${ctid}: ${JSON.stringify(history.get(ctid))}`);
       });
       // Later events for it would arrive before this barrier resolves.
       await sleep(50);
     } finally {
       c.dispose();
+      closed();
     }
   }
 
@@ -361,7 +401,13 @@ function workload({ role, send, maxLive }) {
 
 // ---- a peer: runs a workload, talks to main over IPC ----
 
+let finishing = false;
+
 async function peer() {
+  // Main gone (it crashed?): nothing to report to, stop at once.
+  process.on('disconnect', () => {
+    if (!finishing) process.exit(3);
+  });
   const w = workload({ role: `peer ${process.pid}`, maxLive: 4,
     send: (m) => { if (process.connected) process.send(m); } });
   let start = null;
@@ -376,6 +422,7 @@ async function peer() {
       await w.quiet();
       process.send({ type: 'quiet' });
     } else if (msg.type === 'finish') {
+      finishing = true;
       await w.finish();
       process.send({ type: 'report', report: { ...w.report(), start, end: w.measure() } },
         () => process.disconnect());
@@ -394,12 +441,17 @@ async function peer() {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.peer) return peer();
+  const peers = [];
   const jail = common.makeJail('soak');
+  // Whatever happens to this process, nothing stays behind.
+  process.on('exit', () => {
+    for (const p of peers) if (p.exitCode === null) p.kill('SIGKILL');
+    common.removeJail(jail);
+  });
   process.env.ILLUMOS_CONTRACT_ROOT = jail.root;
   if (opts.spawn) process.env.ILLUMOS_CONTRACT_SPAWN = opts.spawn;
   const t0 = Date.now();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const peers = [];
   let exitCode = 0;
   try {
     for (let i = 0; i < opts.peers; i++) {
@@ -409,6 +461,7 @@ async function main() {
         jail.run, process.execPath, '--expose-gc', '--max-semi-space-size=1',
         __filename, '--peer'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       p.exited = new Promise((r) => p.on('exit', (code, sig) => r({ code, sig })));
+      p.on('error', (e) => console.error(`peer ${p.pid}: ${e.message}`)); // EPIPE
       peers.push(p);
     }
     const w = workload({ role: 'main', maxLive: 8, send: (m) => {
