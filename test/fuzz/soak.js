@@ -12,7 +12,8 @@
 // announced to the others, who observe it; some are abandoned by their
 // creator and adopted by another process, which then stops them.
 //
-// Checked at the end, over every process's records:
+// Checked (each process checks its contracts as it is done with them;
+// main adds everything up and pairs hand-offs with adoptions):
 //   - every contract gets exactly one pr_empty at its (final) holder, and
 //     one at every process that managed to observe it;
 //   - per contract held from birth: pr_exit count == pr_fork count, and
@@ -56,8 +57,17 @@ function workload({ role, send, maxLive }) {
   const ct = require(path.join(__dirname, '..', '..'));
   const root = process.env.ILLUMOS_CONTRACT_ROOT;
   const me = process.pid;
-  const records = []; // one per contract this process held
-  const observed = []; // {ctid, empties, error}
+  // Aggregates only (a soak makes 100,000s of contracts): per-contract
+  // checks are made here, when a contract is done with; what goes to main
+  // is sums, the keys of hand-offs (to pair them up), and problems.
+  const agg = { contracts: 0, pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0,
+    pr_empty: 0, pr_lost: 0, lostContracts: 0, shapeChecked: 0, mismatches: 0,
+    expect: { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0 },
+    got: { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0 },
+    holderExpected: 0, observes: 0, obsEmpties: 0 };
+  const handedOff = []; // cookies we abandoned for another process
+  const adoptedKeys = []; // cookies we adopted
+  const openRecs = new Map(); // record -> its Contract, until done with
   const problems = [];
   const counts = { created: 0, handoffsOut: 0, adopts: 0, adoptFailed: 0,
     observes: 0, observeMissed: 0, observeENOENT: 0, observeReused: 0,
@@ -88,17 +98,42 @@ function workload({ role, send, maxLive }) {
   async function until(cond, ms, what) {
     const deadline = Date.now() + ms;
     while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`${role}: timed out waiting for ${what}`);
+      if (Date.now() > deadline) {
+        throw new Error(`${role}: timed out waiting for ${typeof what === 'function'
+          ? what() : what}`);
+      }
       await sleep(5);
     }
+  }
+  // Waiting for a tree of ours to be up; on a timeout, what we see of it.
+  function treeUp(c, n, exact) {
+    return until(() => {
+      const m = c.status().pr_members.length;
+      return exact ? m === n : m >= n;
+    }, 10000, () => {
+      let st = null;
+      try { st = c.status(); } catch (err) { st = err.code; }
+      let procs = null;
+      try {
+        procs = fs.readFileSync(path.join(root, String(c.ctid), 'cgroup.procs'), 'utf8')
+          .trim().split('\n').join(' ');
+      } catch (err) { procs = err.code; }
+      return `the tree of ${c.ctid}: status ${JSON.stringify(st && { state: st.state,
+        holder: st.holder, members: st.pr_members, cookie: st.cookie })}; cgroup.procs: ` +
+        `${procs}; this process had under id ${c.ctid}: ` +
+        `${JSON.stringify(history.get(c.ctid))}`;
+    });
   }
 
   // Which contracts this process had under each id (ids are reused).
   const history = new Map(); // ctid -> [{cookie, as, open}]
   function opened(c, cookie, as) {
     const h = { cookie, as, open: true };
-    if (!history.has(c.ctid)) history.set(c.ctid, []);
-    const list = history.get(c.ctid);
+    let list = history.get(c.ctid);
+    if (list === undefined) {
+      history.set(c.ctid, list = []);
+      if (history.size > 5000) history.delete(history.keys().next().value);
+    }
     list.push(h);
     if (list.length > 4) list.shift();
     return () => { h.open = false; };
@@ -147,9 +182,58 @@ function workload({ role, send, maxLive }) {
     const rec = { key: cookie, ctid: c.ctid, kind, holder: me, adopted: Boolean(adopted),
       handedOff: false, pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0,
       pr_empty: 0, pr_lost: 0, expect: {} };
-    records.push(rec);
+    openRecs.set(rec, c);
     count(c, rec, true);
     return rec;
+  }
+
+  // A contract we held is done with: check it, add it up, forget it.
+  function finalize(rec) {
+    if (!openRecs.delete(rec)) return;
+    const what = `contract ${rec.ctid} (${rec.kind}, cookie ${rec.key})`;
+    agg.contracts++;
+    for (const k of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal', 'pr_empty', 'pr_lost']) {
+      agg[k] += rec[k];
+    }
+    if (rec.handedOff) { // its pr_empty is the adopter's
+      handedOff.push(rec.key);
+      return;
+    }
+    agg.holderExpected++;
+    if (rec.adopted) adoptedKeys.push(rec.key);
+    if (rec.pr_empty !== 1) problems.push(`${what}: ${rec.pr_empty} pr_empty at its holder`);
+    if (rec.pr_lost > 0) {
+      agg.lostContracts++;
+      return;
+    }
+    if (rec.adopted) {
+      if (rec.pr_exit < rec.expect.pr_exit) {
+        agg.mismatches++;
+        problems.push(`${what}: ${rec.pr_exit} pr_exit for ${rec.expect.pr_exit} members`);
+      }
+      return;
+    }
+    if (rec.pr_fork !== rec.pr_exit) {
+      agg.mismatches++;
+      problems.push(`${what}: ${rec.pr_fork} pr_fork, ${rec.pr_exit} pr_exit`);
+    }
+    const e = rec.expect;
+    if (e.pr_fork === undefined) return;
+    agg.shapeChecked++;
+    for (const k of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']) {
+      agg.expect[k] += e[k];
+      agg.got[k] += rec[k];
+      if (rec[k] !== e[k]) problems.push(`${what}: ${rec[k]} ${k}, expected ${e[k]}`);
+    }
+    if (e.sig && !(rec.signals || []).every(([sg, from]) => sg === e.sig && from === me)) {
+      problems.push(`${what}: signals ${JSON.stringify(rec.signals)}, expected ` +
+        `${e.sig} from ${me}`);
+    }
+  }
+
+  function close(c, rec) {
+    try { c.dispose(); } catch { /* disposed already */ }
+    finalize(rec);
   }
 
   function spawnTree(kind, script) {
@@ -174,7 +258,7 @@ function workload({ role, send, maxLive }) {
       `sleep 0.0${Math.floor(R() * 10)} & i=$((i+1)); done; wait`);
     rec.expect = { pr_fork: k + 1, pr_exit: k + 1, pr_core: 0, pr_signal: 0 };
     await emptied(c, 30000, 'tree');
-    c.dispose();
+    close(c, rec);
   }
 
   async function core() {
@@ -182,23 +266,23 @@ function workload({ role, send, maxLive }) {
       'ulimit -c 0; sleep 0.05 & kill -SEGV $$');
     rec.expect = { pr_fork: 2, pr_exit: 2, pr_core: 1, pr_signal: 0 };
     await emptied(c, 30000, 'core');
-    c.dispose();
+    close(c, rec);
   }
 
   async function signal() {
     const { c, rec } = spawnTree('signal', 'sleep 100 & sleep 100 & wait');
-    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    await treeUp(c, 3, true);
     const empty = emptied(c, 30000, 'signal');
     c.sigsend('SIGTERM');
     rec.expect = { pr_fork: 3, pr_exit: 3, pr_core: 0, pr_signal: 3, sig: 15 };
     await empty;
-    c.dispose();
+    close(c, rec);
   }
 
   async function stop() {
     const { c, rec } = spawnTree('stop',
       'trap "" TERM; sleep 100 & sleep 100 & wait');
-    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    await treeUp(c, 3, true);
     // The trap is set once the shell forked (it runs first).
     const empty = emptied(c, 30000, 'stop');
     const r = await c.stop({ timeout: 100 + Math.floor(R() * 200) });
@@ -207,12 +291,12 @@ function workload({ role, send, maxLive }) {
     else problems.push(`${role}: stop of ${c.ctid} needed no SIGKILL`);
     rec.expect = { pr_fork: 3, pr_exit: 3, pr_core: 0, pr_signal: 3, sig: 9 };
     await empty;
-    c.dispose();
+    close(c, rec);
   }
 
   async function freeze() {
-    const { c } = spawnTree('freeze', 'while :; do sleep 0.02; done');
-    await until(() => c.status().pr_members.length >= 2, 10000, 'the tree');
+    const { c, rec } = spawnTree('freeze', 'while :; do sleep 0.02; done');
+    await treeUp(c, 2, false);
     await c.freeze();
     if (c.status().frozen !== true) problems.push(`${role}: ${c.ctid} not frozen`);
     await sleep(20);
@@ -224,18 +308,18 @@ function workload({ role, send, maxLive }) {
     counts.stops++;
     if (r.forced) counts.forced++;
     await empty;
-    c.dispose();
+    close(c, rec);
   }
 
   // Abandon a tree for another process to adopt and stop.
   async function handoff() {
     const { c, rec } = spawnTree('handoff', 'sleep 100 & sleep 100 & wait');
-    await until(() => c.status().pr_members.length === 3, 10000, 'the tree');
+    await treeUp(c, 3, true);
     c.abandon();
     rec.handedOff = true;
     counts.handoffsOut++;
     send({ type: 'adopt', ctid: c.ctid, cookie: rec.key });
-    c.dispose();
+    close(c, rec);
   }
 
   async function adopt(ctid, cookie) {
@@ -260,7 +344,7 @@ function workload({ role, send, maxLive }) {
     counts.stops++;
     if (r.forced) counts.forced++;
     await empty;
-    c.dispose();
+    close(c, rec);
     closed();
   }
 
@@ -282,7 +366,7 @@ function workload({ role, send, maxLive }) {
     const closed = opened(c, actual, 'observed');
     const rec = { ctid, cookie, reused: actual !== cookie, empties: 0 };
     if (rec.reused) counts.observeReused++; // the id names a newer contract
-    observed.push(rec);
+    agg.observes++;
     c.on('pr_empty', () => rec.empties++);
     try {
       await onceEvent(c, 'pr_empty', 20000).catch((e) => {
@@ -304,6 +388,11 @@ function workload({ role, send, maxLive }) {
     } finally {
       c.dispose();
       closed();
+      agg.obsEmpties += rec.empties;
+      if (rec.empties !== 1) {
+        problems.push(`observer of ${ctid}${rec.reused ? ' (the id of a newer contract by ' +
+          'then)' : ''}: ${rec.empties} pr_empty`);
+      }
     }
   }
 
@@ -377,6 +466,14 @@ function workload({ role, send, maxLive }) {
       const deadline = Date.now() + 90000;
       while (inflight.size > 0 && Date.now() < deadline) await sleep(20);
       if (inflight.size > 0) problems.push(`${role}: ${inflight.size} scenarios never ended`);
+      // What a failed scenario left open: killed, disposed and counted now.
+      for (const [rec, c] of [...openRecs]) {
+        try { c.sigsend(9); } catch { /* empty, or not ours any more */ }
+        try {
+          require('fs').writeFileSync(path.join(root, String(rec.ctid), 'cgroup.kill'), '1');
+        } catch { /* gone */ }
+        close(c, rec);
+      }
       // Nothing held any more: the keeper leaves ~2 s later.
       try {
         await until(() => common.keepersOf(me).length === 0, 10000, 'our keeper to leave');
@@ -393,7 +490,7 @@ function workload({ role, send, maxLive }) {
     measure,
     onMessage,
     report() {
-      return { role, pid: me, records, observed, problems, counts };
+      return { role, pid: me, agg, handedOff, adoptedKeys, problems, counts };
     },
     root,
   };
@@ -425,7 +522,7 @@ async function peer() {
       finishing = true;
       await w.finish();
       process.send({ type: 'report', report: { ...w.report(), start, end: w.measure() } },
-        () => process.disconnect());
+        () => process.disconnect()); // then exit by itself (main checks)
     } else if (going) {
       w.onMessage(msg);
     } else {
@@ -551,14 +648,30 @@ async function main() {
     while (quiet < peers.length && Date.now() < qdeadline) await sleep(20);
     for (const p of peers) if (p.connected) p.send({ type: 'finish' });
     await w.finish();
-    const exits = await Promise.all(peers.map((p) => p.exited));
+    // A peer exits by itself once it reported (nothing may hold its event
+    // loop); after 20 s it is killed and that is a problem.
+    const problems = [];
+    let timer;
+    const late = new Promise((r) => { timer = setTimeout(() => r(null), 20000); });
+    const exits = await Promise.all(peers.map((p) => Promise.race([p.exited, late])));
+    clearTimeout(timer);
+    // Main's own end, with the peers' IPC channels closed as at the start.
     const endMain = w.measure();
     reports.push({ ...w.report(), start: startMain, end: endMain });
-    // After the peers exited: their keepers too, and the jail is empty.
-    const problems = [];
     for (const [i, p] of peers.entries()) {
+      if (exits[i] === null) {
+        problems.push(`peer ${p.pid} did not exit by itself within 20 s of reporting`);
+        p.kill('SIGKILL');
+        exits[i] = await p.exited;
+        continue;
+      }
       if (exits[i].sig) problems.push(`peer ${p.pid} died of ${exits[i].sig}`);
       else if (exits[i].code !== 0) problems.push(`peer ${p.pid} exited ${exits[i].code}`);
+    }
+    // The holders are gone: so are their keepers, at once.
+    await common.until(() => peers.every((p) => common.keepersOf(p.pid).length === 0),
+      3000, 'keepers').catch(() => {});
+    for (const p of peers) {
       if (common.keepersOf(p.pid).length) problems.push(`peer ${p.pid}'s keeper is still there`);
     }
     if (reports.length !== peers.length + 1) {
@@ -569,107 +682,62 @@ async function main() {
     const endRes = resources();
 
     // ---- accounting ----
-    const byCtid = new Map();
-    let created = 0;
-    const sum = { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0, pr_empty: 0, pr_lost: 0 };
-    const expect = { pr_core: 0, pr_signal: 0, pr_fork: 0, pr_exit: 0 };
-    const got = { pr_core: 0, pr_signal: 0, pr_fork: 0, pr_exit: 0 };
-    let mismatches = 0;
-    let shapeChecked = 0;
-    let lostContracts = 0;
+    const A = { contracts: 0, pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0,
+      pr_empty: 0, pr_lost: 0, lostContracts: 0, shapeChecked: 0, mismatches: 0,
+      holderExpected: 0, observes: 0, obsEmpties: 0,
+      expect: { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0 },
+      got: { pr_fork: 0, pr_exit: 0, pr_core: 0, pr_signal: 0 } };
     const counts = {};
+    const handed = new Map();
+    const adoptedBy = new Map();
     for (const r of reports) {
       problems.push(...r.problems);
       for (const [k, v] of Object.entries(r.counts)) counts[k] = (counts[k] || 0) + v;
-      created += r.counts.created;
-      for (const rec of r.records) {
-        if (!byCtid.has(rec.key)) byCtid.set(rec.key, []);
-        byCtid.get(rec.key).push(rec);
-        for (const k of Object.keys(sum)) sum[k] += rec[k];
-        if (rec.pr_lost > 0) {
-          lostContracts++;
-          continue;
-        }
-        if (rec.adopted) {
-          if (rec.pr_exit < rec.expect.pr_exit) {
-            mismatches++;
-            problems.push(`adopted ${rec.ctid}: ${rec.pr_exit} pr_exit, 3 members`);
-          }
-          continue;
-        }
-        if (rec.handedOff) continue;
-        if (rec.pr_fork !== rec.pr_exit) {
-          mismatches++;
-          problems.push(`contract ${rec.ctid} (${rec.kind}): ${rec.pr_fork} pr_fork, ` +
-            `${rec.pr_exit} pr_exit`);
-        }
-        const e = rec.expect;
-        if (e.pr_fork !== undefined) {
-          shapeChecked++;
-          for (const k of ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']) {
-            expect[k] += e[k];
-            got[k] += rec[k];
-            if (rec[k] !== e[k]) {
-              mismatches++;
-              problems.push(`contract ${rec.ctid} (${rec.kind}): ${rec[k]} ${k}, ` +
-                `expected ${e[k]}`);
-            }
-          }
-          if (e.sig && !(rec.signals || []).every(([s, from]) => s === e.sig &&
-              from === rec.holder)) {
-            problems.push(`contract ${rec.ctid} (${rec.kind}): signals ` +
-              `${JSON.stringify(rec.signals)}, expected ${e.sig} from ${rec.holder}`);
-          }
-        }
+      for (const [k, v] of Object.entries(r.agg)) {
+        if (typeof v === 'number') A[k] += v;
+        else for (const [kk, vv] of Object.entries(v)) A[k][kk] += vv;
+      }
+      for (const key of r.handedOff) handed.set(key, (handed.get(key) || 0) + 1);
+      for (const key of r.adoptedKeys) adoptedBy.set(key, (adoptedBy.get(key) || 0) + 1);
+    }
+    // Every contract handed off was adopted by exactly one process.
+    for (const [key, n] of handed) {
+      if (adoptedBy.get(key) !== n) {
+        problems.push(`handed-off contract (cookie ${key}) adopted ${adoptedBy.get(key) || 0} times`);
       }
     }
-    // Exactly one pr_empty at the final holder of every contract.
-    let holderEmpties = 0;
-    for (const [, recs] of byCtid) {
-      const n = recs.reduce((a, r) => a + r.pr_empty, 0);
-      holderEmpties += n;
-      const finalHolder = recs.filter((r) => !r.handedOff);
-      if (n !== 1 || finalHolder.length !== 1) {
-        problems.push(`contract ${recs[0].ctid} (${recs[0].kind}): ${n} pr_empty at its holders ` +
-          `(${recs.map((r) => `${r.holder}${r.handedOff ? ' handed off' : ''}`).join(', ')})`);
-      }
+    for (const key of adoptedBy.keys()) {
+      if (!handed.has(key)) problems.push(`adopted contract (cookie ${key}) was never handed off`);
     }
-    const obs = reports.flatMap((r) => r.observed);
-    const obsEmpties = obs.reduce((a, o) => a + o.empties, 0);
-    for (const o of obs) {
-      if (o.empties !== 1) {
-        problems.push(`observer of ${o.ctid}${o.reused ? ' (the id of a newer contract by then)'
-          : ''}: ${o.empties} pr_empty`);
-      }
-    }
+    const created = reports.reduce((a, r) => a + r.counts.created, 0);
 
     const secs = (Date.now() - t0) / 1000;
+    const fmt = (o) => ['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']
+      .map((k) => `${k} ${A.got[k]}/${A.expect[k]}`).join(', ');
     console.log(`\nsoak: ${secs.toFixed(0)} s, ${reports.length} processes`);
     console.log(`  contracts created ${created} (${reports.map((r) =>
-      `${r.role.split(' ')[0]} ${r.counts.created}`).join(', ')}); held records ${byCtid.size}`);
-    console.log(`  pr_empty at the holder: expected ${byCtid.size} (one per contract), ` +
-      `delivered ${holderEmpties}`);
-    console.log(`  per contract pr_fork == pr_exit: ${mismatches} mismatches; ` +
-      `${shapeChecked} tree shapes checked; ${lostContracts} contracts saw pr_lost ` +
-      `(${counts.lostEvents} pr_lost events)`);
-    console.log(`  all held contracts: pr_fork ${sum.pr_fork}, pr_exit ${sum.pr_exit}, ` +
-      `pr_core ${sum.pr_core}, pr_signal ${sum.pr_signal}, pr_empty ${sum.pr_empty}`);
-    console.log(`  trees of known shape: ${['pr_fork', 'pr_exit', 'pr_core', 'pr_signal']
-      .map((k) => `${k} ${got[k]}/${expect[k]}`).join(', ')} (delivered/expected)`);
+      `${r.role.split(' ')[0]} ${r.counts.created}`).join(', ')}), held to the end ` +
+      `by their creator or an adopter: ${A.holderExpected}`);
+    console.log(`  pr_empty at the (final) holder: expected ${A.holderExpected} (one per ` +
+      `contract), delivered ${A.pr_empty}`);
+    console.log(`  per contract pr_fork == pr_exit: ${A.mismatches} mismatches; ` +
+      `${A.lostContracts} contracts saw pr_lost (${counts.lostEvents} pr_lost events)`);
+    console.log(`  all held contracts: pr_fork ${A.pr_fork}, pr_exit ${A.pr_exit}, ` +
+      `pr_core ${A.pr_core}, pr_signal ${A.pr_signal}, pr_empty ${A.pr_empty}`);
+    console.log(`  ${A.shapeChecked} trees of known shape: ${fmt()} (delivered/expected)`);
     console.log(`  handoffs: abandoned ${counts.handoffsOut}, adopted ${counts.adopts}, ` +
       `adopt failures ${counts.adoptFailed}`);
-    console.log(`  observers: opened ${counts.observes} (missed ${counts.observeMissed}, ` +
+    console.log(`  observers: opened ${A.observes} (missed ${counts.observeMissed}, ` +
       `already gone, ${counts.observeENOENT} of them ENOENT rather than ESRCH; ` +
       `${counts.observeReused} found a newer contract under the id), pr_empty expected ` +
-      `${counts.observes}, delivered ${obsEmpties}`);
+      `${A.observes}, delivered ${A.obsEmpties}`);
     console.log(`  stops ${counts.stops} (forced ${counts.forced}), freeze/thaw ${counts.freezes}`);
     console.log('  resources            start        end');
     for (const r of reports) {
       console.log(`  ${r.role.padEnd(11)} fds ${String(r.start && r.start.fds).padStart(5)} ` +
         `${String(r.end.fds).padStart(10)}   RSS ${r.start ? r.start.rssMB.toFixed(1) : '?'} ` +
         `-> ${r.end.rssMB.toFixed(1)} MB, heap ${r.start ? r.start.heapMB.toFixed(1) : '?'} ` +
-        `-> ${r.end.heapMB.toFixed(1)} MB (${r.records.length} records, ` +
-        `${r.observed.length} observations kept for the accounting)`);
+        `-> ${r.end.heapMB.toFixed(1)} MB`);
       if (r.start && r.end.fds !== r.start.fds) {
         problems.push(`${r.role}: fds ${r.start.fds} -> ${r.end.fds}`);
       }
@@ -685,8 +753,19 @@ async function main() {
     if (endRes.keepers !== 0) problems.push(`${endRes.keepers} keepers left`);
     if (endRes.processes !== 0) problems.push(`${endRes.processes} processes left in the jail`);
     if (problems.length) {
-      console.log(`soak: FAIL, ${problems.length} problem(s)`);
-      for (const p of problems.slice(0, 40)) console.log(`  - ${p}`);
+      // Grouped by kind (numbers and cookies blanked out), with examples.
+      const groups = new Map();
+      for (const p of problems) {
+        const kind = p.split('\n')[0].replace(/(peer|main) \d+/g, '$1 N')
+          .replace(/\d+/g, 'N').replace(/status \{.*/, '...').slice(0, 140);
+        if (!groups.has(kind)) groups.set(kind, []);
+        groups.get(kind).push(p.split('\n')[0]);
+      }
+      console.log(`soak: FAIL, ${problems.length} problem(s) of ${groups.size} kind(s)`);
+      for (const [kind, list] of groups) {
+        console.log(`  - ${list.length} x ${kind}`);
+        for (const ex of list.slice(0, 3)) console.log(`      e.g. ${ex.slice(0, 700)}`);
+      }
       exitCode = 1;
     } else {
       console.log('soak: PASS');
@@ -696,6 +775,11 @@ async function main() {
     common.removeJail(jail);
   }
   process.exitCode = exitCode;
+  // Everything was disposed: nothing may hold the event loop.
+  setTimeout(() => {
+    console.log('soak: main did not exit by itself: something holds its event loop');
+    process.exit(exitCode || 1);
+  }, 10000).unref();
 }
 
 if (common.isMain(module)) {
