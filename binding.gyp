@@ -41,7 +41,17 @@
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "conditions": [
-            ["ct_static==1", { "ldflags": ["-static"] }]
+            ["ct_static==1 and (target_arch=='x64' or target_arch=='arm64')", {
+              "defines": ["SHIM_NOLIBC"],
+              "cflags_c": ["-ffreestanding", "-fno-builtin",
+                "-fno-stack-protector", "-fno-pie",
+                "-fno-tree-loop-distribute-patterns",
+                "-fno-asynchronous-unwind-tables"],
+              "ldflags": ["-static", "-nostdlib", "-no-pie"]
+            }],
+            ["ct_static==1 and target_arch!='x64' and target_arch!='arm64'", {
+              "ldflags": ["-static"]
+            }]
           ]
         },
         {

@@ -1,0 +1,170 @@
+/*
+ * shim_sys.h -- the few system calls ct-exec makes, and its entry point.
+ *
+ * With SHIM_NOLIBC (set by binding.gyp for x86_64 and aarch64 when
+ * ct-exec is linked statically) they are raw system calls and the program
+ * starts at _start without libc; otherwise they are libc's (a sanitizer
+ * build, another architecture).  Either way every call returns what the
+ * kernel returns: a count or fd, or -errno.
+ */
+#ifndef SHIM_SYS_H
+#define SHIM_SYS_H
+
+#include <stddef.h>
+#include <linux/errno.h>
+
+#define	SHIM_ENOENT	ENOENT
+#define	SHIM_EACCES	EACCES
+#define	SHIM_ENOTDIR	ENOTDIR
+#define	SHIM_ENOEXEC	ENOEXEC
+#define	SHIM_E2BIG	E2BIG
+#define	SHIM_ENOMEM	ENOMEM
+#define	SHIM_ESRCH	ESRCH
+#define	SHIM_EBUSY	EBUSY
+#define	SHIM_EAGAIN	EAGAIN
+#define	SHIM_EPERM	EPERM
+#define	SHIM_EIO	EIO
+#define	SHIM_ESTALE	ESTALE
+#define	SHIM_ENODEV	ENODEV
+#define	SHIM_ETIMEDOUT	ETIMEDOUT
+
+int shim_main(int, char **, char **);
+
+#ifdef SHIM_NOLIBC
+
+#include <asm/unistd.h>
+#include <linux/fcntl.h>
+
+#if defined(__x86_64__)
+
+static inline long
+shim_sys3(long n, long a, long b, long c)
+{
+	long r;
+
+	__asm__ volatile ("syscall" : "=a" (r)
+	    : "a" (n), "D" (a), "S" (b), "d" (c)
+	    : "rcx", "r11", "memory");
+	return (r);
+}
+
+static inline long
+shim_sys4(long n, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long r;
+
+	__asm__ volatile ("syscall" : "=a" (r)
+	    : "a" (n), "D" (a), "S" (b), "d" (c), "r" (r10)
+	    : "rcx", "r11", "memory");
+	return (r);
+}
+
+/* The kernel's initial stack: argc, argv..., NULL, envp..., NULL. */
+#define	SHIM_ENTRY \
+	__asm__(".text\n.global _start\n_start:\n" \
+	    "\txor %ebp, %ebp\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n" \
+	    "\tcall shim_start\n\thlt\n")
+
+#elif defined(__aarch64__)
+
+static inline long
+shim_sys4(long n, long a, long b, long c, long d)
+{
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+
+	__asm__ volatile ("svc 0" : "+r" (x0)
+	    : "r" (x8), "r" (x1), "r" (x2), "r" (x3)
+	    : "memory");
+	return (x0);
+}
+
+static inline long
+shim_sys3(long n, long a, long b, long c)
+{
+	return (shim_sys4(n, a, b, c, 0));
+}
+
+#define	SHIM_ENTRY \
+	__asm__(".text\n.global _start\n_start:\n" \
+	    "\tmov x29, #0\n\tmov x30, #0\n\tmov x0, sp\n" \
+	    "\tbl shim_start\n\tbrk #0\n")
+
+#else
+#error "SHIM_NOLIBC: no system calls for this architecture"
+#endif
+
+static inline long
+shim_open_wronly(const char *path)
+{
+	return (shim_sys4(__NR_openat, AT_FDCWD, (long)path,
+	    O_WRONLY | O_CLOEXEC, 0));
+}
+
+static inline long
+shim_write(int fd, const void *buf, size_t n)
+{
+	return (shim_sys3(__NR_write, fd, (long)buf, (long)n));
+}
+
+static inline long
+shim_close(int fd)
+{
+	return (shim_sys3(__NR_close, fd, 0, 0));
+}
+
+static inline long
+shim_execve(const char *path, char **argv, char **envp)
+{
+	return (shim_sys3(__NR_execve, (long)path, (long)argv, (long)envp));
+}
+
+static inline void
+shim_exit(int status)
+{
+	for (;;)
+		(void) shim_sys3(__NR_exit_group, status, 0, 0);
+}
+
+#else	/* libc */
+
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+
+static inline long
+shim_open_wronly(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	return (fd < 0 ? -errno : fd);
+}
+
+static inline long
+shim_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r = write(fd, buf, n);
+
+	return (r < 0 ? -errno : r);
+}
+
+static inline long
+shim_close(int fd)
+{
+	return (close(fd) < 0 ? -errno : 0);
+}
+
+static inline long
+shim_execve(const char *path, char **argv, char **envp)
+{
+	(void) execve(path, argv, envp);
+	return (-errno);
+}
+
+#endif	/* SHIM_NOLIBC */
+
+#endif	/* SHIM_SYS_H */
