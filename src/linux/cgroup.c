@@ -354,6 +354,22 @@ out:
 	return (err);
 }
 
+int
+lx_terms_copy(lx_terms_t *dst, const lx_terms_t *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < sizeof (str_keys) / sizeof (str_keys[0]); i++)
+		*str_slot(dst, i) = NULL;
+	for (size_t i = 0; i < sizeof (str_keys) / sizeof (str_keys[0]); i++) {
+		const char *s = *str_slot((lx_terms_t *)src, i);
+		if (s != NULL && (*str_slot(dst, i) = strdup(s)) == NULL) {
+			lx_terms_fini(dst);
+			return (ENOMEM);
+		}
+	}
+	return (0);
+}
+
 void
 lx_terms_fini(lx_terms_t *t)
 {

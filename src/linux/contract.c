@@ -20,15 +20,16 @@
 struct ct_contract {
 	ct_id_t id;
 	ct_open_t how;
-	int dirfd;
-	lx_terms_t terms;
+	int dirfd;		/* the watch's */
 	lx_watch_t *w;
 };
+
+#define	TERMS(c)	(lx_watch_terms((c)->w))
 
 static int
 open_dir(ct_id_t id, int *fdp, lx_terms_t *terms, lx_hstate_t *st)
 {
-	int err, fd;
+	int err, fd = -1;
 
 	if ((err = lx_cg_open(id, &fd)) != 0)
 		return (err);
@@ -98,8 +99,9 @@ int
 ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 {
 	ct_contract_t *c;
+	lx_terms_t terms;
 	lx_hstate_t st;
-	int err;
+	int err, fd = -1;
 
 	if (id <= 0)
 		return (ct_err_set(ESRCH, "open", "no contract %" PRId32, id));
@@ -107,23 +109,29 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 		return (ENOMEM);
 	c->id = id;
 	c->how = how;
-	if ((err = open_dir(id, &c->dirfd, &c->terms, &st)) != 0) {
-		free(c);
-		return (err);
-	}
-	if (how == CT_OPEN_LATEST && !held_by_us(&st))
-		err = ct_err_set(EPERM, "open", "contract %" PRId32 " is not "
-		    "held by this process", id);
-	else if (how == CT_OPEN_ADOPT)
-		err = adopt(id, c->dirfd, &st);
-	if (err == 0)
-		err = lx_watch_get(id, c->dirfd, &c->terms,
-		    how != CT_OPEN_OBSERVE, 0, &c->w);
-	(void) close(c->dirfd);
-	if (err != 0) {
-		lx_terms_fini(&c->terms);
-		free(c);
-		return (err);
+	/*
+	 * latest() right after a spawn: the contract is ours and watched
+	 * already (ct_spawn_commit), with its terms; nothing to read.
+	 */
+	if (how != CT_OPEN_LATEST || lx_watch_get_held(id, &c->w) != 0) {
+		if ((err = open_dir(id, &fd, &terms, &st)) != 0) {
+			free(c);
+			return (err);
+		}
+		if (how == CT_OPEN_LATEST && !held_by_us(&st))
+			err = ct_err_set(EPERM, "open", "contract %" PRId32
+			    " is not held by this process", id);
+		else if (how == CT_OPEN_ADOPT)
+			err = adopt(id, fd, &st);
+		if (err == 0)
+			err = lx_watch_get(id, fd, &terms,
+			    how != CT_OPEN_OBSERVE, 0, &c->w);
+		lx_terms_fini(&terms);
+		(void) close(fd);
+		if (err != 0) {
+			free(c);
+			return (err);
+		}
 	}
 	/* One fd per contract: the handle uses its watch's. */
 	c->dirfd = lx_watch_dirfd(c->w);
@@ -133,19 +141,22 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 }
 
 int
-lx_contract_hold(ct_id_t id, pid_t pid)
+lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms, pid_t pid)
 {
-	lx_terms_t terms;
+	lx_terms_t got;
 	lx_hstate_t st;
 	lx_watch_t *w;
-	int fd = -1, err;
+	int fd = dirfd, err;
 
-	if ((err = open_dir(id, &fd, &terms, &st)) != 0)
+	if (dirfd < 0 && (err = open_dir(id, &fd, &got, &st)) != 0)
 		return (err);
-	if ((err = lx_watch_get(id, fd, &terms, true, pid, &w)) == 0)
+	err = lx_watch_get(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
+	if (err == 0)
 		lx_watch_put(w);
-	lx_terms_fini(&terms);
-	(void) close(fd);
+	if (dirfd < 0) {
+		lx_terms_fini(&got);
+		(void) close(fd);
+	}
 	return (err);
 }
 
@@ -155,7 +166,6 @@ ct_contract_close(ct_contract_t *c)
 	if (c == NULL)
 		return;
 	lx_watch_put(c->w);
-	lx_terms_fini(&c->terms);
 	free(c);
 }
 
@@ -168,7 +178,7 @@ ct_contract_id(const ct_contract_t *c)
 ct_type_t
 ct_contract_type(const ct_contract_t *c)
 {
-	return (c->terms.type);
+	return (TERMS(c)->type);
 }
 
 bool
@@ -243,14 +253,14 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	memset(st, 0, sizeof (*st));
 	st->ctid = c->id;
 	st->zoneid = 0;
-	st->type = c->terms.type;
-	st->critical = c->terms.critical;
-	st->informative = c->terms.informative;
-	st->cookie = c->terms.cookie;
-	st->params = c->terms.params;
-	st->fatal = c->terms.fatal;
+	st->type = TERMS(c)->type;
+	st->critical = TERMS(c)->critical;
+	st->informative = TERMS(c)->informative;
+	st->cookie = TERMS(c)->cookie;
+	st->params = TERMS(c)->params;
+	st->fatal = TERMS(c)->fatal;
 	st->ntime = st->qtime = -1;
-	st->svc_ctid = c->terms.svc_ctid != 0 ? c->terms.svc_ctid : c->id;
+	st->svc_ctid = TERMS(c)->svc_ctid != 0 ? TERMS(c)->svc_ctid : c->id;
 	st->frozen = -1;
 	st->lost = lx_watch_lost(c->w);
 	if (lx_state_read(c->dirfd, &hs) != 0)
@@ -273,22 +283,22 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 		if (lx_cg_events(c->dirfd, &pop, &frozen) == 0)
 			st->frozen = frozen;
 	}
-	if (c->terms.params & NC_PR_REGENT)
+	if (TERMS(c)->params & NC_PR_REGENT)
 		inherited_of(c->id, st);
-	if (c->terms.type == CT_TYPE_DEVICE) {
+	if (TERMS(c)->type == CT_TYPE_DEVICE) {
 		st->ntime = st->qtime = 0;	/* idle device contracts: 0 */
 		st->dev_state = lx_watch_dev_state(c->w);
-		st->dev_aset = c->terms.dev_aset;
+		st->dev_aset = TERMS(c)->dev_aset;
 		st->dev_noneg = false;
-		if ((st->dev_minor = strdup(c->terms.dev_minor != NULL ?
-		    c->terms.dev_minor : "")) == NULL) {
+		if ((st->dev_minor = strdup(TERMS(c)->dev_minor != NULL ?
+		    TERMS(c)->dev_minor : "")) == NULL) {
 			ct_cstatus_fini(st);
 			return (ENOMEM);
 		}
 	}
-	st->svc_fmri = dup_or_empty(c->terms.svc_fmri);
-	st->svc_aux = dup_or_empty(c->terms.svc_aux);
-	st->svc_creator = dup_or_empty(c->terms.creator);
+	st->svc_fmri = dup_or_empty(TERMS(c)->svc_fmri);
+	st->svc_aux = dup_or_empty(TERMS(c)->svc_aux);
+	st->svc_creator = dup_or_empty(TERMS(c)->creator);
 	if (st->svc_fmri == NULL || st->svc_aux == NULL ||
 	    st->svc_creator == NULL) {
 		ct_cstatus_fini(st);
@@ -305,7 +315,7 @@ ct_contract_abandon(ct_contract_t *c)
 
 	if ((err = need_held(c, "ct_ctl_abandon")) != 0)
 		return (err);
-	if (c->terms.params & NC_PR_NOORPHAN)
+	if (TERMS(c)->params & NC_PR_NOORPHAN)
 		(void) lx_cg_write(c->dirfd, "cgroup.kill", "1");
 	if (lx_cg_events(c->dirfd, &pop, &frozen) == 0 && pop == 0) {
 		lx_watch_release(c->w, LX_DEAD);
@@ -336,7 +346,7 @@ no_negotiation(ct_contract_t *c, ct_evid_t evid, const char *what)
 
 	if ((err = need_held(c, what)) != 0)
 		return (err);
-	if (c->terms.type == CT_TYPE_DEVICE)
+	if (TERMS(c)->type == CT_TYPE_DEVICE)
 		return (ct_err_set(ENOTSUP, what, "Linux never asks before a "
 		    "device changes state, so there is no negotiation to "
 		    "answer (event %" PRIu64 ")", evid));
@@ -414,7 +424,7 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 	bool held = c->how != CT_OPEN_OBSERVE && lx_watch_held(c->w);
 	int pop, frozen;
 
-	if (c->terms.type != CT_TYPE_PROCESS)
+	if (TERMS(c)->type != CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "sigsend", "contract %" PRId32 " is "
 		    "not a process contract", c->id));
 	if (sig < 0 || sig >= NSIG)
@@ -439,7 +449,7 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 
 	if ((err = need_held(c, freeze ? "freeze" : "thaw")) != 0)
 		return (err);
-	if (c->terms.type != CT_TYPE_PROCESS)
+	if (TERMS(c)->type != CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "write", "contract %" PRId32 " is "
 		    "not a process contract", c->id));
 	if ((err = lx_cg_write(c->dirfd, "cgroup.freeze", freeze ? "1" : "0"))

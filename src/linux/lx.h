@@ -76,6 +76,7 @@ typedef struct lx_terms {
 
 int lx_terms_write(int dirfd, const lx_terms_t *t);
 int lx_terms_read(int dirfd, lx_terms_t *t);
+int lx_terms_copy(lx_terms_t *dst, const lx_terms_t *src);
 void lx_terms_fini(lx_terms_t *t);
 
 /* The contract's mutable state (user.ct.state). */
@@ -128,8 +129,13 @@ bool lx_map_next(const lx_map_t *m, size_t *ip, int32_t *keyp, void **valp);
 const ct_template_t *lx_tmpl_active(ct_type_t type);
 /* Build the terms a new contract gets from template t. */
 int lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms);
-/* contract.c: hold a contract we just created; pid is its first member. */
-int lx_contract_hold(ct_id_t id, pid_t pid);
+/*
+ * contract.c: hold a contract we just created; pid is its first member.
+ * dirfd and terms are what its creator has at hand (-1 and NULL: read
+ * them from the directory).
+ */
+int lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms,
+    pid_t pid);
 
 /* ------------------------------------------------------------------ */
 /* watch.c: the event machinery behind ct_evq_* */
@@ -148,6 +154,10 @@ void lx_watch_put(lx_watch_t *w);
 /* A handle was handed out to JS (dispose then means abandon-when-empty). */
 void lx_watch_opened(lx_watch_t *w);
 bool lx_watch_held(const lx_watch_t *w);
+/* Share the watch of a contract we hold, if there is one (else ESRCH). */
+int lx_watch_get_held(ct_id_t id, lx_watch_t **wp);
+/* The contract's terms, as they were when the watch began. */
+const lx_terms_t *lx_watch_terms(const lx_watch_t *w);
 /* The contract directory's fd, owned by the watch. */
 int lx_watch_dirfd(const lx_watch_t *w);
 int lx_watch_refs(const lx_watch_t *w);

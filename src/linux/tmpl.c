@@ -34,12 +34,15 @@ typedef struct spare {
 	int dirfd;
 	int procsfd;
 	bool counted;		/* in the keeper's holds */
+	bool has_terms;
+	lx_terms_t terms;	/* as written to its directory */
 } spare_t;
 
 typedef struct tstate {
 	ct_template_t *active[CT_TYPE_COUNT];
 	spare_t spare;		/* ready for the next fork */
 	spare_t inflight;	/* shim: reserved for a spawn under way */
+	spare_t made;		/* a contract now, until ct_spawn_commit */
 	ct_id_t forking;	/* atfork: the spare this fork uses */
 	ct_id_t forked;		/* atfork: made by the last fork, uncommitted */
 	ct_id_t latest[CT_TYPE_COUNT];
@@ -47,8 +50,10 @@ typedef struct tstate {
 	uint64_t forks;
 } tstate_t;
 
+#define	SPARE_NONE	{ .id = 0, .dirfd = -1, .procsfd = -1 }
+
 static _Thread_local tstate_t ts = {
-	.spare = { 0, -1, -1, false }, .inflight = { 0, -1, -1, false }
+	.spare = SPARE_NONE, .inflight = SPARE_NONE, .made = SPARE_NONE
 };
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -69,8 +74,19 @@ spare_close(spare_t *s)
 		(void) close(s->procsfd);
 	if (s->dirfd >= 0)
 		(void) close(s->dirfd);
+	if (s->has_terms)
+		lx_terms_fini(&s->terms);
+	s->has_terms = false;
 	s->id = 0;
 	s->dirfd = s->procsfd = -1;
+}
+
+/* Move *from to *to, leaving *from empty. */
+static void
+spare_move(spare_t *to, spare_t *from)
+{
+	*to = *from;
+	*from = (spare_t)SPARE_NONE;
 }
 
 static void
@@ -170,11 +186,16 @@ spare_terms(spare_t *s, const ct_template_t *t)
 	(void) lx_terms_from_template(t, &terms);
 	if (t->svc_fmri != NULL)
 		terms.svc_ctid = s->id;
-	err = lx_terms_write(s->dirfd, &terms);
-	lx_terms_fini(&terms);
-	if (err != 0)
+	if ((err = lx_terms_write(s->dirfd, &terms)) != 0) {
+		lx_terms_fini(&terms);
 		return (ct_err_set(err, "fsetxattr", "cannot record the terms "
 		    "of contract %" PRId32 ": %s", s->id, strerror(err)));
+	}
+	/* Kept: the watch of the contract it becomes starts from them. */
+	if (s->has_terms)
+		lx_terms_fini(&s->terms);
+	s->terms = terms;
+	s->has_terms = true;
 	return (0);
 }
 
@@ -182,7 +203,7 @@ spare_terms(spare_t *s, const ct_template_t *t)
 static int
 spare_make(void)
 {
-	spare_t s = { 0, -1, -1, false };
+	spare_t s = SPARE_NONE;
 	lx_hstate_t st = { .state = LX_SPARE };
 	int err;
 
@@ -213,7 +234,11 @@ fail:
 	return (err);
 }
 
-/* The spare became a contract: record it as owned and ours. */
+/*
+ * The spare became a contract: record it as owned and ours.  Its
+ * directory fd and terms stay in ts.made for ct_spawn_commit to start
+ * watching it with, without reading them back.
+ */
 static void
 spare_commit(spare_t *s)
 {
@@ -223,7 +248,11 @@ spare_commit(spare_t *s)
 	(void) lx_state_write(s->dirfd, &st);
 	ts.latest[CT_TYPE_PROCESS] = s->id;
 	ts.deferred = 0;
-	spare_close(s);
+	spare_close(&ts.made);	/* one never committed (a bare fork) */
+	if (s->procsfd >= 0)
+		(void) close(s->procsfd);
+	s->procsfd = -1;
+	spare_move(&ts.made, s);
 }
 
 static void
@@ -249,12 +278,17 @@ atfork_child(void)
 		    sizeof (join_failed) - 1);
 		_exit(127);
 	}
-	/* The child keeps a copy of the template, not the parent's spare. */
+	/*
+	 * The child keeps a copy of the template, not the parent's spare
+	 * (nor its count in the keeper).  Only async-signal-safe calls here:
+	 * the terms' memory is left as it is.
+	 */
 	(void) close(ts.spare.procsfd);
 	(void) close(ts.spare.dirfd);
-	ts.spare.id = 0;
-	ts.spare.dirfd = ts.spare.procsfd = -1;
-	ts.spare.counted = false;	/* the parent's count, not ours */
+	ts.spare = (spare_t)SPARE_NONE;
+	if (ts.made.dirfd >= 0)
+		(void) close(ts.made.dirfd);
+	ts.made = (spare_t)SPARE_NONE;
 	ts.forking = 0;
 	ts.forked = 0;
 	for (int i = 0; i < CT_TYPE_COUNT; i++)
@@ -346,7 +380,7 @@ ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
 	lx_terms_fini(&terms);
 	ts.latest[CT_TYPE_DEVICE] = id;
 	*idp = id;
-	return (lx_contract_hold(id, 0));
+	return (lx_contract_hold(id, -1, NULL, 0));
 }
 
 int
@@ -505,10 +539,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 	if (asprintf(procsp, "%s/%" PRId32 "/cgroup.procs", r->path,
 	    ts.spare.id) < 0)
 		return (ENOMEM);
-	ts.inflight = ts.spare;
-	ts.spare.id = 0;
-	ts.spare.dirfd = ts.spare.procsfd = -1;
-	ts.spare.counted = false;
+	spare_move(&ts.inflight, &ts.spare);
 	*idp = ts.inflight.id;
 	return (0);
 }
@@ -541,7 +572,12 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	if (made == 0)
 		return (0);
 	/* Held from birth: fatal sets apply even before latest(). */
-	return (lx_contract_hold(made, pid));
+	if (made == ts.made.id && ts.made.has_terms)
+		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);
+	else
+		err = lx_contract_hold(made, -1, NULL, pid);
+	spare_close(&ts.made);
+	return (err);
 }
 
 int
@@ -564,6 +600,8 @@ ct_spawn_abort(ct_id_t id)
 	}
 	if (id == 0 && ts.forked != 0) {
 		/* The child never ran the program: no contract is left. */
+		if (ts.made.id == ts.forked)
+			spare_close(&ts.made);
 		if (lx_root_get(&r) == 0) {
 			(void) snprintf(name, sizeof (name), "%" PRId32,
 			    ts.forked);

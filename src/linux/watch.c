@@ -65,6 +65,7 @@ struct lx_watch {
 	uint64_t lost;
 	char *devpath;		/* device contracts: "/devices/..." */
 	uint32_t dev_state, dev_aset;
+	lx_terms_t terms;	/* fixed for the contract's life */
 };
 
 typedef struct member {
@@ -796,8 +797,13 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 	w->refs = 1;
 	w->frozen = -1;
 	w->wd = -1;
+	if ((err = lx_terms_copy(&w->terms, terms)) != 0) {
+		free(w);
+		return (err);
+	}
 	if ((w->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		err = errno;
+		lx_terms_fini(&w->terms);
 		free(w);
 		return (err);
 	}
@@ -813,6 +819,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		    (err = lx_map_put(&by_id, id, w)) != 0) {
 			free(w->devpath);
 			(void) close(w->dirfd);
+			lx_terms_fini(&w->terms);
 			free(w);
 			return (err != 0 ? err : ENOMEM);
 		}
@@ -834,12 +841,14 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 			(void) inotify_rm_watch(inofd, w->wd);
 		}
 		(void) close(w->dirfd);
+		lx_terms_fini(&w->terms);
 		free(w);
 		return (err);
 	}
 	free(path);
 	kept(w, held);
-	if (nl_status == 0 && w->type == CT_TYPE_PROCESS) {
+	/* Our own new child is its only member (later forks are reported). */
+	if (nl_status == 0 && w->type == CT_TYPE_PROCESS && born == 0) {
 		pid_t *pids;
 		size_t n;
 		if (lx_cg_procs(w->dirfd, &pids, &n) == 0) {
@@ -893,6 +902,7 @@ watch_free(lx_watch_t *w)
 	(void) close(w->dirfd);
 	free(w->unacked);
 	free(w->devpath);
+	lx_terms_fini(&w->terms);
 	free(w);
 }
 
@@ -962,6 +972,24 @@ bool
 lx_watch_held(const lx_watch_t *w)
 {
 	return (w->held);
+}
+
+int
+lx_watch_get_held(ct_id_t id, lx_watch_t **wp)
+{
+	lx_watch_t *w = lx_map_get(&by_id, id);
+
+	if (w == NULL || !w->held)
+		return (ESRCH);
+	w->refs++;
+	*wp = w;
+	return (0);
+}
+
+const lx_terms_t *
+lx_watch_terms(const lx_watch_t *w)
+{
+	return (&w->terms);
 }
 
 int
