@@ -47,13 +47,15 @@ function signalNumber(sig) {
     'The "signal" argument must be of type number or string');
 }
 
-function dispatch(ctid, name, ev) {
+// gen: which contract of that id ('0': any).  Ids are reused once a
+// contract is gone, and a Contract of the old one may still be open.
+function dispatch(ctid, name, ev, gen) {
   const set = registry.get(ctid);
   if (set === undefined) return;
   for (const ref of [...set]) {
     const c = ref.deref();
     if (c === undefined) set.delete(ref);
-    else c._event(name, ev);
+    else if (gen === '0' || c._gen === '0' || c._gen === gen) c._event(name, ev);
   }
   if (set.size === 0) registry.delete(ctid);
 }
@@ -78,6 +80,7 @@ class Contract extends EventEmitter {
         'Contract(ctid[, adopt]): ctid must be a number, adopt a boolean');
     }
     this[kHandle] = binding.open(id, how);
+    this._gen = binding.gen(this[kHandle]);
     this.ctid = id;
     this._owned = how !== OPEN.observe;
     this._empty = false;

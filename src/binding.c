@@ -561,7 +561,7 @@ on_poll(uv_poll_t *h, int status, int events)
 	inst_t *in = h->data;
 	napi_env env = in->env;
 	napi_handle_scope scope;
-	napi_value fn, recv, argv[3], res;
+	napi_value fn, recv, argv[4], res;
 	ct_evrec_t ev;
 
 	(void) status;
@@ -579,8 +579,9 @@ on_poll(uv_poll_t *h, int status, int events)
 			argv[0] = num(env, ev.ctid);
 			argv[1] = str(env, name != NULL ? name : "unknown");
 			argv[2] = event_object(env, &ev);
+			argv[3] = u64str(env, ev.gen);
 			napi_get_global(env, &recv);
-			if (napi_make_callback(env, in->actx, recv, fn, 3, argv,
+			if (napi_make_callback(env, in->actx, recv, fn, 4, argv,
 			    &res) == napi_pending_exception) {
 				napi_value exc;
 				napi_get_and_clear_last_exception(env, &exc);
@@ -717,6 +718,18 @@ b_close(napi_env env, napi_callback_info info)
 		b->c = NULL;
 	}
 	return (NULL);
+}
+
+/* Which contract of its id the handle is on (its events carry the same). */
+static napi_value
+b_gen(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	ct_contract_t *c;
+
+	if (!args(env, info, 1, argv) || (c = get_contract(env, argv[0])) == NULL)
+		return (NULL);
+	return (u64str(env, ct_contract_gen(c)));
 }
 
 static napi_value
@@ -1095,6 +1108,7 @@ NAPI_MODULE_INIT()
 		{ "create", b_create },
 		{ "open", b_open },
 		{ "close", b_close },
+		{ "gen", b_gen },
 		{ "status", b_status },
 		{ "abandon", b_abandon },
 		{ "ack", b_ack },

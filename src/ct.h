@@ -283,6 +283,11 @@ void ct_contract_close(ct_contract_t *c);
 ct_id_t ct_contract_id(const ct_contract_t *c);
 ct_type_t ct_contract_type(const ct_contract_t *c);
 bool ct_contract_owned(const ct_contract_t *c);
+/*
+ * Which contract of its id the handle is on, as in ct_evrec_t.gen: ids
+ * can be reused while an old handle is open.  0 where they cannot be.
+ */
+uint64_t ct_contract_gen(const ct_contract_t *c);
 
 typedef struct ct_cstatus {
 	ct_id_t ctid;
@@ -350,6 +355,7 @@ int ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np);
 
 typedef struct ct_evrec {
 	ct_id_t ctid;
+	uint64_t gen;		/* which contract of that id; 0: any */
 	ct_type_t cttype;
 	ct_evid_t evid;
 	uint32_t type;		/* event bit, NC_EV_NEGEND, or NC_EVX_* */

@@ -167,6 +167,13 @@ ct_contract_owned(const ct_contract_t *c)
 	return (false);
 }
 
+uint64_t
+ct_contract_gen(const ct_contract_t *c)
+{
+	(void) c;
+	return (0);
+}
+
 int
 ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 {

@@ -1,5 +1,6 @@
 'use strict';
-// Observers of contracts that end as they are observed (found by the soak).
+// Observers of contracts that end as they are observed, and ids reused
+// while a handle on the old contract is still open (found by the soak).
 const { test } = require('node:test');
 const assert = require('node:assert');
 const path = require('path');
@@ -137,4 +138,104 @@ test('an observer hears of a contract removed before its last ' +
       await empty;
     }
     t.diagnostic(`${hit} of 3 removals within the kernel's 10 ms`);
+  });
+
+// Ids are next-fit from the root's user.ct.next: set it to reuse an id.
+const setNext = `import os, sys; os.setxattr(sys.argv[1], 'user.ct.next', sys.argv[2].encode())`;
+const havePython = cp.spawnSync('python3', ['-c', 'import os; os.setxattr'],
+  { stdio: 'ignore' }).status === 0;
+
+test('a contract made under the id of one we still observe gets its own ' +
+  'events, and the old handle only the old ones',
+{ skip: !havePython && 'needs python3 to set user.ct.next' }, async () => {
+    // In a jail and root of its own.
+    const jail = common.makeJail('reuse');
+    try {
+      const w = await common.runWorker(jail, ['-e', `
+        const ct = require(${LIB});
+        const cp = require('child_process');
+        const fs = require('fs');
+        const root = process.env.ILLUMOS_CONTRACT_ROOT;
+        const NAMES = ${JSON.stringify(NAMES)};
+        const record = (c) => {
+          const evs = [];
+          for (const n of NAMES) c.on(n, (ev) => evs.push(ev.type));
+          return evs;
+        };
+        const once = (em, ev, ms = 10000) => new Promise((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('timed out: ' + ev)), ms);
+          em.once(ev, (a) => { clearTimeout(t); resolve(a); });
+        });
+        const subdirs = () => fs.readdirSync(root, { withFileTypes: true })
+          .filter((e) => e.isDirectory()).map((e) => e.name);
+        const syncUntil = (cond, what) => {
+          const end = Date.now() + 15000;
+          while (!cond()) {
+            if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          }
+        };
+        (async () => {
+          // Another process holds contract 1, and exits when it empties.
+          const holder = cp.spawn(process.execPath, ['-e', \`
+            const ct = require(${LIB});
+            ct.set_template({ type: 'process', informative: ${JSON.stringify(ALL)} });
+            require('child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
+            ct.clear_template();
+            const c = ct.latest();
+            c.on('pr_empty', () => { c.dispose(); process.exit(0); });
+            const t = setInterval(() => {
+              if (c.status().pr_members.length === 1) {
+                clearInterval(t);
+                console.log(c.ctid);
+              }
+            }, 2);
+          \`], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const line = await once(holder.stdout, 'data');
+          const id = Number(String(line).trim());
+          const old = ct.observe(id);
+          const oldEvs = record(old);
+          const oldEmpty = once(old, 'pr_empty');
+          // End it; wait (without letting our event loop run, so the old
+          // handle has heard of nothing yet) until its holder removed it
+          // and left, and its keeper too; then make its id the next one.
+          fs.writeFileSync(root + '/' + id + '/cgroup.kill', '1');
+          syncUntil(() => subdirs().length === 0, 'the root to empty');
+          cp.execFileSync('python3', ['-c', ${JSON.stringify(setNext)}, root, String(id)]);
+          // Our first contract: it gets the old one's id.
+          ct.set_template({ type: 'process', informative: ${JSON.stringify(ALL)} });
+          cp.spawn('sh', ['-c', 'sleep 0.05 & wait'], { stdio: 'ignore' });
+          ct.clear_template();
+          const c = ct.latest();
+          const evs = record(c);
+          await Promise.all([once(c, 'pr_empty'), oldEmpty]);
+          await new Promise(setImmediate); // any duplicate already queued
+          const st = c.status();
+          console.log('RESULT ' + JSON.stringify({ id, newId: c.ctid, evs, oldEvs,
+            state: st.state, holder: st.holder, pid: process.pid }));
+          c.dispose();
+          old.dispose();
+        })().catch((e) => { console.log('RESULT ' + JSON.stringify({ error: e.stack })); });
+      `], { timeout: 60000 });
+      const r = common.parseResult(w.out);
+      assert.ok(r !== null, `worker: ${w.code} ${w.signal} ${w.err}`);
+      assert.strictEqual(r.error, undefined, r.error);
+      assert.strictEqual(r.newId, r.id, 'the new contract reused the id');
+      assert.strictEqual(r.state, 'owned');
+      assert.strictEqual(r.holder, r.pid);
+      const count = (evs, type) => evs.filter((e) => e === type).length;
+      assert.strictEqual(count(r.evs, 'pr_fork'), 2, JSON.stringify(r.evs));
+      assert.strictEqual(count(r.evs, 'pr_exit'), 2, JSON.stringify(r.evs));
+      assert.strictEqual(count(r.evs, 'pr_empty'), 1, JSON.stringify(r.evs));
+      assert.strictEqual(r.evs.at(-1), 'pr_empty', JSON.stringify(r.evs));
+      // The old one: its member's end (or pr_lost, if its EXIT came after
+      // the grace period), one pr_empty, none of the new one's forks.
+      assert.strictEqual(count(r.oldEvs, 'pr_empty'), 1, JSON.stringify(r.oldEvs));
+      assert.strictEqual(r.oldEvs.at(-1), 'pr_empty', JSON.stringify(r.oldEvs));
+      assert.ok(r.oldEvs.every((e) => ['pr_signal', 'pr_exit', 'pr_lost',
+        'pr_empty'].includes(e)), JSON.stringify(r.oldEvs));
+      assert.deepStrictEqual(await common.checkAfterExit(jail, w.pid), []);
+    } finally {
+      common.removeJail(jail);
+    }
   });

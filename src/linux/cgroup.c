@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -452,11 +453,15 @@ lx_cg_bury(ct_id_t id, int dirfd)
 {
 	const lx_root_t *r;
 	lx_hstate_t s = { .state = LX_DEAD };
+	struct stat ours, named;
 	char name[16];
 
 	(void) lx_state_write(dirfd, &s);
-	if (lx_root_get(&r) == 0) {
-		(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	if (lx_root_get(&r) != 0 || fstat(dirfd, &ours) != 0)
+		return;
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	/* Ours only: once ours is gone, the id may name a newer contract. */
+	if (fstatat(r->fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    named.st_ino == ours.st_ino && named.st_dev == ours.st_dev)
 		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
-	}
 }

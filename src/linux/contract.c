@@ -187,6 +187,12 @@ ct_contract_owned(const ct_contract_t *c)
 	return (c->how != CT_OPEN_OBSERVE && lx_watch_held(c->w));
 }
 
+uint64_t
+ct_contract_gen(const ct_contract_t *c)
+{
+	return (lx_watch_gen(c->w));
+}
+
 /* Control calls need the contract held, not observed (spec c.6). */
 static int
 need_held(const ct_contract_t *c, const char *what)

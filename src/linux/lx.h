@@ -160,6 +160,8 @@ int lx_watch_get_held(ct_id_t id, lx_watch_t **wp);
 const lx_terms_t *lx_watch_terms(const lx_watch_t *w);
 /* The contract directory's fd, owned by the watch. */
 int lx_watch_dirfd(const lx_watch_t *w);
+/* Which contract of its id: the directory's inode (ids are reused). */
+uint64_t lx_watch_gen(const lx_watch_t *w);
 int lx_watch_refs(const lx_watch_t *w);
 /* Re-read cgroup.events now (after a write that changes it). */
 void lx_watch_recheck(lx_watch_t *w);

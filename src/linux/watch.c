@@ -23,6 +23,13 @@
  * reaches a watch on a file of a removed cgroup.  A watcher that knows no
  * member whose EXIT to wait for (an observer that came late) hears of the
  * end only from the removal.
+ *
+ * Ids are reused once a directory is gone, so a watch is for one
+ * directory (its inode, the "generation"), not for an id: a contract
+ * opened under the id of an older one we still watch gets a watch of its
+ * own, and the old one is retired (kept for its handles, under no id).
+ * Events carry the generation, so the binding hands them only to the
+ * handles of that contract.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +59,8 @@
 
 struct lx_watch {
 	ct_id_t id;
+	uint64_t gen;		/* the directory's inode: which contract */
+	lx_watch_t *prev, *next;	/* every watch, retired ones too */
 	int dirfd;
 	int wd;			/* inotify watch, or -1 */
 	ct_type_t type;
@@ -61,6 +70,7 @@ struct lx_watch {
 	bool opened;		/* a handle was ever handed out */
 	bool emptied;		/* pr_empty was published */
 	bool kept;		/* counted in the keeper's holds */
+	bool retired;		/* its id names a newer one: not in by_id */
 	bool orphaned;		/* we abandoned it with members left */
 	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
 	int frozen;
@@ -90,6 +100,7 @@ typedef struct qnode {
 static int epfd = -1, inofd = -1, nlfd = -1, efd = -1, tfd = -1;
 static int nl_status = ENOTCONN;	/* 0 once the connector is open */
 static lx_map_t by_id, by_wd, by_pid;
+static lx_watch_t *watches;	/* all of them, for the sweeps */
 static int root_wd = -1;	/* IN_DELETE on the contract root */
 static dev_t root_dev;
 static ino_t root_ino;
@@ -294,6 +305,7 @@ push(lx_watch_t *w, uint32_t type, bool critical)
 	if (n == NULL)
 		return (NULL);
 	n->ev.ctid = w->id;
+	n->ev.gen = w->gen;
 	n->ev.cttype = w->type;
 	n->ev.type = type;
 	if (type < NC_EVX_LOST) {
@@ -443,12 +455,19 @@ static void watch_free(lx_watch_t *w);
 static void
 settle(lx_watch_t *w)
 {
-	/* Held: kept until it is empty and its handles were handed back. */
-	if (w->refs > 0 || (w->held && (!w->emptied || !w->opened)) ||
-	    (w->orphaned && !w->emptied))
-		return;	/* an orphan we made: we see it die and remove it */
-	if (w->held && w->opened)
-		lx_cg_bury(w->id, w->dirfd);
+	if (w->refs > 0)
+		return;
+	/* Retired: its directory is gone and nothing can open it again. */
+	if (!w->retired) {
+		/* Held: kept until empty and its handles were handed back. */
+		if (w->held && (!w->emptied || !w->opened))
+			return;
+		/* An orphan we made: we see it die and remove it. */
+		if (w->orphaned && !w->emptied)
+			return;
+		if (w->held && w->opened)
+			lx_cg_bury(w->id, w->dirfd);
+	}
 	watch_free(w);
 }
 
@@ -616,12 +635,8 @@ on_exit_(pid_t pid, pid_t tgid, int status)
 static void
 resync(void)
 {
-	size_t i = 0;
-	int32_t key;
-	void *v;
-
-	while (lx_map_next(&by_id, &i, &key, &v)) {
-		lx_watch_t *w = v;
+	for (lx_watch_t *w = watches, *nx; w != NULL; w = nx) {
+		nx = w->next;	/* recheck may free w */
 		if (w->type != CT_TYPE_PROCESS)
 			continue;
 		pid_t *pids = NULL;
@@ -717,13 +732,10 @@ drain_connector(void)
 static void
 recheck_all(void)
 {
-	size_t i = 0;
-	int32_t key;
-	void *v;
-
-	while (lx_map_next(&by_id, &i, &key, &v)) {
-		if (((lx_watch_t *)v)->type == CT_TYPE_PROCESS)
-			recheck(v);
+	for (lx_watch_t *w = watches, *nx; w != NULL; w = nx) {
+		nx = w->next;	/* recheck may free w */
+		if (w->type == CT_TYPE_PROCESS)
+			recheck(w);
 	}
 }
 
@@ -778,16 +790,15 @@ static void
 drain_timer(void)
 {
 	uint64_t ticks;
-	size_t i = 0;
-	int32_t key;
-	void *v;
 
 	(void) !read(tfd, &ticks, sizeof (ticks));
 	if (nlfd >= 0)
 		drain_connector();	/* the EXITs we wait for */
-	while (npending > 0 && lx_map_next(&by_id, &i, &key, &v)) {
-		if (((lx_watch_t *)v)->pending_since != 0)
-			recheck(v);
+	for (lx_watch_t *w = watches, *nx; npending > 0 && w != NULL;
+	    w = nx) {
+		nx = w->next;	/* recheck may free w */
+		if (w->pending_since != 0)
+			recheck(w);
 	}
 }
 
@@ -821,6 +832,15 @@ ct_evq_dispatch(void)
 }
 
 /* ---- watches ---- */
+
+static void
+link_watch(lx_watch_t *w)
+{
+	w->prev = NULL;
+	if ((w->next = watches) != NULL)
+		watches->prev = w;
+	watches = w;
+}
 
 /*
  * Watch the contract root for removals (see the top of the file), once,
@@ -865,22 +885,42 @@ test_bury_on_observe(void)
 	return (on != 0);
 }
 
+/*
+ * The id of w names a newer contract now: w's directory is gone, so its
+ * contract is empty.  It stays, under no id, for the handles it has.
+ */
+static void
+retire(lx_watch_t *w)
+{
+	(void) lx_map_del(&by_id, w->id);
+	w->retired = true;
+	if (w->refs == 0)
+		watch_free(w);	/* never handed out: nobody to tell */
+	else if (w->type == CT_TYPE_PROCESS)
+		recheck(w);
+}
+
 int
 lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
     pid_t born, lx_watch_t **wp)
 {
 	const lx_root_t *r;
 	lx_watch_t *w = lx_map_get(&by_id, id);
+	struct stat sb;
 	char *path = NULL;
 	int err;
 
-	if (w != NULL) {
+	if (fstat(dirfd, &sb) != 0)
+		return (errno);
+	if (w != NULL && w->gen == (uint64_t)sb.st_ino) {
 		w->refs++;
 		w->held |= held;
 		kept(w, w->held);
 		*wp = w;
 		return (0);
 	}
+	if (w != NULL)
+		retire(w);
 	if ((err = evq_init()) != 0 || (err = lx_root_get(&r)) != 0)
 		return (err);
 	if (terms->type == CT_TYPE_PROCESS) {
@@ -892,6 +932,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 	if ((w = calloc(1, sizeof (*w))) == NULL)
 		return (ENOMEM);
 	w->id = id;
+	w->gen = (uint64_t)sb.st_ino;
 	w->type = terms->type;
 	w->critical = terms->critical;
 	w->informative = terms->informative;
@@ -927,6 +968,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 			free(w);
 			return (err != 0 ? err : ENOMEM);
 		}
+		link_watch(w);
 		kept(w, held);
 		*wp = w;
 		return (0);
@@ -950,6 +992,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		return (err);
 	}
 	free(path);
+	link_watch(w);
 	kept(w, held);
 	if (!held && test_bury_on_observe())
 		lx_cg_bury(id, w->dirfd);
@@ -1006,7 +1049,14 @@ watch_free(lx_watch_t *w)
 	}
 	pending_set(w, false);
 	kept(w, false);
-	(void) lx_map_del(&by_id, w->id);
+	if (!w->retired)
+		(void) lx_map_del(&by_id, w->id);
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		watches = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
 	if (w->wd >= 0) {
 		(void) lx_map_del(&by_wd, w->wd);
 		(void) inotify_rm_watch(inofd, w->wd);
@@ -1173,4 +1223,10 @@ int
 lx_watch_dirfd(const lx_watch_t *w)
 {
 	return (w->dirfd);
+}
+
+uint64_t
+lx_watch_gen(const lx_watch_t *w)
+{
+	return (w->gen);
 }
