@@ -167,8 +167,13 @@ async function main() {
     ['empty_latency_ms.long.p99', e.long && e.long.p99],
     ['  members lived, median ms short / long', e.short
       ? `${e.short.lived_ms} / ${e.long.lived_ms}` : undefined],
-    ['treekill_speedup.ratio', t.ratio, '> 1', t.ratio && t.ratio > 1],
+    ['treekill_speedup.ratio', t.ratio, '>= 100',
+      t.ratio === undefined ? undefined : t.ratio >= 100],
     ['treekill_speedup.ours_ms', t.ours_ms],
+    ['  kernel floor: cgroup.kill to populated 0, ms', t.kernel_ms],
+    ['  ours / kernel floor; best ratio possible (treekill / floor)',
+      t.kernel_ms !== undefined ? `${t.ours_vs_kernel}; ${t.best_ratio}`
+        : undefined],
     ['treekill_speedup.treekill_ms', t.treekill_ms],
     ['treekill_speedup.ours_survivors', t.ours_survivors, '0',
       t.ours_survivors === undefined ? undefined : t.ours_survivors === 0],
@@ -214,7 +219,7 @@ async function main() {
       long: pick(e.long, ['median', 'p99']),
     } : null,
     treekill_speedup: pick(r.treekill, ['ratio', 'ours_ms', 'treekill_ms',
-      'ours_survivors', 'treekill_survivors']),
+      'ours_survivors', 'treekill_survivors', 'kernel_ms', 'ours_vs_kernel']),
     storm: pick(r.storm, ['forks', 'fork_events', 'exit_events',
       'critical_lost', 'informative_lost', 'reported_lost']),
     scale: pick(r.scale, ['contracts', 'limited_by', 'create_s', 'rss_bytes_per_contract',

@@ -12,10 +12,16 @@
 // tree is empty, 30 s have passed, or its callback has run and the count
 // has not moved for 1 s (it never retries); that idle second is not
 // counted.  Survivors are the tree's processes still alive at the end.
+//
+// kernel_ms is the floor, measured on a third identical tree in a bare
+// cgroup (not a contract): write cgroup.kill, then read cgroup.events
+// every millisecond until "populated 0".  Ours is that write plus the
+// event that says so; what the kernel spends exiting 1,000 processes on
+// this machine bounds the ratio from above (treekill_ms / kernel_ms).
 const fs = require('fs');
 const path = require('path');
-const { useRoot, nowNs, round, log, done, once, delay } =
-  require('./common');
+const { useRoot, cgroup2Mount, removeRoot, atExit, nowNs, round, log, done,
+  once, delay } = require('./common');
 
 const root = useRoot('treekill');
 const contract = require('..');
@@ -107,13 +113,56 @@ async function theirs() {
   return { ms, survivors, callback_ms: cbAt && Number(cbAt - t0) / 1e6 };
 }
 
+function countIn(dir) {
+  try {
+    const s = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
+    return s.length === 0 ? 0 : s.trim().split('\n').length;
+  } catch {
+    return 0;
+  }
+}
+
+async function kernel() {
+  const dir = path.join(cgroup2Mount(), `ict-bench-treekill-floor-${process.pid}`);
+  fs.mkdirSync(dir);
+  atExit(() => removeRoot(dir));
+  const child = spawn('sh', ['-c', 'echo $$ > "$1/cgroup.procs" && exec sh "$2" "$3"',
+    'sh', dir, path.join(__dirname, 'tree.sh'), String(SIZE)], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  const t0 = Date.now();
+  let stable = 0;
+  while (stable < 3) {
+    const n = countIn(dir);
+    stable = n === SIZE ? stable + 1 : 0;
+    if (n > SIZE || Date.now() - t0 > 60000) {
+      throw new Error(`floor tree: ${n} processes, expected ${SIZE}`);
+    }
+    await delay(50);
+  }
+  const k0 = nowNs();
+  fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+  while (!fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8')
+    .includes('populated 0')) {
+    await delay(1);
+  }
+  const ms = Number(nowNs() - k0) / 1e6;
+  await exited;
+  removeRoot(dir);
+  return { ms };
+}
+
 async function main() {
-  log(`treekill: ${SIZE}-process trees, sigsend(SIGKILL) vs tree-kill`);
+  log(`treekill: ${SIZE}-process trees, sigsend(SIGKILL) vs tree-kill, ` +
+    'and the kernel\'s own cgroup.kill');
   const a = await ours();
+  const k = await kernel();
   const b = await theirs();
   done({
     ratio: round(b.ms / a.ms, 1),
     ours_ms: round(a.ms, 1),
+    kernel_ms: round(k.ms, 1),
+    ours_vs_kernel: round(a.ms / k.ms, 2),
+    best_ratio: round(b.ms / k.ms, 1),
     treekill_ms: round(b.ms, 1),
     ours_survivors: a.survivors,
     treekill_survivors: b.survivors,
