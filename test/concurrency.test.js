@@ -58,3 +58,49 @@ test('200 concurrent contracts each get exactly one pr_empty', async () => {
   assert.deepStrictEqual(h.contractDirs(root), [], 'no directory left');
   assert.strictEqual(h.fdCount(), fds, 'fds back to baseline');
 });
+
+test('ids are next-fit across processes: none handed out twice before wrap',
+  async () => {
+    // Three processes on one root make and end contracts as fast as they
+    // can; every directory is removed at once, so a process that read
+    // the hint before another's mkdir would reuse a freed id.  A test
+    // switch stalls each allocation between reading the hint and the
+    // mkdir, where the race is.
+    const N = 60;
+    const script = `
+      const ct = require(${JSON.stringify(require('path').join(__dirname, '..'))});
+      const cp = require('child_process');
+      const ids = [];
+      ct.set_template({ type: 'process' });
+      (async () => {
+        for (let i = 0; i < ${N}; i++) {
+          const child = cp.spawn('/bin/true', [], { stdio: 'ignore' });
+          const c = ct.latest();
+          ids.push(c.ctid);
+          await new Promise((r) => child.once('exit', r));
+          c.dispose();
+        }
+        ct.clear_template();
+        console.log(JSON.stringify(ids));
+      })();`;
+    const runs = [0, 1, 2].map(() => new Promise((resolve, reject) => {
+      const p = cp.spawn(process.execPath, ['-e', script],
+        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env,
+          ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US: '3000' } });
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      p.once('error', reject);
+      p.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out))
+        : reject(new Error(`child exited ${code}`))));
+    }));
+    const lists = await Promise.all(runs);
+    for (const ids of lists) {
+      assert.strictEqual(ids.length, N);
+      for (let i = 1; i < ids.length; i++) {
+        assert.ok(ids[i] > ids[i - 1], `increasing: ${ids[i - 1]} then ${ids[i]}`);
+      }
+    }
+    const all = lists.flat();
+    const twice = all.filter((id, i) => all.indexOf(id) !== i);
+    assert.deepStrictEqual(twice, [], 'no id handed out twice');
+  });

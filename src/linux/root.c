@@ -21,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -288,6 +290,28 @@ lx_root_own_ctid(ct_id_t *idp)
 	return (err);
 }
 
+/*
+ * Tests only: ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US stalls between reading
+ * the next-id hint and the mkdir, where a process without the root's
+ * lock would race another.
+ */
+static void
+test_stall(void)
+{
+	static long us = -1;
+
+	if (us < 0) {
+		const char *e = getenv("ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US");
+		us = e != NULL ? strtol(e, NULL, 10) : 0;
+		if (us < 0 || us > 1000000)
+			us = 0;
+	}
+	if (us > 0) {
+		struct timespec ts = { 0, us * 1000 };
+		(void) nanosleep(&ts, NULL);
+	}
+}
+
 int
 lx_root_mkdir(ct_id_t *idp)
 {
@@ -299,17 +323,32 @@ lx_root_mkdir(ct_id_t *idp)
 
 	if ((err = lx_root_get(&r)) != 0)
 		return (err);
+	/*
+	 * Ids are next-fit and reused only after wrap (spec b): the hint's
+	 * read, the mkdir and the hint's write are one step for every
+	 * process on the root (a lock on the root's open file; best effort:
+	 * without it, a process that stalls in between could hand out a
+	 * freed id again and move the hint back).
+	 */
+	int lockfd = r->fd;
+	bool locked = flock(lockfd, LOCK_EX) == 0;
 	(void) lx_xattr_get_u64(r->fd, "user.ct.next", &hint);
+	test_stall();
 	ct_id_t id = hint >= 1 && hint <= INT32_MAX ? (ct_id_t)hint : 1;
 	for (uint64_t tries = 0; tries < (uint64_t)INT32_MAX; tries++) {
 		(void) snprintf(name, sizeof (name), "%" PRId32, id);
 		if (mkdirat(r->fd, name, 0755) == 0) {
 			(void) lx_xattr_set_u64(r->fd, "user.ct.next",
 			    id == INT32_MAX ? 1 : (uint64_t)id + 1);
+			if (locked)
+				(void) flock(lockfd, LOCK_UN);
 			*idp = id;
 			return (0);
 		}
 		if (errno == ENOENT && !again) {
+			if (locked)
+				(void) flock(lockfd, LOCK_UN);
+			locked = false;
 			/* The root was removed underneath us: find it anew. */
 			(void) pthread_mutex_lock(&root_lock);
 			(void) close(root.fd);
@@ -321,10 +360,14 @@ lx_root_mkdir(ct_id_t *idp)
 			again = true;
 			if ((err = lx_root_get(&r)) != 0)
 				return (err);
+			lockfd = r->fd;
+			locked = flock(lockfd, LOCK_EX) == 0;
 			continue;
 		}
 		if (errno != EEXIST) {
 			err = errno;
+			if (locked)
+				(void) flock(lockfd, LOCK_UN);
 			return (ct_err_set(err, "mkdir", "cannot create a "
 			    "contract directory in %s: %s%s", r->path,
 			    strerror(err), err == EAGAIN || err == ENOSPC ?
@@ -332,6 +375,8 @@ lx_root_mkdir(ct_id_t *idp)
 		}
 		id = id == INT32_MAX ? 1 : id + 1;
 	}
+	if (locked)
+		(void) flock(lockfd, LOCK_UN);
 	return (ct_err_set(EAGAIN, "mkdir", "no free contract id in %s",
 	    r->path));
 }
