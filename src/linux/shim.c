@@ -190,12 +190,16 @@ shim_main(int argc, char **argv, char **envp)
 
 #ifdef SHIM_NOLIBC
 /*
- * Without libc the compiler may still emit calls to these for loops and
- * initialisers; the loops below are kept from becoming such calls by
- * -fno-tree-loop-distribute-patterns (binding.gyp).
+ * The compiler may emit calls to memcpy and memset even here (copies and
+ * loop idioms; -fno-tree-loop-distribute-patterns keeps these two loops
+ * themselves from becoming such calls).  With no libc linked, this
+ * program provides them, under those names, for itself only.
  */
+void *shim_memcpy(void *, const void *, size_t);
+void *shim_memset(void *, int, size_t);
+
 void *
-memcpy(void *dst, const void *src, size_t n)
+shim_memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
@@ -206,7 +210,7 @@ memcpy(void *dst, const void *src, size_t n)
 }
 
 void *
-memset(void *dst, int c, size_t n)
+shim_memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
 
@@ -214,6 +218,9 @@ memset(void *dst, int c, size_t n)
 		*d++ = (unsigned char)c;
 	return (dst);
 }
+
+__asm__(".globl memcpy\n.set memcpy, shim_memcpy\n"
+    ".globl memset\n.set memset, shim_memset\n");
 
 void shim_start(long *);
 
