@@ -317,10 +317,13 @@ test('cgroup.max.descendants reached: EAGAIN naming it; no child runs ' +
     setMaxDescendants(nrDescendants() + 1);
     ct.set_template({ type: 'process' });
     let c1;
+    let c1Emptied;
     let second;
     try {
       const first = cp.spawn('/bin/true', [], { stdio: 'ignore' });
       c1 = ct.latest();
+      // Listening at once: it may empty during the await below.
+      c1Emptied = h.once(c1, 'pr_empty');
       assert.deepStrictEqual(c1.status().pr_members.concat(first.pid)
         .slice(-1), [first.pid]);
       await new Promise((r) => setImmediate(r)); // the refill fails quietly
@@ -334,7 +337,7 @@ test('cgroup.max.descendants reached: EAGAIN naming it; no child runs ' +
     } finally {
       ct.clear_template();
     }
-    await h.once(c1, 'pr_empty');
+    await c1Emptied;
     c1.dispose();
   } finally {
     setMaxDescendants('max');

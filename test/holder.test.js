@@ -184,3 +184,27 @@ test('killing the keeper does not lose the noorphan guarantee', async () => {
     'the members to die');
   await h.until(() => keeperOf() === 0, 3000, 'the keeper to leave');
 });
+
+test('a keeper started for a holder that removed its root never makes the ' +
+  'root again', async () => {
+  // The holder removed its root on the way out while the keeper it had
+  // just started was still starting: the keeper must find nothing to keep
+  // and leave, not leave a new, empty root behind.
+  const gone = path.join(path.dirname(root), `ict-keeper-gone-${process.pid}`);
+  const keeper = path.join(__dirname, '..', 'build', 'Release', 'ct-keeper');
+  const dead = cp.spawnSync('/bin/true').pid; // a holder that is gone
+  const k = cp.spawn(keeper, [gone, String(dead), '1'],
+    { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'] });
+  // fd 4 closes when the daemonized keeper exits (or is set up).
+  let ready = '';
+  k.stdio[4].on('data', (d) => { ready += d; });
+  try {
+    await h.once(k.stdio[4], 'close', 10000);
+    k.stdio[3].destroy();
+    assert.strictEqual(ready, '', 'the keeper did not set itself up');
+    assert.strictEqual(fs.existsSync(gone), false, 'no root made');
+  } finally {
+    h.killTree(gone);
+    try { fs.rmdirSync(gone); } catch {}
+  }
+});

@@ -167,8 +167,6 @@ main(int argc, char **argv)
 	}
 	holder = (pid_t)atol(argv[2]);
 	start = strtoull(argv[3], NULL, 10);
-	if (setenv("ILLUMOS_CONTRACT_ROOT", argv[1], 1) != 0)
-		return (1);
 	switch (fork()) {	/* the holder reaps this one at once */
 	case -1:
 		return (1);
@@ -181,9 +179,16 @@ main(int argc, char **argv)
 	(void) signal(SIGHUP, SIG_IGN);
 	(void) signal(SIGINT, SIG_IGN);
 	(void) signal(SIGPIPE, SIG_IGN);
-	if ((err = lx_root_get(&root)) != 0 ||
+	/*
+	 * The root exists unless the holder removed it on its way out (a
+	 * keeper started just before): then there is nothing to keep, and
+	 * making the root again would leave it behind.
+	 */
+	if ((err = lx_root_use(argv[1])) != 0 ||
+	    (err = lx_root_get(&root)) != 0 ||
 	    asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0)
 		return (1);
+	lx_root_sweep();
 	if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST)
 		return (1);
 	char *procs = NULL;

@@ -32,6 +32,11 @@ typedef struct lx_root {
 
 /* The root, discovered once; the error (with detail) otherwise. */
 int lx_root_get(const lx_root_t **rp);
+/*
+ * Use dir, which must exist already, as the root (the keeper: it never
+ * makes a root its holder may have removed on the way out).
+ */
+int lx_root_use(const char *dir);
 /* Make a fresh contract directory: next-fit id, mkdir as the arbiter. */
 int lx_root_mkdir(ct_id_t *idp);
 /* The contract this process is itself a member of, or ENOENT. */

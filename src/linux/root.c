@@ -262,6 +262,20 @@ lx_root_get(const lx_root_t **rp)
 }
 
 int
+lx_root_use(const char *dir)
+{
+	int err = 0;
+
+	if (setenv("ILLUMOS_CONTRACT_ROOT", dir, 1) != 0)
+		return (errno);
+	(void) pthread_mutex_lock(&root_lock);
+	if (root.path == NULL)
+		err = try_root(dir, false, R_OK | X_OK);
+	(void) pthread_mutex_unlock(&root_lock);
+	return (err);
+}
+
+int
 lx_root_own_ctid(ct_id_t *idp)
 {
 	const lx_root_t *r;
