@@ -326,73 +326,73 @@ test_stall(void)
 	}
 }
 
-int
-lx_root_mkdir(ct_id_t *idp)
+/*
+ * One next-fit mkdir in root r.  Ids are reused only after wrap (spec b):
+ * the hint's read, the mkdir and the hint's write are one step for every
+ * process on the root (a lock on the root's open file; best effort:
+ * without it, a process that stalls in between could hand out a freed id
+ * again and move the hint back).  ENOENT: the root itself is gone.
+ */
+static int
+mkdir_next(const lx_root_t *r, ct_id_t *idp)
 {
-	const lx_root_t *r;
+	bool locked = flock(r->fd, LOCK_EX) == 0;
 	uint64_t hint = 0;
 	char name[16];
-	bool again = false;
-	int err;
+	int err = 0;
 
-	if ((err = lx_root_get(&r)) != 0)
-		return (err);
-	/*
-	 * Ids are next-fit and reused only after wrap (spec b): the hint's
-	 * read, the mkdir and the hint's write are one step for every
-	 * process on the root (a lock on the root's open file; best effort:
-	 * without it, a process that stalls in between could hand out a
-	 * freed id again and move the hint back).
-	 */
-	int lockfd = r->fd;
-	bool locked = flock(lockfd, LOCK_EX) == 0;
 	(void) lx_xattr_get_u64(r->fd, "user.ct.next", &hint);
 	test_stall();
 	ct_id_t id = hint >= 1 && hint <= INT32_MAX ? (ct_id_t)hint : 1;
-	for (uint64_t tries = 0; tries < (uint64_t)INT32_MAX; tries++) {
+	for (uint64_t tries = 0; ; tries++) {
+		if (tries == (uint64_t)INT32_MAX) {
+			err = ct_err_set(EAGAIN, "mkdir", "no free contract id "
+			    "in %s", r->path);
+			break;
+		}
 		(void) snprintf(name, sizeof (name), "%" PRId32, id);
 		if (mkdirat(r->fd, name, 0755) == 0) {
 			(void) lx_xattr_set_u64(r->fd, "user.ct.next",
 			    id == INT32_MAX ? 1 : (uint64_t)id + 1);
-			if (locked)
-				(void) flock(lockfd, LOCK_UN);
 			*idp = id;
-			return (0);
-		}
-		if (errno == ENOENT && !again) {
-			if (locked)
-				(void) flock(lockfd, LOCK_UN);
-			locked = false;
-			/* The root was removed underneath us: find it anew. */
-			(void) pthread_mutex_lock(&root_lock);
-			(void) close(root.fd);
-			free(root.path);
-			root.fd = -1;
-			root.path = NULL;
-			root.delegated = false;
-			(void) pthread_mutex_unlock(&root_lock);
-			again = true;
-			if ((err = lx_root_get(&r)) != 0)
-				return (err);
-			lockfd = r->fd;
-			locked = flock(lockfd, LOCK_EX) == 0;
-			continue;
+			break;
 		}
 		if (errno != EEXIST) {
 			err = errno;
-			if (locked)
-				(void) flock(lockfd, LOCK_UN);
-			return (ct_err_set(err, "mkdir", "cannot create a "
+			(void) ct_err_set(err, "mkdir", "cannot create a "
 			    "contract directory in %s: %s%s", r->path,
 			    strerror(err), err == EAGAIN || err == ENOSPC ?
-			    " (cgroup.max.descendants reached?)" : ""));
+			    " (cgroup.max.descendants reached?)" : "");
+			break;
 		}
 		id = id == INT32_MAX ? 1 : id + 1;
 	}
 	if (locked)
-		(void) flock(lockfd, LOCK_UN);
-	return (ct_err_set(EAGAIN, "mkdir", "no free contract id in %s",
-	    r->path));
+		(void) flock(r->fd, LOCK_UN);
+	return (err);
+}
+
+int
+lx_root_mkdir(ct_id_t *idp)
+{
+	const lx_root_t *r;
+	int err;
+
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	if ((err = mkdir_next(r, idp)) != ENOENT)
+		return (err);
+	/* The root was removed underneath us: find (make) it anew, once. */
+	(void) pthread_mutex_lock(&root_lock);
+	(void) close(root.fd);
+	free(root.path);
+	root.fd = -1;
+	root.path = NULL;
+	root.delegated = false;
+	(void) pthread_mutex_unlock(&root_lock);
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	return (mkdir_next(r, idp));
 }
 
 int
