@@ -38,17 +38,6 @@ int shim_main(int, char **, char **);
 #if defined(__x86_64__)
 
 static inline long
-shim_sys3(long n, long a, long b, long c)
-{
-	long r;
-
-	__asm__ volatile ("syscall" : "=a" (r)
-	    : "a" (n), "D" (a), "S" (b), "d" (c)
-	    : "rcx", "r11", "memory");
-	return (r);
-}
-
-static inline long
 shim_sys4(long n, long a, long b, long c, long d)
 {
 	register long r10 __asm__("r10") = d;
@@ -83,12 +72,6 @@ shim_sys4(long n, long a, long b, long c, long d)
 	return (x0);
 }
 
-static inline long
-shim_sys3(long n, long a, long b, long c)
-{
-	return (shim_sys4(n, a, b, c, 0));
-}
-
 #define	SHIM_ENTRY \
 	__asm__(".text\n.global _start\n_start:\n" \
 	    "\tmov x29, #0\n\tmov x30, #0\n\tmov x0, sp\n" \
@@ -97,6 +80,12 @@ shim_sys3(long n, long a, long b, long c)
 #else
 #error "SHIM_NOLIBC: no system calls for this architecture"
 #endif
+
+static inline long
+shim_sys3(long n, long a, long b, long c)
+{
+	return (shim_sys4(n, a, b, c, 0));
+}
 
 static inline long
 shim_open_wronly(const char *path)
