@@ -1,7 +1,12 @@
 {
   "variables": {
     "ct_static%": "1",
-    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"]
+    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"],
+    "ct_linux": [
+      "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
+      "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
+      "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c"
+    ]
   },
   "targets": [
     {
@@ -12,11 +17,7 @@
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": [
-            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c"
-          ],
+          "sources": ["<@(ct_linux)"],
           "defines": ["_GNU_SOURCE"],
           "libraries": ["-lpthread"]
         }],
@@ -37,7 +38,7 @@
         {
           "target_name": "ct-exec",
           "type": "executable",
-          "sources": ["src/linux/shim.c"],
+          "sources": ["src/helpers/exec.c"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "conditions": [
@@ -58,7 +59,7 @@
           "target_name": "ct-keeper",
           "type": "executable",
           "sources": [
-            "src/keeper/keeper.c", "src/linux/root.c", "src/linux/cgroup.c",
+            "src/helpers/keeper.c", "src/linux/root.c", "src/linux/cgroup.c",
             "<@(ct_core)"
           ],
           "include_dirs": ["src", "src/linux"],
@@ -71,9 +72,7 @@
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
             "src/cli/spawn.c",
-            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_linux)",
             "<@(ct_core)"
           ],
           "include_dirs": ["src"],
@@ -86,9 +85,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctstat.c", "src/cli/cli.c",
-            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_linux)",
             "<@(ct_core)"
           ],
           "include_dirs": ["src"],
@@ -101,9 +98,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctwatch.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-            "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-            "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c",
+            "<@(ct_linux)",
             "<@(ct_core)"
           ],
           "include_dirs": ["src"],

@@ -42,7 +42,7 @@ test('npm pack ships the sources, and no tests or build products', () => {
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
     'src/records.c',
-    'src/illumos.c', 'src/none.c', 'src/linux/shim.c']) {
+    'src/illumos.c', 'src/none.c', 'src/helpers/exec.c']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   // Every source binding.gyp names is shipped.

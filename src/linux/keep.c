@@ -1,5 +1,5 @@
 /*
- * keep.c -- the holder's side of the keeper (src/keeper/keeper.c): start
+ * keep.c -- the holder's side of the keeper (src/helpers/keeper.c): start
  * one when this process first holds something, tell it when we hold
  * nothing (it leaves after a while), and start a new one if it dies while
  * we still hold contracts.  The keeper is ct-keeper next to this binary.

@@ -213,7 +213,7 @@ int lx_dev_fd(void);
 void lx_dev_drain(void);
 
 /* ------------------------------------------------------------------ */
-/* keep.c: the keeper that applies holder-death rules (src/keeper/) */
+/* keep.c: the keeper that applies holder-death rules (src/helpers/keeper.c) */
 
 /* We start (true) or stop (false) holding something: a contract, a spare. */
 void lx_keeper_hold(bool on);

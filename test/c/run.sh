@@ -64,7 +64,7 @@ node_inc=$(node -p "require('path').join(process.execPath,'..','..','include','n
 if [ ! -f "$node_inc/node_api.h" ]; then
 	node_inc="$(npm config get nodedir 2>/dev/null)/include/node"
 fi
-for f in src/*.c src/linux/*.c src/keeper/*.c src/cli/*.c; do
+for f in src/*.c src/linux/*.c src/helpers/*.c src/cli/*.c; do
 	[ -f "$f" ] || continue
 	case "$f" in
 	src/illumos.c|src/names.c|src/template.c|src/error.c)
@@ -77,7 +77,7 @@ for f in src/*.c src/linux/*.c src/keeper/*.c src/cli/*.c; do
 		fi ;;
 	esac
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS -DNAPI_VERSION=8 -fsyntax-only -Isrc -Isrc/linux \
+	if ! $CC $CFLAGS -DNAPI_VERSION=8 -fsyntax-only -Isrc -Isrc/linux -Isrc/helpers \
 	    -I"$node_inc" "$f"; then
 		echo "run.sh: FAIL: $f does not compile"
 		failed=$((failed + 1))

@@ -9,12 +9,12 @@
  * "ct-exec --probe" exits 0 at once (the spawn-mechanism probe).
  *
  * It runs on every spawn in shim mode, between Node's exec and the
- * program's, so it is built without libc where shim_sys.h knows the
+ * program's, so it is built without libc where exec_sys.h knows the
  * architecture: a static glibc program spends most of its ~0.5 ms in
  * start-up, a libc-free one ~0.1 ms in all (bench/ measures it).  So:
  * no stdio, no malloc, nothing that needs libc start-up.
  */
-#include "shim_sys.h"
+#include "exec_sys.h"
 
 static size_t
 shim_len(const char *s)

@@ -1,5 +1,5 @@
 /*
- * shim_sys.h -- the few system calls ct-exec makes, and its entry point.
+ * exec_sys.h -- the few system calls ct-exec makes, and its entry point.
  *
  * With SHIM_NOLIBC (set by binding.gyp for x86_64 and aarch64 when
  * ct-exec is linked statically) they are raw system calls and the program
