@@ -2,10 +2,17 @@
   "variables": {
     "ct_static%": "1",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"],
+    "ct_linux_base": [
+      "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
+      "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/root.c",
+      "src/linux/holder.c", "src/linux/evq.c"
+    ],
     "ct_linux": [
-      "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
-      "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
-      "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c"
+      "<@(ct_linux_base)",
+      "src/linux/core.c", "src/linux/connector.c", "src/linux/keep.c",
+      "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
+      "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
+      "src/linux/tmpl.c"
     ]
   },
   "targets": [
@@ -59,8 +66,7 @@
           "target_name": "ct-keeper",
           "type": "executable",
           "sources": [
-            "src/helpers/keeper.c", "src/linux/root.c", "src/linux/cgroup.c",
-            "<@(ct_core)"
+            "src/helpers/keeper.c", "<@(ct_linux_base)", "<@(ct_core)"
           ],
           "include_dirs": ["src", "src/linux"],
           "defines": ["_GNU_SOURCE"],

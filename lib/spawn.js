@@ -1,6 +1,6 @@
 'use strict';
 // spawn() and run(): child_process.spawn in a fresh contract, with
-// whole-tree timeout and AbortSignal handling (DESIGN 2, 2b).
+// whole-tree timeout and AbortSignal handling (README, "Extensions").
 const childProcess = require('child_process');
 const { Contract, signalNumber, typeError } = require('./contract');
 const tmpl = require('./template');

@@ -83,7 +83,7 @@ typedef enum {
 #define	NC_ST_ORPHAN		2
 #define	NC_ST_DEAD		3
 
-/* Defaults of a fresh template (spec c.1, d.1). */
+/* Defaults of a fresh template (docs/ARCHITECTURE.md, "Templates and defaults"). */
 #define	NC_PR_DEF_CRITICAL	(NC_PR_EV_EMPTY | NC_PR_EV_HWERR)
 #define	NC_PR_DEF_INFO		(NC_PR_EV_CORE | NC_PR_EV_SIGNAL)
 #define	NC_PR_DEF_FATAL		NC_PR_EV_HWERR
@@ -207,7 +207,7 @@ typedef struct ct_perr {
 
 void ct_perr_fini(ct_perr_t *e);
 
-/* Fresh template of a type with the OS defaults (spec c.1, d.1). */
+/* Fresh template of a type with the OS defaults (docs/ARCHITECTURE.md, "Templates and defaults"). */
 void ct_template_init(ct_template_t *t, ct_type_t type);
 /*
  * Parse a template object.  0 and *t filled (owning its strings), or
@@ -327,7 +327,7 @@ int ct_contract_qack(ct_contract_t *c, ct_evid_t evid);
 /* Signal every member (sig 0: check only); ESRCH when there is none. */
 int ct_contract_sigsend(ct_contract_t *c, int sig);
 
-/* Extensions (DESIGN 2b); ENOTSUP where the OS has no such thing. */
+/* Extensions (README, "Extensions"); ENOTSUP where the OS has no such thing. */
 int ct_contract_freeze(ct_contract_t *c, bool freeze);
 typedef struct ct_usage {
 	uint64_t user_usec, system_usec;

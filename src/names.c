@@ -1,7 +1,7 @@
 /*
  * names.c -- name <-> number tables shared by every backend: event
  * types, parameters, device states, contract states, types, errnos.
- * The names are those of illumos_contract 1.0.3 (spec h).
+ * The names are those of illumos_contract 1.0.3 (docs/ARCHITECTURE.md, "Names").
  */
 #include <errno.h>
 #include <string.h>

@@ -2,8 +2,8 @@
  * template.c -- parse and validate a template object once, for every
  * backend.  The binding turns the JavaScript object into a ct_value_t tree;
  * this file turns that into a ct_template_t holding the OS defaults
- * (spec c.1, d.1) overridden by every term the object gave, or into an
- * error that says which JS error to throw and why (DESIGN 2).
+ * (docs/ARCHITECTURE.md, "Templates and defaults") overridden by every term the object gave, or into an
+ * error that says which JS error to throw and why (README, "The 1.0.3 surface").
  *
  * Portable: libc only, no Node, no OS calls.  Messages follow Node's own
  * ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE / ERR_OUT_OF_RANGE wording.
@@ -355,7 +355,7 @@ parse_params(const term_t *term, const ct_value_t *v, ct_template_t *t,
 	    FIELD(t, term, uint32_t), err));
 }
 
-/* The acceptable states: some, but not all (spec d.1). */
+/* The acceptable states: some, but not all (see "Templates and defaults" in docs/ARCHITECTURE.md). */
 static int
 parse_aset(const term_t *term, const ct_value_t *v, ct_template_t *t,
     ct_perr_t *err)
@@ -506,7 +506,7 @@ parse_bool(const term_t *term, const ct_value_t *v, ct_template_t *t,
 #define	ANY	(PR | DEV)
 #define	F(f)	offsetof(ct_template_t, f)
 
-/* Every key but "type" (DESIGN 2), in the order they are documented. */
+/* Every key but "type" (README, "The 1.0.3 surface"), in the order they are documented. */
 static const term_t terms[] = {
 	/* key, types, given, parse, field, reset */
 	{ "critical", ANY, CT_T_CRITICAL, parse_events, F(critical), NULL },

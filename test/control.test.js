@@ -1,5 +1,5 @@
 'use strict';
-// Whole-tree control (issue 10; DESIGN 2b): stop with escalation,
+// Whole-tree control (README, "Extensions"): stop with escalation,
 // freeze/thaw, usage, run() with timeout and AbortSignal, list().
 const { test } = require('node:test');
 const assert = require('node:assert');

@@ -1,5 +1,5 @@
 'use strict';
-// Device contracts on Linux (issue 5; spec d; DESIGN 4): state changes from
+// Device contracts on Linux (docs/ARCHITECTURE.md, "Linux: device contracts"): state changes from
 // kernel uevents; every move out of the A-set is an asynchronous break.
 // The test synthesises uevents by writing to the loopback device's uevent
 // file, which changes nothing about the device itself.

@@ -1,6 +1,6 @@
 'use strict';
 // Per-member events with payloads, critical events and acks, fatal sets,
-// and a fork storm (issue 3; spec c.4, c.7).
+// and a fork storm (docs/ARCHITECTURE.md, "Fatal events", "Acknowledgement").
 const { test } = require('node:test');
 const assert = require('node:assert');
 const cp = require('child_process');

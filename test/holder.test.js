@@ -1,5 +1,5 @@
 'use strict';
-// Across processes (issue 4; spec c.6): observe, abandon, holder death
+// Across processes (docs/ARCHITECTURE.md, "Holder death"): observe, abandon, holder death
 // with and without noorphan (the keeper), adopt, and the refusals.
 const { test } = require('node:test');
 const assert = require('node:assert');

@@ -1,5 +1,5 @@
 'use strict';
-// Without root (DESIGN 4, issue 11): as nobody with no delegation, a clear
+// Without root (README, "Without root"): as nobody with no delegation, a clear
 // EACCES naming the ways out and no hang; inside a cgroup delegated to
 // nobody, contracts work in full.
 const { test, after } = require('node:test');

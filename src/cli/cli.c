@@ -27,7 +27,7 @@ const ct_name_t cli_pr_events[] = {
 	{ NULL, 0 }
 };
 
-/* Only these may be fatal (spec c.1: CT_PR_ALLFATAL). */
+/* Only these may be fatal (CT_PR_ALLFATAL; docs/ARCHITECTURE.md, "Templates and defaults"). */
 const ct_name_t cli_pr_fatal[] = {
 	{ "core", NC_PR_EV_CORE },
 	{ "signal", NC_PR_EV_SIGNAL },

@@ -1,5 +1,5 @@
 /*
- * cli.h -- what ctrun, ctstat and ctwatch share (spec f): messages, lists
+ * cli.h -- what ctrun, ctstat and ctwatch share (docs/ARCHITECTURE.md, "Tools"): messages, lists
  * of names driven by name <-> bit tables, event summaries, and a
  * self-pipe that turns signals into something poll() can wait for.
  *

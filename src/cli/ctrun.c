@@ -1,5 +1,5 @@
 /*
- * ctrun.c -- run a command in a new process contract (spec f, ctrun(1)).
+ * ctrun.c -- run a command in a new process contract (ctrun(1); docs/ARCHITECTURE.md, "Tools").
  *
  *   ctrun [-i events] [-f events] [-c events] [-l contract|child|none]
  *         [-o params] [-r count [-t]] [-v] [-V] [-F fmri] [-A aux]

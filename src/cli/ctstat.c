@@ -1,5 +1,5 @@
 /*
- * ctstat.c -- list contracts (spec f, ctstat(1)).
+ * ctstat.c -- list contracts (ctstat(1); docs/ARCHITECTURE.md, "Tools").
  *
  *   ctstat [-a] [-i ctid,...] [-t type,...] [-T u|d] [-v] [interval [count]]
  *

@@ -1,5 +1,5 @@
 /*
- * ctwatch.c -- print contract events as they happen (spec f, ctwatch(1)).
+ * ctwatch.c -- print contract events as they happen (ctwatch(1); docs/ARCHITECTURE.md, "Tools").
  *
  *   ctwatch [-f] [-r] [-v] [-a] type|ctid ...
  *

@@ -1,6 +1,6 @@
 /*
  * evprint.c -- events in words, as ctwatch prints them and ctrun -v
- * repeats them (spec f): a one-line summary and, verbose, the payload.
+ * repeats them (docs/ARCHITECTURE.md, "Tools"): a one-line summary and, verbose, the payload.
  */
 #include <inttypes.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /*
- * ct-exec -- the exec shim (DESIGN 4, creation method 2).
+ * ct-exec -- the exec shim (docs/ARCHITECTURE.md, "Linux: creation").
  *
  *   ct-exec CGROUP_PROCS FILE ARGV0 [ARG...]
  *

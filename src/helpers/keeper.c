@@ -1,6 +1,6 @@
 /*
  * ct-keeper -- applies the holder-death rules when a holder dies without
- * abandoning its contracts (DESIGN 4 "Holder death").  Nothing in the
+ * abandoning its contracts (docs/ARCHITECTURE.md, "Linux: holder death").  Nothing in the
  * Linux kernel does what illumos does at owner exit, so each holder
  * process starts one keeper on first need:
  *
@@ -10,7 +10,7 @@
  *
  * It daemonizes (so the holder never has to reap it), moves into its own
  * cgroup <ROOT>/k<pid>-<start>, and watches the holder through a pidfd.
- * When the holder dies it applies spec c.6 to every contract the holder
+ * When the holder dies it applies the rules of src/linux/holder.c to every contract the holder
  * owned (noorphan: kill; inherit with a regent: inherited; else orphan),
  * waits for the orphans to empty, removes them, and exits.
  */
@@ -44,45 +44,47 @@ leave(int code)
 	exit(code);
 }
 
+typedef struct held {
+	pid_t holder;
+	uint64_t start;
+	char **names;
+	size_t n;
+} held_t;
+
+static int
+held_one(int rootfd, const char *name, void *arg)
+{
+	held_t *h = arg;
+	lx_hstate_t s;
+	ct_id_t id;
+	int fd;
+
+	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (0);
+	if (lx_state_read(fd, &s) == 0 && s.holder == h->holder &&
+	    s.start == h->start && (s.state == LX_OWNED ||
+	    s.state == LX_SPARE)) {
+		char **nn = realloc(h->names, (h->n + 1) * sizeof (*nn));
+		if (nn != NULL) {
+			h->names = nn;
+			if ((nn[h->n] = strdup(name)) != NULL)
+				h->n++;
+		}
+	}
+	(void) close(fd);
+	return (0);
+}
+
 /* Ids of the contracts held by the holder (its own state records). */
 static size_t
 held_by(pid_t holder, uint64_t start, char ***namesp)
 {
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-	int fd = openat(root->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	held_t h = { .holder = holder, .start = start };
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			(void) close(fd);
-		*namesp = NULL;
-		return (0);
-	}
-	while ((de = readdir(d)) != NULL) {
-		lx_hstate_t s;
-		int cfd;
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    (cfd = openat(root->fd, de->d_name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) < 0)
-			continue;
-		if (lx_state_read(cfd, &s) == 0 && s.holder == holder &&
-		    s.start == start && (s.state == LX_OWNED ||
-		    s.state == LX_SPARE)) {
-			char **nn = realloc(names, (n + 1) * sizeof (*nn));
-			if (nn != NULL && (nn[n] = strdup(de->d_name)) != NULL) {
-				names = nn;
-				n++;
-			} else if (nn != NULL) {
-				names = nn;
-			}
-		}
-		(void) close(cfd);
-	}
-	(void) closedir(d);
-	*namesp = names;
-	return (n);
+	(void) lx_root_scan(held_one, &h);
+	*namesp = h.names;
+	return (h.n);
 }
 
 /*
@@ -96,7 +98,7 @@ settled(const char *name)
 	bool done;
 	int fd;
 
-	if (lx_root_sweep_one(name) == 1)
+	if (lx_holder_apply(name) == 1)
 		return (true);
 	if ((fd = openat(root->fd, name, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
@@ -188,7 +190,7 @@ main(int argc, char **argv)
 	    (err = lx_root_get(&root)) != 0 ||
 	    asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0)
 		return (1);
-	lx_root_sweep();
+	lx_holder_sweep();
 	if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST)
 		return (1);
 	char *procs = NULL;

@@ -26,25 +26,6 @@ struct ct_contract {
 
 #define	TERMS(c)	(lx_watch_terms((c)->w))
 
-static int
-open_dir(ct_id_t id, int *fdp, lx_terms_t *terms, lx_hstate_t *st)
-{
-	int err, fd = -1;
-
-	if ((err = lx_cg_open(id, &fd)) != 0)
-		return (err);
-	if ((err = lx_terms_read(fd, terms)) != 0 ||
-	    (err = lx_state_read(fd, st)) != 0 || st->state == LX_SPARE) {
-		if (err == 0)
-			lx_terms_fini(terms);
-		(void) close(fd);
-		return (ct_err_set(ESRCH, "fgetxattr", "%" PRId32 " is not a "
-		    "contract (no contract metadata on its directory)", id));
-	}
-	*fdp = fd;
-	return (0);
-}
-
 static bool
 held_by_us(const lx_hstate_t *st)
 {
@@ -56,7 +37,7 @@ held_by_us(const lx_hstate_t *st)
 	    st->start == start);
 }
 
-/* Take over an orphan or inherited contract (spec c.6; DESIGN 4). */
+/* Take over an orphan or inherited contract ("Holder death"). */
 static int
 adopt(ct_id_t id, int fd, lx_hstate_t *st)
 {
@@ -95,6 +76,20 @@ out:
 	return (err);
 }
 
+/* Follow a contract: its member or device events first, then its watch. */
+static int
+watch(ct_id_t id, int fd, const lx_terms_t *terms, bool held, pid_t born,
+    lx_watch_t **wp)
+{
+	int err;
+
+	if (terms->type == CT_TYPE_DEVICE && (err = lx_dev_listen()) != 0)
+		return (err);
+	if (terms->type == CT_TYPE_PROCESS)
+		(void) lx_members_listen();	/* features says if not */
+	return (lx_watch_get(id, fd, terms, held, born, wp));
+}
+
 int
 ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 {
@@ -114,7 +109,7 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 	 * already (ct_spawn_commit), with its terms; nothing to read.
 	 */
 	if (how != CT_OPEN_LATEST || lx_watch_get_held(id, &c->w) != 0) {
-		if ((err = open_dir(id, &fd, &terms, &st)) != 0) {
+		if ((err = lx_root_open_ct(id, &fd, &terms, &st)) != 0) {
 			free(c);
 			return (err);
 		}
@@ -124,8 +119,8 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 		else if (how == CT_OPEN_ADOPT)
 			err = adopt(id, fd, &st);
 		if (err == 0)
-			err = lx_watch_get(id, fd, &terms,
-			    how != CT_OPEN_OBSERVE, 0, &c->w);
+			err = watch(id, fd, &terms, how != CT_OPEN_OBSERVE, 0,
+			    &c->w);
 		lx_terms_fini(&terms);
 		(void) close(fd);
 		if (err != 0) {
@@ -148,9 +143,9 @@ lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms, pid_t pid)
 	lx_watch_t *w;
 	int fd = dirfd, err;
 
-	if (dirfd < 0 && (err = open_dir(id, &fd, &got, &st)) != 0)
+	if (dirfd < 0 && (err = lx_root_open_ct(id, &fd, &got, &st)) != 0)
 		return (err);
-	err = lx_watch_get(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
+	err = watch(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
 	if (err == 0)
 		lx_watch_put(w);
 	if (dirfd < 0) {
@@ -193,7 +188,7 @@ ct_contract_gen(const ct_contract_t *c)
 	return (lx_watch_gen(c->w));
 }
 
-/* Control calls need the contract held, not observed (spec c.6). */
+/* Control calls need the contract held, not observed ("Holder death"). */
 static int
 need_held(const ct_contract_t *c, const char *what)
 {
@@ -213,40 +208,28 @@ dup_or_empty(const char *s)
 }
 
 /* Contracts parked in regent id (state "inherited <id>"). */
-static void
-inherited_of(ct_id_t id, ct_cstatus_t *st)
+static int
+inherited_one(int rootfd, const char *name, void *arg)
 {
-	const lx_root_t *r;
-	DIR *d;
-	struct dirent *de;
+	ct_cstatus_t *st = arg;
+	lx_hstate_t hs;
+	ct_id_t id;
 	int fd;
 
-	if (lx_root_get(&r) != 0 ||
-	    (fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		(void) close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		lx_hstate_t hs;
-		int cfd;
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    (cfd = openat(r->fd, de->d_name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) < 0)
-			continue;
-		if (lx_state_read(cfd, &hs) == 0 &&
-		    hs.state == LX_INHERITED && hs.regent == id) {
-			ct_id_t *n = realloc(st->contracts,
-			    (st->ncontracts + 1) * sizeof (*n));
-			if (n != NULL) {
-				st->contracts = n;
-				n[st->ncontracts++] = (ct_id_t)atol(de->d_name);
-			}
+	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (0);
+	if (lx_state_read(fd, &hs) == 0 && hs.state == LX_INHERITED &&
+	    hs.regent == st->ctid) {
+		ct_id_t *n = realloc(st->contracts,
+		    (st->ncontracts + 1) * sizeof (*n));
+		if (n != NULL) {
+			st->contracts = n;
+			n[st->ncontracts++] = id;
 		}
-		(void) close(cfd);
 	}
-	(void) closedir(d);
+	(void) close(fd);
+	return (0);
 }
 
 int
@@ -281,16 +264,17 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	if (lx_watch_held(c->w))
 		st->nevents = lx_watch_nevents(c->w);
 	else if (hs.state == LX_OWNED &&
-	    lx_xattr_get_u64(c->dirfd, "user.ct.nevents", &nev) == 0)
+	    lx_meta_get_u64(c->dirfd, LX_META_NEVENTS, &nev) == 0)
 		st->nevents = (uint32_t)nev;
 	if (hs.state != LX_DEAD) {
-		if (lx_cg_procs(c->dirfd, &st->members, &st->nmembers) != 0)
+		if (lx_ms()->members(c->dirfd, &st->members, &st->nmembers)
+		    != 0)
 			st->nmembers = 0;
-		if (lx_cg_events(c->dirfd, &pop, &frozen) == 0)
+		if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0)
 			st->frozen = frozen;
 	}
 	if (TERMS(c)->params & NC_PR_REGENT)
-		inherited_of(c->id, st);
+		(void) lx_root_scan(inherited_one, st);
 	if (TERMS(c)->type == CT_TYPE_DEVICE) {
 		st->ntime = st->qtime = 0;	/* idle device contracts: 0 */
 		st->dev_state = lx_watch_dev_state(c->w);
@@ -322,10 +306,10 @@ ct_contract_abandon(ct_contract_t *c)
 	if ((err = need_held(c, "ct_ctl_abandon")) != 0)
 		return (err);
 	if (TERMS(c)->params & NC_PR_NOORPHAN)
-		(void) lx_cg_write(c->dirfd, "cgroup.kill", "1");
-	if (lx_cg_events(c->dirfd, &pop, &frozen) == 0 && pop == 0) {
+		(void) lx_ms()->kill(c->dirfd);
+	if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0 && pop == 0) {
 		lx_watch_release(c->w, LX_DEAD);
-		lx_cg_bury(c->id, c->dirfd);
+		lx_root_bury(c->id, c->dirfd);
 		return (0);
 	}
 	lx_watch_release(c->w, LX_ORPHAN);
@@ -383,19 +367,16 @@ signal_loop(ct_contract_t *c, int sig, bool freeze)
 	int sent = 0, denied = 0, err = 0, was = 1;
 	bool fresh = true;
 
-	/* The asked-for state (cgroup.freeze), not the reached one. */
-	char *want = NULL;
-	if (freeze && lx_cg_read(c->dirfd, "cgroup.freeze", &want) == 0 &&
-	    want[0] == '0') {
+	/* The asked-for state, not the reached one. */
+	bool asked = true;
+	if (freeze && lx_ms()->freezing(c->dirfd, &asked) == 0 && !asked &&
+	    lx_ms()->freeze(c->dirfd, true) == 0)
 		was = 0;
-		(void) lx_cg_write(c->dirfd, "cgroup.freeze", "1");
-	}
-	free(want);
 	for (int pass = 0; fresh && pass < 10000; pass++) {
 		pid_t *pids;
 		size_t n;
 		fresh = false;
-		if ((err = lx_cg_procs(c->dirfd, &pids, &n)) != 0)
+		if ((err = lx_ms()->members(c->dirfd, &pids, &n)) != 0)
 			break;
 		for (size_t i = 0; i < n; i++) {
 			if (lx_map_get(&done, pids[i]) != NULL)
@@ -410,7 +391,7 @@ signal_loop(ct_contract_t *c, int sig, bool freeze)
 		free(pids);
 	}
 	if (freeze && was == 0)
-		(void) lx_cg_write(c->dirfd, "cgroup.freeze", "0");
+		(void) lx_ms()->freeze(c->dirfd, false);
 	lx_map_fini(&done);
 	if (err != 0)
 		return (ct_err_set(err, "read", "cannot list the members of "
@@ -436,14 +417,14 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 	if (sig < 0 || sig >= NSIG)
 		return (ct_err_set(EINVAL, "sigsend", "%d is not a signal",
 		    sig));
-	if (lx_cg_events(c->dirfd, &pop, &frozen) != 0 || pop == 0)
+	if (lx_ms()->populated(c->dirfd, &pop, &frozen) != 0 || pop == 0)
 		return (ct_err_set(ESRCH, "sigsend", "contract %" PRId32 " has "
 		    "no members", c->id));
 	if (sig == 0)
 		return (0);
 	lx_watch_sending(c->w, sig);
 	if (sig == SIGKILL && held &&
-	    lx_cg_write(c->dirfd, "cgroup.kill", "1") == 0)
+	    lx_ms()->kill(c->dirfd) == 0)
 		return (0);
 	return (signal_loop(c, sig, held));
 }
@@ -458,14 +439,13 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 	if (TERMS(c)->type != CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "write", "contract %" PRId32 " is "
 		    "not a process contract", c->id));
-	if ((err = lx_cg_write(c->dirfd, "cgroup.freeze", freeze ? "1" : "0"))
-	    != 0)
+	if ((err = lx_ms()->freeze(c->dirfd, freeze)) != 0)
 		return (ct_err_set(err, "write", "cannot %s contract %" PRId32
 		    ": %s", freeze ? "freeze" : "thaw", c->id,
-		    err == ENOENT ? "this kernel has no cgroup freezer "
+		    err == ENOTSUP ? "this kernel has no cgroup freezer "
 		    "(cgroup.freeze needs Linux 5.2)" : strerror(err)));
 	int pop, frozen;
-	if (lx_cg_events(c->dirfd, &pop, &frozen) == 0 &&
+	if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0 &&
 	    frozen == (freeze ? 1 : 0))
 		lx_watch_note_frozen(c->w, frozen);
 	lx_watch_recheck(c->w);
@@ -475,124 +455,11 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 int
 ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 {
-	char *buf, *p;
 	int err;
 
-	memset(u, 0, sizeof (*u));
-	if ((err = lx_cg_read(c->dirfd, "cpu.stat", &buf)) != 0)
-		return (ct_err_set(err, "read", "cannot read cpu.stat of "
+	if ((err = lx_ms()->usage(c->dirfd, u)) != 0)
+		return (ct_err_set(err, "read", "cannot read the usage of "
 		    "contract %" PRId32 ": %s", c->id, err == ENOENT ?
 		    "the contract no longer exists" : strerror(err)));
-	if ((p = strstr(buf, "user_usec ")) != NULL)
-		u->user_usec = strtoull(p + 10, NULL, 10);
-	if ((p = strstr(buf, "system_usec ")) != NULL)
-		u->system_usec = strtoull(p + 12, NULL, 10);
-	free(buf);
-	if (lx_cg_read(c->dirfd, "memory.current", &buf) == 0) {
-		u->have_memory = true;
-		u->memory_current = strtoull(buf, NULL, 10);
-		free(buf);
-		if (lx_cg_read(c->dirfd, "memory.peak", &buf) == 0) {
-			u->memory_peak = strtoull(buf, NULL, 10);
-			free(buf);
-		}
-	}
-	return (0);
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	ct_id_t x = *(const ct_id_t *)a, y = *(const ct_id_t *)b;
-
-	return ((x > y) - (x < y));
-}
-
-int
-ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np)
-{
-	const lx_root_t *r;
-	ct_id_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	struct dirent *de;
-	int fd, err;
-
-	if ((err = lx_root_get(&r)) != 0)
-		return (err);
-	if ((fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
-		err = errno;
-		if (fd >= 0)
-			(void) close(fd);
-		return (ct_err_set(err, "opendir", "cannot list %s", r->path));
-	}
-	while ((de = readdir(d)) != NULL) {
-		lx_terms_t t;
-		lx_hstate_t hs;
-		char *end;
-		long id = strtol(de->d_name, &end, 10);
-		int cfd;
-		if (*end != '\0' || id <= 0 || id > INT32_MAX ||
-		    (cfd = openat(r->fd, de->d_name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) < 0)
-			continue;
-		bool keep = lx_state_read(cfd, &hs) == 0 &&
-		    hs.state != LX_SPARE && lx_terms_read(cfd, &t) == 0;
-		if (keep) {
-			keep = type == CT_TYPE_COUNT || t.type == type;
-			lx_terms_fini(&t);
-		}
-		(void) close(cfd);
-		if (!keep)
-			continue;
-		if (n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			ct_id_t *nids = realloc(ids, cap * sizeof (*ids));
-			if (nids == NULL) {
-				free(ids);
-				(void) closedir(d);
-				return (ENOMEM);
-			}
-			ids = nids;
-		}
-		ids[n++] = (ct_id_t)id;
-	}
-	(void) closedir(d);
-	if (n > 1)
-		qsort(ids, n, sizeof (*ids), cmp_id);
-	*idsp = ids;
-	*np = n;
-	return (0);
-}
-
-int
-ct_features_get(ct_features_t *f)
-{
-	const lx_root_t *r;
-	int err;
-
-	memset(f, 0, sizeof (*f));
-	f->backend = "linux";
-	(void) ct_spawn_mode_get(&f->spawn);
-	if ((err = lx_root_get(&r)) != 0) {
-		f->root_errno = err;
-		f->root_error = strdup(ct_err_message() != NULL ?
-		    ct_err_message() : strerror(err));
-		ct_err_clear();
-		return (0);
-	}
-	if ((f->root = strdup(r->path)) == NULL)
-		return (ENOMEM);
-	f->delegated = r->delegated;
-	f->freeze = faccessat(r->fd, "cgroup.freeze", F_OK, 0) == 0;
-	f->usage = faccessat(r->fd, "cpu.stat", F_OK, 0) == 0;
-	f->memory = faccessat(r->fd, "memory.current", F_OK, 0) == 0;
-	f->pr_events = NC_PR_EV_EMPTY;
-	if (lx_watch_connector_status() == 0)
-		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |
-		    NC_PR_EV_CORE | NC_PR_EV_SIGNAL;
-	f->devices = true;
-	f->holder_death = lx_keeper_available();
 	return (0);
 }

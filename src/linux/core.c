@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,73 +19,44 @@
 
 #define	SIGMARK	'\001'
 
+/* The first line of a file, without its newline, or NULL. */
 static char *
-slurp(const char *path)
+first_line(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *buf, *nl;
 
-	if (f == NULL)
+	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
 		return (NULL);
-	if ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	(void) fclose(f);
-	if (n <= 0) {
-		free(line);
-		return (NULL);
-	}
-	return (line);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return (buf);
 }
 
 /* "Uid:\t1000\t..." from /proc/<pid>/status: the first (real) id. */
 static long
-status_id(pid_t pid, const char *key)
+status_id(const char *status, const char *key)
 {
-	char path[32], *line = NULL;
-	size_t cap = 0, kl = strlen(key);
-	long v = -1;
-	FILE *f;
+	const char *p = status != NULL ? strstr(status, key) : NULL;
 
-	(void) snprintf(path, sizeof (path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return (-1);
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, key, kl) == 0) {
-			v = strtol(line + kl, NULL, 10);
-			break;
-		}
-	}
-	free(line);
-	(void) fclose(f);
-	return (v);
+	return (p != NULL ? strtol(p + strlen(key), NULL, 10) : -1);
 }
 
 char *
-lx_core_path(pid_t pid)
+lx_core_expand(const char *pat, const lx_core_facts_t *fx)
 {
-	char *pat = slurp("/proc/sys/kernel/core_pattern"), *out = NULL;
-	char *uses = slurp("/proc/sys/kernel/core_uses_pid");
-	char path[64], host[256];
+	char *out = NULL;
 	size_t len = 0;
 	bool has_pid = false, ok = true;
 	FILE *f;
 
 	if (pat == NULL || pat[0] == '|' || pat[0] == '\0' ||
-	    (f = open_memstream(&out, &len)) == NULL) {
-		free(pat);
-		free(uses);
+	    (f = open_memstream(&out, &len)) == NULL)
 		return (NULL);
-	}
 	if (pat[0] != '/') {	/* relative to the dumping process's cwd */
-		char cwd[4096];
-		ssize_t n;
-		(void) snprintf(path, sizeof (path), "/proc/%d/cwd", (int)pid);
-		if ((n = readlink(path, cwd, sizeof (cwd) - 1)) <= 0)
+		if (fx->cwd == NULL)
 			ok = false;
 		else
-			(void) fprintf(f, "%.*s/", (int)n, cwd);
+			(void) fprintf(f, "%s/", fx->cwd);
 	}
 	for (const char *p = pat; ok && *p != '\0'; p++) {
 		if (*p != '%') {
@@ -95,29 +67,16 @@ lx_core_path(pid_t pid)
 		case '%': (void) fputc('%', f); break;
 		case 'p': case 'P': case 'i': case 'I':
 			has_pid = true;
-			(void) fprintf(f, "%d", (int)pid);
+			(void) fprintf(f, "%d", (int)fx->pid);
 			break;
 		case 's': (void) fputc(SIGMARK, f); break;
-		case 'u': (void) fprintf(f, "%ld", status_id(pid, "Uid:")); break;
-		case 'g': (void) fprintf(f, "%ld", status_id(pid, "Gid:")); break;
-		case 't': (void) fprintf(f, "%ld", (long)time(NULL)); break;
-		case 'h':
-			if (gethostname(host, sizeof (host)) != 0)
-				ok = false;
-			else
-				(void) fputs(host, f);
+		case 'u': (void) fprintf(f, "%ld", fx->uid); break;
+		case 'g': (void) fprintf(f, "%ld", fx->gid); break;
+		case 't': (void) fprintf(f, "%ld", fx->time); break;
+		case 'h': ok = fx->host != NULL && fputs(fx->host, f) >= 0;
 			break;
-		case 'e': {
-			char *comm;
-			(void) snprintf(path, sizeof (path), "/proc/%d/comm",
-			    (int)pid);
-			if ((comm = slurp(path)) == NULL)
-				ok = false;
-			else
-				(void) fputs(comm, f);
-			free(comm);
+		case 'e': ok = fx->comm != NULL && fputs(fx->comm, f) >= 0;
 			break;
-		}
 		default:
 			ok = false;	/* %c %d %E %f ...: not worked out */
 			break;
@@ -125,15 +84,45 @@ lx_core_path(pid_t pid)
 		if (*p == '\0')
 			break;
 	}
-	if (ok && !has_pid && uses != NULL && uses[0] == '1')
-		(void) fprintf(f, ".%d", (int)pid);
+	if (ok && !has_pid && fx->uses_pid)
+		(void) fprintf(f, ".%d", (int)fx->pid);
 	(void) fclose(f);
-	free(pat);
-	free(uses);
 	if (!ok) {
 		free(out);
 		return (NULL);
 	}
+	return (out);
+}
+
+char *
+lx_core_path(pid_t pid)
+{
+	char *pat = first_line("/proc/sys/kernel/core_pattern");
+	char *uses = first_line("/proc/sys/kernel/core_uses_pid");
+	char path[64], host[HOST_NAME_MAX + 1], *status, *comm, *out;
+	char *cwd = NULL;
+	lx_core_facts_t fx = { .pid = pid, .time = (long)time(NULL) };
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/status", (int)pid);
+	if (lx_read_file(AT_FDCWD, path, &status) != 0)
+		status = NULL;
+	fx.uid = status_id(status, "Uid:");
+	fx.gid = status_id(status, "Gid:");
+	(void) snprintf(path, sizeof (path), "/proc/%d/comm", (int)pid);
+	fx.comm = comm = first_line(path);
+	if (gethostname(host, sizeof (host)) == 0) {
+		host[sizeof (host) - 1] = '\0';
+		fx.host = host;
+	}
+	(void) snprintf(path, sizeof (path), "/proc/%d/cwd", (int)pid);
+	fx.cwd = cwd = realpath(path, NULL);
+	fx.uses_pid = uses != NULL && uses[0] == '1';
+	out = lx_core_expand(pat, &fx);
+	free(pat);
+	free(uses);
+	free(status);
+	free(comm);
+	free(cwd);
 	return (out);
 }
 

@@ -1,12 +1,13 @@
 /*
- * device.c -- device contracts on Linux (spec d; DESIGN 4 "Device
- * contracts").  A device contract names a device by its /dev or /sys
+ * device.c -- device contracts on Linux (docs/ARCHITECTURE.md, "Linux:
+ * device contracts").  A device contract names a device by its /dev or /sys
  * path; its state changes come from kernel uevents (NETLINK_KOBJECT_UEVENT,
  * open to unprivileged readers): offline/remove -> offline, online/add ->
  * online.  Linux has no notion of a degraded device, and never negotiates.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,7 @@
 
 static int uefd = -1;
 
-int
-lx_dev_fd(void)
-{
-	return (uefd);
-}
+static void drain(void *);
 
 int
 lx_dev_listen(void)
@@ -39,9 +36,11 @@ lx_dev_listen(void)
 	if (fd < 0)
 		return (ct_err_set(errno, "socket", "cannot open the kernel "
 		    "uevent socket: %s", strerror(errno)));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0 ||
-	    (err = lx_evq_add(fd)) != 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0)
 		err = errno;
+	else
+		err = lx_evq_add(fd, drain, NULL);
+	if (err != 0) {
 		(void) close(fd);
 		return (ct_err_set(err, "bind", "cannot listen to kernel "
 		    "uevents: %s", strerror(err)));
@@ -108,11 +107,12 @@ lx_dev_resolve(const char *minor, char **devpathp, uint32_t *statep)
 }
 
 static void
-match(lx_watch_t *w, const char *devpath, void *arg)
+match(lx_watch_t *w, void *arg)
 {
 	const char *const *ev = arg;	/* { action, devpath } */
 
-	if (strcmp(devpath, ev[1]) != 0)
+	if (lx_watch_terms(w)->type != CT_TYPE_DEVICE ||
+	    strcmp(lx_watch_devpath(w), ev[1]) != 0)
 		return;
 	if (strcmp(ev[0], "offline") == 0 || strcmp(ev[0], "remove") == 0)
 		lx_watch_devstate(w, NC_DEV_EV_OFFLINE);
@@ -120,12 +120,13 @@ match(lx_watch_t *w, const char *devpath, void *arg)
 		lx_watch_devstate(w, NC_DEV_EV_ONLINE);
 }
 
-void
-lx_dev_drain(void)
+static void
+drain(void *arg)
 {
 	char buf[8192];
 	ssize_t n;
 
+	(void) arg;
 	while ((n = recv(uefd, buf, sizeof (buf) - 1, 0)) > 0 ||
 	    (n < 0 && errno == EINTR)) {
 		const char *ev[2] = { NULL, NULL };
@@ -140,6 +141,55 @@ lx_dev_drain(void)
 				ev[1] = p + 8;
 		}
 		if (ev[0] != NULL && ev[1] != NULL)
-			lx_watch_each_device(match, ev);
+			lx_watch_each(match, ev, false);
 	}
+}
+
+int
+lx_dev_check(const ct_template_t *t)
+{
+	char *devpath;
+	uint32_t state;
+	int err;
+
+	if (t->dev_noneg)
+		return (ct_err_set(ENOTSUP, "ct_dev_tmpl_set_noneg", "dev_noneg "
+		    "cannot be honoured: Linux never asks before a device "
+		    "changes state, so no change can be vetoed"));
+	if (t->dev_minor == NULL)
+		return (0);	/* create() says so */
+	if ((err = lx_dev_resolve(t->dev_minor, &devpath, &state)) != 0)
+		return (err);
+	free(devpath);
+	return (0);
+}
+
+int
+lx_dev_create(lx_terms_t *terms, ct_id_t *idp)
+{
+	lx_hstate_t st = { .state = LX_OWNED };
+	uint32_t state;
+	ct_id_t id;
+	int err, fd = -1;
+
+	if ((err = lx_dev_resolve(terms->dev_minor, &terms->dev_path,
+	    &state)) != 0 || (err = lx_root_mkdir(&id)) != 0)
+		return (err);
+	lx_self(&st.holder, &st.start);
+	if ((err = lx_root_open(id, &fd)) != 0 ||
+	    (err = lx_terms_write(fd, terms)) != 0 ||
+	    (err = lx_meta_set_u64(fd, LX_META_DEVSTATE, state)) != 0 ||
+	    (err = lx_state_write(fd, &st)) != 0) {
+		if (fd >= 0) {
+			lx_root_bury(id, fd);
+			(void) close(fd);
+		} else {
+			lx_root_rmdir(id);
+		}
+		return (ct_err_set(err, "fsetxattr", "cannot record device "
+		    "contract %" PRId32 ": %s", id, strerror(err)));
+	}
+	(void) close(fd);
+	*idp = id;
+	return (0);
 }

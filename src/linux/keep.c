@@ -60,6 +60,9 @@ lx_keeper_available(void)
 	return (ok);
 }
 
+static void keeper_died(void *);
+static void keeper_tick(void *);
+
 static int
 keeper_start(void)
 {
@@ -133,8 +136,9 @@ keeper_start(void)
 	kpidfd = (int)syscall(SYS_pidfd_open, kpid, 0);
 	if (kpidfd >= 0) {
 		(void) fcntl(kpidfd, F_SETFD, FD_CLOEXEC);
-		(void) lx_evq_add(kpidfd);
+		(void) lx_evq_add(kpidfd, keeper_died, NULL);
 	}
+	(void) lx_evq_on_dispatch(keeper_tick, NULL);
 	kcmd = cmd[1];
 	kidle = false;
 	return (0);
@@ -162,9 +166,11 @@ lx_keeper_hold(bool on)
 	}
 }
 
-void
-lx_keeper_tick(void)
+/* Once per dispatch: tell an unneeded keeper it may leave. */
+static void
+keeper_tick(void *arg)
 {
+	(void) arg;
 	/* A spare becoming a contract drops and raises holds in one go. */
 	if (idle_due && holds == 0 && kpid != 0 && !kidle) {
 		tell('q');
@@ -173,15 +179,11 @@ lx_keeper_tick(void)
 	idle_due = false;
 }
 
-int
-lx_keeper_fd(void)
+/* It died: start another while we still hold anything. */
+static void
+keeper_died(void *arg)
 {
-	return (kpidfd);
-}
-
-void
-lx_keeper_died(void)
-{
+	(void) arg;
 	if (kpidfd >= 0) {
 		lx_evq_del(kpidfd);
 		(void) close(kpidfd);

@@ -1,73 +1,57 @@
 /*
- * lx.h -- internals of the Linux backend (cgroup v2 + proc connector).
+ * lx.h -- internals of the Linux backend.  docs/ARCHITECTURE.md draws the
+ * files and who may call whom; in short, from the bottom up:
  *
- * A contract is a cgroup v2 directory <root>/<ctid>; its terms and state
- * live in user.* extended attributes on that directory, so that any
- * process may read any contract's status (DESIGN 4).
+ *   parse.c      pure parsers and encoders of kernel and metadata text
+ *   map.c        integer-keyed hash tables
+ *   proc.c       process identity from /proc (pid + start time)
+ *   core.c       where a dumping member's core file goes
+ *   meta.c       a contract's records (terms, holder state, counters),
+ *                kept by the membership mechanism; the mechanism in use
+ *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
+ *   root.c       the contract root: finding it, ids, opening, scanning
+ *   holder.c     the holder-death rules and the sweep
+ *   evq.c        the event loop's one fd: sources, notices, the records
+ *   connector.c  the netlink proc connector
+ *   keep.c       the holder's side of the keeper process
+ *   watch.c      watches: what is known of each contract we follow
+ *   members.c    member events from the connector (fork, exit, core)
+ *   device.c     device contracts from kernel uevents
+ *   contract.c   ct_contract_* : open, status, control
+ *   features.c   ct_features_get, ct_contract_list
+ *   spawn.c      putting a new child into a new contract
+ *   tmpl.c       ct_tmpl_* : active templates, latest, create
  *
- *   root.c      finding the contract root, allocating ids, the sweep
- *   cgroup.c    reading and writing cgroup files and our xattrs
- *   map.c       small integer-keyed hash tables
- *   tmpl.c      per-thread templates, spare directories, atfork, shim
- *   watch.c     epoll + inotify + proc connector: the event queue
- *   contract.c  the ct_contract_* calls
+ * A file calls only files above it in this list (and evq.c's handlers and
+ * the membership table call back only through pointers they were given).
  */
 #ifndef LX_H
 #define LX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "ct.h"
 
 /* ------------------------------------------------------------------ */
-/* root.c */
+/* parse.c: text in, values out; no system calls */
 
-typedef struct lx_root {
-	char *path;		/* absolute path of the contract root */
-	int fd;			/* O_DIRECTORY fd of it */
-	bool delegated;		/* found through our own delegated cgroup */
-} lx_root_t;
+/* cgroup.events: "populated" and "frozen" (-1 where a key is absent). */
+int lx_parse_events(const char *buf, int *populatedp, int *frozenp);
+/* Whitespace-separated decimal pids (cgroup.procs, .../children). */
+int lx_parse_pids(const char *buf, pid_t **pidsp, size_t *np);
+/* A contract directory's name: a decimal 1..INT32_MAX, nothing else. */
+bool lx_parse_ctid(const char *name, ct_id_t *idp);
+/* /proc/<pid>/stat: the start time (field 22); ESRCH if a zombie. */
+int lx_parse_stat_start(const char *buf, uint64_t *startp);
+/* The value of "key value" in a flat keyed file (cpu.stat), or 0. */
+uint64_t lx_parse_keyed(const char *buf, const char *key);
+/* Undo mountinfo's octal escapes ("\040" for a space), in place. */
+void lx_parse_unescape(char *s);
 
-/* The root, discovered once; the error (with detail) otherwise. */
-int lx_root_get(const lx_root_t **rp);
-/*
- * Use dir, which must exist already, as the root (the keeper: it never
- * makes a root its holder may have removed on the way out).
- */
-int lx_root_use(const char *dir);
-/* Make a fresh contract directory: next-fit id, mkdir as the arbiter. */
-int lx_root_mkdir(ct_id_t *idp);
-/* The contract this process is itself a member of, or ENOENT. */
-int lx_root_own_ctid(ct_id_t *idp);
-/* Identity of this process (pid and start time) for holder records. */
-void lx_self(pid_t *pidp, uint64_t *startp);
-/* Start time of pid (clock ticks since boot), or ESRCH. */
-int lx_proc_start(pid_t pid, uint64_t *startp);
-/*
- * Apply the holder-death rules (spec c.6) to every contract whose holder
- * is gone, and remove empty orphans, spares and idle keeper cgroups.
- */
-void lx_root_sweep(void);
-/* The same for one contract <root>/<name>: 1 if its directory is gone. */
-int lx_root_sweep_one(const char *name);
-
-/* ------------------------------------------------------------------ */
-/* cgroup.c: files of <root>/<id> and our metadata */
-
-/* Open <root>/<id> as an O_DIRECTORY fd. */
-int lx_cg_open(ct_id_t id, int *fdp);
-/* Read "populated" and "frozen" from cgroup.events (-1 if absent). */
-int lx_cg_events(int dirfd, int *populatedp, int *frozenp);
-/* Members (thread-group ids) from cgroup.procs, malloc'd. */
-int lx_cg_procs(int dirfd, pid_t **pidsp, size_t *np);
-/* Write a short string to a cgroup file of the directory. */
-int lx_cg_write(int dirfd, const char *file, const char *val);
-/* Read a whole small file of the directory, NUL-terminated, malloc'd. */
-int lx_cg_read(int dirfd, const char *file, char **bufp);
-
-/* The contract's fixed terms, one xattr (user.ct.terms). */
+/* The contract's fixed terms. */
 typedef struct lx_terms {
 	ct_type_t type;
 	uint32_t critical, informative, fatal, params;
@@ -79,12 +63,13 @@ typedef struct lx_terms {
 	uint32_t dev_aset;
 } lx_terms_t;
 
-int lx_terms_write(int dirfd, const lx_terms_t *t);
-int lx_terms_read(int dirfd, lx_terms_t *t);
+/* Terms <-> "v1;key=value;...", strings as "key=<len>:<bytes>;". */
+int lx_terms_encode(const lx_terms_t *t, char **bufp, size_t *lenp);
+int lx_terms_decode(const char *buf, size_t len, lx_terms_t *t);
 int lx_terms_copy(lx_terms_t *dst, const lx_terms_t *src);
 void lx_terms_fini(lx_terms_t *t);
 
-/* The contract's mutable state (user.ct.state). */
+/* Who holds a contract, or why nobody does. */
 typedef enum {
 	LX_SPARE = -1,	/* made ahead of need, not yet a contract */
 	LX_OWNED = NC_ST_OWNED,
@@ -100,14 +85,9 @@ typedef struct lx_hstate {
 	ct_id_t regent;		/* INHERITED: the regent contract */
 } lx_hstate_t;
 
-int lx_state_write(int dirfd, const lx_hstate_t *s);
-int lx_state_read(int dirfd, lx_hstate_t *s);
-/* OWNED/SPARE whose holder no longer runs. */
-bool lx_state_holder_gone(const lx_hstate_t *s);
-/* Mark a contract dead and remove its directory if it is empty. */
-void lx_cg_bury(ct_id_t id, int dirfd);
-int lx_xattr_set_u64(int dirfd, const char *name, uint64_t v);
-int lx_xattr_get_u64(int dirfd, const char *name, uint64_t *vp);
+/* State <-> "owned <pid> <start>", "inherited <ctid>", "orphan", ... */
+int lx_state_encode(const lx_hstate_t *s, char *buf, size_t size);
+int lx_state_decode(const char *buf, lx_hstate_t *s);
 
 /* ------------------------------------------------------------------ */
 /* map.c: open-addressing hash of int32 keys to pointers */
@@ -128,22 +108,204 @@ void lx_map_fini(lx_map_t *m);
 bool lx_map_next(const lx_map_t *m, size_t *ip, int32_t *keyp, void **valp);
 
 /* ------------------------------------------------------------------ */
-/* tmpl.c */
+/* proc.c */
 
-/* Terms of the calling thread's active template of type, or NULL. */
-const ct_template_t *lx_tmpl_active(ct_type_t type);
-/* Build the terms a new contract gets from template t. */
-int lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms);
-/*
- * contract.c: hold a contract we just created; pid is its first member.
- * dirfd and terms are what its creator has at hand (-1 and NULL: read
- * them from the directory).
- */
-int lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms,
-    pid_t pid);
+/* Start time of pid (clock ticks since boot), or ESRCH. */
+int lx_proc_start(pid_t pid, uint64_t *startp);
+/* Identity of this process (pid and start time) for holder records. */
+void lx_self(pid_t *pidp, uint64_t *startp);
+/* Read a whole small file (at dirfd, or absolute), NUL-terminated. */
+int lx_read_file(int dirfd, const char *file, char **bufp);
 
 /* ------------------------------------------------------------------ */
-/* watch.c: the event machinery behind ct_evq_* */
+/* core.c: where a dumping member's core file goes */
+
+/* At COREDUMP: the core path with the signal still open, or NULL. */
+char *lx_core_path(pid_t pid);
+/* At EXIT: fill in the signal; the path if that file exists, else NULL. */
+char *lx_core_finish(char *path, int sig);
+/*
+ * The expansion itself, for tests: pattern with the facts of the dumping
+ * process (cwd for a relative pattern; NULL facts make it give up).
+ */
+typedef struct lx_core_facts {
+	pid_t pid;
+	long uid, gid, time;
+	const char *cwd, *host, *comm;
+	bool uses_pid;		/* core_uses_pid */
+} lx_core_facts_t;
+char *lx_core_expand(const char *pattern, const lx_core_facts_t *f);
+
+/* ------------------------------------------------------------------ */
+/* The membership seam: what makes a process a member of a contract. */
+
+/*
+ * A contract has a directory (dirfd below) that holds its records; how
+ * members are kept, counted, signalled and watched is the mechanism's.
+ * Everything above this line of the file list reaches membership only
+ * through lx_ms(), so a second mechanism adds a table, not edits.
+ */
+typedef struct lx_mship {
+	const char *name;	/* features.membership: "cgroup" */
+	/* A record of the contract (meta.c names them). */
+	int (*meta_get)(int dirfd, const char *key, char **bufp,
+	    size_t *lenp);
+	int (*meta_set)(int dirfd, const char *key, const char *val,
+	    size_t len);
+	/* The members now: thread-group ids, malloc'd. */
+	int (*members)(int dirfd, pid_t **pidsp, size_t *np);
+	/* 1 while it has members, else 0; frozen 1/0, or -1 (no freezer). */
+	int (*populated)(int dirfd, int *populatedp, int *frozenp);
+	/* SIGKILL every member, forks included (ENOTSUP: walk instead). */
+	int (*kill)(int dirfd);
+	/* Stop (true) or resume every member; ENOTSUP without a freezer. */
+	int (*freeze)(int dirfd, bool on);
+	/* Whether a freeze is asked for now (not whether it is reached). */
+	int (*freezing)(int dirfd, bool *onp);
+	int (*usage)(int dirfd, ct_usage_t *u);
+	/*
+	 * Have contract id (directory dirfd in root rootfd/rootpath)
+	 * reported with lx_evq_notice() whenever its populated or frozen
+	 * state may have changed; *tokenp is for unwatch.
+	 */
+	int (*watch)(int rootfd, const char *rootpath, ct_id_t id,
+	    int *tokenp);
+	void (*unwatch)(int token);
+} lx_mship_t;
+
+extern const lx_mship_t lx_mship_cgroup;
+
+/* ------------------------------------------------------------------ */
+/* meta.c: a contract's records, through the mechanism in use */
+
+const lx_mship_t *lx_ms(void);
+void lx_ms_use(const lx_mship_t *ms);
+
+/* The records' keys, each named once. */
+#define	LX_META_TERMS	"user.ct.terms"		/* lx_terms_t */
+#define	LX_META_STATE	"user.ct.state"		/* lx_hstate_t */
+#define	LX_META_NEVENTS	"user.ct.nevents"	/* unacked critical */
+#define	LX_META_DEVSTATE "user.ct.devstate"	/* a device's state */
+#define	LX_META_NEXT	"user.ct.next"		/* the root's next-id hint */
+
+int lx_terms_write(int dirfd, const lx_terms_t *t);
+int lx_terms_read(int dirfd, lx_terms_t *t);
+int lx_state_write(int dirfd, const lx_hstate_t *s);
+int lx_state_read(int dirfd, lx_hstate_t *s);
+/* OWNED/SPARE whose holder no longer runs. */
+bool lx_state_holder_gone(const lx_hstate_t *s);
+int lx_meta_set_u64(int dirfd, const char *key, uint64_t v);
+int lx_meta_get_u64(int dirfd, const char *key, uint64_t *vp);
+
+/* ------------------------------------------------------------------ */
+/* cgroup.c: files of a cgroup v2 directory (the keeper uses these too) */
+
+bool lx_cg_is_cgroup2(const char *path);
+int lx_cg_write(int dirfd, const char *file, const char *val);
+
+/* ------------------------------------------------------------------ */
+/* root.c: where contracts live */
+
+typedef struct lx_root {
+	char *path;		/* absolute path of the contract root */
+	int fd;			/* O_DIRECTORY fd of it */
+	bool delegated;		/* found through our own delegated cgroup */
+} lx_root_t;
+
+/* The root, discovered once (no sweep: see lx_root_get). */
+int lx_root_find(const lx_root_t **rp);
+/*
+ * Use dir, which must exist already, as the root (the keeper: it never
+ * makes a root its holder may have removed on the way out).
+ */
+int lx_root_use(const char *dir);
+/* Make a fresh contract directory: next-fit id, mkdir as the arbiter. */
+int lx_root_mkdir(ct_id_t *idp);
+/* Open <root>/<id> as an O_DIRECTORY fd; ESRCH if there is none. */
+int lx_root_open(ct_id_t id, int *fdp);
+/* Mark a contract dead and remove its directory (if it is ours still). */
+void lx_root_bury(ct_id_t id, int dirfd);
+/* Remove <root>/<id> if it is an empty directory. */
+void lx_root_rmdir(ct_id_t id);
+/* The contract this process is itself a member of, or ENOENT. */
+int lx_root_own_ctid(ct_id_t *idp);
+/* Call fn for every entry of the root but "." and ".."; stop on non-0. */
+typedef int lx_scan_fn_t(int rootfd, const char *name, void *arg);
+int lx_root_scan(lx_scan_fn_t *fn, void *arg);
+/* Open a contract directory and read its records (ESRCH: not one). */
+int lx_root_open_ct(ct_id_t id, int *fdp, lx_terms_t *terms,
+    lx_hstate_t *st);
+
+/* ------------------------------------------------------------------ */
+/* holder.c: the holder-death rules, in one place */
+
+/*
+ * The root, with the rules applied once to whatever earlier processes
+ * left (a holder and its keeper that died together).  Everything that
+ * works on contracts gets the root here.
+ */
+int lx_root_get(const lx_root_t **rp);
+/*
+ * Apply the rules to contract <root>/<name> if its holder is gone:
+ * noorphan -> kill the members; inherit with a live regent -> inherited;
+ * else orphan.  Empty orphans and dead contracts are removed; spares of
+ * a dead holder too.  Returns 1 if the directory is gone.
+ */
+int lx_holder_apply(const char *name);
+/* The same for every contract of the root, and idle keeper cgroups. */
+void lx_holder_sweep(void);
+/* Nobody holds contract dirfd now: its critical events are auto-acked. */
+bool lx_holder_absent(int dirfd);
+/* It emptied: an orphan (or one whose holder died) dies with it. */
+void lx_holder_emptied(ct_id_t id, int dirfd);
+
+/* ------------------------------------------------------------------ */
+/* evq.c: one fd for the event loop; the queue of records */
+
+typedef void lx_evq_fn_t(void *arg);
+
+/* Call fn(arg) at dispatch whenever fd is readable. */
+int lx_evq_add(int fd, lx_evq_fn_t *fn, void *arg);
+void lx_evq_del(int fd);
+/* Call fn(arg) at the start of every dispatch (once registered). */
+int lx_evq_on_dispatch(lx_evq_fn_t *fn, void *arg);
+/* Contract id may have changed state: the notice handler is told. */
+void lx_evq_notice(ct_id_t id);
+void lx_evq_on_notice(void (*fn)(ct_id_t id));
+/* Make the event loop call ct_evq_dispatch() soon. */
+void lx_evq_kick(void);
+/* A new record at the tail of the queue (evid given for real events). */
+ct_evrec_t *lx_evq_push(ct_id_t id, uint64_t gen, ct_type_t cttype,
+    uint32_t type, uint32_t flags);
+
+/* ------------------------------------------------------------------ */
+/* connector.c: the netlink proc connector */
+
+typedef struct lx_cn_sink {
+	void (*fork)(pid_t ppid, pid_t pid);
+	void (*exit)(pid_t pid, int status);
+	void (*coredump)(pid_t pid);
+	void (*lost)(void);	/* messages were dropped: resynchronise */
+} lx_cn_sink_t;
+
+/* Open it (once) and deliver to sink: 0, or why it cannot be had. */
+int lx_cn_open(const lx_cn_sink_t *sink);
+/* 0 if it is open, else the reason it is not (ENOTCONN: not tried). */
+int lx_cn_status(void);
+/* Read whatever is waiting now (before deciding a contract is empty). */
+void lx_cn_drain(void);
+
+/* ------------------------------------------------------------------ */
+/* keep.c: the keeper that applies holder-death rules (src/helpers/) */
+
+/* We start (true) or stop (false) holding something: a contract, a spare. */
+void lx_keeper_hold(bool on);
+pid_t lx_keeper_pid(void);
+/* Whether ct-keeper is installed next to us. */
+bool lx_keeper_available(void);
+
+/* ------------------------------------------------------------------ */
+/* watch.c: what we know of each contract we follow */
 
 typedef struct lx_watch lx_watch_t;
 
@@ -158,73 +320,100 @@ int lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms,
 void lx_watch_put(lx_watch_t *w);
 /* A handle was handed out to JS (dispose then means abandon-when-empty). */
 void lx_watch_opened(lx_watch_t *w);
-bool lx_watch_held(const lx_watch_t *w);
 /* Share the watch of a contract we hold, if there is one (else ESRCH). */
 int lx_watch_get_held(ct_id_t id, lx_watch_t **wp);
-/* The contract's terms, as they were when the watch began. */
+bool lx_watch_held(const lx_watch_t *w);
 const lx_terms_t *lx_watch_terms(const lx_watch_t *w);
-/* The contract directory's fd, owned by the watch. */
 int lx_watch_dirfd(const lx_watch_t *w);
+ct_id_t lx_watch_id(const lx_watch_t *w);
 /* Which contract of its id: the directory's inode (ids are reused). */
 uint64_t lx_watch_gen(const lx_watch_t *w);
-int lx_watch_refs(const lx_watch_t *w);
-/* Re-read cgroup.events now (after a write that changes it). */
+/* Re-read its state now (after a write that changes it). */
 void lx_watch_recheck(lx_watch_t *w);
 /* The holder gave the contract up (abandon): no more fatal, no acks. */
 void lx_watch_release(lx_watch_t *w, lx_state_t newstate);
 /* Note a signal we are about to send to members (sender = us). */
 void lx_watch_sending(lx_watch_t *w, int sig);
+int lx_watch_sent(const lx_watch_t *w);
+/* Members were SIGKILLed for a fatal event (their deaths are ours). */
+bool lx_watch_fatal_killed(const lx_watch_t *w);
+void lx_watch_set_fatal_killed(lx_watch_t *w);
 int lx_watch_ack(lx_watch_t *w, ct_evid_t evid);
 uint32_t lx_watch_nevents(const lx_watch_t *w);
 uint64_t lx_watch_lost(const lx_watch_t *w);
-bool lx_watch_emptied(const lx_watch_t *w);
+void lx_watch_add_lost(lx_watch_t *w, uint64_t n);
 /* freeze/thaw found the tree already in state frozen: report it now. */
 void lx_watch_note_frozen(lx_watch_t *w, int frozen);
-/* Whether the proc connector could be opened (0) or why not. */
-int lx_watch_connector_status(void);
-/* Poll one more fd in the event set (readable -> ct_evq_dispatch). */
-int lx_evq_add(int fd);
-void lx_evq_del(int fd);
+/* Publish an event of type if its sets ask for it (or critical). */
+ct_evrec_t *lx_watch_publish(lx_watch_t *w, uint32_t type, pid_t pid);
+ct_evrec_t *lx_watch_publish_as(lx_watch_t *w, uint32_t type, pid_t pid,
+    bool critical);
+/* An internal record (NC_EVX_*), whatever the sets say. */
+ct_evrec_t *lx_watch_notify(lx_watch_t *w, uint32_t type);
+/* Visit every watch, retired ones too if asked (fn may end w). */
+void lx_watch_each(void (*fn)(lx_watch_t *, void *), void *arg,
+    bool retired);
 
-/* A device's state changed (uevent): break or publish (spec d.3). */
+/* Members known from the connector (pid -> watch). */
+typedef struct lx_member {
+	lx_watch_t *w;
+	bool core;		/* COREDUMP seen */
+	char *corefile;		/* where its core goes (lx_core_path) */
+} lx_member_t;
+
+lx_member_t *lx_member_get(pid_t pid);
+void lx_member_add(lx_watch_t *w, pid_t pid);
+/* pid is gone: forget it; w hears of its EXIT (the last one it waits). */
+void lx_member_exited(pid_t pid);
+/* Forget every member of w; the number forgotten. */
+size_t lx_member_drop_all(lx_watch_t *w);
+size_t lx_member_count(const lx_watch_t *w);
+
+/* Device contracts: their state, kept with the watch. */
 void lx_watch_devstate(lx_watch_t *w, uint32_t state);
 uint32_t lx_watch_dev_state(const lx_watch_t *w);
-/* Visit every watched device contract (device.c matches uevents). */
-void lx_watch_each_device(void (*fn)(lx_watch_t *, const char *devpath,
-    void *), void *arg);
+const char *lx_watch_devpath(const lx_watch_t *w);
 
 /* ------------------------------------------------------------------ */
-/* core.c: where a dumping member's core file goes */
+/* members.c: member events from the proc connector */
 
-/* At COREDUMP: the core path with the signal still open, or NULL. */
-char *lx_core_path(pid_t pid);
-/* At EXIT: fill in the signal; the path if that file exists, else NULL. */
-char *lx_core_finish(char *path, int sig);
+/* Listen to the connector (once): 0, or why member events cannot be had. */
+int lx_members_listen(void);
 
 /* ------------------------------------------------------------------ */
 /* device.c: device contracts from kernel uevents */
 
 /* "/dev/x" or "/sys/..." -> "/devices/...", and its present state. */
 int lx_dev_resolve(const char *minor, char **devpathp, uint32_t *statep);
+/* What Linux cannot do for a device template, refused up front. */
+int lx_dev_check(const ct_template_t *t);
 /* Open the uevent socket into the event set (once). */
 int lx_dev_listen(void);
-/* The uevent socket, or -1; and reading it. */
-int lx_dev_fd(void);
-void lx_dev_drain(void);
+/* Make a device contract with terms; its id. */
+int lx_dev_create(lx_terms_t *terms, ct_id_t *idp);
 
 /* ------------------------------------------------------------------ */
-/* keep.c: the keeper that applies holder-death rules (src/helpers/keeper.c) */
+/* contract.c */
 
-/* We start (true) or stop (false) holding something: a contract, a spare. */
-void lx_keeper_hold(bool on);
-/* Once per dispatch: tell an unneeded keeper it may leave. */
-void lx_keeper_tick(void);
-/* The keeper's pidfd (in the event set), or -1. */
-int lx_keeper_fd(void);
-/* It died: start another while we still hold anything. */
-void lx_keeper_died(void);
-pid_t lx_keeper_pid(void);
-/* Whether ct-keeper is installed next to us. */
-bool lx_keeper_available(void);
+/*
+ * Hold a contract we just created; pid is its first member.  dirfd and
+ * terms are what its creator has at hand (-1 and NULL: read them).
+ */
+int lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms,
+    pid_t pid);
+
+/* ------------------------------------------------------------------ */
+/* spawn.c: a new child into a new contract (tmpl.c drives it) */
+
+/* Build the terms a new contract gets from template t. */
+int lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms);
+/*
+ * The calling thread's active process template changed to t (NULL:
+ * cleared); t stays valid until the next call.  Makes the next contract
+ * directory ahead of need; on failure nothing changed.
+ */
+int lx_spawn_use(const ct_template_t *t);
+/* The newest process contract of this thread, or why there is none. */
+int lx_spawn_latest(ct_id_t *idp);
 
 #endif /* LX_H */

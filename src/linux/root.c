@@ -1,6 +1,6 @@
 /*
  * root.c -- the contract root: the cgroup v2 directory whose children are
- * the contracts (DESIGN 4).  The first that is usable wins:
+ * the contracts (docs/ARCHITECTURE.md, "Linux: membership").  The first that is usable wins:
  *
  *   1. $ILLUMOS_CONTRACT_ROOT, if set and not empty;
  *   2. <cgroup2 mount>/contract, where we may write it (root);
@@ -29,10 +29,6 @@
 
 #include "lx.h"
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define	CGROUP2_SUPER_MAGIC	0x63677270
-#endif
-
 #define	HOWTO \
 	"run inside a delegated cgroup (systemd-run --user --scope -p " \
 	"Delegate=yes node app.js, or a unit with Delegate=yes), or set " \
@@ -43,33 +39,6 @@
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
 static lx_root_t root = { NULL, -1, false };
 static char *root_mnt, *root_mroot;	/* the cgroup2 mount, its root */
-
-static bool
-is_cgroup2(const char *path)
-{
-	struct statfs sf;
-
-	return (statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC);
-}
-
-/* Undo the octal escapes of /proc/self/mountinfo (\040 for a space). */
-static void
-unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-			    (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
 
 /* The first cgroup2 mount point, and the cgroup path it shows as "/". */
 static int
@@ -92,8 +61,8 @@ cgroup2_mount(char **mntp, char **mrootp)
 			free(mnt);
 			continue;
 		}
-		unescape(mroot);
-		unescape(mnt);
+		lx_parse_unescape(mroot);
+		lx_parse_unescape(mnt);
 		*mntp = mnt;
 		*mrootp = mroot;
 		err = 0;
@@ -153,7 +122,7 @@ try_root(const char *dir, bool create, int mode)
 	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST &&
 	    (errno != EACCES || mode == W_OK))
 		return (errno);
-	if (!is_cgroup2(dir))
+	if (!lx_cg_is_cgroup2(dir))
 		return (access(dir, F_OK) == 0 ? ENOTSUP : ENOENT);
 	if (access(dir, mode) != 0)
 		return (errno);
@@ -242,22 +211,17 @@ out:
 }
 
 int
-lx_root_get(const lx_root_t **rp)
+lx_root_find(const lx_root_t **rp)
 {
 	int err = 0;
-	bool fresh = false;
 
 	(void) pthread_mutex_lock(&root_lock);
-	if (root.path == NULL) {
-		err = discover();
-		fresh = err == 0;
-	}
+	if (root.path == NULL && (err = discover()) == 0)
+		lx_ms_use(&lx_mship_cgroup);
 	(void) pthread_mutex_unlock(&root_lock);
 	if (err != 0)
 		return (err);
 	*rp = &root;
-	if (fresh)
-		lx_root_sweep();
 	return (0);
 }
 
@@ -269,8 +233,9 @@ lx_root_use(const char *dir)
 	if (setenv("ILLUMOS_CONTRACT_ROOT", dir, 1) != 0)
 		return (errno);
 	(void) pthread_mutex_lock(&root_lock);
-	if (root.path == NULL)
-		err = try_root(dir, false, R_OK | X_OK);
+	if (root.path == NULL && (err = try_root(dir, false, R_OK | X_OK)) ==
+	    0)
+		lx_ms_use(&lx_mship_cgroup);
 	(void) pthread_mutex_unlock(&root_lock);
 	return (err);
 }
@@ -282,7 +247,7 @@ lx_root_own_ctid(ct_id_t *idp)
 	char *own = NULL, *abs = NULL, *end;
 	int err;
 
-	if ((err = lx_root_get(&r)) != 0)
+	if ((err = lx_root_find(&r)) != 0)
 		return (err);
 	if (root_mnt == NULL || (err = own_cgroup(&own)) != 0)
 		return (ENOENT);
@@ -327,7 +292,7 @@ test_stall(void)
 }
 
 /*
- * One next-fit mkdir in root r.  Ids are reused only after wrap (spec b):
+ * One next-fit mkdir in root r.  Ids are reused only after wrap ("Ids"):
  * the hint's read, the mkdir and the hint's write are one step for every
  * process on the root (a lock on the root's open file; best effort:
  * without it, a process that stalls in between could hand out a freed id
@@ -341,7 +306,7 @@ mkdir_next(const lx_root_t *r, ct_id_t *idp)
 	char name[16];
 	int err = 0;
 
-	(void) lx_xattr_get_u64(r->fd, "user.ct.next", &hint);
+	(void) lx_meta_get_u64(r->fd, LX_META_NEXT, &hint);
 	test_stall();
 	ct_id_t id = hint >= 1 && hint <= INT32_MAX ? (ct_id_t)hint : 1;
 	for (uint64_t tries = 0; ; tries++) {
@@ -352,7 +317,7 @@ mkdir_next(const lx_root_t *r, ct_id_t *idp)
 		}
 		(void) snprintf(name, sizeof (name), "%" PRId32, id);
 		if (mkdirat(r->fd, name, 0755) == 0) {
-			(void) lx_xattr_set_u64(r->fd, "user.ct.next",
+			(void) lx_meta_set_u64(r->fd, LX_META_NEXT,
 			    id == INT32_MAX ? 1 : (uint64_t)id + 1);
 			*idp = id;
 			break;
@@ -378,7 +343,7 @@ lx_root_mkdir(ct_id_t *idp)
 	const lx_root_t *r;
 	int err;
 
-	if ((err = lx_root_get(&r)) != 0)
+	if ((err = lx_root_find(&r)) != 0)
 		return (err);
 	if ((err = mkdir_next(r, idp)) != ENOENT)
 		return (err);
@@ -390,148 +355,103 @@ lx_root_mkdir(ct_id_t *idp)
 	root.path = NULL;
 	root.delegated = false;
 	(void) pthread_mutex_unlock(&root_lock);
-	if ((err = lx_root_get(&r)) != 0)
+	if ((err = lx_root_find(&r)) != 0)
 		return (err);
 	return (mkdir_next(r, idp));
 }
 
 int
-lx_proc_start(pid_t pid, uint64_t *startp)
+lx_root_open(ct_id_t id, int *fdp)
 {
-	char path[32], buf[1024], *p;
-	unsigned long long start;
-	ssize_t n;
-	int fd;
+	const lx_root_t *r;
+	char name[16];
+	int err, fd;
 
-	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (ESRCH);
-	n = read(fd, buf, sizeof (buf) - 1);
-	(void) close(fd);
-	if (n <= 0)
-		return (ESRCH);
-	buf[n] = '\0';
-	/* comm may hold anything, so parse after its closing paren. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return (ESRCH);
-	if (p[2] == 'Z' || p[2] == 'X')
-		return (ESRCH);
-	/* state is field 3; starttime is field 22. */
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
-		return (ESRCH);
-	*startp = start;
+	if ((err = lx_root_find(&r)) != 0)
+		return (err);
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	fd = openat(r->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno == ENOENT ? ESRCH : errno;
+		return (ct_err_set(err, "open", "cannot open contract %" PRId32
+		    " (%s/%s): %s", id, r->path, name, strerror(errno)));
+	}
+	*fdp = fd;
+	return (0);
+}
+
+int
+lx_root_open_ct(ct_id_t id, int *fdp, lx_terms_t *terms, lx_hstate_t *st)
+{
+	int err, fd = -1;
+
+	if ((err = lx_root_open(id, &fd)) != 0)
+		return (err);
+	if ((err = lx_terms_read(fd, terms)) != 0 ||
+	    (err = lx_state_read(fd, st)) != 0 || st->state == LX_SPARE) {
+		if (err == 0)
+			lx_terms_fini(terms);
+		(void) close(fd);
+		return (ct_err_set(ESRCH, "fgetxattr", "%" PRId32 " is not a "
+		    "contract (no contract metadata on its directory)", id));
+	}
+	*fdp = fd;
 	return (0);
 }
 
 void
-lx_self(pid_t *pidp, uint64_t *startp)
+lx_root_rmdir(ct_id_t id)
 {
-	static pid_t pid;
-	static uint64_t start;
-	pid_t now = getpid();
-
-	if (now != pid) {	/* first call, or we are a forked child */
-		uint64_t s = 0;
-		(void) lx_proc_start(now, &s);
-		start = s;
-		pid = now;
-	}
-	*pidp = pid;
-	*startp = start;
-}
-
-/* Does regent contract id exist, alive, with CT_PR_REGENT set? */
-static bool
-regent_ok(int rootfd, ct_id_t id)
-{
+	const lx_root_t *r;
 	char name[16];
-	lx_terms_t t;
-	lx_hstate_t s;
-	bool ok = false;
-	int fd;
 
-	(void) snprintf(name, sizeof (name), "%" PRId32, id);
-	if (id <= 0 || (fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return (false);
-	if (lx_state_read(fd, &s) == 0 && s.state != LX_DEAD &&
-	    lx_terms_read(fd, &t) == 0) {
-		ok = (t.params & NC_PR_REGENT) != 0;
-		lx_terms_fini(&t);
+	if (id != 0 && lx_root_find(&r) == 0) {
+		(void) snprintf(name, sizeof (name), "%" PRId32, id);
+		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
 	}
-	(void) close(fd);
-	return (ok);
-}
-
-/*
- * Apply the holder-death rules of spec c.6 to one contract whose holder
- * is gone: noorphan -> kill the members; inherit with a regent creator
- * contract -> inherited; else orphan.  Empty orphan and dead contracts
- * are removed.  Returns 1 if the directory is gone, 0 if it remains.
- * Used by the keeper at holder death and by the sweep at load.
- */
-int
-lx_root_sweep_one(const char *name)
-{
-	lx_hstate_t s;
-	lx_terms_t t;
-	int rootfd = root.fd, fd, pop, frozen, gone = 0;
-
-	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return (1);
-	if (lx_state_read(fd, &s) != 0)
-		goto out;
-	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
-		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
-		goto out;
-	}
-	if (s.state == LX_OWNED && lx_state_holder_gone(&s)) {
-		lx_hstate_t ns = { .state = LX_ORPHAN };
-		if (lx_terms_read(fd, &t) == 0) {
-			if ((t.params & NC_PR_INHERIT) &&
-			    regent_ok(rootfd, t.regent)) {
-				ns.state = LX_INHERITED;
-				ns.regent = t.regent;
-			} else if (t.params & NC_PR_NOORPHAN) {
-				(void) lx_cg_write(fd, "cgroup.kill", "1");
-			}
-			lx_terms_fini(&t);
-		}
-		s = ns;
-		(void) lx_state_write(fd, &s);
-	}
-	if ((s.state == LX_ORPHAN || s.state == LX_DEAD) &&
-	    lx_cg_events(fd, &pop, &frozen) == 0 && pop == 0) {
-		s.state = LX_DEAD;
-		(void) lx_state_write(fd, &s);
-		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
-	}
-out:
-	(void) close(fd);
-	return (gone);
 }
 
 void
-lx_root_sweep(void)
+lx_root_bury(ct_id_t id, int dirfd)
 {
-	int fd;
-	DIR *d;
-	struct dirent *de;
+	const lx_root_t *r;
+	lx_hstate_t s = { .state = LX_DEAD };
+	struct stat ours, named;
+	char name[16];
 
-	if (root.fd < 0 || (fd = openat(root.fd, ".", O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) < 0)
+	(void) lx_state_write(dirfd, &s);
+	if (lx_root_find(&r) != 0 || fstat(dirfd, &ours) != 0)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		(void) close(fd);
-		return;
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	/* Ours only: once ours is gone, the id may name a newer contract. */
+	if (fstatat(r->fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    named.st_ino == ours.st_ino && named.st_dev == ours.st_dev)
+		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
+}
+
+int
+lx_root_scan(lx_scan_fn_t *fn, void *arg)
+{
+	const lx_root_t *r;
+	struct dirent *de;
+	DIR *d;
+	int fd, err;
+
+	if ((err = lx_root_find(&r)) != 0)
+		return (err);
+	if ((fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		err = errno;
+		if (fd >= 0)
+			(void) close(fd);
+		return (ct_err_set(err, "opendir", "cannot list %s: %s",
+		    r->path, strerror(err)));
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-			(void) lx_root_sweep_one(de->d_name);
-		else if (de->d_name[0] == 'k')
-			(void) unlinkat(root.fd, de->d_name, AT_REMOVEDIR);
+	while (err == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			err = fn(r->fd, de->d_name, arg);
 	}
 	(void) closedir(d);
+	return (err);
 }

@@ -1,352 +1,119 @@
 /*
- * tmpl.c -- active templates (per thread, as on illumos), and putting a
- * new child into a new contract before it runs user code (DESIGN 4):
- *
- *   atfork  pthread_atfork handlers: while the forking thread has an active
- *           process template, the child writes "0" into the cgroup.procs
- *           of a directory made ahead of need (async-signal-safe), so the
- *           exec'd program and everything it forks is inside.  Works while
- *           libuv spawns with fork().
- *   shim    for a libuv that uses posix_spawn (no atfork handlers run): the
- *           JS hook runs the child through ct-exec, which joins before it
- *           execs the program; the parent also moves the pid in before
- *           spawn() returns, so latest() never sees the join window.
- *
- * Everything but the join stays off the spawn's path: the directory, its
- * terms and its cgroup.procs fd are made when the template is activated
- * (the "spare"), and after each fork the next spare is made in the parent
- * while the child execs.
+ * tmpl.c -- active templates, per thread as on illumos (where they are
+ * per LWP): set, clear, latest, and create for device contracts.  Process
+ * contracts are made by forking; spawn.c does that part.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lx.h"
 
-typedef struct spare {
-	ct_id_t id;		/* 0: none */
-	int dirfd;
-	int procsfd;
-	bool counted;		/* in the keeper's holds */
-	bool has_terms;
-	lx_terms_t terms;	/* as written to its directory */
-} spare_t;
-
-typedef struct tstate {
-	ct_template_t *active[CT_TYPE_COUNT];
-	spare_t spare;		/* ready for the next fork */
-	spare_t inflight;	/* shim: reserved for a spawn under way */
-	spare_t made;		/* a contract now, until ct_spawn_commit */
-	ct_id_t forking;	/* atfork: the spare this fork uses */
-	ct_id_t forked;		/* atfork: made by the last fork, uncommitted */
-	ct_id_t latest[CT_TYPE_COUNT];
-	int deferred;		/* why the last fork got no contract */
-	uint64_t forks;
-} tstate_t;
-
-#define	SPARE_NONE	{ .id = 0, .dirfd = -1, .procsfd = -1 }
-
-static _Thread_local tstate_t ts = {
-	.spare = SPARE_NONE, .inflight = SPARE_NONE, .made = SPARE_NONE
-};
-
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static ct_spawn_mode_t spawn_mode = CT_SPAWN_ATFORK;
-static bool spawn_mode_forced;
-
-static const char join_failed[] =
-	"illumos_contract: cannot join the new contract; not running the "
-	"child outside it\n";
+static _Thread_local ct_template_t *active[CT_TYPE_COUNT];
+static _Thread_local ct_id_t latest_dev;
+static _Thread_local pid_t latest_dev_pid;	/* a forked child has none */
 
 static void
-spare_close(spare_t *s)
+tmpl_free(ct_template_t *t)
 {
-	if (s->counted)
-		lx_keeper_hold(false);
-	s->counted = false;
-	if (s->procsfd >= 0)
-		(void) close(s->procsfd);
-	if (s->dirfd >= 0)
-		(void) close(s->dirfd);
-	if (s->has_terms)
-		lx_terms_fini(&s->terms);
-	s->has_terms = false;
-	s->id = 0;
-	s->dirfd = s->procsfd = -1;
+	if (t != NULL) {
+		ct_template_fini(t);
+		free(t);
+	}
 }
 
-/* Move *from to *to, leaving *from empty. */
-static void
-spare_move(spare_t *to, spare_t *from)
-{
-	*to = *from;
-	*from = (spare_t)SPARE_NONE;
-}
-
-static void
-spare_remove(spare_t *s)
+/* Refuse up front what Linux cannot deliver for a process template. */
+static int
+process_check(const ct_template_t *t)
 {
 	const lx_root_t *r;
-	char name[16];
+	int err;
 
-	if (s->id != 0 && lx_root_get(&r) == 0) {
-		(void) snprintf(name, sizeof (name), "%" PRId32, s->id);
-		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
-	}
-	spare_close(s);
-}
-
-static char *creator_name(void)
-{
-	char *buf = NULL;
-	FILE *f = fopen("/proc/self/comm", "re");
-	size_t cap = 0;
-	ssize_t n;
-
-	if (f == NULL)
-		return (NULL);
-	if ((n = getline(&buf, &cap, f)) > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	(void) fclose(f);
-	return (buf);
-}
-
-/*
- * Who we are does not change between forks of one process: read our own
- * contract and comm once per pid, not on every spare.
- */
-static void
-self_cached(ct_id_t *ownp, const char **commp)
-{
-	static pid_t pid;
-	static ct_id_t own;
-	static char *comm;
-
-	if (pid != getpid()) {
-		pid = getpid();
-		own = 0;
-		(void) lx_root_own_ctid(&own);
-		free(comm);
-		comm = creator_name();
-	}
-	*ownp = own;
-	*commp = comm;
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	/*
+	 * Open the proc connector before the first fork, so the first
+	 * child's own events are not missed.  Critical or fatal member
+	 * events cannot be had without it.
+	 */
+	uint32_t need = (t->critical | t->fatal) & (NC_PR_EV_FORK |
+	    NC_PR_EV_EXIT | NC_PR_EV_CORE | NC_PR_EV_SIGNAL);
+	if ((err = lx_members_listen()) != 0 && need != 0)
+		return (ct_err_set(ENOTSUP, "socket", "this template needs "
+		    "per-member events (fork, exit, core, signal) as critical "
+		    "or fatal, but the proc connector is not open to this "
+		    "process (%s); only pr_empty and sigsend work here",
+		    strerror(err)));
+	return (0);
 }
 
 int
-lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms)
+ct_tmpl_active_set(const ct_template_t *t)
 {
-	ct_id_t own = 0;
-	const char *comm;
-	int fd;
-
-	memset(terms, 0, sizeof (*terms));
-	terms->type = t->type;
-	terms->critical = t->critical;
-	terms->informative = t->informative;
-	terms->fatal = t->fatal;
-	terms->params = t->params;
-	terms->cookie = t->cookie;
-	terms->dev_aset = t->dev_aset;
-	self_cached(&own, &comm);
-	terms->regent = own;
-	terms->creator = comm != NULL ? strdup(comm) : NULL;
-	if (t->svc_fmri != NULL) {
-		terms->svc_fmri = strdup(t->svc_fmri);
-		terms->svc_ctid = 0;	/* the new contract's own id */
-	} else if (own != 0 && lx_cg_open(own, &fd) == 0) {
-		lx_terms_t ot;	/* inherit from our own contract */
-		if (lx_terms_read(fd, &ot) == 0) {
-			terms->svc_fmri = ot.svc_fmri;
-			terms->svc_ctid = ot.svc_ctid != 0 ? ot.svc_ctid : own;
-			ot.svc_fmri = NULL;
-			lx_terms_fini(&ot);
-		}
-		(void) close(fd);
-	}
-	if (t->svc_aux != NULL)
-		terms->svc_aux = strdup(t->svc_aux);
-	if (t->dev_minor != NULL)
-		terms->dev_minor = strdup(t->dev_minor);
-	return (0);
-}
-
-static int
-spare_terms(spare_t *s, const ct_template_t *t)
-{
-	lx_terms_t terms;
+	ct_template_t *copy;
 	int err;
 
-	(void) lx_terms_from_template(t, &terms);
-	if (t->svc_fmri != NULL)
-		terms.svc_ctid = s->id;
-	if ((err = lx_terms_write(s->dirfd, &terms)) != 0) {
-		lx_terms_fini(&terms);
-		return (ct_err_set(err, "fsetxattr", "cannot record the terms "
-		    "of contract %" PRId32 ": %s", s->id, strerror(err)));
-	}
-	/* Kept: the watch of the contract it becomes starts from them. */
-	if (s->has_terms)
-		lx_terms_fini(&s->terms);
-	s->terms = terms;
-	s->has_terms = true;
-	return (0);
-}
-
-/* Make the directory the next fork from this thread will use. */
-static int
-spare_make(void)
-{
-	spare_t s = SPARE_NONE;
-	lx_hstate_t st = { .state = LX_SPARE };
-	int err;
-
-	if ((err = lx_root_mkdir(&s.id)) != 0)
+	if (t->type == CT_TYPE_PROCESS)
+		err = process_check(t);
+	else
+		err = lx_dev_check(t);
+	if (err != 0)
 		return (err);
-	if ((err = lx_cg_open(s.id, &s.dirfd)) != 0)
-		goto fail;
-	if ((err = spare_terms(&s, ts.active[CT_TYPE_PROCESS])) != 0)
-		goto fail;
-	lx_self(&st.holder, &st.start);
-	if ((err = lx_state_write(s.dirfd, &st)) != 0) {
-		err = ct_err_set(err, "fsetxattr", "cannot record the state "
-		    "of contract %" PRId32 ": %s", s.id, strerror(err));
-		goto fail;
-	}
-	s.procsfd = openat(s.dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	if (s.procsfd < 0) {
-		err = ct_err_set(errno, "open", "cannot open cgroup.procs of "
-		    "contract %" PRId32 ": %s", s.id, strerror(errno));
-		goto fail;
-	}
-	s.counted = true;
-	ts.spare = s;
-	lx_keeper_hold(true);
-	return (0);
-fail:
-	spare_remove(&s);
-	return (err);
-}
-
-/*
- * The spare became a contract: record it as owned and ours.  Its
- * directory fd and terms stay in ts.made for ct_spawn_commit to start
- * watching it with, without reading them back.
- */
-static void
-spare_commit(spare_t *s)
-{
-	lx_hstate_t st = { .state = LX_OWNED };
-
-	lx_self(&st.holder, &st.start);
-	(void) lx_state_write(s->dirfd, &st);
-	ts.latest[CT_TYPE_PROCESS] = s->id;
-	ts.deferred = 0;
-	spare_close(&ts.made);	/* one never committed (a bare fork) */
-	if (s->procsfd >= 0)
-		(void) close(s->procsfd);
-	s->procsfd = -1;
-	spare_move(&ts.made, s);
-}
-
-static void
-atfork_prepare(void)
-{
-	ts.forks++;
-	ts.forking = 0;
-	if (spawn_mode != CT_SPAWN_ATFORK ||
-	    ts.active[CT_TYPE_PROCESS] == NULL)
-		return;
-	if (ts.spare.id == 0 && (ts.deferred = spare_make()) != 0)
-		return;
-	ts.forking = ts.spare.id;
-}
-
-static void
-atfork_child(void)
-{
-	if (ts.forking == 0)
-		return;
-	if (write(ts.spare.procsfd, "0", 1) != 1) {
-		(void) !write(STDERR_FILENO, join_failed,
-		    sizeof (join_failed) - 1);
-		_exit(127);
-	}
-	/*
-	 * The child keeps a copy of the template, not the parent's spare
-	 * (nor its count in the keeper).  Only async-signal-safe calls here:
-	 * the terms' memory is left as it is.
-	 */
-	(void) close(ts.spare.procsfd);
-	(void) close(ts.spare.dirfd);
-	ts.spare = (spare_t)SPARE_NONE;
-	if (ts.made.dirfd >= 0)
-		(void) close(ts.made.dirfd);
-	ts.made = (spare_t)SPARE_NONE;
-	ts.forking = 0;
-	ts.forked = 0;
-	for (int i = 0; i < CT_TYPE_COUNT; i++)
-		ts.latest[i] = 0;
-}
-
-static void
-atfork_parent(void)
-{
-	if (ts.forking == 0)
-		return;
-	ts.forked = ts.forking;
-	ts.forking = 0;
-	spare_commit(&ts.spare);
-	/* The next spare is made off the spawn's path: ct_spawn_ready(). */
-}
-
-static void
-atfork_register(void)
-{
-	(void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-}
-
-const ct_template_t *
-lx_tmpl_active(ct_type_t type)
-{
-	return (type < CT_TYPE_COUNT ? ts.active[type] : NULL);
-}
-
-/* What Linux cannot do for a device template, refused up front. */
-static int
-device_check(const ct_template_t *t)
-{
-	char *devpath;
-	uint32_t state;
-	int err;
-
-	if (t->dev_noneg)
-		return (ct_err_set(ENOTSUP, "ct_dev_tmpl_set_noneg", "dev_noneg "
-		    "cannot be honoured: Linux never asks before a device "
-		    "changes state, so no change can be vetoed"));
-	if (t->dev_minor == NULL)
-		return (0);	/* create() says so */
-	if ((err = lx_dev_resolve(t->dev_minor, &devpath, &state)) != 0)
+	if ((copy = malloc(sizeof (*copy))) == NULL)
+		return (ENOMEM);
+	if ((err = ct_template_copy(copy, t)) != 0) {
+		free(copy);
 		return (err);
-	free(devpath);
+	}
+	/* On failure the template that was active stays so. */
+	if (t->type == CT_TYPE_PROCESS && (err = lx_spawn_use(copy)) != 0) {
+		tmpl_free(copy);
+		return (err);
+	}
+	tmpl_free(active[t->type]);
+	active[t->type] = copy;
 	return (0);
+}
+
+int
+ct_tmpl_active_clear(ct_type_t type)
+{
+	for (int i = 0; i < CT_TYPE_COUNT; i++) {
+		if (type != CT_TYPE_COUNT && (int)type != i)
+			continue;
+		if (i == CT_TYPE_PROCESS)
+			(void) lx_spawn_use(NULL);
+		tmpl_free(active[i]);
+		active[i] = NULL;
+	}
+	return (0);
+}
+
+int
+ct_latest_get(ct_type_t type, ct_id_t *idp)
+{
+	int err = ESRCH;
+
+	if (type >= CT_TYPE_COUNT)
+		return (EINVAL);
+	if (type == CT_TYPE_PROCESS)
+		err = lx_spawn_latest(idp);
+	else if (latest_dev != 0 && latest_dev_pid == getpid())
+		*idp = latest_dev, err = 0;
+	if (err != ESRCH)
+		return (err);
+	return (ct_err_set(ESRCH, "open", "this thread has not created a %s "
+	    "contract", type == CT_TYPE_PROCESS ? "process" : "device"));
 }
 
 int
 ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
 {
-	const ct_template_t *t = ts.active[CT_TYPE_DEVICE];
-	lx_hstate_t st = { .state = LX_OWNED };
+	const ct_template_t *t = active[CT_TYPE_DEVICE];
 	lx_terms_t terms;
-	uint32_t state;
 	ct_id_t id;
-	int err, fd = -1;
+	int err;
 
 	if (type == CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "ct_tmpl_create", "process contracts"
@@ -358,258 +125,12 @@ ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
 		return (ct_err_set(EINVAL, "ct_tmpl_create", "the device "
 		    "template has no dev_minor"));
 	(void) lx_terms_from_template(t, &terms);
-	if ((err = lx_dev_resolve(t->dev_minor, &terms.dev_path, &state)) != 0 ||
-	    (err = lx_root_mkdir(&id)) != 0) {
-		lx_terms_fini(&terms);
-		return (err);
-	}
-	lx_self(&st.holder, &st.start);
-	if ((err = lx_cg_open(id, &fd)) != 0 ||
-	    (err = lx_terms_write(fd, &terms)) != 0 ||
-	    (err = lx_xattr_set_u64(fd, "user.ct.devstate", state)) != 0 ||
-	    (err = lx_state_write(fd, &st)) != 0) {
-		lx_terms_fini(&terms);
-		if (fd >= 0)
-			lx_cg_bury(id, fd);
-		if (fd >= 0)
-			(void) close(fd);
-		return (ct_err_set(err, "fsetxattr", "cannot record device "
-		    "contract %" PRId32 ": %s", id, strerror(err)));
-	}
-	(void) close(fd);
+	err = lx_dev_create(&terms, &id);
 	lx_terms_fini(&terms);
-	ts.latest[CT_TYPE_DEVICE] = id;
+	if (err != 0)
+		return (err);
+	latest_dev = id;
+	latest_dev_pid = getpid();
 	*idp = id;
 	return (lx_contract_hold(id, -1, NULL, 0));
-}
-
-int
-ct_tmpl_active_set(const ct_template_t *t)
-{
-	ct_template_t *copy;
-	int err;
-
-	if ((copy = malloc(sizeof (*copy))) == NULL)
-		return (ENOMEM);
-	if ((err = ct_template_copy(copy, t)) != 0) {
-		free(copy);
-		return (err);
-	}
-	if (t->type == CT_TYPE_PROCESS) {
-		const lx_root_t *r;
-		if ((err = lx_root_get(&r)) != 0) {
-			ct_template_fini(copy);
-			free(copy);
-			return (err);
-		}
-		/*
-		 * Open the proc connector before the first fork, so the first
-		 * child's own events are not missed.  Critical or fatal member
-		 * events cannot be had without it.
-		 */
-		uint32_t need = (t->critical | t->fatal) & (NC_PR_EV_FORK |
-		    NC_PR_EV_EXIT | NC_PR_EV_CORE | NC_PR_EV_SIGNAL);
-		if ((err = lx_watch_connector_status()) != 0 && need != 0) {
-			ct_template_fini(copy);
-			free(copy);
-			return (ct_err_set(ENOTSUP, "socket", "this template "
-			    "needs per-member events (fork, exit, core, signal)"
-			    " as critical or fatal, but the proc connector is "
-			    "not open to this process (%s); only pr_empty and "
-			    "sigsend work here", strerror(err)));
-		}
-		(void) pthread_once(&atfork_once, atfork_register);
-	}
-	if (t->type == CT_TYPE_DEVICE && (err = device_check(t)) != 0) {
-		ct_template_fini(copy);
-		free(copy);
-		return (err);
-	}
-	ct_template_t *old = ts.active[t->type];
-	ts.active[t->type] = copy;
-	if (t->type == CT_TYPE_PROCESS) {
-		/* Make (or re-term) the spare now, off the spawn's path. */
-		if (ts.spare.id != 0 && spare_terms(&ts.spare, copy) != 0)
-			spare_remove(&ts.spare);
-		if (ts.spare.id == 0 && (err = spare_make()) != 0) {
-			/* Failed: the template that was active stays so. */
-			ts.active[t->type] = old;
-			ct_template_fini(copy);
-			free(copy);
-			if (old != NULL && ts.spare.id == 0)
-				(void) spare_make();
-			return (err);
-		}
-	}
-	if (old != NULL) {
-		ct_template_fini(old);
-		free(old);
-	}
-	return (0);
-}
-
-int
-ct_tmpl_active_clear(ct_type_t type)
-{
-	for (int i = 0; i < CT_TYPE_COUNT; i++) {
-		if (type != CT_TYPE_COUNT && (int)type != i)
-			continue;
-		if (ts.active[i] != NULL) {
-			ct_template_fini(ts.active[i]);
-			free(ts.active[i]);
-			ts.active[i] = NULL;
-		}
-		if (i == CT_TYPE_PROCESS)
-			spare_remove(&ts.spare);
-	}
-	return (0);
-}
-
-int
-ct_latest_get(ct_type_t type, ct_id_t *idp)
-{
-	if (type >= CT_TYPE_COUNT)
-		return (EINVAL);
-	if (ts.latest[type] == 0) {
-		if (ts.deferred != 0)
-			return (ts.deferred);
-		return (ct_err_set(ESRCH, "open", "this thread has not created "
-		    "a %s contract", type == CT_TYPE_PROCESS ? "process" :
-		    "device"));
-	}
-	*idp = ts.latest[type];
-	return (0);
-}
-
-int
-ct_spawn_mode_get(ct_spawn_mode_t *modep)
-{
-	static bool env_read;
-
-	if (!env_read) {
-		const char *e = getenv("ILLUMOS_CONTRACT_SPAWN");
-		env_read = true;
-		if (e != NULL && strcmp(e, "shim") == 0) {
-			spawn_mode = CT_SPAWN_SHIM;
-			spawn_mode_forced = true;
-		} else if (e != NULL && strcmp(e, "atfork") == 0) {
-			spawn_mode = CT_SPAWN_ATFORK;
-			spawn_mode_forced = true;
-		}
-	}
-	*modep = spawn_mode;
-	return (0);
-}
-
-int
-ct_spawn_mode_set(ct_spawn_mode_t mode)
-{
-	ct_spawn_mode_t cur;
-
-	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_SHIM)
-		return (ENOTSUP);
-	(void) ct_spawn_mode_get(&cur);
-	if (!spawn_mode_forced)
-		spawn_mode = mode;
-	return (0);
-}
-
-uint64_t
-ct_spawn_forks(void)
-{
-	(void) pthread_once(&atfork_once, atfork_register);
-	return (ts.forks);
-}
-
-int
-ct_spawn_prepare(ct_id_t *idp, char **procsp)
-{
-	const lx_root_t *r;
-	int err;
-
-	if (ts.active[CT_TYPE_PROCESS] == NULL)
-		return (ct_err_set(EINVAL, "open", "no process template is "
-		    "active on this thread"));
-	if (ts.inflight.id != 0)
-		spare_remove(&ts.inflight);
-	if (ts.spare.id == 0 && (err = spare_make()) != 0)
-		return (err);
-	if ((err = lx_root_get(&r)) != 0)
-		return (err);
-	if (asprintf(procsp, "%s/%" PRId32 "/cgroup.procs", r->path,
-	    ts.spare.id) < 0)
-		return (ENOMEM);
-	spare_move(&ts.inflight, &ts.spare);
-	*idp = ts.inflight.id;
-	return (0);
-}
-
-int
-ct_spawn_commit(ct_id_t id, pid_t pid)
-{
-	ct_id_t made = 0;
-	int err;
-
-	if (id != 0 && id == ts.inflight.id) {
-		char buf[16];
-		int n = snprintf(buf, sizeof (buf), "%d", (int)pid);
-		/* ESRCH: it joined by itself, ran and exited already. */
-		if (write(ts.inflight.procsfd, buf, (size_t)n) != n &&
-		    errno != ESRCH) {
-			err = errno;
-			(void) kill(pid, SIGKILL);
-			spare_remove(&ts.inflight);
-			return (ct_err_set(err, "write", "cannot move pid %d into "
-			    "contract %" PRId32 ": %s", (int)pid, id,
-			    strerror(err)));
-		}
-		made = id;
-		spare_commit(&ts.inflight);
-	} else if (id == 0 && ts.forked != 0) {
-		made = ts.forked;
-		ts.forked = 0;
-	}
-	if (made == 0)
-		return (0);
-	/* Held from birth: fatal sets apply even before latest(). */
-	if (made == ts.made.id && ts.made.has_terms)
-		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);
-	else
-		err = lx_contract_hold(made, -1, NULL, pid);
-	spare_close(&ts.made);
-	return (err);
-}
-
-int
-ct_spawn_ready(void)
-{
-	if (ts.active[CT_TYPE_PROCESS] == NULL || ts.spare.id != 0)
-		return (0);
-	return (spare_make());
-}
-
-int
-ct_spawn_abort(ct_id_t id)
-{
-	const lx_root_t *r;
-	char name[16];
-
-	if (id != 0 && id == ts.inflight.id) {
-		spare_remove(&ts.inflight);
-		return (0);
-	}
-	if (id == 0 && ts.forked != 0) {
-		/* The child never ran the program: no contract is left. */
-		if (ts.made.id == ts.forked)
-			spare_close(&ts.made);
-		if (lx_root_get(&r) == 0) {
-			(void) snprintf(name, sizeof (name), "%" PRId32,
-			    ts.forked);
-			(void) unlinkat(r->fd, name, AT_REMOVEDIR);
-		}
-		if (ts.latest[CT_TYPE_PROCESS] == ts.forked)
-			ts.latest[CT_TYPE_PROCESS] = 0;
-		ts.forked = 0;
-	}
-	return (0);
 }

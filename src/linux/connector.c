@@ -1,0 +1,170 @@
+/*
+ * connector.c -- the netlink proc connector: FORK, EXIT and COREDUMP of
+ * every process on the host, in one socket per process, handed to the sink
+ * that opened it (members.c attributes them to contracts).
+ *
+ * Kernel facts: since 6.6 a listener may filter by event type (we ask
+ * for the three we use); recent kernels let any uid listen, older ones
+ * need CAP_NET_ADMIN; a network namespace other than the host's is
+ * refused (ECONNREFUSED).  The receive buffer overflows in fork storms:
+ * recv then fails with ENOBUFS, and the sink resynchronises.
+ */
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+static int nlfd = -1;
+static int nl_status = ENOTCONN;	/* 0 once open */
+static const lx_cn_sink_t *sink;
+
+/* Kernels since 6.6 filter connector events per socket. */
+static bool
+connector_filters(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	return (uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &min) == 2 &&
+	    (maj > 6 || (maj == 6 && min >= 6)));
+}
+
+/* One message: decode it (cn->data is unaligned: copy it out) and tell. */
+static void
+deliver(const struct cn_msg *cn)
+{
+	struct proc_event pe;
+
+	memset(&pe, 0, sizeof (pe));
+	memcpy(&pe, cn->data, cn->len < sizeof (pe) ? cn->len : sizeof (pe));
+	switch (pe.what) {
+	case PROC_EVENT_FORK:
+		/* Threads share their process's membership: skip them. */
+		if (pe.event_data.fork.child_pid ==
+		    pe.event_data.fork.child_tgid)
+			sink->fork(pe.event_data.fork.parent_tgid,
+			    pe.event_data.fork.child_tgid);
+		break;
+	case PROC_EVENT_EXIT:
+		if (pe.event_data.exit.process_pid ==
+		    pe.event_data.exit.process_tgid)
+			sink->exit(pe.event_data.exit.process_tgid,
+			    (int)pe.event_data.exit.exit_code);
+		break;
+	case PROC_EVENT_COREDUMP:
+		sink->coredump(pe.event_data.coredump.process_tgid);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+lx_cn_drain(void)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	ssize_t n;
+
+	while (nlfd >= 0) {
+		n = recv(nlfd, buf, sizeof (buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			sink->lost();
+			continue;
+		}
+		if (n <= 0)
+			return;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+		    NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			struct cn_msg *cn = NLMSG_DATA(nh);
+			if (nh->nlmsg_type == NLMSG_DONE &&
+			    cn->id.idx == CN_IDX_PROC)
+				deliver(cn);
+		}
+	}
+}
+
+static void
+on_readable(void *arg)
+{
+	(void) arg;
+	lx_cn_drain();
+}
+
+/* Subscribe: nlmsghdr, cn_msg, the op, and (6.6+) an event filter. */
+static int
+listen_on(int fd)
+{
+	char req[NLMSG_SPACE(sizeof (struct cn_msg) + 8)]
+	    __attribute__((aligned(8)));
+	struct nlmsghdr *nl = (struct nlmsghdr *)req;
+	struct cn_msg *cn = NLMSG_DATA(nl);
+	uint32_t body[2] = { PROC_CN_MCAST_LISTEN,
+	    PROC_EVENT_FORK | PROC_EVENT_EXIT | PROC_EVENT_COREDUMP };
+	size_t blen = connector_filters() ? 8 : 4;
+	size_t len = NLMSG_LENGTH(sizeof (struct cn_msg) + blen);
+
+	memset(req, 0, sizeof (req));
+	nl->nlmsg_len = (uint32_t)len;
+	nl->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = (uint16_t)blen;
+	memcpy(cn->data, body, blen);
+	return (send(fd, req, len, 0) < 0 ? errno : 0);
+}
+
+int
+lx_cn_open(const lx_cn_sink_t *s)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+	    .nl_groups = CN_IDX_PROC };
+	int size = 8 << 20, fd, err;
+
+	/* Refusals are final; other failures may pass. */
+	if (nl_status == 0 || nl_status == EPERM || nl_status == EACCES ||
+	    nl_status == EPROTONOSUPPORT || nl_status == ECONNREFUSED)
+		return (nl_status);
+	/* For tests: behave as on a kernel that refuses us the connector. */
+	if (getenv("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
+		return (nl_status = EPERM);
+	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_CONNECTOR);
+	if (fd < 0)
+		return (nl_status = errno);
+	/* For tests: a small buffer, to make the kernel drop messages. */
+	const char *small = getenv("ILLUMOS_CONTRACT_TEST_RCVBUF");
+	if (small != NULL && atoi(small) > 0)
+		size = atoi(small);
+	/* Room for fork storms: forced where we may, else what we get. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof (size)) != 0)
+		(void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof (size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0)
+		err = errno;
+	else if ((err = listen_on(fd)) == 0)
+		err = lx_evq_add(fd, on_readable, NULL);
+	if (err != 0) {
+		(void) close(fd);
+		return (nl_status = err);
+	}
+	sink = s;
+	nlfd = fd;
+	return (nl_status = 0);
+}
+
+int
+lx_cn_status(void)
+{
+	return (nl_status);
+}

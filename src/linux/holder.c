@@ -1,0 +1,153 @@
+/*
+ * holder.c -- the holder-death rules (docs/ARCHITECTURE.md, "Holder
+ * death"), in one place for the three that apply them: the keeper when a
+ * holder dies, the sweep of whatever earlier processes left, and the
+ * watch when a contract empties.
+ *
+ * A contract whose holder exits without abandoning it:
+ *   noorphan                        -> every member is killed;
+ *   inherit, and the creator's own contract is a live regent
+ *                                   -> inherited by that regent;
+ *   else                            -> orphan.
+ * An orphan (or dead contract) dies, and its directory goes, once empty.
+ * A holder is its pid and start time together: a reused pid is not it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+/* Does regent contract id exist, alive, with CT_PR_REGENT set? */
+static bool
+regent_ok(int rootfd, ct_id_t id)
+{
+	char name[16];
+	lx_terms_t t;
+	lx_hstate_t s;
+	bool ok = false;
+	int fd;
+
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	if (id <= 0 || (fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return (false);
+	if (lx_state_read(fd, &s) == 0 && s.state != LX_DEAD &&
+	    lx_terms_read(fd, &t) == 0) {
+		ok = (t.params & NC_PR_REGENT) != 0;
+		lx_terms_fini(&t);
+	}
+	(void) close(fd);
+	return (ok);
+}
+
+/* The holder of fd (state s) is gone: what the contract becomes. */
+static void
+holder_gone(int rootfd, int fd, lx_hstate_t *s)
+{
+	lx_hstate_t ns = { .state = LX_ORPHAN };
+	lx_terms_t t;
+
+	if (lx_terms_read(fd, &t) == 0) {
+		if ((t.params & NC_PR_INHERIT) && regent_ok(rootfd, t.regent)) {
+			ns.state = LX_INHERITED;
+			ns.regent = t.regent;
+		} else if (t.params & NC_PR_NOORPHAN) {
+			(void) lx_ms()->kill(fd);
+		}
+		lx_terms_fini(&t);
+	}
+	*s = ns;
+	(void) lx_state_write(fd, s);
+}
+
+static int
+apply(int rootfd, const char *name)
+{
+	lx_hstate_t s;
+	int fd, pop, frozen, gone = 0;
+
+	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return (1);
+	if (lx_state_read(fd, &s) != 0)
+		goto out;
+	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
+		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
+		goto out;
+	}
+	if (s.state == LX_OWNED && lx_state_holder_gone(&s))
+		holder_gone(rootfd, fd, &s);
+	if ((s.state == LX_ORPHAN || s.state == LX_DEAD) &&
+	    lx_ms()->populated(fd, &pop, &frozen) == 0 && pop == 0) {
+		s.state = LX_DEAD;
+		(void) lx_state_write(fd, &s);
+		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
+	}
+out:
+	(void) close(fd);
+	return (gone);
+}
+
+int
+lx_holder_apply(const char *name)
+{
+	const lx_root_t *r;
+
+	return (lx_root_find(&r) != 0 ? 0 : apply(r->fd, name));
+}
+
+static int
+sweep_one(int rootfd, const char *name, void *arg)
+{
+	ct_id_t id;
+
+	(void) arg;
+	if (lx_parse_ctid(name, &id))
+		(void) apply(rootfd, name);
+	else if (name[0] == 'k')	/* a keeper's cgroup: gone if idle */
+		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+	return (0);
+}
+
+void
+lx_holder_sweep(void)
+{
+	(void) lx_root_scan(sweep_one, NULL);
+}
+
+int
+lx_root_get(const lx_root_t **rp)
+{
+	static pthread_once_t swept = PTHREAD_ONCE_INIT;
+	int err;
+
+	if ((err = lx_root_find(rp)) != 0)
+		return (err);
+	(void) pthread_once(&swept, lx_holder_sweep);
+	return (0);
+}
+
+bool
+lx_holder_absent(int dirfd)
+{
+	lx_hstate_t hs;
+
+	if (lx_state_read(dirfd, &hs) != 0)
+		return (true);
+	return (hs.state == LX_ORPHAN || hs.state == LX_DEAD ||
+	    lx_state_holder_gone(&hs));
+}
+
+void
+lx_holder_emptied(ct_id_t id, int dirfd)
+{
+	lx_hstate_t hs;
+
+	if (lx_state_read(dirfd, &hs) == 0 &&
+	    (hs.state == LX_ORPHAN || lx_state_holder_gone(&hs)))
+		lx_root_bury(id, dirfd);
+}

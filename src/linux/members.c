@@ -1,0 +1,182 @@
+/*
+ * members.c -- member events from the proc connector: pr_fork, pr_exit,
+ * pr_core, pr_signal, and the fatal sets (docs/ARCHITECTURE.md,
+ * "Fatal events").  A process is a
+ * member when the mechanism listed it as one when its watch began, or
+ * when its parent was a member at its FORK; it stops being one at its
+ * EXIT.  When the kernel drops messages, every contract's members are
+ * listed anew and the loss is reported (pr_lost), never hidden.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+/* Kill the members for a fatal event (pgrponly: the culprit's group). */
+static void
+fatal_kill(lx_watch_t *w, pid_t culprit, pid_t pgid)
+{
+	int dirfd = lx_watch_dirfd(w);
+	pid_t *pids;
+	size_t n;
+
+	if (!(lx_watch_terms(w)->params & NC_PR_PGRPONLY)) {
+		(void) lx_ms()->kill(dirfd);
+		return;
+	}
+	if (pgid <= 0 || lx_ms()->members(dirfd, &pids, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] != culprit && getpgid(pids[i]) == pgid)
+			(void) kill(pids[i], SIGKILL);
+	}
+	free(pids);
+}
+
+static void
+on_fork(pid_t ppid, pid_t pid)
+{
+	lx_member_t *m = lx_member_get(ppid);
+	ct_evrec_t *ev;
+
+	if (m == NULL)
+		return;		/* not one of ours */
+	lx_watch_t *w = m->w;
+	lx_member_add(w, pid);
+	if ((ev = lx_watch_publish(w, NC_PR_EV_FORK, pid)) != NULL) {
+		ev->ppid = ppid;
+		ev->have |= CT_EVP_PPID;
+	}
+}
+
+static void
+on_coredump(pid_t pid)
+{
+	lx_member_t *m = lx_member_get(pid);
+
+	if (m != NULL && !m->core) {
+		m->core = true;
+		m->corefile = lx_core_path(pid);
+	}
+}
+
+/* Who sent sig: us, when we were signalling that contract with it. */
+static void
+sender(lx_watch_t *w, ct_evrec_t *ev, int sig)
+{
+	ct_id_t own;
+
+	if (lx_watch_sent(w) != sig)
+		return;
+	ev->sender = getpid();
+	ev->have |= CT_EVP_SENDER;
+	if (lx_root_own_ctid(&own) == 0) {
+		ev->sender_ctid = own;
+		ev->have |= CT_EVP_SENDCT;
+	}
+}
+
+/* A member died of a signal: pr_core or pr_signal, and the fatal set. */
+static void
+on_signalled(lx_member_t *m, pid_t pid, int status)
+{
+	lx_watch_t *w = m->w;
+	const lx_terms_t *t = lx_watch_terms(w);
+	int sig = WTERMSIG(status);
+	uint32_t type = m->core ? NC_PR_EV_CORE : NC_PR_EV_SIGNAL;
+	ct_evrec_t *ev;
+
+	/* Our own fatal kills are internal: no pr_signal for them. */
+	if (lx_watch_fatal_killed(w) && sig == SIGKILL && !m->core)
+		return;
+	pid_t pgid = (t->params & NC_PR_PGRPONLY) ? getpgid(pid) : 0;
+	if ((ev = lx_watch_publish(w, type, pid)) != NULL) {
+		ev->signal = sig;
+		ev->have |= CT_EVP_SIGNAL;
+		if (m->core && WCOREDUMP(status)) {
+			ev->pcorefile = lx_core_finish(m->corefile, sig);
+			m->corefile = NULL;
+		}
+		if (!m->core)
+			sender(w, ev, sig);
+	}
+	if (lx_watch_held(w) && (t->fatal & type) &&
+	    !lx_watch_fatal_killed(w)) {
+		lx_watch_set_fatal_killed(w);
+		fatal_kill(w, pid, pgid);
+	}
+}
+
+static void
+on_exit_(pid_t pid, int status)
+{
+	lx_member_t *m = lx_member_get(pid);
+	ct_evrec_t *ev;
+
+	if (m == NULL)
+		return;
+	lx_watch_t *w = m->w;
+	if (WIFSIGNALED(status))
+		on_signalled(m, pid, status);
+	if ((ev = lx_watch_publish(w, NC_PR_EV_EXIT, pid)) != NULL) {
+		ev->exitstatus = status;
+		ev->have |= CT_EVP_EXITSTATUS;
+	}
+	lx_member_exited(pid);
+}
+
+/* Lost messages: list one contract's members anew. */
+static void
+resync_one(lx_watch_t *w, void *arg)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, before = lx_member_count(w), after;
+	int err;
+
+	(void) arg;
+	if (lx_watch_terms(w)->type != CT_TYPE_PROCESS)
+		return;
+	err = lx_ms()->members(lx_watch_dirfd(w), &pids, &n);
+	/*
+	 * Forget its members, then add the live ones: none if its directory
+	 * is gone.  Cannot tell (EMFILE...): keep them; the grace period of
+	 * the empty check settles it.
+	 */
+	if (err == 0 || err == ENOENT || err == ENODEV) {
+		(void) lx_member_drop_all(w);
+		for (size_t k = 0; err == 0 && k < n; k++)
+			lx_member_add(w, pids[k]);
+		free(pids);
+	}
+	after = lx_member_count(w);
+	ct_evrec_t *ev = lx_watch_notify(w, NC_EVX_LOST);
+	if (ev != NULL) {
+		ev->have = CT_EVP_LOST;
+		ev->lost_exits = before > after ? before - after : 0;
+		ev->lost_forks = after > before ? after - before : 0;
+	}
+	lx_watch_add_lost(w, 1);
+	lx_watch_recheck(w);
+}
+
+static void
+on_lost(void)
+{
+	lx_watch_each(resync_one, NULL, true);
+}
+
+static const lx_cn_sink_t sink = {
+	.fork = on_fork,
+	.exit = on_exit_,
+	.coredump = on_coredump,
+	.lost = on_lost,
+};
+
+int
+lx_members_listen(void)
+{
+	return (lx_cn_open(&sink));
+}

@@ -1,0 +1,467 @@
+/*
+ * spawn.c -- putting a new child into a new contract before it runs user
+ * code (docs/ARCHITECTURE.md, "Creation"), for the calling thread's active
+ * process template (tmpl.c hands it over with lx_spawn_use):
+ *
+ *   atfork  pthread_atfork handlers: while the forking thread has an active
+ *           process template, the child writes "0" into the cgroup.procs
+ *           of a directory made ahead of need (async-signal-safe), so the
+ *           exec'd program and everything it forks is inside.  Works while
+ *           libuv spawns with fork().
+ *   shim    for a libuv that uses posix_spawn (no atfork handlers run): the
+ *           JS hook runs the child through ct-exec, which joins before it
+ *           execs the program; the parent also moves the pid in before
+ *           spawn() returns, so latest() never sees the join window.
+ *
+ * Everything but the join stays off the spawn's path: the directory, its
+ * terms and its cgroup.procs fd are made when the template is activated
+ * (the "spare"), and after each fork the next spare is made in the parent
+ * while the child execs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+typedef struct spare {
+	ct_id_t id;		/* 0: none */
+	int dirfd;
+	int procsfd;
+	bool counted;		/* in the keeper's holds */
+	bool has_terms;
+	lx_terms_t terms;	/* as written to its directory */
+} spare_t;
+
+typedef struct tstate {
+	const ct_template_t *tmpl;	/* tmpl.c's, while it is active */
+	spare_t spare;		/* ready for the next fork */
+	spare_t inflight;	/* shim: reserved for a spawn under way */
+	spare_t made;		/* a contract now, until ct_spawn_commit */
+	ct_id_t forking;	/* atfork: the spare this fork uses */
+	ct_id_t forked;		/* atfork: made by the last fork, uncommitted */
+	ct_id_t latest;
+	int deferred;		/* why the last fork got no contract */
+	uint64_t forks;
+} tstate_t;
+
+#define	SPARE_NONE	{ .id = 0, .dirfd = -1, .procsfd = -1 }
+
+static _Thread_local tstate_t ts = {
+	.spare = SPARE_NONE, .inflight = SPARE_NONE, .made = SPARE_NONE
+};
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static ct_spawn_mode_t spawn_mode = CT_SPAWN_ATFORK;
+static bool spawn_mode_forced;
+
+static const char join_failed[] =
+	"illumos_contract: cannot join the new contract; not running the "
+	"child outside it\n";
+
+static void
+spare_close(spare_t *s)
+{
+	if (s->counted)
+		lx_keeper_hold(false);
+	s->counted = false;
+	if (s->procsfd >= 0)
+		(void) close(s->procsfd);
+	if (s->dirfd >= 0)
+		(void) close(s->dirfd);
+	if (s->has_terms)
+		lx_terms_fini(&s->terms);
+	s->has_terms = false;
+	s->id = 0;
+	s->dirfd = s->procsfd = -1;
+}
+
+/* Move *from to *to, leaving *from empty. */
+static void
+spare_move(spare_t *to, spare_t *from)
+{
+	*to = *from;
+	*from = (spare_t)SPARE_NONE;
+}
+
+static void
+spare_remove(spare_t *s)
+{
+	lx_root_rmdir(s->id);
+	spare_close(s);
+}
+
+static char *creator_name(void)
+{
+	char *buf = NULL;
+	FILE *f = fopen("/proc/self/comm", "re");
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		return (NULL);
+	if ((n = getline(&buf, &cap, f)) > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	(void) fclose(f);
+	return (buf);
+}
+
+/*
+ * Who we are does not change between forks of one process: read our own
+ * contract and comm once per pid, not on every spare.
+ */
+static void
+self_cached(ct_id_t *ownp, const char **commp)
+{
+	static pid_t pid;
+	static ct_id_t own;
+	static char *comm;
+
+	if (pid != getpid()) {
+		pid = getpid();
+		own = 0;
+		(void) lx_root_own_ctid(&own);
+		free(comm);
+		comm = creator_name();
+	}
+	*ownp = own;
+	*commp = comm;
+}
+
+int
+lx_terms_from_template(const ct_template_t *t, lx_terms_t *terms)
+{
+	ct_id_t own = 0;
+	const char *comm;
+	int fd;
+
+	memset(terms, 0, sizeof (*terms));
+	terms->type = t->type;
+	terms->critical = t->critical;
+	terms->informative = t->informative;
+	terms->fatal = t->fatal;
+	terms->params = t->params;
+	terms->cookie = t->cookie;
+	terms->dev_aset = t->dev_aset;
+	self_cached(&own, &comm);
+	terms->regent = own;
+	terms->creator = comm != NULL ? strdup(comm) : NULL;
+	if (t->svc_fmri != NULL) {
+		terms->svc_fmri = strdup(t->svc_fmri);
+		terms->svc_ctid = 0;	/* the new contract's own id */
+	} else if (own != 0 && lx_root_open(own, &fd) == 0) {
+		lx_terms_t ot;	/* inherit from our own contract */
+		if (lx_terms_read(fd, &ot) == 0) {
+			terms->svc_fmri = ot.svc_fmri;
+			terms->svc_ctid = ot.svc_ctid != 0 ? ot.svc_ctid : own;
+			ot.svc_fmri = NULL;
+			lx_terms_fini(&ot);
+		}
+		(void) close(fd);
+	}
+	if (t->svc_aux != NULL)
+		terms->svc_aux = strdup(t->svc_aux);
+	if (t->dev_minor != NULL)
+		terms->dev_minor = strdup(t->dev_minor);
+	return (0);
+}
+
+static int
+spare_terms(spare_t *s, const ct_template_t *t)
+{
+	lx_terms_t terms;
+	int err;
+
+	(void) lx_terms_from_template(t, &terms);
+	if (t->svc_fmri != NULL)
+		terms.svc_ctid = s->id;
+	if ((err = lx_terms_write(s->dirfd, &terms)) != 0) {
+		lx_terms_fini(&terms);
+		return (ct_err_set(err, "fsetxattr", "cannot record the terms "
+		    "of contract %" PRId32 ": %s", s->id, strerror(err)));
+	}
+	/* Kept: the watch of the contract it becomes starts from them. */
+	if (s->has_terms)
+		lx_terms_fini(&s->terms);
+	s->terms = terms;
+	s->has_terms = true;
+	return (0);
+}
+
+/* Make the directory the next fork from this thread will use. */
+static int
+spare_make(void)
+{
+	spare_t s = SPARE_NONE;
+	lx_hstate_t st = { .state = LX_SPARE };
+	int err;
+
+	if ((err = lx_root_mkdir(&s.id)) != 0)
+		return (err);
+	if ((err = lx_root_open(s.id, &s.dirfd)) != 0)
+		goto fail;
+	if ((err = spare_terms(&s, ts.tmpl)) != 0)
+		goto fail;
+	lx_self(&st.holder, &st.start);
+	if ((err = lx_state_write(s.dirfd, &st)) != 0) {
+		err = ct_err_set(err, "fsetxattr", "cannot record the state "
+		    "of contract %" PRId32 ": %s", s.id, strerror(err));
+		goto fail;
+	}
+	s.procsfd = openat(s.dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (s.procsfd < 0) {
+		err = ct_err_set(errno, "open", "cannot open cgroup.procs of "
+		    "contract %" PRId32 ": %s", s.id, strerror(errno));
+		goto fail;
+	}
+	s.counted = true;
+	ts.spare = s;
+	lx_keeper_hold(true);
+	return (0);
+fail:
+	spare_remove(&s);
+	return (err);
+}
+
+/*
+ * The spare became a contract: record it as owned and ours.  Its
+ * directory fd and terms stay in ts.made for ct_spawn_commit to start
+ * watching it with, without reading them back.
+ */
+static void
+spare_commit(spare_t *s)
+{
+	lx_hstate_t st = { .state = LX_OWNED };
+
+	lx_self(&st.holder, &st.start);
+	(void) lx_state_write(s->dirfd, &st);
+	ts.latest = s->id;
+	ts.deferred = 0;
+	spare_close(&ts.made);	/* one never committed (a bare fork) */
+	if (s->procsfd >= 0)
+		(void) close(s->procsfd);
+	s->procsfd = -1;
+	spare_move(&ts.made, s);
+}
+
+static void
+atfork_prepare(void)
+{
+	ts.forks++;
+	ts.forking = 0;
+	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL)
+		return;
+	if (ts.spare.id == 0 && (ts.deferred = spare_make()) != 0)
+		return;
+	ts.forking = ts.spare.id;
+}
+
+static void
+atfork_child(void)
+{
+	if (ts.forking == 0)
+		return;
+	if (write(ts.spare.procsfd, "0", 1) != 1) {
+		(void) !write(STDERR_FILENO, join_failed,
+		    sizeof (join_failed) - 1);
+		_exit(127);
+	}
+	/*
+	 * The child keeps a copy of the template, not the parent's spare
+	 * (nor its count in the keeper).  Only async-signal-safe calls here:
+	 * the terms' memory is left as it is.
+	 */
+	(void) close(ts.spare.procsfd);
+	(void) close(ts.spare.dirfd);
+	ts.spare = (spare_t)SPARE_NONE;
+	if (ts.made.dirfd >= 0)
+		(void) close(ts.made.dirfd);
+	ts.made = (spare_t)SPARE_NONE;
+	ts.forking = 0;
+	ts.forked = 0;
+	ts.latest = 0;
+}
+
+static void
+atfork_parent(void)
+{
+	if (ts.forking == 0)
+		return;
+	ts.forked = ts.forking;
+	ts.forking = 0;
+	spare_commit(&ts.spare);
+	/* The next spare is made off the spawn's path: ct_spawn_ready(). */
+}
+
+static void
+atfork_register(void)
+{
+	(void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+int
+lx_spawn_use(const ct_template_t *t)
+{
+	const ct_template_t *old = ts.tmpl;
+	int err;
+
+	ts.tmpl = t;
+	if (t == NULL) {
+		spare_remove(&ts.spare);
+		return (0);
+	}
+	(void) pthread_once(&atfork_once, atfork_register);
+	/* Make (or re-term) the spare now, off the spawn's path. */
+	if (ts.spare.id != 0 && spare_terms(&ts.spare, t) != 0)
+		spare_remove(&ts.spare);
+	if (ts.spare.id == 0 && (err = spare_make()) != 0) {
+		/* Failed: the template that was active stays so. */
+		ts.tmpl = old;
+		if (old != NULL && ts.spare.id == 0)
+			(void) spare_make();
+		return (err);
+	}
+	return (0);
+}
+
+int
+lx_spawn_latest(ct_id_t *idp)
+{
+	if (ts.latest == 0)
+		return (ts.deferred != 0 ? ts.deferred : ESRCH);
+	*idp = ts.latest;
+	return (0);
+}
+
+int
+ct_spawn_mode_get(ct_spawn_mode_t *modep)
+{
+	static bool env_read;
+
+	if (!env_read) {
+		const char *e = getenv("ILLUMOS_CONTRACT_SPAWN");
+		env_read = true;
+		if (e != NULL && strcmp(e, "shim") == 0) {
+			spawn_mode = CT_SPAWN_SHIM;
+			spawn_mode_forced = true;
+		} else if (e != NULL && strcmp(e, "atfork") == 0) {
+			spawn_mode = CT_SPAWN_ATFORK;
+			spawn_mode_forced = true;
+		}
+	}
+	*modep = spawn_mode;
+	return (0);
+}
+
+int
+ct_spawn_mode_set(ct_spawn_mode_t mode)
+{
+	ct_spawn_mode_t cur;
+
+	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_SHIM)
+		return (ENOTSUP);
+	(void) ct_spawn_mode_get(&cur);
+	if (!spawn_mode_forced)
+		spawn_mode = mode;
+	return (0);
+}
+
+uint64_t
+ct_spawn_forks(void)
+{
+	(void) pthread_once(&atfork_once, atfork_register);
+	return (ts.forks);
+}
+
+int
+ct_spawn_prepare(ct_id_t *idp, char **procsp)
+{
+	const lx_root_t *r;
+	int err;
+
+	if (ts.tmpl == NULL)
+		return (ct_err_set(EINVAL, "open", "no process template is "
+		    "active on this thread"));
+	if (ts.inflight.id != 0)
+		spare_remove(&ts.inflight);
+	if (ts.spare.id == 0 && (err = spare_make()) != 0)
+		return (err);
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	/* Membership by cgroup: the shim joins by writing to this file. */
+	if (asprintf(procsp, "%s/%" PRId32 "/cgroup.procs", r->path,
+	    ts.spare.id) < 0)
+		return (ENOMEM);
+	spare_move(&ts.inflight, &ts.spare);
+	*idp = ts.inflight.id;
+	return (0);
+}
+
+int
+ct_spawn_commit(ct_id_t id, pid_t pid)
+{
+	ct_id_t made = 0;
+	int err;
+
+	if (id != 0 && id == ts.inflight.id) {
+		char buf[16];
+		int n = snprintf(buf, sizeof (buf), "%d", (int)pid);
+		/* ESRCH: it joined by itself, ran and exited already. */
+		if (write(ts.inflight.procsfd, buf, (size_t)n) != n &&
+		    errno != ESRCH) {
+			err = errno;
+			(void) kill(pid, SIGKILL);
+			spare_remove(&ts.inflight);
+			return (ct_err_set(err, "write", "cannot move pid %d into "
+			    "contract %" PRId32 ": %s", (int)pid, id,
+			    strerror(err)));
+		}
+		made = id;
+		spare_commit(&ts.inflight);
+	} else if (id == 0 && ts.forked != 0) {
+		made = ts.forked;
+		ts.forked = 0;
+	}
+	if (made == 0)
+		return (0);
+	/* Held from birth: fatal sets apply even before latest(). */
+	if (made == ts.made.id && ts.made.has_terms)
+		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);
+	else
+		err = lx_contract_hold(made, -1, NULL, pid);
+	spare_close(&ts.made);
+	return (err);
+}
+
+int
+ct_spawn_ready(void)
+{
+	if (ts.tmpl == NULL || ts.spare.id != 0)
+		return (0);
+	return (spare_make());
+}
+
+int
+ct_spawn_abort(ct_id_t id)
+{
+	if (id != 0 && id == ts.inflight.id) {
+		spare_remove(&ts.inflight);
+		return (0);
+	}
+	if (id == 0 && ts.forked != 0) {
+		/* The child never ran the program: no contract is left. */
+		if (ts.made.id == ts.forked)
+			spare_close(&ts.made);
+		lx_root_rmdir(ts.forked);
+		if (ts.latest == ts.forked)
+			ts.latest = 0;
+		ts.forked = 0;
+	}
+	return (0);
+}

@@ -1,0 +1,37 @@
+/*
+ * watch.h -- what a watch holds, shared by the two files that make up
+ * watches: watch.c (knowing: members, empty, lifetime) and publish.c
+ * (saying: events, acknowledgements, accessors).  Nothing else sees it.
+ */
+#ifndef WATCH_H
+#define	WATCH_H
+
+#include "lx.h"
+
+struct lx_watch {
+	ct_id_t id;
+	uint64_t gen;		/* the directory's inode: which contract */
+	lx_watch_t *prev, *next;	/* every watch, retired ones too */
+	int dirfd;
+	int token;		/* the mechanism's watch, or -1 */
+	int refs;		/* ct_contract_t handles */
+	bool held;		/* we are the holder */
+	bool opened;		/* a handle was ever handed out */
+	bool emptied;		/* pr_empty was published */
+	bool kept;		/* counted in the keeper's holds */
+	bool retired;		/* its id names a newer one: not in by_id */
+	bool orphaned;		/* we abandoned it with members left */
+	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
+	int frozen;
+	int sending;		/* signal we sent with sigsend, or 0 */
+	size_t npids;		/* members in by_pid */
+	pid_t last_exit;
+	uint64_t pending_since;	/* populated 0 seen, EXITs outstanding */
+	ct_evid_t *unacked;
+	size_t nunacked, capunacked;
+	uint64_t lost;
+	uint32_t dev_state;
+	lx_terms_t terms;	/* fixed for the contract's life */
+};
+
+#endif /* WATCH_H */
