@@ -118,97 +118,71 @@ opt_set(const ct_name_t *tab, const char *arg, const char *what,
 }
 
 /* Options and their combinations; EINVAL after saying what is wrong. */
+/* One option of ctrun's own; EINVAL (said on stderr) if it is bad. */
 static int
-parse(int argc, char **argv, opts_t *o)
+parse_opt(int c, opts_t *o, uint32_t *extrap)
 {
-	uint32_t extra = 0, v;
 	unsigned long n;
-	int c;
+	uint32_t v;
 
-	memset(o, 0, sizeof (*o));
-	o->info = NC_PR_EV_CORE;
-	o->fatal = NC_PR_EV_HWERR;
-	o->life = LIFE_CONTRACT;
-	opterr = 0;
-	while ((c = getopt(argc, argv, CLI_OPTS "i:f:c:l:o:r:tvVF:A:")) != -1) {
-		switch (c) {
-		case 'i':
-			if (opt_set(cli_pr_events, optarg, "event", &o->info))
-				return (EINVAL);
-			break;
-		case 'f':
-			if (opt_set(cli_pr_fatal, optarg, "fatal event",
-			    &o->fatal))
-				return (EINVAL);
-			break;
-		case 'c':
-			if (opt_set(cli_pr_events, optarg, "event", &extra))
-				return (EINVAL);
-			break;
-		case 'o':
-			if (opt_set(ct_names_params, optarg, "parameter",
-			    &o->params))
-				return (EINVAL);
-			break;
-		case 'l':
-			if (ct_names_lookup(lifetimes, optarg, &v) != 0) {
-				(void) fprintf(stderr, "%s: invalid lifetime "
-				    "\"%s\"\n", cli_prog, optarg);
-				return (EINVAL);
-			}
-			o->life = (life_t)v;
-			break;
-		case 'r':
-			if (cli_uint_parse(optarg, UINT_MAX, &n) != 0) {
-				(void) fprintf(stderr, "%s: invalid restart "
-				    "count \"%s\"\n", cli_prog, optarg);
-				return (EINVAL);
-			}
-			o->restart = true;
-			o->nrestarts = n;
-			break;
-		case 't':
-			o->transfer = true;
-			break;
-		case 'V':
-			o->verbose = 2;
-			break;
-		case 'v':
-			if (o->verbose == 0)
-				o->verbose = 1;
-			break;
-		case 'F':
-			o->fmri = optarg;
-			break;
-		case 'A':
-			o->aux = optarg;
-			break;
-		default:
-			cli_bad_option(c);
+	switch (c) {
+	case 'i':
+		return (opt_set(cli_pr_events, optarg, "event", &o->info));
+	case 'f':
+		return (opt_set(cli_pr_fatal, optarg, "fatal event",
+		    &o->fatal));
+	case 'c':
+		return (opt_set(cli_pr_events, optarg, "event", extrap));
+	case 'o':
+		return (opt_set(ct_names_params, optarg, "parameter",
+		    &o->params));
+	case 'l':
+		if (ct_names_lookup(lifetimes, optarg, &v) != 0) {
+			(void) fprintf(stderr, "%s: invalid lifetime \"%s\"\n",
+			    cli_prog, optarg);
 			return (EINVAL);
 		}
-	}
-	if (optind >= argc) {
-		(void) fprintf(stderr, "%s: no command given\n", cli_prog);
+		o->life = (life_t)v;
+		return (0);
+	case 'r':
+		if (cli_uint_parse(optarg, UINT_MAX, &n) != 0) {
+			(void) fprintf(stderr, "%s: invalid restart count "
+			    "\"%s\"\n", cli_prog, optarg);
+			return (EINVAL);
+		}
+		o->restart = true;
+		o->nrestarts = n;
+		return (0);
+	case 't': o->transfer = true; return (0);
+	case 'V': o->verbose = 2; return (0);
+	case 'v':
+		if (o->verbose == 0)
+			o->verbose = 1;
+		return (0);
+	case 'F': o->fmri = optarg; return (0);
+	case 'A': o->aux = optarg; return (0);
+	default:
+		cli_bad_option(c);
 		return (EINVAL);
 	}
-	o->argv = argv + optind;
-	if ((o->params & NC_PR_NOORPHAN) && o->life == LIFE_NONE) {
-		(void) fprintf(stderr, "%s: -o noorphan cannot be used with "
-		    "-l none\n", cli_prog);
-		return (EINVAL);
-	}
-	if (o->restart && o->life != LIFE_CONTRACT) {
-		(void) fprintf(stderr, "%s: -r needs -l contract\n", cli_prog);
-		return (EINVAL);
-	}
-	if (o->restart && (o->params & NC_PR_PGRPONLY)) {
-		(void) fprintf(stderr, "%s: -r cannot be used with -o "
-		    "pgrponly\n", cli_prog);
-		return (EINVAL);
-	}
-	if (o->transfer && !o->restart) {
-		(void) fprintf(stderr, "%s: -t needs -r\n", cli_prog);
+}
+
+/* Options that cannot go together, refused up front naming both. */
+static int
+refuse_conflicts(const opts_t *o)
+{
+	const char *why = NULL;
+
+	if ((o->params & NC_PR_NOORPHAN) && o->life == LIFE_NONE)
+		why = "-o noorphan cannot be used with -l none";
+	else if (o->restart && o->life != LIFE_CONTRACT)
+		why = "-r needs -l contract";
+	else if (o->restart && (o->params & NC_PR_PGRPONLY))
+		why = "-r cannot be used with -o pgrponly";
+	else if (o->transfer && !o->restart)
+		why = "-t needs -r";
+	if (why != NULL) {
+		(void) fprintf(stderr, "%s: %s\n", cli_prog, why);
 		return (EINVAL);
 	}
 	if ((o->fmri != NULL && strlen(o->fmri) >= NC_PARAM_MAX_SIZE) ||
@@ -217,6 +191,31 @@ parse(int argc, char **argv, opts_t *o)
 		    "characters\n", cli_prog, NC_PARAM_MAX_SIZE - 1);
 		return (EINVAL);
 	}
+	return (0);
+}
+
+static int
+parse(int argc, char **argv, opts_t *o)
+{
+	uint32_t extra = 0;
+	int c;
+
+	memset(o, 0, sizeof (*o));
+	o->info = NC_PR_EV_CORE;
+	o->fatal = NC_PR_EV_HWERR;
+	o->life = LIFE_CONTRACT;
+	opterr = 0;
+	while ((c = getopt(argc, argv, CLI_OPTS "i:f:c:l:o:r:tvVF:A:")) != -1) {
+		if (parse_opt(c, o, &extra) != 0)
+			return (EINVAL);
+	}
+	if (optind >= argc) {
+		(void) fprintf(stderr, "%s: no command given\n", cli_prog);
+		return (EINVAL);
+	}
+	o->argv = argv + optind;
+	if (refuse_conflicts(o) != 0)
+		return (EINVAL);
 	o->crit = (o->params & NC_PR_PGRPONLY) ? NC_PR_EV_EMPTY :
 	    (o->fatal | NC_PR_EV_EMPTY | extra);
 	return (0);
