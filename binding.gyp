@@ -4,7 +4,8 @@
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"],
     "ct_linux_base": [
       "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
-      "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/root.c",
+      "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/reaper.c",
+      "src/linux/root.c",
       "src/linux/holder.c", "src/linux/evq.c"
     ],
     "ct_linux": [
@@ -45,7 +46,7 @@
         {
           "target_name": "ct-exec",
           "type": "executable",
-          "sources": ["src/helpers/exec.c"],
+          "sources": ["src/helpers/exec.c", "src/helpers/anchor.c"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "conditions": [

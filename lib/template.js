@@ -10,7 +10,7 @@ const { binding, shimPath } = require('./binding');
 
 const active = { process: null, device: null }; // clones, for restoring
 let lastType = null;
-let mode = null; // 'atfork' | 'shim' | 'kernel', once probed
+let mode = null; // 'atfork' | 'shim' | 'anchor' | 'kernel', once probed
 
 function clone(t) {
   const c = {};
@@ -36,7 +36,8 @@ function snapshot(t) {
 function probe() {
   if (mode !== null) return mode;
   mode = binding.spawnMode();
-  if (mode === 'kernel' || process.env.ILLUMOS_CONTRACT_SPAWN) return mode;
+  if (mode === 'kernel' || mode === 'anchor' ||
+      process.env.ILLUMOS_CONTRACT_SPAWN) return mode;
   const shim = shimPath();
   const before = binding.forkCount();
   const r = childProcess.spawnSync(shim || process.execPath,
@@ -133,7 +134,8 @@ function refillSoon() {
 function hookedSpawn(options) {
   if (active.process === null) return origSpawn.call(this, options);
   refillSoon();
-  if (probe() !== 'shim') {
+  const how = probe();
+  if (how !== 'shim' && how !== 'anchor') {
     // The contract directory must exist before the fork: if it cannot be
     // made, fail the spawn here rather than run the child outside it.
     binding.spawnReady();
@@ -161,7 +163,10 @@ function hookedSpawn(options) {
   const { ctid, procs } = binding.spawnPrepare();
   const { file, args } = options;
   options.file = shim;
-  options.args = ['ct-exec', procs, file, ...args];
+  // The shim joins the contract and execs the program; an anchor starts
+  // the contract, forks the program and reaps its tree.
+  options.args = how === 'anchor' ? ['ct-exec', '--anchor', procs, file,
+    ...args] : ['ct-exec', procs, file, ...args];
   let r;
   try {
     r = origSpawn.call(this, options);

@@ -925,7 +925,8 @@ b_list(napi_env env, napi_callback_info info)
 	return (a);
 }
 
-static const char *const spawn_modes[] = { "kernel", "atfork", "shim" };
+static const char *const spawn_modes[] = { "kernel", "atfork", "shim",
+    "anchor" };
 
 static napi_value
 b_features(napi_env env, napi_callback_info info)
@@ -940,13 +941,9 @@ b_features(napi_env env, napi_callback_info info)
 		return (throw_sys(env, err, "open", "cannot read features"));
 	napi_create_object(env, &o);
 	set(env, o, "backend", str(env, f.backend));
-	if (f.root != NULL) {
-		set(env, o, "root", str(env, f.root));
-	} else {
-		napi_value nul;
-		napi_get_null(env, &nul);
-		set(env, o, "root", nul);
-	}
+	napi_value nul;
+	napi_get_null(env, &nul);
+	set(env, o, "root", f.root != NULL ? str(env, f.root) : nul);
 	if (f.root_error != NULL) {
 		set(env, o, "rootError", str(env, f.root_error));
 		set(env, o, "rootErrno", num(env, f.root_errno));
@@ -960,6 +957,8 @@ b_features(napi_env env, napi_callback_info info)
 	set(env, o, "devices", boolean(env, f.devices));
 	set(env, o, "holderDeath", boolean(env, f.holder_death));
 	set(env, o, "spawn", str(env, spawn_modes[f.spawn]));
+	set(env, o, "membership", f.membership != NULL ?
+	    str(env, f.membership) : nul);
 	ct_features_fini(&f);
 	return (o);
 }
@@ -979,7 +978,7 @@ b_spawn_mode(napi_env env, napi_callback_info info)
 	if (t == napi_string) {
 		char *s = get_str(env, argv[0], "mode");
 		int err = ENOTSUP;
-		for (int i = 0; s != NULL && i < 3; i++) {
+		for (int i = 0; s != NULL && i < 3; i++) {	/* not anchor */
 			if (strcmp(s, spawn_modes[i]) == 0)
 				err = ct_spawn_mode_set((ct_spawn_mode_t)i);
 		}

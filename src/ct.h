@@ -237,9 +237,12 @@ int ct_tmpl_create_now(ct_type_t type, ct_id_t *idp);
  *   CT_SPAWN_KERNEL  the kernel does it at fork (illumos)
  *   CT_SPAWN_ATFORK  pthread_atfork handlers join the child (Linux, fork())
  *   CT_SPAWN_SHIM    children are run through the exec shim (Linux)
+ *   CT_SPAWN_ANCHOR  children are run by an anchor, the contract's first
+ *                    process (Linux, reaper membership)
  */
 typedef enum {
-	CT_SPAWN_KERNEL = 0, CT_SPAWN_ATFORK = 1, CT_SPAWN_SHIM = 2
+	CT_SPAWN_KERNEL = 0, CT_SPAWN_ATFORK = 1, CT_SPAWN_SHIM = 2,
+	CT_SPAWN_ANCHOR = 3
 } ct_spawn_mode_t;
 
 int ct_spawn_mode_get(ct_spawn_mode_t *modep);
@@ -247,9 +250,10 @@ int ct_spawn_mode_set(ct_spawn_mode_t mode);
 /* Forks seen by the atfork handlers on this thread (for the probe). */
 uint64_t ct_spawn_forks(void);
 /*
- * Shim mode: reserve the contract for the next spawn from the calling
- * thread's active process template.  *procsp (heap, caller frees) is the
- * file the shim writes "0" to before it execs the program.
+ * Shim and anchor modes: reserve the contract for the next spawn from the
+ * calling thread's active process template.  *procsp (heap, caller frees)
+ * is, for the shim, the file it writes "0" to before it execs the
+ * program; for an anchor, the contract's directory.
  */
 int ct_spawn_prepare(ct_id_t *idp, char **procsp);
 /*
@@ -393,6 +397,7 @@ typedef struct ct_features {
 	uint32_t pr_events;	/* process events that can be delivered */
 	bool devices;		/* device contracts */
 	bool holder_death;	/* noorphan/orphan applied when a holder dies */
+	const char *membership;	/* "cgroup", "reaper" (static), or NULL */
 	ct_spawn_mode_t spawn;
 } ct_features_t;
 

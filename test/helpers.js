@@ -47,8 +47,54 @@ function killTree(dir) {
   }
 }
 
+// The descendants of pid (children of each of its threads), deepest last.
+function descendants(pid) {
+  const out = [];
+  for (let i = -1; i < out.length; i++) {
+    const p = i < 0 ? pid : out[i];
+    let tasks = [];
+    try { tasks = fs.readdirSync(`/proc/${p}/task`); } catch { continue; }
+    for (const t of tasks) {
+      try {
+        const kids = fs.readFileSync(`/proc/${p}/task/${t}/children`, 'utf8');
+        for (const k of kids.split(' ')) if (k.trim()) out.push(Number(k));
+      } catch { /* gone meanwhile */ }
+    }
+  }
+  return out;
+}
+
+// Reaper membership: kill every anchor's tree, then remove the registry.
+function reapRoot(root) {
+  for (const e of contractDirs(root)) {
+    let anchor = 0;
+    try {
+      anchor = Number(fs.readFileSync(path.join(root, e, 'user.ct.anchor'),
+        'utf8').split(' ')[0]);
+    } catch { continue; }
+    for (let pass = 0; pass < 50 && anchor > 0; pass++) {
+      const tree = descendants(anchor);
+      if (tree.length === 0) break;
+      for (const p of tree) try { process.kill(p, 'SIGKILL'); } catch {}
+    }
+    // Its anchor records the end as it leaves: wait for that.
+    const deadline = Date.now() + 5000;
+    while (anchor > 0 && alive(anchor) && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  fs.rmSync(root, { recursive: true, force: true, maxRetries: 10 });
+}
+
 // Give this test file its own contract root; remove it when done.
 function useRoot(tag) {
+  if (process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper') {
+    const reg = fs.mkdtempSync(path.join(require('os').tmpdir(),
+      `ict-${tag}-`));
+    process.env.ILLUMOS_CONTRACT_ROOT = reg;
+    after(() => reapRoot(reg));
+    return reg;
+  }
   const name = `ict-${tag}-${process.pid}`;
   const root = path.join(cgroup2Mount(), name);
   process.env.ILLUMOS_CONTRACT_ROOT = root;
@@ -130,4 +176,5 @@ function contractDirs(root) {
 
 module.exports = {
   useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
+  descendants,
 };

@@ -7,6 +7,7 @@
  * (searched in PATH like execvp) with ARGV0 ARG... .  It never runs the
  * program outside the contract: when the join fails it exits 127.
  * "ct-exec --probe" exits 0 at once (the spawn-mechanism probe).
+ * "ct-exec --anchor ..." is the anchor of reaper membership (anchor.c).
  *
  * It runs on every spawn in shim mode, between Node's exec and the
  * program's, so it is built without libc where exec_sys.h knows the
@@ -16,7 +17,7 @@
  */
 #include "exec_sys.h"
 
-static size_t
+size_t
 shim_len(const char *s)
 {
 	size_t n = 0;
@@ -37,7 +38,7 @@ shim_eq(const char *a, const char *b)
 }
 
 /* One line on stderr: "ct-exec: " a b c d. */
-static void
+void
 shim_say(const char *a, const char *b, const char *c, const char *d)
 {
 	const char *parts[] = { "ct-exec: ", a, b, c, d, "\n" };
@@ -46,7 +47,7 @@ shim_say(const char *a, const char *b, const char *c, const char *d)
 		(void) shim_write(2, parts[i], shim_len(parts[i]));
 }
 
-static const char *
+const char *
 shim_errname(long err)
 {
 	switch (err) {
@@ -107,7 +108,7 @@ shim_try(const char *path, char **argv, char **envp)
 }
 
 /* execvp: returns only on failure, with the error to report. */
-static long
+long
 shim_execvp(const char *file, char **argv, char **envp)
 {
 	const char *p, *path;
@@ -170,6 +171,8 @@ shim_main(int argc, char **argv, char **envp)
 
 	if (argc == 2 && shim_eq(argv[1], "--probe"))
 		return (0);
+	if (argc >= 2 && shim_eq(argv[1], "--anchor"))
+		return (anchor_main(argc, argv, envp));
 	if (argc < 4) {
 		shim_say("usage: ct-exec CGROUP_PROCS FILE ARGV0 [ARG...]",
 		    "", "", "");

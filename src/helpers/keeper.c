@@ -9,7 +9,8 @@
  *     fd 4  the keeper writes its pid here once armed, then closes it
  *
  * It daemonizes (so the holder never has to reap it), moves into its own
- * cgroup <ROOT>/k<pid>-<start>, and watches the holder through a pidfd.
+ * cgroup <ROOT>/k<pid>-<start> (cgroup membership: so that it is in no
+ * contract), and watches the holder through a pidfd.
  * When the holder dies it applies the rules of src/linux/holder.c to every contract the holder
  * owned (noorphan: kill; inherit with a regent: inherited; else orphan),
  * waits for the orphans to empty, removes them, and exits.
@@ -22,11 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "lx.h"
 
@@ -39,8 +38,10 @@ static void
 leave(int code)
 {
 	/* Out of our own cgroup, so that it can be removed. */
-	(void) lx_cg_write(root->fd, "cgroup.procs", "0");
-	(void) unlinkat(root->fd, mydir, AT_REMOVEDIR);
+	if (mydir != NULL) {
+		(void) lx_cg_write(root->fd, "cgroup.procs", "0");
+		(void) unlinkat(root->fd, mydir, AT_REMOVEDIR);
+	}
 	exit(code);
 }
 
@@ -109,43 +110,81 @@ settled(const char *name)
 	return (done);
 }
 
-/* The holder is gone: apply the rules, then see its orphans out. */
+/* Our own cgroup k<holder>-<start>, out of every contract. */
+static int
+own_cgroup(pid_t holder, uint64_t start)
+{
+	char *procs = NULL;
+	int err;
+
+	if (asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0)
+		return (ENOMEM);
+	if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST)
+		return (errno);
+	if (asprintf(&procs, "%s/cgroup.procs", mydir) < 0)
+		return (ENOMEM);
+	err = lx_cg_write(root->fd, procs, "0");
+	free(procs);
+	return (err);
+}
+
+static bool changed;
+
+static void
+on_notice(ct_id_t id)
+{
+	(void) id;
+	changed = true;
+}
+
+/* Settle what can be; 1 for each contract still to wait for. */
+static size_t
+settle_all(char **names, size_t n)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] != NULL && settled(names[i])) {
+			free(names[i]);
+			names[i] = NULL;
+		}
+		left += names[i] != NULL;
+	}
+	return (left);
+}
+
+/*
+ * The holder is gone: apply the rules, then see its orphans out: they die
+ * with their last member, and are removed as they empty.  Each is watched
+ * (the membership mechanism's notices, through the event queue) before it
+ * is first looked at, so that no emptying goes unseen.  (An adoption
+ * changes only a record, which raises no notice: the adopted contract is
+ * let go at its next change.)
+ */
 static void
 holder_died(pid_t holder, uint64_t start)
 {
 	char **names;
-	size_t n = held_by(holder, start, &names), left = 0;
-	int ino = inotify_init1(IN_CLOEXEC);
+	size_t n = held_by(holder, start, &names), left;
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	int token;
+	ct_id_t id;
 
+	lx_evq_on_notice(on_notice);
 	for (size_t i = 0; i < n; i++) {
-		char *path = NULL;
-		if (settled(names[i])) {
-			free(names[i]);
-			names[i] = NULL;
-			continue;
-		}
-		if (ino >= 0 && asprintf(&path, "%s/%s/cgroup.events",
-		    root->path, names[i]) > 0)
-			(void) inotify_add_watch(ino, path, IN_MODIFY);
-		free(path);
-		left++;
+		if (lx_parse_ctid(names[i], &id))
+			(void) lx_ms()->watch(root->fd, root->path, id, &token);
 	}
-	/*
-	 * Orphans die with their last member: remove them as they empty.
-	 * (An adoption writes the state xattr, which inotify does not see;
-	 * the adopted contract is let go at its next cgroup.events change.)
-	 */
-	while (left > 0 && ino >= 0) {
-		char buf[4096] __attribute__((aligned(8)));
-		if (read(ino, buf, sizeof (buf)) < 0 && errno != EINTR)
+	left = settle_all(names, n);
+	if (left > 0 && ct_evq_fd(&pfd.fd) != 0)
+		left = 0;
+	while (left > 0) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			if (names[i] != NULL && settled(names[i])) {
-				free(names[i]);
-				names[i] = NULL;
-				left--;
-			}
-		}
+		changed = false;
+		(void) ct_evq_dispatch();
+		if (changed)
+			left = settle_all(names, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -187,17 +226,12 @@ main(int argc, char **argv)
 	 * making the root again would leave it behind.
 	 */
 	if ((err = lx_root_use(argv[1])) != 0 ||
-	    (err = lx_root_get(&root)) != 0 ||
-	    asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0)
+	    (err = lx_root_get(&root)) != 0)
 		return (1);
 	lx_holder_sweep();
-	if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST)
+	if (lx_ms() == &lx_mship_cgroup && (err = own_cgroup(holder, start)) !=
+	    0)
 		return (1);
-	char *procs = NULL;
-	if (asprintf(&procs, "%s/cgroup.procs", mydir) < 0 ||
-	    lx_cg_write(root->fd, procs, "0") != 0)
-		return (1);
-	free(procs);
 	pidfd = (int)syscall(SYS_pidfd_open, holder, 0);
 	if (pidfd < 0 || lx_proc_start(holder, &now) != 0 || now != start)
 		holder_died(holder, start);	/* already gone */

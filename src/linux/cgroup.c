@@ -330,6 +330,13 @@ cg_unwatch(int token)
 	free(c);
 }
 
+static int
+cg_rmdir(int rootfd, const char *name)
+{
+	/* cgroupfs removes a directory with its files; busy while populated */
+	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
+}
+
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
 	.meta_get = cg_meta_get,
@@ -342,4 +349,5 @@ const lx_mship_t lx_mship_cgroup = {
 	.usage = cg_usage,
 	.watch = cg_watch,
 	.unwatch = cg_unwatch,
+	.rmdir = cg_rmdir,
 };

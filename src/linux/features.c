@@ -96,9 +96,12 @@ ct_features_get(ct_features_t *f)
 	if ((f->root = strdup(r->path)) == NULL)
 		return (ENOMEM);
 	f->delegated = r->delegated;
-	f->freeze = faccessat(r->fd, "cgroup.freeze", F_OK, 0) == 0;
-	f->usage = faccessat(r->fd, "cpu.stat", F_OK, 0) == 0;
-	f->memory = faccessat(r->fd, "memory.current", F_OK, 0) == 0;
+	f->membership = lx_ms()->name;
+	if (lx_ms() == &lx_mship_cgroup) {
+		f->freeze = faccessat(r->fd, "cgroup.freeze", F_OK, 0) == 0;
+		f->usage = faccessat(r->fd, "cpu.stat", F_OK, 0) == 0;
+		f->memory = faccessat(r->fd, "memory.current", F_OK, 0) == 0;
+	}
 	f->pr_events = NC_PR_EV_EMPTY;
 	if (lx_members_listen() == 0)
 		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |

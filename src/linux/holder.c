@@ -76,7 +76,7 @@ apply(int rootfd, const char *name)
 	if (lx_state_read(fd, &s) != 0)
 		goto out;
 	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
-		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
+		gone = lx_ms()->rmdir(rootfd, name) == 0;
 		goto out;
 	}
 	if (s.state == LX_OWNED && lx_state_holder_gone(&s))
@@ -85,7 +85,7 @@ apply(int rootfd, const char *name)
 	    lx_ms()->populated(fd, &pop, &frozen) == 0 && pop == 0) {
 		s.state = LX_DEAD;
 		(void) lx_state_write(fd, &s);
-		gone = unlinkat(rootfd, name, AT_REMOVEDIR) == 0;
+		gone = lx_ms()->rmdir(rootfd, name) == 0;
 	}
 out:
 	(void) close(fd);
@@ -108,8 +108,8 @@ sweep_one(int rootfd, const char *name, void *arg)
 	(void) arg;
 	if (lx_parse_ctid(name, &id))
 		(void) apply(rootfd, name);
-	else if (name[0] == 'k')	/* a keeper's cgroup: gone if idle */
-		(void) unlinkat(rootfd, name, AT_REMOVEDIR);
+	else if (name[0] == 'k' && lx_ms() == &lx_mship_cgroup)
+		(void) unlinkat(rootfd, name, AT_REMOVEDIR);	/* idle keeper */
 	return (0);
 }
 

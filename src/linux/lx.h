@@ -9,6 +9,7 @@
  *   meta.c       a contract's records (terms, holder state, counters),
  *                kept by the membership mechanism; the mechanism in use
  *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
+ *   reaper.c     membership by subreaper anchor (lx_mship_reaper)
  *   root.c       the contract root: finding it, ids, opening, scanning
  *   holder.c     the holder-death rules and the sweep
  *   evq.c        the event loop's one fd: sources, notices, the records
@@ -147,6 +148,11 @@ char *lx_core_expand(const char *pattern, const lx_core_facts_t *f);
  */
 typedef struct lx_mship {
 	const char *name;	/* features.membership: "cgroup" */
+	/*
+	 * The spawned child is the contract's anchor: not a member itself,
+	 * the parent of the first one (its events are not the user's).
+	 */
+	bool first_is_anchor;
 	/* A record of the contract (meta.c names them). */
 	int (*meta_get)(int dirfd, const char *key, char **bufp,
 	    size_t *lenp);
@@ -171,9 +177,17 @@ typedef struct lx_mship {
 	int (*watch)(int rootfd, const char *rootpath, ct_id_t id,
 	    int *tokenp);
 	void (*unwatch)(int token);
+	/* Remove contract directory name of the root (it must be empty). */
+	int (*rmdir)(int rootfd, const char *name);
 } lx_mship_t;
 
-extern const lx_mship_t lx_mship_cgroup;
+extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */
+extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
+
+/* reaper.c: the holder records the anchor it spawned. */
+int lx_reaper_anchored(int dirfd, pid_t anchor);
+/* The program the anchor runs (its first member), once it has forked. */
+int lx_reaper_program(int dirfd, pid_t *pidp);
 
 /* ------------------------------------------------------------------ */
 /* meta.c: a contract's records, through the mechanism in use */
@@ -357,12 +371,13 @@ void lx_watch_each(void (*fn)(lx_watch_t *, void *), void *arg,
 /* Members known from the connector (pid -> watch). */
 typedef struct lx_member {
 	lx_watch_t *w;
+	bool hidden;		/* the anchor: followed, never reported */
 	bool core;		/* COREDUMP seen */
 	char *corefile;		/* where its core goes (lx_core_path) */
 } lx_member_t;
 
 lx_member_t *lx_member_get(pid_t pid);
-void lx_member_add(lx_watch_t *w, pid_t pid);
+void lx_member_add(lx_watch_t *w, pid_t pid, bool hidden);
 /* pid is gone: forget it; w hears of its EXIT (the last one it waits). */
 void lx_member_exited(pid_t pid);
 /* Forget every member of w; the number forgotten. */

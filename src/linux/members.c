@@ -45,7 +45,7 @@ on_fork(pid_t ppid, pid_t pid)
 	if (m == NULL)
 		return;		/* not one of ours */
 	lx_watch_t *w = m->w;
-	lx_member_add(w, pid);
+	lx_member_add(w, pid, false);
 	if ((ev = lx_watch_publish(w, NC_PR_EV_FORK, pid)) != NULL) {
 		ev->ppid = ppid;
 		ev->have |= CT_EVP_PPID;
@@ -119,6 +119,10 @@ on_exit_(pid_t pid, int status)
 	if (m == NULL)
 		return;
 	lx_watch_t *w = m->w;
+	if (m->hidden) {
+		lx_member_exited(pid);	/* the anchor: the end is near */
+		return;
+	}
 	if (WIFSIGNALED(status))
 		on_signalled(m, pid, status);
 	if ((ev = lx_watch_publish(w, NC_PR_EV_EXIT, pid)) != NULL) {
@@ -148,7 +152,7 @@ resync_one(lx_watch_t *w, void *arg)
 	if (err == 0 || err == ENOENT || err == ENODEV) {
 		(void) lx_member_drop_all(w);
 		for (size_t k = 0; err == 0 && k < n; k++)
-			lx_member_add(w, pids[k]);
+			lx_member_add(w, pids[k], false);
 		free(pids);
 	}
 	after = lx_member_count(w);

@@ -1,14 +1,19 @@
 /*
- * root.c -- the contract root: the cgroup v2 directory whose children are
- * the contracts (docs/ARCHITECTURE.md, "Linux: membership").  The first that is usable wins:
+ * root.c -- the contract root: the directory whose children are the
+ * contracts (docs/ARCHITECTURE.md, "Linux: membership").  For cgroup
+ * membership, a cgroup v2 directory; the first that is usable wins:
  *
  *   1. $ILLUMOS_CONTRACT_ROOT, if set and not empty;
  *   2. <cgroup2 mount>/contract, where we may write it (root);
  *   3. <own cgroup>/contract, where our own cgroup is delegated to us
  *      (owned by our euid, cgroup.procs writable);
  *
- * else EACCES with a message naming the ways out.  Contracts are flat
- * siblings under the root, never nested.  Ids are allocated next-fit with
+ * else EACCES with a message naming the ways out.  Where none is usable
+ * (and cgroup membership is not forced with ILLUMOS_CONTRACT_MEMBERSHIP),
+ * or when reaper membership is, the root is a per-user registry directory
+ * instead (src/linux/reaper.c): $ILLUMOS_CONTRACT_ROOT,
+ * $XDG_RUNTIME_DIR/illumos-contract, or /tmp/illumos-contract-<uid>.
+ * Contracts are flat siblings under the root, never nested.  Ids are allocated next-fit with
  * mkdir as the arbiter; a hint in user.ct.next on the root keeps them
  * increasing across processes.
  */
@@ -137,18 +142,13 @@ try_root(const char *dir, bool create, int mode)
 }
 
 static int
-discover(void)
+discover_cgroup(const char *env)
 {
-	const char *env = getenv("ILLUMOS_CONTRACT_ROOT");
 	char *own = NULL, *dir = NULL;
 	const char *mnt, *mroot;
 	int err;
 
-	if (root_mnt == NULL && cgroup2_mount(&root_mnt, &root_mroot) != 0) {
-		free(root_mnt);
-		root_mnt = root_mroot = NULL;
-	}
-	if (env != NULL && env[0] != '\0') {
+	if (env != NULL) {
 		/* Named explicitly: reading it is enough to observe. */
 		err = try_root(env, true, R_OK | X_OK);
 		if (err == ENOTSUP)
@@ -207,7 +207,117 @@ discover(void)
 out:
 	free(own);
 	free(dir);
+	if (err == 0)
+		lx_ms_use(&lx_mship_cgroup);
 	return (err);
+}
+
+/*
+ * The registry of reaper membership: dir (made 0700 if absent and create
+ * says so), and used
+ * only if it is a real directory of ours that nobody else may enter (its
+ * contracts' records are trusted).
+ */
+static int
+use_registry(const char *dir, bool create)
+{
+	struct stat st;
+	int fd;
+
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return (ct_err_set(errno, "mkdir", "cannot make the contract "
+		    "registry %s: %s", dir, strerror(errno)));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return (ct_err_set(errno, "open", "cannot open the contract "
+		    "registry %s: %s", dir, strerror(errno)));
+	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		(void) close(fd);
+		return (ct_err_set(EACCES, "open", "refusing the contract "
+		    "registry %s: it must be a directory owned by uid %d with "
+		    "mode 0700 (it is uid %d, mode %03o)", dir, (int)geteuid(),
+		    (int)st.st_uid, (unsigned)(st.st_mode & 0777)));
+	}
+	if ((root.path = realpath(dir, NULL)) == NULL) {
+		(void) close(fd);
+		return (ENOMEM);
+	}
+	root.fd = fd;
+	lx_ms_use(&lx_mship_reaper);
+	return (0);
+}
+
+/* $ILLUMOS_CONTRACT_ROOT, or $XDG_RUNTIME_DIR/..., or /tmp/...-<uid>. */
+static int
+discover_registry(const char *env)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *dir = NULL;
+	int err;
+
+	if (env != NULL)
+		dir = strdup(env);
+	else if (xdg != NULL && xdg[0] == '/')
+		(void) asprintf(&dir, "%s/illumos-contract", xdg);
+	else
+		(void) asprintf(&dir, "/tmp/illumos-contract-%d",
+		    (int)geteuid());
+	if (dir == NULL)
+		return (ENOMEM);
+	err = use_registry(dir, true);
+	free(dir);
+	return (err);
+}
+
+/* Is path (or, if it does not exist yet, its parent) in cgroupfs? */
+static bool
+in_cgroupfs(const char *path)
+{
+	char *dup, *slash;
+	bool yes;
+
+	if (access(path, F_OK) == 0 || (dup = strdup(path)) == NULL)
+		return (lx_cg_is_cgroup2(path));
+	if ((slash = strrchr(dup, '/')) != NULL)
+		*(slash == dup ? slash + 1 : slash) = '\0';
+	yes = slash != NULL && lx_cg_is_cgroup2(dup);
+	free(dup);
+	return (yes);
+}
+
+/*
+ * Membership: ILLUMOS_CONTRACT_MEMBERSHIP=cgroup|reaper forces one;
+ * otherwise cgroup where a root is usable, else reaper.  A root named
+ * outside cgroupfs is a registry.
+ */
+static int
+discover(void)
+{
+	const char *env = getenv("ILLUMOS_CONTRACT_ROOT");
+	const char *want = getenv("ILLUMOS_CONTRACT_MEMBERSHIP");
+	int err;
+
+	if (env != NULL && env[0] == '\0')
+		env = NULL;
+	if (want != NULL && want[0] == '\0')
+		want = NULL;
+	if (want != NULL && strcmp(want, "cgroup") != 0 &&
+	    strcmp(want, "reaper") != 0)
+		return (ct_err_set(EINVAL, "getenv", "ILLUMOS_CONTRACT_"
+		    "MEMBERSHIP=%s: it must be cgroup or reaper", want));
+	if (root_mnt == NULL && cgroup2_mount(&root_mnt, &root_mroot) != 0) {
+		free(root_mnt);
+		root_mnt = root_mroot = NULL;
+	}
+	if (want != NULL && strcmp(want, "reaper") == 0)
+		return (discover_registry(env));
+	if (want == NULL && env != NULL && !in_cgroupfs(env))
+		return (discover_registry(env));
+	if ((err = discover_cgroup(env)) == 0 || want != NULL || env != NULL)
+		return (err);
+	ct_err_clear();
+	return (discover_registry(NULL));
 }
 
 int
@@ -216,8 +326,8 @@ lx_root_find(const lx_root_t **rp)
 	int err = 0;
 
 	(void) pthread_mutex_lock(&root_lock);
-	if (root.path == NULL && (err = discover()) == 0)
-		lx_ms_use(&lx_mship_cgroup);
+	if (root.path == NULL)
+		err = discover();
 	(void) pthread_mutex_unlock(&root_lock);
 	if (err != 0)
 		return (err);
@@ -233,8 +343,11 @@ lx_root_use(const char *dir)
 	if (setenv("ILLUMOS_CONTRACT_ROOT", dir, 1) != 0)
 		return (errno);
 	(void) pthread_mutex_lock(&root_lock);
-	if (root.path == NULL && (err = try_root(dir, false, R_OK | X_OK)) ==
-	    0)
+	if (root.path != NULL)
+		err = 0;
+	else if (!lx_cg_is_cgroup2(dir))
+		err = use_registry(dir, false);
+	else if ((err = try_root(dir, false, R_OK | X_OK)) == 0)
 		lx_ms_use(&lx_mship_cgroup);
 	(void) pthread_mutex_unlock(&root_lock);
 	return (err);
@@ -407,7 +520,7 @@ lx_root_rmdir(ct_id_t id)
 
 	if (id != 0 && lx_root_find(&r) == 0) {
 		(void) snprintf(name, sizeof (name), "%" PRId32, id);
-		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
+		(void) lx_ms()->rmdir(r->fd, name);
 	}
 }
 
@@ -426,7 +539,7 @@ lx_root_bury(ct_id_t id, int dirfd)
 	/* Ours only: once ours is gone, the id may name a newer contract. */
 	if (fstatat(r->fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    named.st_ino == ours.st_ino && named.st_dev == ours.st_dev)
-		(void) unlinkat(r->fd, name, AT_REMOVEDIR);
+		(void) lx_ms()->rmdir(r->fd, name);
 }
 
 int

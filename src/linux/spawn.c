@@ -214,8 +214,9 @@ spare_make(void)
 		    "of contract %" PRId32 ": %s", s.id, strerror(err));
 		goto fail;
 	}
-	s.procsfd = openat(s.dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	if (s.procsfd < 0) {
+	/* Membership by cgroup: the child joins through this file. */
+	if (!lx_ms()->first_is_anchor && (s.procsfd = openat(s.dirfd,
+	    "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0) {
 		err = ct_err_set(errno, "open", "cannot open cgroup.procs of "
 		    "contract %" PRId32 ": %s", s.id, strerror(errno));
 		goto fail;
@@ -255,7 +256,8 @@ atfork_prepare(void)
 {
 	ts.forks++;
 	ts.forking = 0;
-	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL)
+	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
+	    lx_ms()->first_is_anchor)
 		return;
 	if (ts.spare.id == 0 && (ts.deferred = spare_make()) != 0)
 		return;
@@ -339,6 +341,15 @@ lx_spawn_latest(ct_id_t *idp)
 	return (0);
 }
 
+/* Reaper membership: every child is started by an anchor. */
+static bool
+anchored(void)
+{
+	const lx_root_t *r;
+
+	return (lx_root_find(&r) == 0 && lx_ms()->first_is_anchor);
+}
+
 int
 ct_spawn_mode_get(ct_spawn_mode_t *modep)
 {
@@ -355,7 +366,7 @@ ct_spawn_mode_get(ct_spawn_mode_t *modep)
 			spawn_mode_forced = true;
 		}
 	}
-	*modep = spawn_mode;
+	*modep = anchored() ? CT_SPAWN_ANCHOR : spawn_mode;
 	return (0);
 }
 
@@ -394,12 +405,31 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 		return (err);
 	if ((err = lx_root_get(&r)) != 0)
 		return (err);
-	/* Membership by cgroup: the shim joins by writing to this file. */
-	if (asprintf(procsp, "%s/%" PRId32 "/cgroup.procs", r->path,
-	    ts.spare.id) < 0)
+	/* The shim joins by writing to cgroup.procs; an anchor records. */
+	if (asprintf(procsp, "%s/%" PRId32 "%s", r->path, ts.spare.id,
+	    lx_ms()->first_is_anchor ? "" : "/cgroup.procs") < 0)
 		return (ENOMEM);
 	spare_move(&ts.inflight, &ts.spare);
 	*idp = ts.inflight.id;
+	return (0);
+}
+
+/*
+ * The parent's half of the shim's join: move pid in before spawn()
+ * returns.  ESRCH: it joined by itself, ran and exited already.  With an
+ * anchor, pid is the anchor: recorded, so that anyone can find its tree.
+ */
+static int
+join(spare_t *s, pid_t pid)
+{
+	char buf[16];
+	int n;
+
+	if (lx_ms()->first_is_anchor)
+		return (lx_reaper_anchored(s->dirfd, pid));
+	n = snprintf(buf, sizeof (buf), "%d", (int)pid);
+	if (write(s->procsfd, buf, (size_t)n) != n && errno != ESRCH)
+		return (errno);
 	return (0);
 }
 
@@ -410,12 +440,7 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	int err;
 
 	if (id != 0 && id == ts.inflight.id) {
-		char buf[16];
-		int n = snprintf(buf, sizeof (buf), "%d", (int)pid);
-		/* ESRCH: it joined by itself, ran and exited already. */
-		if (write(ts.inflight.procsfd, buf, (size_t)n) != n &&
-		    errno != ESRCH) {
-			err = errno;
+		if ((err = join(&ts.inflight, pid)) != 0) {
 			(void) kill(pid, SIGKILL);
 			spare_remove(&ts.inflight);
 			return (ct_err_set(err, "write", "cannot move pid %d into "

@@ -72,7 +72,7 @@ lx_member_get(pid_t pid)
 }
 
 void
-lx_member_add(lx_watch_t *w, pid_t pid)
+lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
 {
 	lx_member_t *m = lx_map_get(&by_pid, pid);
 
@@ -89,6 +89,7 @@ lx_member_add(lx_watch_t *w, pid_t pid)
 	}
 	m->w = w;
 	m->core = false;
+	m->hidden = hidden;
 	w->npids++;
 }
 
@@ -113,7 +114,8 @@ lx_member_exited(pid_t pid)
 	if (m == NULL)
 		return;
 	w = m->w;
-	w->last_exit = pid;
+	if (!m->hidden)
+		w->last_exit = pid;
 	member_drop(pid);
 	recheck(w);
 }
@@ -385,14 +387,18 @@ process_start(lx_watch_t *w, pid_t born)
 		size_t n;
 		if (lx_ms()->members(w->dirfd, &pids, &n) == 0) {
 			for (size_t i = 0; i < n; i++)
-				lx_member_add(w, pids[i]);
+				lx_member_add(w, pids[i], false);
 			free(pids);
 		}
 	}
-	if (born != 0) {
+	if (born != 0 && lx_ms()->first_is_anchor) {
+		/* Its fork of the program is the first member's pr_fork. */
+		if (members)
+			lx_member_add(w, born, true);
+	} else if (born != 0) {
 		ct_evrec_t *ev;
 		if (members)
-			lx_member_add(w, born);
+			lx_member_add(w, born, false);
 		if ((ev = lx_watch_publish(w, NC_PR_EV_FORK, born)) != NULL) {
 			ev->ppid = getpid();
 			ev->have |= CT_EVP_PPID;

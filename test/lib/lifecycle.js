@@ -1,6 +1,7 @@
 'use strict';
 // Process contracts end to end; run once per creation mechanism
-// (lifecycle.test.js: atfork, lifecycle.shim.test.js: exec shim).
+// (lifecycle.test.js: atfork, lifecycle.shim.test.js: exec shim,
+// lifecycle.reaper.test.js: an anchor, under reaper membership).
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
@@ -10,9 +11,19 @@ const cp = require('child_process');
 const h = require('../helpers');
 
 module.exports = function lifecycle(mode) {
-  process.env.ILLUMOS_CONTRACT_SPAWN = mode;
+  const anchored = mode === 'anchor';
+  if (anchored) process.env.ILLUMOS_CONTRACT_MEMBERSHIP = 'reaper';
+  else process.env.ILLUMOS_CONTRACT_SPAWN = mode;
   const root = h.useRoot(`life-${mode}`);
   const ct = require('../..');
+
+  // The program's pid: the child itself, or what its anchor recorded.
+  async function program(child, c) {
+    if (!anchored) return child.pid;
+    const rec = path.join(root, String(c.ctid), 'user.ct.program');
+    await h.until(() => fs.existsSync(rec), 5000, 'the program to start');
+    return Number(fs.readFileSync(rec, 'utf8'));
+  }
 
   test('latest() before any contract throws ESRCH', () => {
     assert.throws(() => ct.latest(), (e) => e instanceof Error &&
@@ -24,6 +35,7 @@ module.exports = function lifecycle(mode) {
     ct.set_template({ type: 'process' });
     ct.clear_template();
     assert.strictEqual(ct.features.spawn, mode);
+    assert.strictEqual(ct.features.membership, anchored ? 'reaper' : 'cgroup');
   });
 
   function spawnIn(cmd, args, opts = {}) {
@@ -41,6 +53,7 @@ module.exports = function lifecycle(mode) {
     const { child, c } = spawnIn('sleep', ['30'],
       { template: { cookie: '0xdeadbeef', param: { noorphan: true } } });
     const st = c.status();
+    const pid = await program(child, c);
     assert.strictEqual(st.ctid, c.ctid);
     assert.strictEqual(st.type, 'process');
     assert.strictEqual(st.state, 'owned');
@@ -49,7 +62,7 @@ module.exports = function lifecycle(mode) {
     assert.strictEqual(st.nevid, '0');
     assert.strictEqual(typeof st.zoneid, 'number');
     assert.strictEqual(st.nevents, 0);
-    assert.deepStrictEqual(st.pr_members, [child.pid]);
+    assert.deepStrictEqual(st.pr_members, [pid]);
     assert.deepStrictEqual(st.pr_contracts, []);
     assert.deepStrictEqual(st.critical, { negend: false, pr_empty: true,
       pr_fork: false, pr_exit: false, pr_core: false, pr_signal: false,
@@ -72,7 +85,7 @@ module.exports = function lifecycle(mode) {
     const ev = await empty;
     assert.strictEqual(ev.ctid, c.ctid);
     assert.strictEqual(ev.type, 'pr_empty');
-    assert.strictEqual(ev.pid, child.pid);
+    assert.strictEqual(ev.pid, pid);
     assert.deepStrictEqual(ev.flags, { info: false, ack: false, neg: false });
     assert.match(ev.evid, /^\d+$/);
     assert.strictEqual(c.status().nevents, 1, 'critical until acked');
@@ -89,10 +102,23 @@ module.exports = function lifecycle(mode) {
     const { child, c } = spawnIn('sh', ['-c',
       `(setsid sh -c 'sleep 0.4; echo done > ${mark}' &) ; exit 0`]);
     const emptied = h.once(c, 'pr_empty', 10000);
-    const [code] = await h.once(child, 'exit');
-    assert.strictEqual(code, 0);
-    assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
-    assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
+    if (anchored) {
+      // The child is the anchor: it exits, as the program did, only once
+      // the whole tree is gone.
+      const pid = await program(child, c);
+      await h.until(() => !c.status().pr_members.includes(pid), 5000,
+        'the program to exit, leaving the daemon');
+      assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+      assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
+      const [code] = await h.once(child, 'exit');
+      assert.strictEqual(code, 0);
+      assert.ok(fs.existsSync(mark), 'the anchor exited after the daemon');
+    } else {
+      const [code] = await h.once(child, 'exit');
+      assert.strictEqual(code, 0);
+      assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+      assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
+    }
     await emptied;
     assert.strictEqual(fs.readFileSync(mark, 'utf8'), 'done\n',
       'pr_empty came only after the daemon exited');
@@ -163,12 +189,13 @@ module.exports = function lifecycle(mode) {
   test('abandon() without noorphan leaves members running, orphaned',
     async () => {
       const { child, c } = spawnIn('sleep', ['30']);
+      const pid = await program(child, c);
       c.abandon();
       assert.strictEqual(c.status().state, 'orphan');
       assert.strictEqual(c.status().holder, 0);
-      assert.ok(h.alive(child.pid));
+      assert.ok(h.alive(pid));
       const emptied = h.once(c, 'pr_empty');
-      process.kill(child.pid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       await emptied;
       c.dispose();
       await h.until(() => !fs.existsSync(path.join(root, String(c.ctid))),

@@ -1,0 +1,442 @@
+/*
+ * reaper.c -- membership by subreaper (lx_mship_reaper), where no cgroup
+ * can be written: a contract's first process is an anchor (ct-exec
+ * --anchor, src/helpers/anchor.c) that marked itself child subreaper
+ * (PR_SET_CHILD_SUBREAPER, Linux 3.4): every orphan of its subtree is
+ * reparented to it, never to init, so the members are exactly the
+ * anchor's descendants.  The anchor is never a member.
+ *
+ * A contract is a directory <registry>/<ctid> of small files, one per
+ * record (the same keys as the cgroup xattrs), written whole under a
+ * temporary name and renamed.  The anchor writes two records itself:
+ * "user.ct.program" (the program's pid) and, when its wait finds no child
+ * left, "user.ct.done" (the program's wait status and the tree's CPU time);
+ * the holder records "user.ct.anchor" (the anchor's pid and start time)
+ * right after the spawn.
+ *
+ * Kernel facts: /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)
+ * lists each thread's children, readable by any user; a pidfd
+ * (pidfd_open, 5.3, no privilege) becomes readable when its process
+ * exits.  There is no freezer: a walk that signals members races their
+ * forks, so it repeats until a pass finds no new pid.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+#define	LX_META_ANCHOR	"user.ct.anchor"
+#define	LX_META_DONE	"user.ct.done"
+
+static int
+rp_meta_get(int dirfd, const char *key, char **bufp, size_t *lenp)
+{
+	int err = lx_read_file(dirfd, key, bufp);
+
+	if (err == ENOENT)
+		return (ENODATA);	/* as a missing xattr */
+	if (err == 0 && lenp != NULL)
+		*lenp = strlen(*bufp);
+	return (err);
+}
+
+static int
+rp_meta_set(int dirfd, const char *key, const char *val, size_t len)
+{
+	char tmp[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	(void) snprintf(tmp, sizeof (tmp), ".%s.%d", key, (int)getpid());
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) < 0)
+		return (errno);
+	do {
+		n = write(fd, val, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != len)
+		err = n < 0 ? errno : EIO;
+	(void) close(fd);
+	if (err == 0 && renameat(dirfd, tmp, dirfd, key) != 0)
+		err = errno;
+	if (err != 0)
+		(void) unlinkat(dirfd, tmp, 0);
+	return (err);
+}
+
+/* The anchor, if it still runs: 0 and its pid; ESRCH if it is gone. */
+static int
+anchor_of(int dirfd, pid_t *pidp)
+{
+	char *buf;
+	int pid = 0;
+	unsigned long long start = 0;
+	uint64_t now;
+	int err;
+
+	if ((err = rp_meta_get(dirfd, LX_META_ANCHOR, &buf, NULL)) != 0)
+		return (err);
+	err = sscanf(buf, "%d %llu", &pid, &start) == 2 ? 0 : EINVAL;
+	free(buf);
+	if (err == 0 && (lx_proc_start(pid, &now) != 0 || now != start))
+		err = ESRCH;
+	*pidp = (pid_t)pid;
+	return (err);
+}
+
+static bool
+done(int dirfd)
+{
+	return (faccessat(dirfd, LX_META_DONE, F_OK, 0) == 0);
+}
+
+typedef struct pidvec {
+	pid_t *v;
+	size_t n, cap;
+} pidvec_t;
+
+static int
+pv_push(pidvec_t *p, pid_t pid)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap == 0 ? 16 : p->cap * 2;
+		pid_t *v = realloc(p->v, cap * sizeof (*v));
+		if (v == NULL)
+			return (ENOMEM);
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = pid;
+	return (0);
+}
+
+/* Append the children of every thread of pid. */
+static int
+children_of(pid_t pid, pidvec_t *out)
+{
+	char path[48];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return (0);	/* gone meanwhile: no children */
+	while (err == 0 && (de = readdir(d)) != NULL) {
+		char *file, *buf;
+		pid_t *kids;
+		size_t n;
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&file, "%s/%s/children", path, de->d_name) < 0) {
+			err = ENOMEM;
+			break;
+		}
+		int rerr = lx_read_file(AT_FDCWD, file, &buf);
+		free(file);
+		if (rerr != 0)
+			continue;
+		err = lx_parse_pids(buf, &kids, &n);
+		free(buf);
+		for (size_t i = 0; err == 0 && i < n; i++)
+			err = pv_push(out, kids[i]);
+		if (err == 0)
+			free(kids);
+	}
+	(void) closedir(d);
+	return (err);
+}
+
+/*
+ * Right after the spawn the anchor may not have forked the program yet
+ * (spawn() returns once it is exec'd): wait the few microseconds until it
+ * says it has, so that no contract is seen without its first member.
+ */
+static void
+await_program(int dirfd, pid_t anchor)
+{
+	struct timespec step = { 0, 20 * 1000 };
+	uint64_t start;
+
+	for (int i = 0; i < 5000; i++) {
+		if (faccessat(dirfd, "user.ct.program", F_OK, 0) == 0 ||
+		    lx_proc_start(anchor, &start) != 0)
+			return;
+		(void) nanosleep(&step, NULL);
+	}
+}
+
+/* Every descendant of the anchor, breadth first. */
+static int
+rp_members(int dirfd, pid_t **pidsp, size_t *np)
+{
+	pidvec_t all = { 0 };
+	pid_t anchor;
+	int err;
+
+	if ((err = anchor_of(dirfd, &anchor)) != 0) {
+		if (err != ESRCH || !done(dirfd))
+			return (err == ESRCH ? EOWNERDEAD : err);
+		*pidsp = NULL;	/* empty, and its anchor is gone */
+		*np = 0;
+		return (0);
+	}
+	await_program(dirfd, anchor);
+	err = children_of(anchor, &all);
+	for (size_t i = 0; err == 0 && i < all.n; i++)
+		err = children_of(all.v[i], &all);
+	if (err != 0) {
+		free(all.v);
+		return (err);
+	}
+	*pidsp = all.v;
+	*np = all.n;
+	return (0);
+}
+
+/*
+ * Populated while the anchor runs without having recorded the end.  An
+ * anchor that is gone without that record was killed: its members were
+ * reparented out of reach, so nobody can tell (EOWNERDEAD, never empty).
+ */
+static int
+rp_populated(int dirfd, int *populatedp, int *frozenp)
+{
+	pid_t anchor;
+	int err;
+
+	*frozenp = -1;
+	*populatedp = -1;
+	if (done(dirfd)) {
+		*populatedp = 0;
+		return (0);
+	}
+	if ((err = anchor_of(dirfd, &anchor)) == 0) {
+		*populatedp = 1;
+		return (0);
+	}
+	if (err == ENODATA) {
+		*populatedp = 1;	/* a spare: its anchor is starting */
+		return (0);
+	}
+	/* It may have recorded the end just now. */
+	if (err == ESRCH && done(dirfd)) {
+		*populatedp = 0;
+		return (0);
+	}
+	return (err == ESRCH ? EOWNERDEAD : err);
+}
+
+/* SIGKILL every member until a pass finds no new one. */
+static int
+rp_kill(int dirfd)
+{
+	lx_map_t seen = { 0 };
+	bool fresh = true;
+	int err = 0;
+
+	for (int pass = 0; fresh && pass < 10000; pass++) {
+		pid_t *pids;
+		size_t n;
+		fresh = false;
+		if ((err = rp_members(dirfd, &pids, &n)) != 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (lx_map_get(&seen, pids[i]) != NULL)
+				continue;
+			fresh = true;
+			(void) lx_map_put(&seen, pids[i], &seen);
+			(void) kill(pids[i], SIGKILL);
+		}
+		free(pids);
+	}
+	lx_map_fini(&seen);
+	return (err);
+}
+
+static int
+rp_freeze(int dirfd, bool on)
+{
+	(void) dirfd;
+	(void) on;
+	return (ENOTSUP);
+}
+
+static int
+rp_freezing(int dirfd, bool *onp)
+{
+	(void) dirfd;
+	*onp = false;
+	return (ENOTSUP);
+}
+
+/* Exact once empty: the anchor's RUSAGE_CHILDREN counts the whole tree. */
+static int
+rp_usage(int dirfd, ct_usage_t *u)
+{
+	unsigned long long ut, st;
+	char *buf;
+	int status, err;
+
+	memset(u, 0, sizeof (*u));
+	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+		return (err == ENODATA ? ENOTSUP : err);
+	err = sscanf(buf, "%d %llu %llu", &status, &ut, &st) == 3 ? 0 : EINVAL;
+	free(buf);
+	u->user_usec = ut;
+	u->system_usec = st;
+	return (err);
+}
+
+/* ---- notices: a pidfd on each watched contract's anchor ---- */
+
+typedef struct rpw {
+	ct_id_t id;
+	int pidfd;
+} rpw_t;
+
+static lx_map_t by_token;
+static int32_t next_token = 1;
+
+static void
+rp_exited(void *arg)
+{
+	rpw_t *w = arg;
+	ct_id_t id = w->id;
+
+	/* Readable for good now: stop polling it, then say so once. */
+	lx_evq_del(w->pidfd);
+	(void) close(w->pidfd);
+	w->pidfd = -1;
+	lx_evq_notice(id);
+}
+
+static int
+rp_watch(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
+{
+	char name[16];
+	rpw_t *w;
+	pid_t anchor;
+	int fd, err;
+
+	(void) rootpath;
+	(void) snprintf(name, sizeof (name), "%" PRId32, id);
+	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return (errno == ENOENT ? 0 : errno);
+	err = anchor_of(fd, &anchor);
+	(void) close(fd);
+	*tokenp = -1;
+	if (err != 0)
+		return (0);	/* ended already: the first read says so */
+	if ((w = calloc(1, sizeof (*w))) == NULL)
+		return (ENOMEM);
+	w->id = id;
+	w->pidfd = (int)syscall(SYS_pidfd_open, anchor, 0);
+	if (w->pidfd < 0) {
+		err = errno;
+		free(w);
+		return (err == ESRCH ? 0 : ct_err_set(err, "pidfd_open",
+		    "cannot watch the anchor of contract %" PRId32 ": %s", id,
+		    strerror(err)));
+	}
+	(void) fcntl(w->pidfd, F_SETFD, FD_CLOEXEC);
+	if ((err = lx_evq_add(w->pidfd, rp_exited, w)) != 0 ||
+	    (err = lx_map_put(&by_token, next_token, w)) != 0) {
+		lx_evq_del(w->pidfd);
+		(void) close(w->pidfd);
+		free(w);
+		return (err);
+	}
+	*tokenp = next_token;
+	next_token = next_token == INT32_MAX ? 1 : next_token + 1;
+	return (0);
+}
+
+static void
+rp_unwatch(int token)
+{
+	rpw_t *w = lx_map_del(&by_token, token);
+
+	if (w == NULL)
+		return;
+	if (w->pidfd >= 0) {
+		lx_evq_del(w->pidfd);
+		(void) close(w->pidfd);
+	}
+	free(w);
+}
+
+/* Files first: a registry directory is not removed with its records. */
+static int
+rp_rmdir(int rootfd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return (errno);
+	if ((d = fdopendir(fd)) == NULL) {
+		(void) close(fd);
+		return (errno);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			(void) unlinkat(dirfd(d), de->d_name, 0);
+	}
+	(void) closedir(d);
+	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
+}
+
+const lx_mship_t lx_mship_reaper = {
+	.name = "reaper",
+	.first_is_anchor = true,
+	.meta_get = rp_meta_get,
+	.meta_set = rp_meta_set,
+	.members = rp_members,
+	.populated = rp_populated,
+	.kill = rp_kill,
+	.freeze = rp_freeze,
+	.freezing = rp_freezing,
+	.usage = rp_usage,
+	.watch = rp_watch,
+	.unwatch = rp_unwatch,
+	.rmdir = rp_rmdir,
+};
+
+int
+lx_reaper_anchored(int dirfd, pid_t anchor)
+{
+	char buf[48];
+	uint64_t start;
+	int n;
+
+	if (lx_proc_start(anchor, &start) != 0)
+		start = 0;	/* gone already: its done record tells */
+	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
+	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
+}
+
+int
+lx_reaper_program(int dirfd, pid_t *pidp)
+{
+	uint64_t v;
+	int err = lx_meta_get_u64(dirfd, "user.ct.program", &v);
+
+	if (err == 0)
+		*pidp = (pid_t)v;
+	return (err);
+}
