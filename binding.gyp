@@ -1,7 +1,10 @@
 {
   "variables": {
     "ct_static%": "1",
-    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"],
+    "ct_static_tools%": "0",
+    "ct_glibc_floor%": "0",
+    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
+      "src/helperdir.c"],
     "ct_linux_base": [
       "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
       "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/reaper.c",
@@ -27,7 +30,13 @@
         ["OS=='linux'", {
           "sources": ["<@(ct_linux)"],
           "defines": ["_GNU_SOURCE"],
-          "libraries": ["-lpthread"]
+          "libraries": ["-lpthread"],
+          "conditions": [
+            ["ct_glibc_floor==1", {
+              "sources": ["src/linux/glibc_floor.c"],
+              "ldflags": ["-Wl,--wrap=stat64,--wrap=fstat64,--wrap=fstatat64,--wrap=pthread_once"]
+            }]
+          ]
         }],
         ["OS=='solaris'", {
           "sources": ["src/illumos.c"],
@@ -71,7 +80,10 @@
           ],
           "include_dirs": ["src", "src/linux"],
           "defines": ["_GNU_SOURCE"],
-          "cflags_c": ["-std=c11", "-Wall", "-Wextra"]
+          "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
+          "conditions": [
+            ["ct_static_tools==1", { "ldflags": ["-static"] }]
+          ]
         },
         {
           "target_name": "ctrun",
@@ -85,7 +97,10 @@
           "include_dirs": ["src"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
-          "libraries": ["-lpthread", "-ldl"]
+          "conditions": [
+            ["ct_static_tools==1", { "ldflags": ["-static"] }]
+          ],
+          "libraries": ["-lpthread"]
         },
         {
           "target_name": "ctstat",
@@ -98,7 +113,10 @@
           "include_dirs": ["src"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
-          "libraries": ["-lpthread", "-ldl"]
+          "conditions": [
+            ["ct_static_tools==1", { "ldflags": ["-static"] }]
+          ],
+          "libraries": ["-lpthread"]
         },
         {
           "target_name": "ctwatch",
@@ -111,7 +129,10 @@
           "include_dirs": ["src"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
-          "libraries": ["-lpthread", "-ldl"]
+          "conditions": [
+            ["ct_static_tools==1", { "ldflags": ["-static"] }]
+          ],
+          "libraries": ["-lpthread"]
         }
       ]
     }],

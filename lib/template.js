@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const childProcess = require('child_process');
-const { binding, shimPath } = require('./binding');
+const { binding, helperDir, shimPath } = require('./binding');
 
 const active = { process: null, device: null }; // clones, for restoring
 let lastType = null;
@@ -153,8 +153,9 @@ function hookedSpawn(options) {
   if (!resolve(options)) return origSpawn.call(this, options);
   const shim = shimPath();
   if (shim === null) {
-    const e = new Error('ENOTSUP: the exec shim (build/Release/ct-exec) is ' +
-      'missing; rebuild the package with npm install');
+    const e = new Error('ENOTSUP: the exec shim ' +
+      `(${path.join(helperDir, 'ct-exec')}) is missing; rebuild the ` +
+      'package with npm install');
     e.code = 'ENOTSUP';
     e.errno = os.constants.errno.ENOTSUP;
     e.syscall = 'execve';

@@ -66,7 +66,7 @@ fi
 cd "$here"
 set --
 for f in src/illumos.c src/illumos/*.c src/names.c src/template.c \
-    src/error.c src/records.c src/cli/*.c; do
+    src/error.c src/records.c src/helperdir.c src/cli/*.c; do
 	[ -f "$f" ] && set -- "$@" "$f"
 done
 

@@ -963,6 +963,32 @@ b_features(napi_env env, napi_callback_info info)
 	return (o);
 }
 
+/*
+ * The directory of the loaded addon, where its helpers are (lib/binding.js).
+ * Not through args(): a worker loading the module sets the same directory.
+ */
+static napi_value
+b_set_helper_dir(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	size_t argc = 1;
+	char *s;
+	int err;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok)
+		return (NULL);
+	if (argc < 1)
+		napi_get_undefined(env, &argv[0]);
+	if ((s = get_str(env, argv[0], "dir")) == NULL)
+		return (NULL);
+	err = ct_helper_dir_set(s);
+	free(s);
+	if (err != 0)
+		return (throw_sys(env, err, "strdup",
+		    "cannot record the helper directory"));
+	return (NULL);
+}
+
 /* ---- spawn plumbing (lib/spawn.js) ---- */
 
 static napi_value
@@ -1126,6 +1152,7 @@ NAPI_MODULE_INIT()
 		{ "spawnCommit", b_spawn_commit },
 		{ "spawnAbort", b_spawn_abort },
 		{ "spawnReady", b_spawn_ready },
+		{ "setHelperDir", b_set_helper_dir },
 	};
 	inst_t *in = calloc(1, sizeof (*in));
 	napi_value fn, name;

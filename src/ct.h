@@ -404,6 +404,14 @@ typedef struct ct_features {
 int ct_features_get(ct_features_t *f);
 void ct_features_fini(ct_features_t *f);	/* core: src/records.c */
 
+/*
+ * Core (src/helperdir.c): the directory of the helper programs, set once
+ * by whoever knows where the loaded addon is; NULL when nobody did (a
+ * program then looks beside its own executable).
+ */
+int ct_helper_dir_set(const char *dir);
+const char *ct_helper_dir(void);
+
 #ifdef __cplusplus
 }
 #endif

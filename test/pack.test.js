@@ -1,8 +1,10 @@
 'use strict';
-// The package as published: `npm pack` ships the sources and no tests or
-// build products; `npm install <tarball>` (offline) builds the addon from
-// source, and the README Quick Start, the ES module entry and the types
-// work from the installed copy.  Also: on an OS with neither backend
+// The package as published: `npm pack` ships the sources, the prebuilds
+// when present, and no tests or build products; `npm install <tarball>`
+// (offline) builds the addon from source, and the README Quick Start, the
+// ES module entry and the types work from the installed copy; with the
+// prebuilds, an install with no scripts, no compiler, make or python and
+// no Node headers works the same, and npx ctrun too.  Also: on an OS with neither backend
 // (src/none.c), require() works and every call throws ENOTSUP.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
@@ -32,7 +34,18 @@ function sh(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-test('npm pack ships the sources, and no tests or build products', () => {
+// prebuilds/ (npm run prebuilds) is never in git but ships when present.
+const prebuilds = path.join(top, 'prebuilds');
+const hostPrebuild = path.join(prebuilds, `${process.platform}-${process.arch}`);
+
+function listTree(dir, rel = '') {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory()
+      ? listTree(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
+}
+
+test('npm pack ships the sources and the prebuilds, no tests or build ' +
+  'products', () => {
   const out = sh(npm, ['pack', '--json', '--pack-destination', tmp],
     { cwd: top });
   const [info] = JSON.parse(out.slice(out.indexOf('[')));
@@ -41,7 +54,7 @@ test('npm pack ships the sources, and no tests or build products', () => {
     'index.js', 'index.mjs', 'index.d.ts', 'lib/binding.js',
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
-    'src/records.c',
+    'src/records.c', 'src/helperdir.c',
     'src/illumos.c', 'src/none.c', 'src/helpers/exec.c']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
@@ -50,84 +63,203 @@ test('npm pack ships the sources, and no tests or build products', () => {
   for (const [, src] of gyp.matchAll(/"(src\/[^"]+\.c)"/g)) {
     assert.ok(files.includes(src), `${src} (binding.gyp) is in the package`);
   }
+  const built = fs.existsSync(prebuilds) ? listTree(prebuilds) : [];
+  for (const f of built) {
+    assert.ok(files.includes(`prebuilds/${f}`), `prebuilds/${f} is shipped`);
+  }
   for (const f of files) {
-    assert.doesNotMatch(f, /^(test|bench|build|build-asan|prebuilds|scripts|\.ci|node_modules)\//,
+    assert.doesNotMatch(f, /^(test|bench|build|build-asan|scripts|\.ci|\.cache|node_modules)\//,
       `${f} should not be in the package`);
+    if (f.startsWith('prebuilds/')) continue;
     assert.doesNotMatch(f, /\.(o|node|tgz)$/, `${f} is a build product`);
   }
+  // git never sees them.
+  const ignored = cp.spawnSync('git', ['check-ignore', '-q', 'prebuilds/x'],
+    { cwd: top });
+  assert.strictEqual(ignored.status, 0, 'prebuilds/ is in .gitignore');
   const tgz = path.join(tmp, info.filename);
   assert.ok(fs.existsSync(tgz));
   fs.renameSync(tgz, path.join(tmp, 'package.tgz'));
 });
 
+function install(app, args, env) {
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'),
+    JSON.stringify({ name: 'app', private: true }));
+  const tgz = path.join(tmp, 'package.tgz');
+  assert.ok(fs.existsSync(tgz), 'the first test packed it');
+  const cmd = ['install', tgz, '--no-audit', '--no-fund', ...args];
+  const t0 = process.hrtime.bigint();
+  const r = cp.spawnSync(npm, [...cmd, '--offline'],
+    { cwd: app, encoding: 'utf8', timeout: 120000, env });
+  if (r.status !== 0) { // the cache lacks something: allow the registry
+    sh(npm, [...cmd, '--prefer-offline'], { cwd: app, env });
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stdout.write(`npm install ${args.join(' ')}: ${s.toFixed(1)} s\n`);
+  return path.join(app, 'node_modules', 'illumos_contract');
+}
+
+async function runIn(app, env, file, timeout = 15000) {
+  const p = cp.spawn(process.execPath, [file], { cwd: app, env,
+    stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { err += d; });
+  const [code] = await h.once(p, 'close', timeout);
+  assert.strictEqual(code, 0, `${file}: ${out}${err}`);
+  return out;
+}
+
+// The README Quick Start, an ES module import and the shipped types,
+// against the installed copy in app; `addon` matches the file it loads.
+async function quickStart(app, env, addon) {
+  const readme = fs.readFileSync(path.join(top, 'README.md'), 'utf8');
+  const m = readme.match(/<!-- quickstart[^>]*-->\s*```js\n([\s\S]*?)```/);
+  assert.ok(m, 'the Quick Start block is in the README');
+  fs.writeFileSync(path.join(app, 'quickstart.js'), m[1]);
+  let out = await runIn(app, env, 'quickstart.js');
+  assert.match(out, /^started$/m);
+  assert.match(out, /sh exited 0; still running: 1\n/);
+  assert.match(out, /contract \d+ is empty: the daemon is gone too\n$/);
+
+  fs.writeFileSync(path.join(app, 'esm.mjs'),
+    "import c, { features } from 'illumos_contract';\n" +
+    "import { createRequire } from 'node:module';\n" +
+    'const r = createRequire(import.meta.url);\n' +
+    "console.log(c === r('illumos_contract'), features.backend === c.backend);\n");
+  out = await runIn(app, env, 'esm.mjs');
+  assert.strictEqual(out, 'true true\n');
+
+  // Which addon loaded, and the keeper it starts: from the same directory.
+  fs.writeFileSync(path.join(app, 'which.js'), `
+    const fs = require('fs');
+    const path = require('path');
+    const c = require('illumos_contract');
+    const file = require('node-gyp-build').resolve(
+      path.dirname(require.resolve('illumos_contract/package.json')));
+    c.set_template({ type: 'process' });
+    const child = require('child_process').spawn('sleep', ['10']);
+    c.clear_template();
+    const root = c.features.root;
+    const keepers = fs.readdirSync(root).filter((d) => /^k/.test(d))
+      .flatMap((d) => fs.readFileSync(path.join(root, d, 'cgroup.procs'),
+        'utf8').split('\\n').filter(Boolean));
+    const exes = keepers.map((p) => fs.readlinkSync('/proc/' + p + '/exe'));
+    child.kill('SIGKILL');
+    console.log(JSON.stringify({ file, holderDeath: c.features.holderDeath,
+      exes }));
+  `);
+  const w = JSON.parse(await runIn(app, env, 'which.js'));
+  assert.match(w.file, addon);
+  assert.strictEqual(w.holderDeath, true, 'ct-keeper is beside the addon');
+  assert.deepStrictEqual(w.exes, [path.join(path.dirname(w.file),
+    'ct-keeper')], 'the keeper runs from beside the addon');
+
+  // The shipped types, resolved through the installed package's exports
+  // (@types/node from this repository's devDependencies).
+  fs.writeFileSync(path.join(app, 't.mts'),
+    "import contract, { run, type ProcessTemplate } from 'illumos_contract';\n" +
+    "const t: ProcessTemplate = { type: 'process', critical: { pr_empty: true } };\n" +
+    'contract.set_template(t);\n' +
+    "const code: number | null = (await run('true')).code;\n" +
+    'void code;\n');
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022',
+      module: 'nodenext', moduleResolution: 'nodenext', types: ['node'],
+      typeRoots: [path.join(top, 'node_modules', '@types')] },
+    files: ['t.mts'],
+  }));
+  const tsc = path.join(top, 'node_modules', 'typescript', 'bin', 'tsc');
+  assert.ok(fs.existsSync(tsc), 'TypeScript is not installed: npm install');
+  sh(process.execPath, [tsc, '-p', '.'], { cwd: app, env });
+}
+
 test('npm install <tarball> builds from source; the Quick Start runs',
   async () => {
-    const tgz = path.join(tmp, 'package.tgz');
-    assert.ok(fs.existsSync(tgz), 'the previous test packed it');
-    const app = path.join(tmp, 'app');
-    fs.mkdirSync(app);
-    fs.writeFileSync(path.join(app, 'package.json'),
-      JSON.stringify({ name: 'app', private: true }));
-    const install = ['install', tgz, '--no-audit', '--no-fund'];
-    const r = cp.spawnSync(npm, [...install, '--offline'],
-      { cwd: app, encoding: 'utf8', timeout: 120000 });
-    if (r.status !== 0) { // the cache lacks something: allow the registry
-      sh(npm, [...install, '--prefer-offline'], { cwd: app });
-    }
-    installed = path.join(app, 'node_modules', 'illumos_contract');
+    // With prebuilds in the tarball node-gyp-build would not compile:
+    // ask it to, as on a platform with no matching prebuild.
+    const env = { ...process.env, ILLUMOS_CONTRACT_ROOT: root,
+      npm_config_build_from_source: 'true' };
+    installed = install(path.join(tmp, 'app'), [], env);
     assert.ok(fs.existsSync(path.join(installed, 'build', 'Release',
       'illumos_contract.node')), 'the addon was built at install');
     assert.ok(!fs.existsSync(path.join(installed, 'test')));
-
-    // The README Quick Start, against the installed copy.
-    const readme = fs.readFileSync(path.join(top, 'README.md'), 'utf8');
-    const m = readme.match(/<!-- quickstart[^>]*-->\s*```js\n([\s\S]*?)```/);
-    assert.ok(m, 'the Quick Start block is in the README');
-    fs.writeFileSync(path.join(app, 'quickstart.js'), m[1]);
-    fs.writeFileSync(path.join(app, 'esm.mjs'),
-      "import c, { features } from 'illumos_contract';\n" +
-      "import { createRequire } from 'node:module';\n" +
-      'const r = createRequire(import.meta.url);\n' +
-      "console.log(c === r('illumos_contract'), features.backend === c.backend);\n");
-    const env = { ...process.env, ILLUMOS_CONTRACT_ROOT: root };
-    for (const [file, check] of [
-      ['quickstart.js', (out) => {
-        assert.match(out, /^started$/m);
-        assert.match(out, /sh exited 0; still running: 1\n/);
-        assert.match(out, /contract \d+ is empty: the daemon is gone too\n$/);
-      }],
-      ['esm.mjs', (out) => assert.strictEqual(out, 'true true\n')],
-    ]) {
-      const p = cp.spawn(process.execPath, [file], { cwd: app, env,
-        stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => { out += d; });
-      p.stderr.on('data', (d) => { err += d; });
-      const [code] = await h.once(p, 'close', 15000);
-      assert.strictEqual(code, 0, `${file}: ${out}${err}`);
-      check(out);
-    }
+    delete env.npm_config_build_from_source;
+    await quickStart(path.join(tmp, 'app'), env,
+      /\/node_modules\/illumos_contract\/build\/Release\/illumos_contract\.node$/);
     assert.deepStrictEqual(h.contractDirs(root), []);
-
-    // The shipped types, resolved through the installed package's exports
-    // (@types/node from this repository's devDependencies).
-    fs.writeFileSync(path.join(app, 't.mts'),
-      "import contract, { run, type ProcessTemplate } from 'illumos_contract';\n" +
-      "const t: ProcessTemplate = { type: 'process', critical: { pr_empty: true } };\n" +
-      'contract.set_template(t);\n' +
-      "const code: number | null = (await run('true')).code;\n" +
-      'void code;\n');
-    fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: 'es2022',
-        module: 'nodenext', moduleResolution: 'nodenext', types: ['node'],
-        typeRoots: [path.join(top, 'node_modules', '@types')] },
-      files: ['t.mts'],
-    }));
-    const tsc = path.join(top, 'node_modules', 'typescript', 'bin', 'tsc');
-    assert.ok(fs.existsSync(tsc), 'TypeScript is not installed: npm install');
-    sh(process.execPath, [tsc, '-p', '.'], { cwd: app });
   });
+
+// A PATH with every program of this one except compilers, make and
+// python: what a slim container or node:*-alpine offers.
+function toolchainFreePath() {
+  const bin = path.join(tmp, 'bin');
+  fs.mkdirSync(bin);
+  const banned = /^(cc|c89|c99|c\+\+|cpp|gcc|g\+\+|clang|tcc|make|gmake|python)|-(gcc|g\+\+|cc|c\+\+|cpp)(-[\d.]+)?$|^python/;
+  for (const dir of process.env.PATH.split(':')) {
+    let names;
+    try { names = fs.readdirSync(dir); } catch { continue; }
+    for (const n of names) {
+      if (banned.test(n) || fs.existsSync(path.join(bin, n))) continue;
+      fs.symlinkSync(path.join(dir, n), path.join(bin, n));
+    }
+  }
+  return bin;
+}
+
+test('with prebuilds: npm install --ignore-scripts works with no ' +
+  'toolchain, no nodedir', async (t) => {
+  if (!fs.existsSync(path.join(hostPrebuild, 'ct-keeper'))) {
+    t.skip(`no ${path.relative(top, hostPrebuild)}: npm run prebuilds`);
+    return;
+  }
+  const bin = toolchainFreePath();
+  // npm's user config without its nodedir (this machine's sets one).
+  const npmrc = path.join(tmp, 'npmrc');
+  const user = path.join(os.homedir(), '.npmrc');
+  fs.writeFileSync(npmrc, (fs.existsSync(user)
+    ? fs.readFileSync(user, 'utf8') : '').replace(/^\s*nodedir\s*=.*$/mg, ''));
+  const env = { ...process.env, PATH: bin, ILLUMOS_CONTRACT_ROOT: root,
+    npm_config_userconfig: npmrc };
+  for (const k of Object.keys(env)) {
+    if (/^npm_config_(nodedir|build_from_source)$/i.test(k)) delete env[k];
+  }
+  for (const tool of ['cc', 'gcc', 'make', 'python3', 'python']) {
+    const r = cp.spawnSync('sh', ['-c', `command -v ${tool}`],
+      { env, encoding: 'utf8' });
+    assert.notStrictEqual(r.status, 0, `${tool} is out of PATH: ${r.stdout}`);
+  }
+  assert.strictEqual(sh(npm, ['config', 'get', 'nodedir'], { env }).trim(),
+    'undefined');
+
+  const app = path.join(tmp, 'bare');
+  const pkg = install(app, ['--ignore-scripts'], env);
+  assert.ok(!fs.existsSync(path.join(pkg, 'build')), 'nothing was built');
+  await quickStart(app, env,
+    /\/node_modules\/illumos_contract\/prebuilds\/linux-x64\/node\.napi\.glibc\.node$/);
+
+  // run() of a daemonizing tree resolves once the daemon is gone too.
+  fs.writeFileSync(path.join(app, 'daemon.js'), `
+    const fs = require('fs');
+    const { run } = require('illumos_contract');
+    run('sh', ['-c', '(setsid sh -c "sleep 0.3; echo late > daemon.out" &); exit 3'])
+      .then((r) => console.log(JSON.stringify({ code: r.code,
+        daemon: fs.readFileSync('daemon.out', 'utf8') })));
+  `);
+  assert.deepStrictEqual(JSON.parse(await runIn(app, env, 'daemon.js')),
+    { code: 3, daemon: 'late\n' });
+
+  // npx ctrun: the launcher finds the prebuilt tool.
+  const r = cp.spawnSync(npm, ['exec', '--offline', '--', 'ctrun', '-v',
+    'sh', '-c', '(setsid sleep 0.2 &); echo hi; exit 7'],
+  { cwd: app, env, encoding: 'utf8', timeout: 30000 });
+  assert.strictEqual(r.status, 7, `${r.stdout}${r.stderr}`);
+  assert.strictEqual(r.stdout, 'hi\n');
+  assert.match(r.stderr, /ctrun\(\d+\): event from contract \d+: contract empty\n$/);
+  assert.deepStrictEqual(h.contractDirs(root), []);
+});
 
 // src/none.c: the backend binding.gyp builds on an OS that is neither
 // Linux nor illumos.  Built here by hand from the shipped sources, with

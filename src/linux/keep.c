@@ -2,9 +2,9 @@
  * keep.c -- the holder's side of the keeper (src/helpers/keeper.c): start
  * one when this process first holds something, tell it when we hold
  * nothing (it leaves after a while), and start a new one if it dies while
- * we still hold contracts.  The keeper is ct-keeper next to this binary.
+ * we still hold contracts.  The keeper is ct-keeper in the helper
+ * directory (beside the loaded addon, or beside this program).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,21 +32,18 @@ static size_t holds;		/* things we hold: contracts, spares */
 static char *
 keeper_path(void)
 {
-	Dl_info info;
-	char *dup, *path = NULL;
+	const char *dir = ct_helper_dir();
+	char *self = NULL, *path = NULL;
 
-	if (dladdr((void *)keeper_path, &info) == 0 || info.dli_fname == NULL)
-		return (NULL);
-	/* In an executable dladdr gives argv[0], which may be a bare name. */
-	if (strchr(info.dli_fname, '/') == NULL)
-		dup = realpath("/proc/self/exe", NULL);
-	else
-		dup = strdup(info.dli_fname);
-	if (dup == NULL)
-		return (NULL);
-	if (asprintf(&path, "%s/ct-keeper", dirname(dup)) < 0)
+	/* No addon told us: we are ctrun or ctstat, shipped beside it. */
+	if (dir == NULL) {
+		if ((self = realpath("/proc/self/exe", NULL)) == NULL)
+			return (NULL);
+		dir = dirname(self);
+	}
+	if (asprintf(&path, "%s/ct-keeper", dir) < 0)
 		path = NULL;
-	free(dup);
+	free(self);
 	return (path);
 }
 
