@@ -1,11 +1,16 @@
 {
   "variables": {
     "ct_static%": "1",
-    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c"],
+    "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
+      "src/evq.c"],
     "ct_linux": [
       "src/linux/root.c", "src/linux/cgroup.c", "src/linux/map.c",
       "src/linux/tmpl.c", "src/linux/watch.c", "src/linux/contract.c",
       "src/linux/keep.c", "src/linux/device.c", "src/linux/core.c"
+    ],
+    "ct_illumos": [
+      "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
+      "src/illumos/status.c", "src/illumos/events.c"
     ]
   },
   "targets": [
@@ -22,7 +27,8 @@
           "libraries": ["-lpthread"]
         }],
         ["OS=='solaris'", {
-          "sources": ["src/illumos.c"],
+          "sources": ["<@(ct_illumos)"],
+          "include_dirs": ["src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "libraries": ["-lcontract", "-lnvpair"]
         }],
@@ -116,10 +122,10 @@
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
             "src/cli/spawn.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]
@@ -129,10 +135,10 @@
           "type": "executable",
           "sources": [
             "src/cli/ctstat.c", "src/cli/cli.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]
@@ -142,10 +148,10 @@
           "type": "executable",
           "sources": [
             "src/cli/ctwatch.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]

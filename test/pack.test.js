@@ -41,8 +41,10 @@ test('npm pack ships the sources, and no tests or build products', () => {
     'index.js', 'index.mjs', 'index.d.ts', 'lib/binding.js',
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
-    'src/records.c',
-    'src/illumos.c', 'src/none.c', 'src/helpers/exec.c']) {
+    'src/records.c', 'src/evq.c',
+    'src/illumos/il.h', 'src/illumos/tools.h', 'src/illumos/ctfs.c',
+    'src/illumos/tmpl.c', 'src/illumos/contract.c', 'src/illumos/status.c',
+    'src/illumos/events.c', 'src/none.c', 'src/helpers/exec.c']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   // Every source binding.gyp names is shipped.

@@ -328,7 +328,7 @@ drop_events(void)
 {
 	ct_evrec_t ev;
 
-	while (ct_evq_next(&ev) == 0)
+	while (ct_evq_pop(ct_evq_next, &ev) == 0)
 		ct_evrec_fini(&ev);
 }
 

@@ -292,7 +292,7 @@ loop(state_t *s, int evfd, int sigfd)
 			return (0);
 		if ((err = ct_evq_dispatch()) != 0)
 			return (err);
-		while (ct_evq_next(&ev) == 0) {
+		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
 			if (!cli_event_hidden(&ev))
 				print_event(s, &ev);
 			ct_evrec_fini(&ev);
@@ -314,7 +314,7 @@ cleanup(state_t *s)
 	while (s->n > 0)
 		unwatch(s, s->n - 1);
 	free(s->w);
-	while (ct_evq_next(&ev) == 0)
+	while (ct_evq_pop(ct_evq_next, &ev) == 0)
 		ct_evrec_fini(&ev);
 	cli_sigpipe_close();
 }
