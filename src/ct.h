@@ -14,8 +14,8 @@
  * ct_err_syscall()/ct_err_message() before the next call on that thread.
  *
  * Constants carry the illumos numbers but an NC_ prefix, so that this
- * header can be included next to <sys/contract.h> (illumos.c checks that
- * the numbers agree at compile time).  Function names avoid libcontract's
+ * header can be included next to <sys/contract.h> (src/illumos/ctfs.c
+ * checks that the numbers agree at compile time).  Function names avoid libcontract's
  * own scopes (ct_tmpl_*, ct_ctl_*, ct_status_*, ct_event_*).
  */
 #ifndef CT_H

@@ -15,6 +15,33 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ct.h carries the illumos numbers under its own names: check them. */
+#define	SAME(a, b)	_Static_assert((long)(a) == (long)(b), #a " != " #b)
+SAME(NC_EV_NEGEND, CT_EV_NEGEND);
+SAME(NC_PR_EV_EMPTY, CT_PR_EV_EMPTY);	SAME(NC_PR_EV_FORK, CT_PR_EV_FORK);
+SAME(NC_PR_EV_EXIT, CT_PR_EV_EXIT);	SAME(NC_PR_EV_CORE, CT_PR_EV_CORE);
+SAME(NC_PR_EV_SIGNAL, CT_PR_EV_SIGNAL);	SAME(NC_PR_EV_HWERR, CT_PR_EV_HWERR);
+SAME(NC_PR_ALLEVENT, CT_PR_ALLEVENT);	SAME(NC_PR_ALLFATAL, CT_PR_ALLFATAL);
+SAME(NC_PR_INHERIT, CT_PR_INHERIT);	SAME(NC_PR_NOORPHAN, CT_PR_NOORPHAN);
+SAME(NC_PR_PGRPONLY, CT_PR_PGRPONLY);	SAME(NC_PR_REGENT, CT_PR_REGENT);
+SAME(NC_PR_ALLPARAM, CT_PR_ALLPARAM);
+SAME(NC_DEV_EV_ONLINE, CT_DEV_EV_ONLINE);
+SAME(NC_DEV_EV_DEGRADED, CT_DEV_EV_DEGRADED);
+SAME(NC_DEV_EV_OFFLINE, CT_DEV_EV_OFFLINE);
+SAME(NC_DEV_ALLEVENT, CT_DEV_ALLEVENT);
+SAME(NC_EVF_ACK, CTE_ACK);	SAME(NC_EVF_INFO, CTE_INFO);
+SAME(NC_EVF_NEG, CTE_NEG);
+SAME(NC_ST_OWNED, CTS_OWNED);	SAME(NC_ST_INHERITED, CTS_INHERITED);
+SAME(NC_ST_ORPHAN, CTS_ORPHAN);	SAME(NC_ST_DEAD, CTS_DEAD);
+SAME(NC_PARAM_MAX_SIZE, CT_PARAM_MAX_SIZE);
+SAME(CT_TYPE_PROCESS, CTT_PROCESS);	SAME(CT_TYPE_DEVICE, CTT_DEVICE);
+SAME(CT_TYPE_COUNT, CTT_MAXTYPE);
+SAME(sizeof (ct_evid_t), sizeof (ctevid_t));
+/* Our flag must be one the kernel never sets. */
+_Static_assert((NC_EVF_INTERNAL & (CTE_ACK | CTE_INFO | CTE_NEG)) == 0,
+    "NC_EVF_INTERNAL collides with a kernel flag");
+#undef SAME
+
 const char *const il_type_dirs[CT_TYPE_COUNT] = { "process", "device" };
 
 /* ------------------------------------------------------------------ */
