@@ -572,5 +572,5 @@ model_all_cloexec(void)
 int
 model_port_fd(void)
 {
-	return (eventfd(0, EFD_CLOEXEC));
+	return (eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 }

@@ -146,6 +146,7 @@ publish(mcontract_t *ct, mevent_t *e)
 	q_publish(&m_bundle[ct->type], e);
 	if (ct->owner == MODEL_US)
 		q_publish(&m_pbundle[ct->type], e);
+	port_kick_all();
 }
 
 /* EVSENDP: a process event goes out when either set has it. */

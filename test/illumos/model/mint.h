@@ -70,5 +70,7 @@ int k_adopt(mcontract_t *ct);
 int k_ack(mcontract_t *ct, ctevid_t evid, bool nack);
 void port_reset(void);
 void port_forget(int fd);
+void port_kick_all(void);
+bool model_port_ready(int port);
 
 #endif

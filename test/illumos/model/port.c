@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <port.h>
 
 #include "mint.h"
@@ -54,6 +55,30 @@ is_port(int port)
 	return (false);
 }
 
+/*
+ * A port's fd is readable exactly while it has something to collect, so
+ * that libuv can poll it as it would an illumos port: kept so after every
+ * change (the kernel's publications, associations, collections).
+ */
+static void
+kick(int port)
+{
+	uint64_t v = 1;
+	bool ready = model_port_ready(port);
+
+	if (ready && write(port, &v, sizeof (v)) < 0)
+		abort();
+	if (!ready)
+		(void) read(port, &v, sizeof (v));	/* EAGAIN: clear */
+}
+
+void
+port_kick_all(void)
+{
+	for (unsigned i = 0; i < nports; i++)
+		kick(ports[i]);
+}
+
 int
 port_create(void)
 {
@@ -81,6 +106,7 @@ port_associate(int port, int source, uintptr_t obj, int events, void *user)
 		if (assoc[i].used && assoc[i].port == port &&
 		    assoc[i].fd == (int)obj) {
 			assoc[i].user = user;
+			kick(port);
 			return (0);
 		}
 		if (!assoc[i].used && free_slot < 0)
@@ -92,6 +118,7 @@ port_associate(int port, int source, uintptr_t obj, int events, void *user)
 	assoc[free_slot].port = port;
 	assoc[free_slot].fd = (int)obj;
 	assoc[free_slot].user = user;
+	kick(port);
 	return (0);
 }
 
@@ -121,6 +148,7 @@ port_send(int port, int events, void *user)
 	if (nuser == MAX_ASSOC)
 		abort();
 	user_ev[nuser++] = user;
+	kick(port);
 	return (0);
 }
 
@@ -151,6 +179,7 @@ port_getn(int port, port_event_t list[], uint_t max, uint_t *nget,
 		list[n].portev_events = 1;
 		list[n++].portev_user = assoc[i].user;
 	}
+	kick(port);
 	if (n < *nget) {
 		*nget = n;
 		errno = ETIME;
