@@ -389,6 +389,23 @@ t_tools_bundle(void)
 	CHECK(model_opens("/bundle") == 1 && model_opens("/events") == 0);
 }
 
+/* A failed read of the informative set says so (finding 10). */
+static void
+t_fatal_read_label(void)
+{
+	ct_template_t t;
+
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_FATAL;
+	t.fatal = NC_PR_EV_CORE;
+	model_fail_next("ct_tmpl_get_informative", EIO);
+	CHECK(ct_tmpl_active_set(&t) == EIO);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_tmpl_get_informative") == 0);
+	ct_err_clear();
+	CHECK(ct_tmpl_active_set(&t) == 0);	/* the next one works */
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -406,6 +423,7 @@ static const struct {
 	{ "stray_ack_unopened", t_stray_ack_unopened },
 	{ "no_replay", t_no_replay },
 	{ "descriptors", t_descriptors },
+	{ "fatal_read_label", t_fatal_read_label },
 	{ "tools_status", t_tools_status },
 	{ "tools_bundle", t_tools_bundle },
 };

@@ -14,10 +14,35 @@
 
 #include "mint.h"
 
+/* ---- failures on demand ---- */
+
+static const char *fail_name;
+static int fail_err;
+
+void
+model_fail_next(const char *name, int err)
+{
+	fail_name = name;
+	fail_err = err;
+}
+
+/* The error the test asked name to fail with, once; else 0. */
+static int
+failing(const char *name)
+{
+	int err = fail_err;
+
+	if (fail_name == NULL || strcmp(fail_name, name) != 0)
+		return (0);
+	fail_name = NULL;
+	return (err);
+}
+
 /* ---- templates ---- */
 
 #define	TMPL(fd, t)	mtmpl_t *t = model_fd_tmpl(fd); \
-	if (t == NULL) return (errno)
+	if (t == NULL) return (errno); \
+	if (failing(__func__) != 0) return (fail_err)
 
 int ct_tmpl_activate(int fd) { return (model_tmpl_activate(fd)); }
 int ct_tmpl_clear(int fd) { return (model_tmpl_clear(fd)); }

@@ -42,6 +42,8 @@ ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
 int model_inherit(ctid_t id);
 /* project.max-contracts: live contracts allowed (0: no limit). */
 void model_max_contracts(unsigned n);
+/* The next call of libcontract function name fails with err. */
+void model_fail_next(const char *name, int err);
 
 /* Inspection. */
 int model_state(ctid_t id);		/* ctstate_t; -1: never existed */
