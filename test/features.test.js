@@ -89,7 +89,7 @@ test('run() aborted stops the tree and resolves without usage',
   // runs sleep (its trap is set by then).
   const [id] = ct.list('process').filter((i) => !before.has(i));
   const watcher = ct.observe(id);
-  await h.until(() => watcher.status().pr_members.length >= 2, 5000,
+  await h.until(() => watcher.status().pr_members.length >= 2, 20000,
     'the shell runs sleep');
   watcher.dispose();
   ac.abort();
