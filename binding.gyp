@@ -4,7 +4,7 @@
     "ct_static_tools%": "0",
     "ct_glibc_floor%": "0",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
-      "src/helperdir.c"],
+      "src/helperdir.c", "src/evq.c"],
     "ct_linux_base": [
       "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
       "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/reaper.c",
@@ -17,6 +17,10 @@
       "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"
+    ],
+    "ct_illumos": [
+      "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
+      "src/illumos/status.c", "src/illumos/events.c"
     ]
   },
   "targets": [
@@ -39,7 +43,8 @@
           ]
         }],
         ["OS=='solaris'", {
-          "sources": ["src/illumos.c"],
+          "sources": ["<@(ct_illumos)"],
+          "include_dirs": ["src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "libraries": ["-lcontract", "-lnvpair"]
         }],
@@ -144,10 +149,10 @@
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
             "src/cli/spawn.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]
@@ -157,10 +162,10 @@
           "type": "executable",
           "sources": [
             "src/cli/ctstat.c", "src/cli/cli.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]
@@ -170,10 +175,10 @@
           "type": "executable",
           "sources": [
             "src/cli/ctwatch.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/illumos.c",
+            "<@(ct_illumos)",
             "<@(ct_core)"
           ],
-          "include_dirs": ["src"],
+          "include_dirs": ["src", "src/illumos"],
           "defines": ["__EXTENSIONS__", "_REENTRANT", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "libraries": ["-lcontract", "-lnvpair"]

@@ -28,6 +28,25 @@ function sysError(code, errno, syscall, message) {
   return e;
 }
 
+// What the backend delivers (features): the layer never calls what it
+// lacks (freeze and usage on illumos).  Read again until a contract root
+// exists, then kept: it says what that root has.
+let caps = null;
+function can(what) {
+  let f = caps;
+  if (f === null) {
+    f = binding.features();
+    if (f.root !== null) caps = f;
+  }
+  return f[what] === true;
+}
+
+function notSupported(what) {
+  return sysError('ENOTSUP', os.constants.errno.ENOTSUP, what,
+    `${what} is not supported by the ${binding.features().backend} backend ` +
+    '(features.' + what + ' is false)');
+}
+
 function disposedError() {
   const e = new Error('this contract has been disposed');
   e.code = 'ERR_CONTRACT_DISPOSED';
@@ -227,8 +246,9 @@ class Contract extends EventEmitter {
         if (e.code !== 'ESRCH') throw e; // ESRCH: already empty
       }
       // A frozen member only acts on the signal once thawed (one that had
-      // it blocked at freeze time would wait forever): always thaw.
-      binding.freeze(h, false);
+      // it blocked at freeze time would wait forever): always thaw, where
+      // there is a freezer at all.
+      if (can('freeze')) binding.freeze(h, false);
       if (timeout !== Infinity) {
         timer = setTimeout(() => {
           forced = true;
@@ -250,15 +270,25 @@ class Contract extends EventEmitter {
 
   freeze() {
     const h = this._control('freeze');
-    return this._wait('_frozen', () => binding.freeze(h, true));
+    return this._wait('_frozen', () => {
+      if (!can('freeze')) throw notSupported('freeze');
+      binding.freeze(h, true);
+    });
   }
 
   thaw() {
     const h = this._control('thaw');
-    return this._wait('_thawed', () => binding.freeze(h, false));
+    return this._wait('_thawed', () => {
+      if (!can('freeze')) throw notSupported('freeze');
+      binding.freeze(h, false);
+    });
   }
 
-  usage() { return binding.usage(this._h()); }
+  usage() {
+    const h = this._h();
+    if (!can('usage')) throw notSupported('usage');
+    return binding.usage(h);
+  }
 
   dispose() {
     const h = this._h();
@@ -277,4 +307,4 @@ class Contract extends EventEmitter {
   }
 }
 
-module.exports = { Contract, OPEN, signalNumber, sysError, typeError };
+module.exports = { Contract, OPEN, can, signalNumber, sysError, typeError };

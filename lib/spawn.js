@@ -2,7 +2,8 @@
 // spawn() and run(): child_process.spawn in a fresh contract, with
 // whole-tree timeout and AbortSignal handling (README, "Extensions").
 const childProcess = require('child_process');
-const { Contract, signalNumber, typeError } = require('./contract');
+const { binding } = require('./binding');
+const { Contract, can, signalNumber, typeError } = require('./contract');
 const tmpl = require('./template');
 
 function abortError(signal) {
@@ -39,9 +40,10 @@ function checkTemplate(t) {
 // in a timer callback where a throw would be an uncaught exception.
 function checkSignal(sig) {
   const n = signalNumber(sig);
-  if (!Number.isInteger(n) || n < 0 || n > 64) {
+  const max = binding.sigMax(); // 64 on Linux, 73 on illumos
+  if (!Number.isInteger(n) || n < 0 || n > max) {
     const e = new RangeError('The "killSignal" option must be a signal name ' +
-      'or an integer >= 0 and <= 64');
+      `or an integer >= 0 and <= ${max}`);
     e.code = 'ERR_OUT_OF_RANGE';
     throw e;
   }
@@ -157,7 +159,9 @@ function run(cmd, args, options) {
       disarm();
       const forced = stopping !== null ? (await stopping).forced : false;
       let usage;
-      try { usage = contract.usage(); } catch { usage = undefined; }
+      if (can('usage')) {
+        try { usage = contract.usage(); } catch { usage = undefined; }
+      }
       const result = {
         ctid: contract.ctid, pid: child.pid,
         code: exit ? exit.code : null, signal: exit ? exit.signal : null,

@@ -65,8 +65,8 @@ fi
 
 cd "$here"
 set --
-for f in src/illumos.c src/illumos/*.c src/names.c src/template.c \
-    src/error.c src/records.c src/helperdir.c src/cli/*.c; do
+for f in src/illumos/*.c src/names.c src/template.c \
+    src/error.c src/records.c src/helperdir.c src/evq.c src/cli/*.c; do
 	[ -f "$f" ] && set -- "$@" "$f"
 done
 

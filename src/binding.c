@@ -1,7 +1,7 @@
 /*
  * binding.c -- Node-API glue only: JS values <-> the C structs of ct.h,
  * one uv_poll on the backend's event fd, and errors.  It calls no OS API
- * for contracts itself; the backend (src/linux/ or src/illumos.c) is
+ * for contracts itself; the backend (src/linux/ or src/illumos/) is
  * picked at build time.
  */
 #include <errno.h>
@@ -567,7 +567,7 @@ on_poll(uv_poll_t *h, int status, int events)
 	(void) status;
 	(void) events;
 	(void) ct_evq_dispatch();
-	while (ct_evq_next(&ev) == 0) {
+	while (ct_evq_pop(ct_evq_next, &ev) == 0) {
 		if (in->dispatch == NULL ||
 		    napi_open_handle_scope(env, &scope) != napi_ok) {
 			ct_evrec_fini(&ev);
@@ -858,7 +858,7 @@ b_sigsend(napi_env env, napi_callback_info info)
 	int err;
 
 	if (!args(env, info, 2, argv) || (c = get_contract(env, argv[0])) == NULL ||
-	    !get_int(env, argv[1], "signal", 0, 64, &sig))
+	    !get_int(env, argv[1], "signal", 0, ct_sig_max(), &sig))
 		return (NULL);
 	if ((err = ct_contract_sigsend(c, (int)sig)) != 0)
 		return (throw_sys(env, err, "sigsend",
@@ -904,6 +904,17 @@ b_usage(napi_env env, napi_callback_info info)
 		set(env, o, "memoryPeak", num(env, (double)u.memory_peak));
 	}
 	return (o);
+}
+
+/* The highest signal number (lib/spawn.js checks killSignal with it). */
+static napi_value
+b_sig_max(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+
+	if (!args(env, info, 0, argv))
+		return (NULL);
+	return (num(env, ct_sig_max()));
 }
 
 static napi_value
@@ -1143,6 +1154,7 @@ NAPI_MODULE_INIT()
 		{ "freeze", b_freeze },
 		{ "usage", b_usage },
 		{ "list", b_list },
+		{ "sigMax", b_sig_max },
 		{ "features", b_features },
 		{ "setDispatch", b_set_dispatch },
 		{ "ref", b_ref },

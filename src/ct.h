@@ -1,10 +1,12 @@
 /*
  * ct.h -- the portable core of illumos_contract.
  *
- * Every OS backend (src/illumos.c, src/linux/) implements the functions
- * declared in the "backend" sections below; src/names.c and
- * src/template.c are shared by all of them.  The Node-API glue
- * (src/binding.c) calls nothing else.
+ * Every OS backend (src/illumos/, src/linux/) implements the functions
+ * declared in the "backend" sections below; src/names.c, src/template.c,
+ * src/error.c, src/records.c and src/evq.c are the core, shared by all
+ * of them.
+ * The Node-API glue (src/binding.c) and the tools (src/cli/) call nothing
+ * else.
  *
  * Conventions (libcontract's): functions return 0 or an errno value and
  * never -1.  When a backend fails it may leave a human-readable detail of
@@ -12,8 +14,8 @@
  * ct_err_syscall()/ct_err_message() before the next call on that thread.
  *
  * Constants carry the illumos numbers but an NC_ prefix, so that this
- * header can be included next to <sys/contract.h> (illumos.c checks that
- * the numbers agree at compile time).  Function names avoid libcontract's
+ * header can be included next to <sys/contract.h> (src/illumos/ctfs.c
+ * checks that the numbers agree at compile time).  Function names avoid libcontract's
  * own scopes (ct_tmpl_*, ct_ctl_*, ct_status_*, ct_event_*).
  */
 #ifndef CT_H
@@ -76,6 +78,11 @@ typedef enum {
 #define	NC_EVF_ACK		0x1	/* has been acknowledged */
 #define	NC_EVF_INFO		0x2	/* informative */
 #define	NC_EVF_NEG		0x4	/* negotiation */
+/*
+ * Not an illumos flag: a pr_empty the backend subscribed for the core,
+ * not the user (see "Backend: events").  The core consumes it.
+ */
+#define	NC_EVF_INTERNAL		0x100
 
 /* Contract states. */
 #define	NC_ST_OWNED		0
@@ -135,6 +142,8 @@ const char *ct_names_name(const ct_name_t *tab, uint32_t value);
 const char *ct_names_event(ct_type_t type, uint32_t evtype);
 /* "ENOENT" for ENOENT ...; NULL for numbers it does not know. */
 const char *ct_names_errno(int err);
+/* The highest signal number of this system (64 on Linux, 73 on illumos). */
+int ct_sig_max(void);
 
 /* ------------------------------------------------------------------ */
 /* Templates (src/template.c) */
@@ -331,7 +340,11 @@ int ct_contract_qack(ct_contract_t *c, ct_evid_t evid);
 /* Signal every member (sig 0: check only); ESRCH when there is none. */
 int ct_contract_sigsend(ct_contract_t *c, int sig);
 
-/* Extensions (README, "Extensions"); ENOTSUP where the OS has no such thing. */
+/*
+ * Extensions; ENOTSUP where the OS has no such thing, and then
+ * ct_features_t says so (freeze, usage): the layers above never call
+ * what the features deny.
+ */
 int ct_contract_freeze(ct_contract_t *c, bool freeze);
 typedef struct ct_usage {
 	uint64_t user_usec, system_usec;
@@ -375,13 +388,39 @@ typedef struct ct_evrec {
 
 /*
  * One file descriptor that becomes readable whenever ct_evq_dispatch()
- * has work; the binding polls it on the event loop.
+ * has work, or ct_evq_next() has events queued; the binding polls it on
+ * the event loop.
  */
 int ct_evq_fd(int *fdp);
 /* Read every ready source without blocking and queue the events. */
 int ct_evq_dispatch(void);
-/* Pop the oldest queued event: 0, or ENOENT when there is none. */
+/*
+ * Backend: pop the oldest queued event: 0, or ENOENT when there is none.
+ * Callers use ct_evq_pop() instead.
+ *
+ * The duty every backend meets here: the emptiness of a process contract
+ * this process holds reaches this queue, whatever the contract's sets
+ * say, as one of
+ *   - its pr_empty (the kernel's, or the backend's own), carrying
+ *     NC_EVF_INTERNAL when the user's terms did not ask for it (the
+ *     backend subscribed it: illumos sends pr_empty only when a set has
+ *     it), or
+ *   - an NC_EVX_EMPTIED record, before the pr_empty if there is one.
+ * Held contracts are those opened CT_OPEN_LATEST or CT_OPEN_ADOPT whose
+ * terms let the backend learn it (an adopted illumos contract whose sets
+ * leave pr_empty out never says it emptied).
+ */
 int ct_evq_next(ct_evrec_t *ev);
+/*
+ * Core (src/evq.c): the next event for the layers above, popped with
+ * next (the backend's ct_evq_next: ct_evq_pop(ct_evq_next, &ev)).  It is
+ * what next gives, except that every process pr_empty is preceded by
+ * an NC_EVX_EMPTIED record for the same contract (unless the backend sent
+ * one just before), and a pr_empty marked NC_EVF_INTERNAL is replaced by
+ * that record.  The JS layer waits on NC_EVX_EMPTIED ("_emptied") in
+ * stop() and run(), and releases the event loop with it.
+ */
+int ct_evq_pop(int (*next)(ct_evrec_t *), ct_evrec_t *ev);
 void ct_evrec_fini(ct_evrec_t *ev);	/* core: src/records.c */
 
 /* ------------------------------------------------------------------ */

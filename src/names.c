@@ -4,6 +4,7 @@
  * The names are those of illumos_contract 1.0.3 (docs/ARCHITECTURE.md, "Names").
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "ct.h"
@@ -133,4 +134,18 @@ ct_names_errno(int err)
 			return (errnos[i].name);
 	}
 	return (NULL);
+}
+
+/*
+ * NSIG is one more than the highest signal number on both systems (65 on
+ * Linux with glibc, 74 on illumos): the range the binding accepts.
+ */
+#if !defined(NSIG) && defined(_NSIG)
+#define	NSIG	_NSIG
+#endif
+
+int
+ct_sig_max(void)
+{
+	return (NSIG - 1);
 }

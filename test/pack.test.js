@@ -54,8 +54,10 @@ test('npm pack ships the sources and the prebuilds, no tests or build ' +
     'index.js', 'index.mjs', 'index.d.ts', 'lib/binding.js',
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
-    'src/records.c', 'src/helperdir.c',
-    'src/illumos.c', 'src/none.c', 'src/helpers/exec.c']) {
+    'src/records.c', 'src/evq.c', 'src/helperdir.c',
+    'src/illumos/il.h', 'src/illumos/tools.h', 'src/illumos/ctfs.c',
+    'src/illumos/tmpl.c', 'src/illumos/contract.c', 'src/illumos/status.c',
+    'src/illumos/events.c', 'src/none.c', 'src/helpers/exec.c']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   // Every source binding.gyp names is shipped.

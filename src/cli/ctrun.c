@@ -366,7 +366,7 @@ wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 		}
 		if ((err = ct_evq_dispatch()) != 0)
 			return (err);
-		while (ct_evq_next(&ev) == 0) {
+		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
 			on_event(o, ch, &ev, w);
 			ct_evrec_fini(&ev);
 		}

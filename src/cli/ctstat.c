@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#if defined(__sun)
+#include "illumos/tools.h"
+#endif
 
 #define	EXIT_ERROR	1
 #define	EXIT_USAGE	2
@@ -275,18 +278,36 @@ wanted(const opts_t *o, ct_id_t id)
 	return (false);
 }
 
+/*
+ * The status of contract id.  On illumos, as illumos's ctstat does, from
+ * its status file alone, which anyone who sees the contract may read;
+ * observing it would need the rights of its holder's user.  Elsewhere
+ * the status comes with a handle.
+ */
+static int
+status_of(ct_id_t id, ct_cstatus_t *st)
+{
+#if defined(__sun)
+	return (il_status_id(id, st));
+#else
+	ct_contract_t *c;
+	int err;
+
+	if ((err = ct_contract_open(id, CT_OPEN_OBSERVE, &c)) == 0) {
+		err = ct_contract_status(c, st);
+		ct_contract_close(c);
+	}
+	return (err);
+#endif
+}
+
 /* One contract's row (and terms); 0, or 1 after saying what failed. */
 static int
 show(const opts_t *o, ct_id_t id)
 {
-	ct_contract_t *c;
 	ct_cstatus_t st;
-	int err;
+	int err = status_of(id, &st);
 
-	if ((err = ct_contract_open(id, CT_OPEN_OBSERVE, &c)) == 0) {
-		err = ct_contract_status(c, &st);
-		ct_contract_close(c);
-	}
 	/* Gone between the listing and the open: not an error. */
 	if (err == ENOENT || err == ESRCH) {
 		ct_err_clear();
@@ -328,7 +349,7 @@ drop_events(void)
 {
 	ct_evrec_t ev;
 
-	while (ct_evq_next(&ev) == 0)
+	while (ct_evq_pop(ct_evq_next, &ev) == 0)
 		ct_evrec_fini(&ev);
 }
 

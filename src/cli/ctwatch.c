@@ -3,11 +3,15 @@
  *
  *   ctwatch [-f] [-r] [-v] [-a] type|ctid ...
  *
- * An id operand observes that contract; a type operand (process, device)
- * and -a (every type) observe every contract of the type that can be
- * observed, re-listing them every RELIST_MS to pick up new ones.  One
- * line per event, until SIGINT or SIGTERM (exit 0).  Exit: 0, 1 on
- * errors, 2 usage.
+ * An id operand observes that contract.  A type operand (process,
+ * device) and -a (every type): on illumos, as illumos's ctwatch, read the
+ * type's bundle, which has every event of every contract of the type, new
+ * ones included; -r asks for reliable delivery and -f starts from the
+ * oldest event the kernel keeps (both apply to id operands too).
+ * Elsewhere every contract of the type that can be observed is observed,
+ * re-listing them every RELIST_MS to pick up new ones, and -r and -f have
+ * no effect.  One line per event, until SIGINT or SIGTERM (exit 0).
+ * Exit: 0, 1 on errors, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +24,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#if defined(__sun)
+#include "illumos/tools.h"
+#endif
 
 #define	EXIT_ERROR	1
 #define	EXIT_USAGE	2
@@ -35,8 +42,9 @@ typedef struct watched {
 typedef struct state {
 	watched_t *w;		/* sorted by id */
 	size_t n, cap;
-	uint32_t types;		/* 1 << type of each type operand */
-	bool verbose;
+	uint32_t types;		/* 1 << type of each type operand, relisted */
+	uint32_t bundled;	/* 1 << type of each bundle read (illumos) */
+	bool verbose, reliable, reset;
 } state_t;
 
 static const int caught[] = { SIGINT, SIGTERM, 0 };
@@ -52,7 +60,8 @@ usage(FILE *f)
 	    "\nPrint the events of contracts (by id) or of every contract of "
 	    "a type\n(process, device; -a: every type) until interrupted.\n"
 	    "  -v  print event details\n"
-	    "  -f  -r  accepted for compatibility; no effect (see ctwatch(1))\n"
+	    "  -f  from the oldest event kept    -r  reliable delivery\n"
+	    "      (illumos; no effect on Linux, see ctwatch(1))\n"
 	    "Exit status: 0 ok (also on SIGINT/SIGTERM), 1 error, 2 usage.\n");
 }
 
@@ -106,7 +115,12 @@ watch(state_t *s, ct_id_t id, bool named)
 		w->named |= named;
 		return (0);
 	}
-	if ((err = ct_contract_open(id, CT_OPEN_OBSERVE, &c)) != 0) {
+	if ((err = ct_contract_open(id, CT_OPEN_OBSERVE, &c)) == 0 &&
+	    (s->bundled & (1u << ct_contract_type(c))) != 0) {
+		ct_contract_close(c);	/* its type's bundle has its events */
+		return (0);
+	}
+	if (err != 0) {
 		if (named && (err == EPERM || err == EACCES)) {
 			cli_warn("cannot observe contract %d: %s", (int)id,
 			    strerror(err));
@@ -215,8 +229,11 @@ parse(int argc, char **argv, state_t *s)
 	while ((c = getopt(argc, argv, CLI_OPTS "frva")) != -1) {
 		switch (c) {
 		case 'f':
+			s->reset = true;
+			break;
 		case 'r':
-			break;		/* see the man page */
+			s->reliable = true;
+			break;
 		case 'v':
 			s->verbose = true;
 			break;
@@ -244,6 +261,35 @@ parse(int argc, char **argv, state_t *s)
 	}
 	if (all)
 		s->types = (1u << CT_TYPE_COUNT) - 1;
+	return (0);
+}
+
+/*
+ * illumos: read the bundle of each type operand instead of relisting, as
+ * illumos's ctwatch does; -r and -f apply to every endpoint opened.
+ */
+static int
+watch_bundles(state_t *s)
+{
+#if defined(__sun)
+	int err;
+
+	il_observe_options(s->reliable, s->reset);
+	for (int t = 0; t < CT_TYPE_COUNT; t++) {
+		if ((s->types & (1u << t)) == 0)
+			continue;
+		if ((err = il_bundle_watch((ct_type_t)t, s->reliable,
+		    s->reset)) != 0) {
+			cli_error(err, "cannot read the %s bundle",
+			    ct_names_name(ct_names_types, (uint32_t)t));
+			return (err);
+		}
+		s->bundled |= 1u << t;
+	}
+	s->types = 0;
+#else
+	(void) s;
+#endif
 	return (0);
 }
 
@@ -292,7 +338,7 @@ loop(state_t *s, int evfd, int sigfd)
 			return (0);
 		if ((err = ct_evq_dispatch()) != 0)
 			return (err);
-		while (ct_evq_next(&ev) == 0) {
+		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
 			if (!cli_event_hidden(&ev))
 				print_event(s, &ev);
 			ct_evrec_fini(&ev);
@@ -314,7 +360,7 @@ cleanup(state_t *s)
 	while (s->n > 0)
 		unwatch(s, s->n - 1);
 	free(s->w);
-	while (ct_evq_next(&ev) == 0)
+	while (ct_evq_pop(ct_evq_next, &ev) == 0)
 		ct_evrec_fini(&ev);
 	cli_sigpipe_close();
 }
@@ -341,8 +387,10 @@ main(int argc, char **argv)
 		cleanup(&s);
 		return (EXIT_USAGE);
 	}
-	if ((err = watch_ids(argc, argv, &s)) != 0 ||
-	    (err = relist(&s)) != 0 || (s.n == 0 && s.types == 0)) {
+	if ((err = watch_bundles(&s)) != 0 ||
+	    (err = watch_ids(argc, argv, &s)) != 0 ||
+	    (err = relist(&s)) != 0 ||
+	    (s.n == 0 && s.types == 0 && s.bundled == 0)) {
 		if (err == 0)
 			(void) fprintf(stderr, "%s: no contract to watch\n",
 			    cli_prog);

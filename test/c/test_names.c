@@ -3,6 +3,7 @@
  * Prints failures as file:line, then "N passed, N failed".
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -239,9 +240,21 @@ test_errno(void)
 	CHECK(ct_names_errno(99999) == NULL);
 }
 
+/*
+ * The binding's signal range is the system's: NSIG - 1 (64 here with
+ * glibc; 73 on illumos, whose NSIG is 74).
+ */
+static void
+test_sig_max(void)
+{
+	CHECK(ct_sig_max() == NSIG - 1);
+	CHECK(ct_sig_max() >= 31);
+}
+
 int
 main(void)
 {
+	test_sig_max();
 	test_events();
 	test_event_names();
 	test_params_states_types();

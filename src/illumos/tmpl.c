@@ -1,0 +1,365 @@
+/*
+ * tmpl.c -- templates, latest, creation and spawn for the illumos
+ * backend (see il.h).
+ *
+ * Templates are per thread, as in the kernel: a thread keeps one template
+ * fd per type, so activating a process template leaves its device
+ * template alone.
+ *
+ * pr_empty.  The kernel sends pr_empty only when the contract's critical
+ * or informative set has it, and the layers above need to know when a
+ * contract empties whatever the user's terms say (ct.h: NC_EVF_INTERNAL).
+ * So a process template that leaves pr_empty out of both sets gets it in
+ * its informative set, and the contracts it makes carry a note that the
+ * event is ours: the queue marks it internal, and the core hides it.
+ */
+#include "il.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Per thread: its templates and whether each hides pr_empty. */
+static _Thread_local int tl_tmpl_fd[CT_TYPE_COUNT] = { -1, -1 };
+static _Thread_local bool tl_hide;	/* the active process template's */
+static _Thread_local bool tl_last_hide;	/* ... or the last one active */
+/* The contract the last spawn made, and whether it hides pr_empty. */
+static _Thread_local ct_id_t tl_spawned;
+static _Thread_local bool tl_spawned_hide;
+/* The latest before the current spawn (-1: unknown), for ct_spawn_abort. */
+static _Thread_local ct_id_t tl_before = -1;
+
+static int
+term_err(int err, const char *call, const char *term)
+{
+	if (err == 0)
+		return (0);
+	return (ct_err_set(err, call, "cannot set template term %s", term));
+}
+
+/*
+ * Set the fatal set.  When the critical set holds events that are neither
+ * pr_empty nor fatal, the kernel moves those to the informative set for an
+ * unprivileged caller (spec c.2.3); but an operator-precedence slip makes
+ * it move every critical event, pr_empty too.  Undo that slip.
+ */
+static int
+tmpl_set_fatal(int fd, const ct_template_t *t)
+{
+	uint_t crit0, info0, crit1, keep;
+	bool pgrp = (t->given & CT_T_PARAM) && (t->params & CT_PR_PGRPONLY);
+	int err;
+
+	if ((err = ct_tmpl_get_critical(fd, &crit0)) != 0)
+		return (term_err(err, "ct_tmpl_get_critical", "fatal"));
+	if ((err = ct_tmpl_get_informative(fd, &info0)) != 0)
+		return (term_err(err, "ct_tmpl_get_informative", "fatal"));
+	if ((err = ct_pr_tmpl_set_fatal(fd, t->fatal)) != 0)
+		return (term_err(err, "ct_pr_tmpl_set_fatal", "fatal"));
+	if ((err = ct_tmpl_get_critical(fd, &crit1)) != 0)
+		return (term_err(err, "ct_tmpl_get_critical", "fatal"));
+	keep = crit0 & (CT_PR_EV_EMPTY | (pgrp ? 0 : t->fatal));
+	if (crit1 != 0 || keep == 0)
+		return (0);	/* nothing moved, or what was meant to */
+	if ((err = ct_tmpl_set_critical(fd, keep)) != 0)
+		return (term_err(err, "ct_tmpl_set_critical", "critical"));
+	err = ct_tmpl_set_informative(fd, info0 | (crit0 & ~keep));
+	return (term_err(err, "ct_tmpl_set_informative", "informative"));
+}
+
+/* Set a term if the template gives it (g) and no earlier one failed. */
+#define	TERM(g, fn, args, name)	\
+	(err = err == 0 && (t->given & (g)) ? term_err(fn args, #fn, name) : err)
+
+static int
+tmpl_apply_process(int fd, const ct_template_t *t, int err)
+{
+	if (t->svc_fmri != NULL)
+		TERM(CT_T_SVC_FMRI, ct_pr_tmpl_set_svc_fmri, (fd, t->svc_fmri),
+		    "svc_fmri");
+	if (t->svc_aux != NULL)
+		TERM(CT_T_SVC_AUX, ct_pr_tmpl_set_svc_aux, (fd, t->svc_aux),
+		    "svc_aux");
+	return (TERM(CT_T_TRANSFER, ct_pr_tmpl_set_transfer,
+	    (fd, t->transfer), "transfer"));
+}
+
+static int
+tmpl_apply_device(int fd, const ct_template_t *t, int err)
+{
+	if (t->dev_minor != NULL)
+		TERM(CT_T_DEV_MINOR, ct_dev_tmpl_set_minor, (fd, t->dev_minor),
+		    "dev_minor");
+	TERM(CT_T_DEV_ASET, ct_dev_tmpl_set_aset, (fd, t->dev_aset),
+	    "dev_aset");
+	if (t->dev_noneg)
+		TERM(CT_T_DEV_NONEG, ct_dev_tmpl_set_noneg, (fd), "dev_noneg");
+	else
+		TERM(CT_T_DEV_NONEG, ct_dev_tmpl_clear_noneg, (fd),
+		    "dev_noneg");
+	return (err);
+}
+
+/*
+ * Set the terms t gives; the others keep the kernel's defaults.  Order:
+ * param, informative, fatal, critical (spec c.2: each may restrict what an
+ * unprivileged caller may put in the next), then the rest.
+ */
+static int
+tmpl_apply(int fd, const ct_template_t *t)
+{
+	int err = 0;
+
+	if (t->type == CT_TYPE_PROCESS)
+		TERM(CT_T_PARAM, ct_pr_tmpl_set_param, (fd, t->params),
+		    "param");
+	TERM(CT_T_INFO, ct_tmpl_set_informative, (fd, t->informative),
+	    "informative");
+	if (err == 0 && t->type == CT_TYPE_PROCESS &&
+	    (t->given & CT_T_FATAL))
+		err = tmpl_set_fatal(fd, t);
+	TERM(CT_T_CRITICAL, ct_tmpl_set_critical, (fd, t->critical),
+	    "critical");
+	TERM(CT_T_COOKIE, ct_tmpl_set_cookie, (fd, t->cookie), "cookie");
+	return (t->type == CT_TYPE_PROCESS ? tmpl_apply_process(fd, t, err) :
+	    tmpl_apply_device(fd, t, err));
+}
+#undef TERM
+
+/*
+ * After the user's terms: subscribe pr_empty where they left it out (see
+ * the top of the file).  *hidep says whether it was added.
+ */
+static int
+tmpl_want_empty(int fd, bool *hidep)
+{
+	uint_t crit, info;
+	int err;
+
+	*hidep = false;
+	if ((err = ct_tmpl_get_critical(fd, &crit)) != 0)
+		return (term_err(err, "ct_tmpl_get_critical", "critical"));
+	if ((err = ct_tmpl_get_informative(fd, &info)) != 0)
+		return (term_err(err, "ct_tmpl_get_informative",
+		    "informative"));
+	if (((crit | info) & CT_PR_EV_EMPTY) != 0)
+		return (0);
+	if ((err = ct_tmpl_set_informative(fd, info | CT_PR_EV_EMPTY)) != 0)
+		return (term_err(err, "ct_tmpl_set_informative",
+		    "informative"));
+	*hidep = true;
+	return (0);
+}
+
+int
+ct_tmpl_active_set(const ct_template_t *t)
+{
+	char path[IL_PATH_MAX];
+	ct_type_t type = t->type;
+	bool hide = false;
+	int fd, err;
+
+	if ((unsigned)type >= CT_TYPE_COUNT)
+		return (ct_err_set(EINVAL, NULL, "unknown contract type %d",
+		    (int)type));
+	/* Each open gives a fresh template holding the type's defaults. */
+	fd = il_open_exact(il_path(path, il_type_dirs[type], 0, "template"),
+	    O_RDWR);
+	if (fd < 0)
+		return (ct_err_set(errno, "open", "cannot open %s", path));
+	err = tmpl_apply(fd, t);
+	if (err == 0 && type == CT_TYPE_PROCESS)
+		err = tmpl_want_empty(fd, &hide);
+	/*
+	 * Listen on the pbundle before anything is made: informative events
+	 * published while no one listens are never queued (spec g).
+	 */
+	if (err == 0) {
+		il_lock();
+		err = il_pbundle_ready(type);
+		il_unlock();
+	}
+	if (err == 0 && (err = ct_tmpl_activate(fd)) != 0)
+		err = ct_err_set(err, "ct_tmpl_activate",
+		    "cannot activate the %s template", il_type_dirs[type]);
+	if (err != 0) {
+		(void) close(fd);
+		return (err);
+	}
+	/* The kernel replaced this thread's active template of the type. */
+	if (tl_tmpl_fd[type] >= 0)
+		(void) close(tl_tmpl_fd[type]);
+	tl_tmpl_fd[type] = fd;
+	if (type == CT_TYPE_PROCESS)
+		tl_hide = tl_last_hide = hide;
+	return (0);
+}
+
+int
+ct_tmpl_active_clear(ct_type_t type)
+{
+	int first = 0, err;
+
+	if ((unsigned)type > CT_TYPE_COUNT)
+		return (ct_err_set(EINVAL, NULL, "unknown contract type %d",
+		    (int)type));
+	for (int t = 0; t < CT_TYPE_COUNT; t++) {
+		if ((type != CT_TYPE_COUNT && t != (int)type) ||
+		    tl_tmpl_fd[t] < 0)
+			continue;
+		/* Any template fd of the type clears the active one. */
+		err = ct_tmpl_clear(tl_tmpl_fd[t]);
+		(void) close(tl_tmpl_fd[t]);
+		tl_tmpl_fd[t] = -1;
+		if (err != 0 && first == 0)
+			first = ct_err_set(err, "ct_tmpl_clear",
+			    "cannot clear the %s template", il_type_dirs[t]);
+		if (t == CT_TYPE_PROCESS)
+			tl_hide = false;	/* tl_last_hide stays */
+	}
+	return (first);
+}
+
+/*
+ * Whether latest, this thread's newest process contract, was made with a
+ * pr_empty of ours: known exactly for what a spawn made, else from the
+ * template active (or last active) on this thread.
+ */
+bool
+il_tmpl_hides_empty(ct_id_t latest)
+{
+	if (latest == tl_spawned)
+		return (tl_spawned_hide);
+	return (tl_tmpl_fd[CT_TYPE_PROCESS] >= 0 ? tl_hide : tl_last_hide);
+}
+
+int
+ct_latest_get(ct_type_t type, ct_id_t *idp)
+{
+	char path[IL_PATH_MAX];
+	int err;
+
+	if ((unsigned)type >= CT_TYPE_COUNT)
+		return (ct_err_set(EINVAL, NULL, "unknown contract type %d",
+		    (int)type));
+	if ((err = il_latest_read(type, idp, path)) == ESRCH)
+		return (ct_err_set(err, "open",
+		    "this thread has made no %s contract", il_type_dirs[type]));
+	if (err != 0)
+		return (ct_err_set(err, "ct_status_read", "cannot read %s",
+		    path));
+	return (0);
+}
+
+int
+ct_tmpl_create_now(ct_type_t type, ct_id_t *idp)
+{
+	ctid_t id;
+	int err;
+
+	if (type == CT_TYPE_PROCESS)
+		return (ct_err_set(EINVAL, "ct_tmpl_create",
+		    "process contracts are made by fork, not by create()"));
+	if ((unsigned)type >= CT_TYPE_COUNT || tl_tmpl_fd[type] < 0)
+		return (ct_err_set(EINVAL, "ct_tmpl_create",
+		    "no device template is active on this thread"));
+	if ((err = ct_tmpl_create(tl_tmpl_fd[type], &id)) != 0)
+		return (ct_err_set(err, "ct_tmpl_create",
+		    "cannot create a contract from the device template"));
+	*idp = (ct_id_t)id;
+	return (0);
+}
+
+/* The kernel puts a child in its new contract at fork: nothing to do. */
+int
+ct_spawn_mode_get(ct_spawn_mode_t *modep)
+{
+	*modep = CT_SPAWN_KERNEL;
+	return (0);
+}
+
+int
+ct_spawn_mode_set(ct_spawn_mode_t mode)
+{
+	if (mode != CT_SPAWN_KERNEL)
+		return (ct_err_set(ENOTSUP, NULL,
+		    "illumos makes process contracts in the kernel, at fork"));
+	return (0);
+}
+
+uint64_t
+ct_spawn_forks(void)
+{
+	return (0);
+}
+
+int
+ct_spawn_prepare(ct_id_t *idp, char **procsp)
+{
+	*idp = 0;
+	*procsp = NULL;
+	return (ct_err_set(ENOTSUP, NULL, "illumos needs no exec shim"));
+}
+
+/* Record what the spawn made, and with which pr_empty (see the top). */
+int
+ct_spawn_commit(ct_id_t id, pid_t pid)
+{
+	char path[IL_PATH_MAX];
+	ct_id_t latest;
+
+	(void) id, (void) pid;
+	tl_before = -1;
+	if (tl_tmpl_fd[CT_TYPE_PROCESS] >= 0 &&
+	    il_latest_read(CT_TYPE_PROCESS, &latest, path) == 0) {
+		tl_spawned = latest;
+		tl_spawned_hide = tl_hide;
+	}
+	return (0);
+}
+
+/*
+ * The spawn failed.  If the fork happened (an exec that failed), the
+ * kernel made a contract for the child and we hold it: abandon it, or it
+ * stays, empty and owned, counted against project.max-contracts until
+ * this process exits.  A new latest says whether the fork happened.
+ */
+int
+ct_spawn_abort(ct_id_t id)
+{
+	char path[IL_PATH_MAX];
+	ct_id_t latest = 0, before = tl_before;
+	int err;
+
+	(void) id;
+	tl_before = -1;
+	if (before < 0 || tl_tmpl_fd[CT_TYPE_PROCESS] < 0)
+		return (0);	/* not between ct_spawn_ready and a fork */
+	err = il_latest_read(CT_TYPE_PROCESS, &latest, path);
+	if (err != 0 || latest == before)
+		return (0);
+	if ((err = il_abandon_id(CT_TYPE_PROCESS, latest)) != 0)
+		return (ct_err_set(err, "ct_ctl_abandon", "cannot abandon "
+		    "contract %d of a failed spawn", (int)latest));
+	return (0);
+}
+
+/*
+ * Called just before a spawn (and after one, off its path): nothing to
+ * make ahead, but note the latest contract, so that ct_spawn_abort can
+ * tell whether the fork made a new one.
+ */
+int
+ct_spawn_ready(void)
+{
+	char path[IL_PATH_MAX];
+	ct_id_t latest = 0;
+	int err;
+
+	if (tl_tmpl_fd[CT_TYPE_PROCESS] < 0)
+		return (0);
+	err = il_latest_read(CT_TYPE_PROCESS, &latest, path);
+	tl_before = err == 0 ? latest : err == ESRCH ? 0 : -1;
+	return (0);
+}

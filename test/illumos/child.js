@@ -1,0 +1,64 @@
+'use strict';
+// Run by test/illumos-model.test.js: the library on the addon built from
+// src/binding.c and src/illumos/ against the model of the illumos kernel
+// (test/illumos/README.md), scripted through model.node.  Prints one JSON
+// line per result; the scenario is argv[2].  Without one (node --test runs
+// every file under test/) it does nothing.
+if (process.argv[2] === undefined) return;
+const path = require('path');
+const Module = require('module');
+
+const dir = path.join(__dirname, '..', 'c', 'bin', 'il');
+const file = require.resolve('../../lib/binding');
+const fake = new Module(file, module);
+fake.filename = file;
+fake.loaded = true;
+fake.exports = {
+  binding: require(path.join(dir, 'illumos_model.node')),
+  shimPath: () => null,
+};
+require.cache[file] = fake;
+const m = require(path.join(dir, 'model.node'));
+const ct = require('../..');
+
+const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+const scenarios = {
+  // Terms without pr_empty: the user sees pr_exit only, and the listened
+  // contract lets the process end once it is empty.
+  loop() {
+    ct.set_template({ type: 'process', critical: { pr_exit: true },
+      informative: {} });
+    const id = m.fork(4242);
+    ct.clear_template();
+    const c = ct.latest();
+    const seen = [];
+    c.on('pr_exit', () => seen.push('pr_exit'));
+    c.on('pr_empty', () => seen.push('pr_empty'));
+    process.on('exit', () => out({ id, seen,
+      informative: c.status().informative.pr_empty }));
+    setImmediate(() => m.exit(4242, 0));
+  },
+  // stop() on a member that ignores SIGTERM: SIGKILL after the timeout,
+  // no freezer involved; dispose then abandons the empty contract.
+  async stop() {
+    ct.set_template({ type: 'process' });
+    const id = m.fork(5151);
+    ct.clear_template();
+    const c = ct.latest();
+    const r = await c.stop({ timeout: 50 });
+    const sig = m.lastSignal(id);
+    c.dispose();
+    let freeze = null;
+    const d = (ct.set_template({ type: 'process' }), m.fork(5152));
+    ct.clear_template();
+    const c2 = ct.latest();
+    try { await c2.freeze(); } catch (e) { freeze = e.code; }
+    m.exit(5152, 0);
+    c2.dispose();
+    out({ r, sig, exists: m.exists(id), freeze, features: ct.features,
+      exists2: m.exists(d) });
+  },
+};
+
+scenarios[process.argv[2]]();

@@ -1,0 +1,114 @@
+/*
+ * model.h -- a model of the parts of the illumos kernel the backend talks
+ * to (contracts, their event queues, ctfs, event ports), for running the
+ * backend's logic on Linux in npm test.  It is not illumos: see
+ * test/illumos/README.md for what it models and what it does not.
+ *
+ * One process ("us", the process the backend runs in) and one LWP.  A
+ * test scripts the kernel with the model_* calls below: forks under the
+ * active template, forks and exits of members, contracts of other users;
+ * and inspects what the backend did to it.
+ */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/contract.h>
+
+#define	MODEL_NONE	0	/* owner: nobody (orphan, inherited) */
+#define	MODEL_US	1	/* owner: the process under test */
+#define	MODEL_OTHER	2	/* owner: another process (of another user) */
+
+/* Forget everything (between tests); every model fd must be closed. */
+void model_reset(void);
+
+/*
+ * Kernel side of a fork by us: a new process contract from the active
+ * process template with pid as its member, our latest.  The contract id,
+ * 0 when no template is active, or -EAGAIN when project.max-contracts is
+ * reached.
+ */
+ctid_t model_fork(pid_t pid);
+/* A member ppid of a contract forks pid (pr_fork). */
+int model_member_fork(pid_t ppid, pid_t pid);
+/* Member pid exits with wait status (pr_exit; pr_empty if the last). */
+int model_exit(pid_t pid, int status);
+/* A contract of another process, with pid as its member. */
+ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
+    bool may_observe);
+/* Make contract id inherited by our process contract (for adopt). */
+int model_inherit(ctid_t id);
+/* project.max-contracts: live contracts allowed (0: no limit). */
+void model_max_contracts(unsigned n);
+/* The next call of libcontract function name fails with err. */
+void model_fail_next(const char *name, int err);
+
+/* Inspection. */
+int model_state(ctid_t id);		/* ctstate_t; -1: never existed */
+bool model_exists(ctid_t id);		/* visible in ctfs (not destroyed) */
+int model_owner(ctid_t id);		/* MODEL_* */
+int model_nevents(ctid_t id);		/* unacknowledged critical events */
+uint_t model_informative(ctid_t id);
+unsigned model_live(void);		/* contracts not destroyed */
+bool model_acked(ctevid_t evid);	/* has the event been acknowledged */
+unsigned model_acks_by_us(void);	/* ack calls the backend made */
+int model_last_signal(ctid_t id);	/* last sigsend to it, or 0 */
+/* Opens of paths containing s since the reset (e.g. "/events"). */
+unsigned model_opens(const char *s);
+/* Open model fds, and whether every one of them is close-on-exec. */
+unsigned model_open_fds(void);
+bool model_all_cloexec(void);
+/* Flags of the listener on fd: reliable, reset (ever). */
+bool model_listener(int fd, bool *reliable, bool *reset);
+
+/* For libcontract.c and port.c: the kernel's entry points. */
+typedef struct mevent mevent_t;
+typedef struct mtmpl mtmpl_t;
+struct mtmpl {
+	int type;
+	uint_t critical, informative, fatal, params;
+	uint64_t cookie;
+	ctid_t transfer;
+};
+typedef struct mstatus {
+	ctid_t id;
+	int type;
+	ctstate_t state;
+	id_t holder;
+	int nevents;
+	ctevid_t nevid;
+	uint_t critical, informative, fatal, params;
+	uint64_t cookie;
+	pid_t *members;
+	uint_t nmembers;
+} mstatus_t;
+typedef struct mevinfo {
+	ctid_t ctid;
+	ctevid_t evid;
+	int cttype;
+	uint_t type, flags;
+	pid_t pid, ppid;
+	int exitstatus;
+	bool has_pid, has_ppid, has_exit;
+} mevinfo_t;
+
+mtmpl_t *model_fd_tmpl(int fd);		/* NULL and EBADF/EINVAL */
+int model_tmpl_activate(int fd);
+int model_tmpl_clear(int fd);
+int model_ctl(int fd, int op, ctevid_t evid);	/* MODEL_CTL_* */
+#define	MODEL_CTL_ABANDON	1
+#define	MODEL_CTL_ADOPT		2
+#define	MODEL_CTL_ACK		3
+#define	MODEL_CTL_NACK		4
+#define	MODEL_CTL_QACK		5
+int model_status(int fd, mstatus_t *st);
+int model_event_read(int fd, mevinfo_t *ev);	/* EAGAIN: none */
+int model_event_reset(int fd);
+int model_event_reliable(int fd);
+bool model_readable(int fd);		/* an event is there to read */
+bool model_is_fd(int fd);
+int model_port_fd(void);		/* a real fd for port_create */
+
+#endif /* MODEL_H */

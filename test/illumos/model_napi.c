@@ -1,0 +1,92 @@
+/*
+ * model_napi.c -- a Node-API addon that scripts the model of the illumos
+ * kernel (model.h) from a JS test, beside the addon built from
+ * src/binding.c and src/illumos/ against the same model (both link the
+ * one libilmodel.so, so they share its state).  Test-only.
+ */
+#include <node_api.h>
+
+#include "model.h"
+
+static int32_t
+arg(napi_env env, napi_callback_info info, size_t i)
+{
+	napi_value argv[2];
+	size_t argc = 2;
+	int32_t v = 0;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
+	    i < argc)
+		(void) napi_get_value_int32(env, argv[i], &v);
+	return (v);
+}
+
+static napi_value
+num(napi_env env, double d)
+{
+	napi_value v;
+
+	napi_create_double(env, d, &v);
+	return (v);
+}
+
+/* fork(pid): a fork by us under the active template; the contract id. */
+static napi_value
+m_fork(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_fork(arg(env, info, 0))));
+}
+
+/* exit(pid, status) */
+static napi_value
+m_exit(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_exit(arg(env, info, 0), arg(env, info, 1))));
+}
+
+/* memberFork(ppid, pid) */
+static napi_value
+m_member_fork(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_member_fork(arg(env, info, 0),
+	    arg(env, info, 1))));
+}
+
+/* exists(ctid): still in ctfs (not destroyed) */
+static napi_value
+m_exists(napi_env env, napi_callback_info info)
+{
+	napi_value v;
+
+	napi_get_boolean(env, model_exists(arg(env, info, 0)), &v);
+	return (v);
+}
+
+/* lastSignal(ctid) */
+static napi_value
+m_last_signal(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_last_signal(arg(env, info, 0))));
+}
+
+NAPI_MODULE_INIT()
+{
+	static const struct {
+		const char *name;
+		napi_callback fn;
+	} fns[] = {
+		{ "fork", m_fork }, { "exit", m_exit },
+		{ "memberFork", m_member_fork }, { "exists", m_exists },
+		{ "lastSignal", m_last_signal },
+	};
+	napi_value fn;
+
+	for (size_t i = 0; i < sizeof (fns) / sizeof (fns[0]); i++) {
+		if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH,
+		    fns[i].fn, NULL, &fn) != napi_ok ||
+		    napi_set_named_property(env, exports, fns[i].name, fn) !=
+		    napi_ok)
+			return (NULL);
+	}
+	return (exports);
+}

@@ -1,0 +1,477 @@
+/*
+ * test_backend.c -- the illumos backend (src/illumos/) run against the
+ * model of the kernel (test/illumos/model/, see test/illumos/README.md),
+ * through ct.h as the binding and the tools use it.  Each test runs in a
+ * child process of its own (the backend keeps process-wide state) and
+ * scripts the model: forks, exits, contracts of other users.
+ * Prints failures as file:line, then "N passed, N failed".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "tools.h"
+#include "model.h"
+
+static int npass, nfail;
+
+#define	CHECK(cond)	check((cond), #cond, __FILE__, __LINE__)
+
+static void
+check(int ok, const char *what, const char *file, int line)
+{
+	if (ok) {
+		npass++;
+	} else {
+		nfail++;
+		printf("%s:%d: FAIL: %s\n", file, line, what);
+	}
+}
+
+/* ---- helpers ---- */
+
+#define	MAXEV	64
+static ct_evrec_t evs[MAXEV];
+static size_t nevs;
+
+/* Dispatch, and pop everything the layers above would get. */
+static size_t
+collect(void)
+{
+	ct_evrec_t ev;
+
+	for (size_t i = 0; i < nevs; i++)
+		ct_evrec_fini(&evs[i]);
+	nevs = 0;
+	(void) ct_evq_dispatch();
+	while (ct_evq_pop(ct_evq_next, &ev) == 0) {
+		if (nevs < MAXEV)
+			evs[nevs++] = ev;
+		else
+			ct_evrec_fini(&ev);
+	}
+	return (nevs);
+}
+
+/* How many collected events of ctid have type; *ip: the first one. */
+static size_t
+count(ct_id_t ctid, uint32_t type, size_t *ip)
+{
+	size_t n = 0;
+
+	for (size_t i = nevs; i-- > 0; ) {
+		if (evs[i].ctid == ctid && evs[i].type == type) {
+			n++;
+			if (ip != NULL)
+				*ip = i;
+		}
+	}
+	return (n);
+}
+
+/* A process template with these sets (given explicitly), active. */
+static void
+activate(uint32_t critical, uint32_t informative, uint32_t params)
+{
+	ct_template_t t;
+
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_CRITICAL | CT_T_INFO | (params != 0 ? CT_T_PARAM : 0);
+	t.critical = critical;
+	t.informative = informative;
+	t.params = params;
+	CHECK(ct_tmpl_active_set(&t) == 0);
+}
+
+/* What the JS layer's spawn does around a fork that succeeds. */
+static ct_id_t
+spawned(pid_t pid)
+{
+	ct_id_t id;
+
+	CHECK(ct_spawn_ready() == 0);
+	id = model_fork(pid);
+	CHECK(id > 0);
+	CHECK(ct_spawn_commit(0, pid) == 0);
+	return (id);
+}
+
+static ct_contract_t *
+open_ct(ct_id_t id, ct_open_t how)
+{
+	ct_contract_t *c = NULL;
+
+	CHECK(ct_contract_open(id, how, &c) == 0);
+	return (c);
+}
+
+/* ---- 1: the emptied record, whatever the sets ---- */
+
+/* Terms without pr_empty: the core still says it emptied, and only so. */
+static void
+t_emptied_hidden(void)
+{
+	ct_cstatus_t st;
+	size_t i = 0;
+
+	activate(NC_PR_EV_EXIT, 0, 0);
+	ct_id_t id = spawned(100);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK((model_informative(id) & NC_PR_EV_EMPTY) != 0);
+	CHECK(ct_contract_status(c, &st) == 0);
+	CHECK((st.informative & NC_PR_EV_EMPTY) == 0);	/* not the user's */
+	ct_cstatus_fini(&st);
+	CHECK(model_exit(100, 0) == 0);
+	collect();
+	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 0);	/* hidden */
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1 && evs[i].flags == 0);
+	ct_contract_close(c);
+}
+
+/* The user's pr_empty: the notice first, then the event, once each. */
+static void
+t_emptied_before_pr_empty(void)
+{
+	size_t ie = 0, ip = 0;
+
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(101);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(model_exit(101, 0) == 0);
+	collect();
+	CHECK(count(id, NC_EVX_EMPTIED, &ie) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, &ip) == 1);
+	CHECK(ie < ip && (evs[ip].flags & NC_EVF_INTERNAL) == 0);
+	ct_contract_close(c);
+}
+
+/* The template set before spawn and cleared before latest() (1.0.3). */
+static void
+t_emptied_cleared_template(void)
+{
+	activate(0, NC_PR_EV_FORK, 0);
+	ct_id_t id = spawned(102);
+	CHECK(ct_tmpl_active_clear(CT_TYPE_PROCESS) == 0);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(model_exit(102, 0) == 0);
+	collect();
+	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 0);
+	ct_contract_close(c);
+}
+
+/* ---- 3: owned empty contracts are abandoned ---- */
+
+/* An exec that fails after the fork: its contract is not left behind. */
+static void
+t_abandon_spawn_failure(void)
+{
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	model_max_contracts(3);
+	for (pid_t pid = 200; pid < 210; pid++) {
+		CHECK(ct_spawn_ready() == 0);
+		ct_id_t id = model_fork(pid);
+		CHECK(id > 0);		/* -EAGAIN: they piled up */
+		CHECK(model_exit(pid, 127 << 8) == 0);
+		CHECK(ct_spawn_abort(0) == 0);
+		CHECK(!model_exists(id));
+	}
+	collect();
+	CHECK(nevs == 0);	/* nobody opened them: nothing to deliver */
+}
+
+/* A spawn that failed before any fork abandons nothing. */
+static void
+t_abandon_spawn_nofork(void)
+{
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(210);
+	CHECK(ct_spawn_ready() == 0);
+	CHECK(ct_spawn_abort(0) == 0);
+	CHECK(model_owner(id) == MODEL_US && model_exists(id));
+}
+
+/* dispose of an empty owned contract abandons it: the kernel destroys it. */
+static void
+t_abandon_close_empty(void)
+{
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(220);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(model_exit(220, 0) == 0);
+	collect();
+	CHECK(model_exists(id));
+	ct_contract_close(c);
+	CHECK(!model_exists(id));
+}
+
+/* ... and of a running one, once it empties; nothing is delivered. */
+static void
+t_abandon_close_running(void)
+{
+	activate(NC_PR_EV_EXIT, 0, 0);	/* pr_empty is ours */
+	ct_id_t id = spawned(230);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	ct_contract_close(c);
+	CHECK(model_owner(id) == MODEL_US);	/* members keep running */
+	CHECK(model_exit(230, 0) == 0);
+	collect();
+	CHECK(!model_exists(id));
+	CHECK(nevs == 0);
+	CHECK(model_nevents(id) == 0);	/* its critical pr_exit was acked */
+}
+
+/* Opened again before it empties: the handle gets it, nothing is reaped. */
+static void
+t_abandon_reopened(void)
+{
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(240);
+	ct_contract_close(open_ct(id, CT_OPEN_LATEST));
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(model_exit(240, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(model_exists(id) && model_owner(id) == MODEL_US);
+	ct_contract_close(c);
+	CHECK(!model_exists(id));
+}
+
+/* ---- 6: ownership is the contract's ---- */
+
+static void
+t_ownership_after_abandon(void)
+{
+	activate(NC_PR_EV_EMPTY, NC_PR_EV_FORK | NC_PR_EV_EXIT, 0);
+	ct_id_t id = spawned(300);
+	ct_contract_t *a = open_ct(id, CT_OPEN_LATEST);
+	ct_contract_t *b = open_ct(id, CT_OPEN_LATEST);
+	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
+	CHECK(model_member_fork(300, 301) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* once, not twice */
+	CHECK(model_member_fork(300, 302) == 0);	/* unread at abandon */
+	CHECK(ct_contract_abandon(a) == 0);
+	CHECK(!ct_contract_owned(a) && !ct_contract_owned(b));
+	CHECK(model_owner(id) == MODEL_NONE);
+	CHECK(model_exit(301, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* 302, not lost */
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);	/* after the abandon */
+	ct_contract_close(a);
+	ct_contract_close(b);
+	ct_contract_close(o);
+}
+
+/* ---- 7: no stray acknowledgement of what an observer here sees ---- */
+
+static void
+t_no_stray_ack_observed(void)
+{
+	size_t i = 0;
+
+	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	ct_id_t id = spawned(400);
+	CHECK(model_member_fork(400, 401) == 0);
+	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
+	CHECK(model_exit(401, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1);
+	CHECK(evs[i].flags == 0);			/* critical, not acked */
+	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == 1);
+	CHECK(model_acks_by_us() == 0);
+	ct_contract_close(o);
+}
+
+/* With no handle here at all, a held contract's critical events are. */
+static void
+t_stray_ack_unopened(void)
+{
+	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	ct_id_t id = spawned(410);
+	CHECK(model_exit(410, 0) == 0);
+	collect();
+	CHECK(nevs == 0 && model_nevents(id) == 0);
+	CHECK(model_acks_by_us() == 2);
+}
+
+/* ---- 8: no replay of the pbundle ---- */
+
+static void
+t_no_replay(void)
+{
+	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	ct_id_t id = spawned(500);
+	CHECK(model_member_fork(500, 501) == 0);
+	CHECK(ct_tmpl_active_clear(CT_TYPE_PROCESS) == 0);
+	ct_contract_t *a = open_ct(id, CT_OPEN_LATEST);
+	CHECK(model_exit(501, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);	/* left unacked */
+	ct_contract_close(a);
+	ct_contract_t *b = open_ct(id, CT_OPEN_LATEST);
+	collect();
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 0);	/* not again */
+	CHECK(model_exit(500, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);
+	ct_contract_close(b);
+}
+
+/* ---- 10 and the descriptors ---- */
+
+static void
+t_descriptors(void)
+{
+	ct_id_t *ids = NULL;
+	size_t n = 0;
+	ct_features_t f;
+
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(600);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
+	CHECK(ct_contract_list(CT_TYPE_PROCESS, &ids, &n) == 0);
+	CHECK(n == 1 && ids[0] == id);
+	free(ids);
+	CHECK(model_all_cloexec());
+	CHECK(ct_contract_freeze(c, true) == ENOTSUP);
+	CHECK(ct_features_get(&f) == 0);
+	CHECK(!f.freeze && !f.usage && f.spawn == CT_SPAWN_KERNEL);
+	ct_features_fini(&f);
+	ct_contract_close(o);
+	ct_contract_close(c);
+}
+
+/* ---- 4, 5: what the tools need ---- */
+
+/* ctstat: a contract we may not observe still has a readable status. */
+static void
+t_tools_status(void)
+{
+	ct_cstatus_t st;
+	ct_contract_t *c;
+	ct_id_t id = model_foreign(700, NC_PR_EV_EMPTY, 0, false);
+
+	CHECK(ct_contract_open(id, CT_OPEN_OBSERVE, &c) == EACCES);
+	ct_err_clear();
+	CHECK(il_status_id(id, &st) == 0);
+	CHECK(st.ctid == id && st.nmembers == 1 && st.members[0] == 700);
+	ct_cstatus_fini(&st);
+	CHECK(model_opens("/events") == 1);	/* the observe, not ctstat */
+}
+
+/* ctwatch: a type's bundle, with -r and -f, sees contracts not ours. */
+static void
+t_tools_bundle(void)
+{
+	bool reliable = false, reset = false, found = false;
+	ct_id_t id = model_foreign(710, NC_PR_EV_EMPTY | NC_PR_EV_FORK,
+	    NC_PR_EV_EXIT, false);
+
+	CHECK(model_member_fork(710, 711) == 0);	/* before we listen */
+	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, true) == 0);
+	for (int fd = 0; fd < 4096 && !found; fd++)
+		found = model_listener(fd, &reliable, &reset);
+	CHECK(found && reliable && reset);
+	CHECK(model_exit(711, 0) == 0);
+	CHECK(model_exit(710, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* rewound: -f */
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 2);
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(model_opens("/bundle") == 1 && model_opens("/events") == 0);
+}
+
+/* A failed read of the informative set says so (finding 10). */
+static void
+t_fatal_read_label(void)
+{
+	ct_template_t t;
+
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_FATAL;
+	t.fatal = NC_PR_EV_CORE;
+	model_fail_next("ct_tmpl_get_informative", EIO);
+	CHECK(ct_tmpl_active_set(&t) == EIO);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_tmpl_get_informative") == 0);
+	ct_err_clear();
+	CHECK(ct_tmpl_active_set(&t) == 0);	/* the next one works */
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "emptied_hidden", t_emptied_hidden },
+	{ "emptied_before_pr_empty", t_emptied_before_pr_empty },
+	{ "emptied_cleared_template", t_emptied_cleared_template },
+	{ "abandon_spawn_failure", t_abandon_spawn_failure },
+	{ "abandon_spawn_nofork", t_abandon_spawn_nofork },
+	{ "abandon_close_empty", t_abandon_close_empty },
+	{ "abandon_close_running", t_abandon_close_running },
+	{ "abandon_reopened", t_abandon_reopened },
+	{ "ownership_after_abandon", t_ownership_after_abandon },
+	{ "no_stray_ack_observed", t_no_stray_ack_observed },
+	{ "stray_ack_unopened", t_stray_ack_unopened },
+	{ "no_replay", t_no_replay },
+	{ "descriptors", t_descriptors },
+	{ "fatal_read_label", t_fatal_read_label },
+	{ "tools_status", t_tools_status },
+	{ "tools_bundle", t_tools_bundle },
+};
+
+/* Run one test in a child; its counts come back through a pipe. */
+static void
+run(size_t i)
+{
+	int p[2], st = 0, counts[2] = { 0, 0 };
+	pid_t pid;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0) {
+		perror("test_backend");
+		exit(2);
+	}
+	if (pid == 0) {
+		(void) close(p[0]);
+		npass = nfail = 0;
+		model_reset();
+		tests[i].fn();
+		counts[0] = npass;
+		counts[1] = nfail;
+		(void) fflush(stdout);
+		if (write(p[1], counts, sizeof (counts)) != sizeof (counts))
+			_exit(3);
+		_exit(0);
+	}
+	(void) close(p[1]);
+	if (read(p[0], counts, sizeof (counts)) != sizeof (counts)) {
+		printf("%s: FAIL: crashed\n", tests[i].name);
+		counts[1] = 1;
+	}
+	(void) close(p[0]);
+	(void) waitpid(pid, &st, 0);
+	printf("%-28s %d passed, %d failed\n", tests[i].name, counts[0],
+	    counts[1]);
+	npass += counts[0];
+	nfail += counts[1];
+}
+
+int
+main(int argc, char **argv)
+{
+	(void) setvbuf(stdout, NULL, _IONBF, 0);
+	for (size_t i = 0; i < sizeof (tests) / sizeof (tests[0]); i++) {
+		if (argc < 2 || strcmp(argv[1], tests[i].name) == 0)
+			run(i);
+	}
+	printf("%d passed, %d failed\n", npass, nfail);
+	return (nfail != 0);
+}
