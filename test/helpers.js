@@ -176,5 +176,5 @@ function contractDirs(root) {
 
 module.exports = {
   useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
-  descendants,
+  descendants, reapRoot,
 };

@@ -73,18 +73,13 @@ function removeCgroup(dir) {
   }
 }
 
-// Run node as nobody (optionally inside cgroup dir); resolve {code, out, err}.
-function runAsNobody(script, { cgroup, env = {}, timeout = 30000, cwd } = {}) {
-  const { uid, gid } = nobodyIds();
+// Run node on script with argv = wrap(node, scriptFile); {code, out, err}.
+function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {}) {
   const scriptFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ict-s-')),
     'script.js');
   fs.chmodSync(path.dirname(scriptFile), 0o755);
   fs.writeFileSync(scriptFile, script, { mode: 0o644 });
-  const inner = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups',
-    '--', process.execPath, scriptFile];
-  const argv = cgroup
-    ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...inner]
-    : inner;
+  const argv = wrap([process.execPath, scriptFile]);
   const childEnv = { PATH: process.env.PATH, ...env };
   // Under test:asan the sanitizer runtime must come along.
   for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
@@ -106,4 +101,33 @@ function runAsNobody(script, { cgroup, env = {}, timeout = 30000, cwd } = {}) {
   });
 }
 
-module.exports = { stagePackage, delegatedCgroup, removeCgroup, runAsNobody };
+function asNobody(cmd) {
+  const { uid, gid } = nobodyIds();
+  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups',
+    '--', ...cmd];
+}
+
+// Run node as nobody (optionally inside cgroup dir); resolve {code, out, err}.
+function runAsNobody(script, { cgroup, ...opts } = {}) {
+  return runWrapped(script, (cmd) => (cgroup
+    ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup,
+      ...asNobody(cmd)]
+    : asNobody(cmd)), opts);
+}
+
+/*
+ * Run node in a simulated container: new mount and network namespaces
+ * (and with pidns a pid namespace, node as its PID 1), the cgroup2 mount
+ * remounted read-only inside; as root, or as nobody.
+ */
+function runContained(script, { nobody = false, pidns = false, ...opts } = {}) {
+  return runWrapped(script, (cmd) => ['unshare', '-m', '-n',
+    ...(pidns ? ['-p', '-f', '--mount-proc'] : []),
+    'sh', '-c', 'mount -o remount,bind,ro "$0" && exec "$@"',
+    h.cgroup2Mount(), ...(nobody ? asNobody(cmd) : cmd)], opts);
+}
+
+module.exports = {
+  stagePackage, delegatedCgroup, removeCgroup, runAsNobody, runContained,
+  nobodyIds,
+};
