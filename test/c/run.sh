@@ -58,21 +58,22 @@ for t in test/c/test_*.c; do
 	fi
 done
 
-# 2. Syntax-check the rest: the binding, the Linux backend, the keeper,
-# the CLI.  (illumos.c needs illumos headers: scripts/check-illumos.sh.)
+# 2. Syntax-check the rest: the binding (src/binding.c, src/binding/),
+# the Linux backend, the helpers, the CLI.  (illumos.c needs illumos
+# headers: scripts/check-illumos.sh.)
 node_inc=$(node -p "require('path').join(process.execPath,'..','..','include','node')" 2>/dev/null)
 if [ ! -f "$node_inc/node_api.h" ]; then
 	node_inc="$(npm config get nodedir 2>/dev/null)/include/node"
 fi
-for f in src/*.c src/linux/*.c src/helpers/*.c src/cli/*.c; do
+for f in src/*.c src/binding/*.c src/linux/*.c src/helpers/*.c src/cli/*.c; do
 	[ -f "$f" ] || continue
 	case "$f" in
 	src/illumos.c|src/names.c|src/template.c|src/error.c)
 		continue ;;
-	src/binding.c)
+	src/binding.c|src/binding/*.c)
 		if [ ! -f "$node_inc/node_api.h" ]; then
 			echo "run.sh: note: no node_api.h found;" \
-			    "src/binding.c not checked"
+			    "$f not checked"
 			continue
 		fi ;;
 	esac
