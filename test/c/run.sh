@@ -6,10 +6,10 @@
 #   CT_SANITIZE=1   build the tests with AddressSanitizer and UBSan
 #   CT_VALGRIND=1   run each test under valgrind (memcheck, leaks)
 #
-# Every test program ends with "N passed, N failed"; the last line here
-# sums them.  A test program that does not compile, crashes, leaks or
-# fails under valgrind counts as one more failure, as does each source
-# that fails the syntax check.
+# Every test program checks with test/c/check.h and ends with "N passed,
+# N failed"; the last line here sums them.  A test program that does not
+# compile, crashes, leaks or fails under valgrind counts as one more
+# failure, as does each source that fails the syntax check.
 set -u
 
 CC=${CC:-cc}
