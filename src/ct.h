@@ -4,7 +4,7 @@
  * Every OS backend (src/illumos.c, src/linux/) implements the functions
  * declared in the "backend" sections below; src/names.c and
  * src/template.c are shared by all of them.  The Node-API glue
- * (src/binding.c) calls nothing else.
+ * (src/binding.c and src/binding/) calls nothing else.
  *
  * Conventions (libcontract's): functions return 0 or an errno value and
  * never -1.  When a backend fails it may leave a human-readable detail of
