@@ -26,7 +26,7 @@
   "targets": [
     {
       "target_name": "illumos_contract",
-      "sources": ["src/binding.c", "<@(ct_core)"],
+      "sources": ["src/binding.c", "src/binding/args.c", "src/binding/convert.c", "src/binding/errors.c", "src/binding/events.c", "src/binding/objects.c", "<@(ct_core)"],
       "include_dirs": ["src"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],

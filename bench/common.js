@@ -3,10 +3,12 @@
 // before the library is loaded) removed at exit, the C helpers compiled into
 // a temporary directory, statistics, and the result protocol (one JSON
 // object on the last line of stdout; progress goes to stderr).
+const events = require('events');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { setTimeout: delay } = require('timers/promises');
 
 function cgroup2Mount() {
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8')
@@ -132,22 +134,23 @@ function done(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-// Resolve on the first `event`, reject after ms.
-function once(emitter, event, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.removeListener(event, on);
-      reject(new Error(`timed out after ${ms} ms waiting for ${event}`));
-    }, ms);
-    function on(arg) {
-      clearTimeout(timer);
-      resolve(arg);
-    }
-    emitter.once(event, on);
-  });
+// Resolve with the first `event`'s argument, reject after ms.  The
+// deadline (AbortSignal.timeout) does not hold the event loop open, and an
+// observed contract's events do not either (by design), so an idle
+// interval holds it for the wait, as a pending deadline should.
+async function once(emitter, event, ms = 10000) {
+  const hold = setInterval(() => {}, ms);
+  try {
+    const [arg] = await events.once(emitter, event,
+      { signal: AbortSignal.timeout(ms) });
+    return arg;
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    throw new Error(`timed out after ${ms} ms waiting for ${event}`);
+  } finally {
+    clearInterval(hold);
+  }
 }
-
-const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 module.exports = {
   cgroup2Mount, removeRoot, atExit, useRoot, buildHelpers, helpers, helper,

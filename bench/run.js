@@ -10,13 +10,16 @@ const fs = require('fs');
 const path = require('path');
 const os = require('os');
 const { spawn } = require('child_process');
+const { parseArgs } = require('util');
 const { cgroup2Mount, removeRoot, buildHelpers, log, round } =
   require('./common');
 
-const argv = process.argv.slice(2);
-const asJson = argv.includes('--json');
-const onlyArg = argv.find((a) => a.startsWith('--only='));
-const only = onlyArg ? onlyArg.slice(7).split(',') : null;
+const { values: args } = parseArgs({ options: {
+  json: { type: 'boolean', default: false },
+  only: { type: 'string' },
+} });
+const asJson = args.json;
+const only = args.only !== undefined ? args.only.split(',') : null;
 
 const SCALE_N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
 

@@ -27,6 +27,7 @@ const { useRoot, helper, median, quantile, nowNs, round, log, done } =
 const root = useRoot('scale');
 const contract = require('..');
 const { spawn } = require('child_process');
+const { setTimeout: delay } = require('timers/promises');
 
 const N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
 const BASE = 10;
@@ -159,7 +160,7 @@ async function main() {
   const kept = [];
   const fd0 = fdCount();
   await makeMany(BASE, kept);
-  await new Promise((r) => setTimeout(r, 200)); // their pr_empty, settled
+  await delay(200); // their pr_empty, settled
   const fdPer = Math.max(1, Math.round((fdCount() - fd0) / BASE));
   // Leave room for the spawns in flight and the dispatch samples.
   const byFds = BASE + Math.floor((limit - fdCount() - 256) / fdPer);
@@ -192,7 +193,7 @@ async function main() {
     log(`scale: stopped at ${made} contracts: ${stopped}`);
   }
   const createS = Number(nowNs() - t0) / 1e9;
-  await new Promise((r) => setTimeout(r, 500));
+  await delay(500);
   const after = snapshot();
   const n = made - BASE;
   log(`scale: ${made} contracts live after ${round(createS, 1)} s`);

@@ -26,6 +26,7 @@ const { useRoot, median, mean, nowNs, round, log, done } = require('./common');
 useRoot(`spawn-${process.env.ILLUMOS_CONTRACT_SPAWN || 'auto'}`);
 const contract = require('..');
 const { spawn } = require('child_process');
+const { setTimeout: delay } = require('timers/promises');
 
 const RUNS = Number(process.env.ICT_BENCH_SPAWN_RUNS) || 400; // each kind
 const BLOCK = 5;
@@ -33,7 +34,6 @@ const WARM = 30;
 const TEMPLATE = { type: 'process', critical: { pr_empty: true } };
 const SPORADIC = 30;
 const GAP_MS = 50;
-const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Spawn /bin/true (and take latest() for a contract run): resolves with
 // the ms to its 'exit'; blocked, if given, gets the ms spawn() took.

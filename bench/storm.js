@@ -14,6 +14,8 @@ const { useRoot, helper, nowNs, round, log, done } = require('./common');
 useRoot('storm');
 const contract = require('..');
 const { spawn } = require('child_process');
+const { once } = require('events');
+const { setImmediate } = require('timers/promises');
 
 const FORKS = Number(process.env.ICT_BENCH_STORM_FORKS) || 20000;
 
@@ -41,17 +43,19 @@ async function main() {
     lostForks += ev.forks || 0;
     lostExits += ev.exits || 0;
   });
-  const emptied = await new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 60000);
-    ct.on('pr_empty', (ev) => {
-      empties++;
-      ct.ack(ev.evid);
-      clearTimeout(timer);
-      resolve(true);
-    });
+  ct.on('pr_empty', (ev) => {
+    empties++;
+    ct.ack(ev.evid);
   });
+  let emptied = true;
+  try {
+    await once(ct, 'pr_empty', { signal: AbortSignal.timeout(60000) });
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    emptied = false;
+  }
   const ms = Number(nowNs() - t0) / 1e6;
-  await new Promise((r) => setImmediate(r)); // any events queued behind it
+  await setImmediate(); // any events queued behind it
   const forked = Number(out.trim()) || 0;
   const expected = 2 * (forked + 1);
   const received = forks + exits;

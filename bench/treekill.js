@@ -18,6 +18,7 @@
 // every millisecond until "populated 0".  Ours is that write plus the
 // event that says so; what the kernel spends exiting 1,000 processes on
 // this machine bounds the ratio from above (treekill_ms / kernel_ms).
+const events = require('events');
 const fs = require('fs');
 const path = require('path');
 const { useRoot, cgroup2Mount, removeRoot, atExit, nowNs, round, log, done,
@@ -128,7 +129,7 @@ async function kernel() {
   atExit(() => removeRoot(dir));
   const child = spawn('sh', ['-c', 'echo $$ > "$1/cgroup.procs" && exec sh "$2" "$3"',
     'sh', dir, path.join(__dirname, 'tree.sh'), String(SIZE)], { stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
+  const exited = events.once(child, 'exit');
   const t0 = Date.now();
   let stable = 0;
   while (stable < 3) {

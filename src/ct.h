@@ -5,7 +5,7 @@
  * declared in the "backend" sections below; src/names.c, src/template.c,
  * src/error.c, src/records.c and src/evq.c are the core, shared by all
  * of them.
- * The Node-API glue (src/binding.c) and the tools (src/cli/) call nothing
+ * The Node-API glue (src/binding.c, src/binding/) and the tools (src/cli/) call nothing
  * else.
  *
  * Conventions (libcontract's): functions return 0 or an errno value and

@@ -160,13 +160,23 @@ test('adoption refusals: unknown id, dead contract', async () => {
 test('killing the keeper does not lose the noorphan guarantee', async () => {
   const p = holder({ param: { noorphan: true } }, 'sleep 100', 1);
   const { pid, members } = await p.next();
+  // The keeper's cgroup can vanish between readdir and the read: a new
+  // keeper's sweep removes the dead one's empty cgroup (the same name,
+  // k<holder>-<start>) before making it again, and a keeper that leaves
+  // removes its own.  Opening it then fails with ENOENT, reading a file
+  // opened just before with ENODEV.  A cgroup that is gone holds no keeper.
   const keeperOf = () => {
     for (const d of fs.readdirSync(root)) {
-      if (d.startsWith(`k${pid}-`)) {
-        const procs = fs.readFileSync(path.join(root, d, 'cgroup.procs'),
-          'utf8').trim();
-        if (procs) return Number(procs.split('\n')[0]);
+      if (!d.startsWith(`k${pid}-`)) continue;
+      let procs;
+      try {
+        procs = fs.readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8');
+      } catch (e) {
+        if (e.code === 'ENOENT' || e.code === 'ENODEV') continue;
+        throw e;
       }
+      procs = procs.trim();
+      if (procs) return Number(procs.split('\n')[0]);
     }
     return 0;
   };

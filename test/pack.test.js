@@ -290,13 +290,18 @@ test('without a backend (src/none.c) require works and calls throw ENOTSUP',
     // The flags binding.gyp gives none.c, with -Werror.
     sh(cc, ['-std=c11', '-Wall', '-Wextra', '-Werror', `-I${src}`, '-c',
       path.join(src, 'none.c'), '-o', path.join(tmp, 'none.o')]);
+    // The glue and the core as binding.gyp's addon target lists them.
+    const gyp = JSON.parse(fs.readFileSync(path.join(installed, 'binding.gyp'),
+      'utf8'));
+    const sources = gyp.targets[0].sources.flatMap((f) => {
+      const v = /^<@\((\w+)\)$/.exec(f); // a list variable: <@(ct_core)
+      return v ? gyp.variables[v[1]] : [f];
+    });
     sh(cc, ['-shared', '-fPIC', '-std=c11', '-D_GNU_SOURCE',
       '-DNAPI_VERSION=8', `-I${src}`, `-I${inc}`, '-o',
       path.join(pkg, 'build', 'Release', 'illumos_contract.node'),
-      // The core files as binding.gyp lists them, then the glue and none.c.
-      ...JSON.parse(fs.readFileSync(path.join(installed, 'binding.gyp'),
-        'utf8')).variables.ct_core.map((f) => path.join(installed, f)),
-      ...['binding.c', 'none.c'].map((f) => path.join(src, f))]);
+      ...sources.map((f) => path.join(installed, f)),
+      path.join(src, 'none.c')]);
     const script = `
       Object.defineProperty(process, 'platform', { value: 'darwin' });
       const c = require('illumos_contract');

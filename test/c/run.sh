@@ -6,10 +6,10 @@
 #   CT_SANITIZE=1   build the tests with AddressSanitizer and UBSan
 #   CT_VALGRIND=1   run each test under valgrind (memcheck, leaks)
 #
-# Every test program ends with "N passed, N failed"; the last line here
-# sums them.  A test program that does not compile, crashes, leaks or
-# fails under valgrind counts as one more failure, as does each source
-# that fails the syntax check.
+# Every test program checks with test/c/check.h and ends with "N passed,
+# N failed"; the last line here sums them.  A test program that does not
+# compile, crashes, leaks or fails under valgrind counts as one more
+# failure, as does each source that fails the syntax check.
 set -u
 
 CC=${CC:-cc}
@@ -58,22 +58,23 @@ for t in test/c/test_*.c; do
 	fi
 done
 
-# 2. Syntax-check the rest: the binding, the Linux backend, the keeper,
-# the CLI.  (src/illumos/ needs illumos headers: scripts/check-illumos.sh;
-# its logic runs against the model in step 4.)
+# 2. Syntax-check the rest: the binding (src/binding.c, src/binding/),
+# the Linux backend, the helpers, the CLI.  (src/illumos/ needs illumos
+# headers: scripts/check-illumos.sh; its logic runs against the model in
+# step 4.)
 node_inc=$(node -p "require('path').join(process.execPath,'..','..','include','node')" 2>/dev/null)
 if [ ! -f "$node_inc/node_api.h" ]; then
 	node_inc="$(npm config get nodedir 2>/dev/null)/include/node"
 fi
-for f in src/*.c src/linux/*.c src/helpers/*.c src/cli/*.c; do
+for f in src/*.c src/binding/*.c src/linux/*.c src/helpers/*.c src/cli/*.c; do
 	[ -f "$f" ] || continue
 	case "$f" in
 	src/names.c|src/template.c|src/error.c)
 		continue ;;
-	src/binding.c)
+	src/binding.c|src/binding/*.c)
 		if [ ! -f "$node_inc/node_api.h" ]; then
 			echo "run.sh: note: no node_api.h found;" \
-			    "src/binding.c not checked"
+			    "$f not checked"
 			continue
 		fi ;;
 	esac

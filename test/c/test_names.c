@@ -1,6 +1,6 @@
 /*
  * test_names.c -- the name <-> number tables of src/names.c.
- * Prints failures as file:line, then "N passed, N failed".
+ * Checks with test/c/check.h.
  */
 #include <errno.h>
 #include <signal.h>
@@ -8,30 +8,7 @@
 #include <string.h>
 
 #include "ct.h"
-
-static int npass, nfail;
-
-#define	CHECK(cond)	check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("%s:%d: FAIL: %s\n", file, line, what);
-	}
-}
-
-/* s1 and s2 equal, NULL only equal to NULL. */
-static int
-streq(const char *s1, const char *s2)
-{
-	if (s1 == NULL || s2 == NULL)
-		return (s1 == s2);
-	return (strcmp(s1, s2) == 0);
-}
+#include "check.h"
 
 static size_t
 count(const ct_name_t *tab)
@@ -50,12 +27,12 @@ check_table(const ct_name_t *tab, const char *file, int line)
 	for (size_t i = 0; tab[i].name != NULL; i++) {
 		uint32_t v = 0xdeadbeef;
 
-		check(ct_names_lookup(tab, tab[i].name, &v) == 0 &&
+		check_at(ct_names_lookup(tab, tab[i].name, &v) == 0 &&
 		    v == tab[i].value, "lookup(name) == value", file, line);
-		check(streq(ct_names_name(tab, tab[i].value), tab[i].name),
-		    "name(value) == name", file, line);
+		check_at(check_streq(ct_names_name(tab, tab[i].value),
+		    tab[i].name), "name(value) == name", file, line);
 		for (size_t j = i + 1; tab[j].name != NULL; j++) {
-			check(strcmp(tab[i].name, tab[j].name) != 0 &&
+			check_at(strcmp(tab[i].name, tab[j].name) != 0 &&
 			    tab[i].value != tab[j].value, "unique", file, line);
 		}
 	}
@@ -68,7 +45,7 @@ bits_of(const ct_name_t *tab, const char *file, int line)
 	uint32_t all = 0;
 
 	for (size_t i = 0; tab[i].name != NULL; i++) {
-		check((tab[i].value & (tab[i].value - 1)) == 0,
+		check_at((tab[i].value & (tab[i].value - 1)) == 0,
 		    "a single bit or 0", file, line);
 		all |= tab[i].value;
 	}
@@ -89,9 +66,9 @@ test_events(void)
 	CHECK(count(pr) == 7);
 	CHECK(count(dev) == 4);
 	for (size_t i = 0; i < 7 && pr[i].name != NULL; i++)
-		CHECK(streq(pr[i].name, pr_names[i]));
+		CHECK_STR(pr[i].name, pr_names[i]);
 	for (size_t i = 0; i < 4 && dev[i].name != NULL; i++)
-		CHECK(streq(dev[i].name, dev_names[i]));
+		CHECK_STR(dev[i].name, dev_names[i]);
 	check_table(pr, __FILE__, __LINE__);
 	check_table(dev, __FILE__, __LINE__);
 	CHECK(bits_of(pr, __FILE__, __LINE__) == NC_PR_ALLEVENT);
@@ -121,9 +98,9 @@ test_events(void)
 	CHECK(ct_names_lookup(dev, "thawed", &v) == ENOENT);
 	CHECK(v == 12345);
 
-	CHECK(streq(ct_names_name(pr, 0), "negend"));
-	CHECK(streq(ct_names_name(pr, NC_PR_EV_HWERR), "pr_hwerr"));
-	CHECK(streq(ct_names_name(dev, NC_DEV_EV_OFFLINE), "dev_offline"));
+	CHECK_STR(ct_names_name(pr, 0), "negend");
+	CHECK_STR(ct_names_name(pr, NC_PR_EV_HWERR), "pr_hwerr");
+	CHECK_STR(ct_names_name(dev, NC_DEV_EV_OFFLINE), "dev_offline");
 	CHECK(ct_names_name(pr, 0x40) == NULL);
 	CHECK(ct_names_name(pr, 0x3) == NULL);
 	CHECK(ct_names_name(dev, 0x8) == NULL);
@@ -133,20 +110,20 @@ test_events(void)
 static void
 test_event_names(void)
 {
-	CHECK(streq(ct_names_event(CT_TYPE_PROCESS, NC_EV_NEGEND), "negend"));
-	CHECK(streq(ct_names_event(CT_TYPE_DEVICE, NC_EV_NEGEND), "negend"));
-	CHECK(streq(ct_names_event(CT_TYPE_PROCESS, 0x1), "pr_empty"));
-	CHECK(streq(ct_names_event(CT_TYPE_DEVICE, 0x1), "dev_online"));
-	CHECK(streq(ct_names_event(CT_TYPE_PROCESS, 0x4), "pr_exit"));
-	CHECK(streq(ct_names_event(CT_TYPE_DEVICE, 0x4), "dev_offline"));
-	CHECK(streq(ct_names_event(CT_TYPE_PROCESS, 0x20), "pr_hwerr"));
+	CHECK_STR(ct_names_event(CT_TYPE_PROCESS, NC_EV_NEGEND), "negend");
+	CHECK_STR(ct_names_event(CT_TYPE_DEVICE, NC_EV_NEGEND), "negend");
+	CHECK_STR(ct_names_event(CT_TYPE_PROCESS, 0x1), "pr_empty");
+	CHECK_STR(ct_names_event(CT_TYPE_DEVICE, 0x1), "dev_online");
+	CHECK_STR(ct_names_event(CT_TYPE_PROCESS, 0x4), "pr_exit");
+	CHECK_STR(ct_names_event(CT_TYPE_DEVICE, 0x4), "dev_offline");
+	CHECK_STR(ct_names_event(CT_TYPE_PROCESS, 0x20), "pr_hwerr");
 	CHECK(ct_names_event(CT_TYPE_DEVICE, 0x20) == NULL);
 	for (int ty = CT_TYPE_PROCESS; ty < CT_TYPE_COUNT; ty++) {
-		CHECK(streq(ct_names_event(ty, NC_EVX_LOST), "pr_lost"));
+		CHECK_STR(ct_names_event(ty, NC_EVX_LOST), "pr_lost");
 		/* Internal notifications start with '_': JS never emits them. */
-		CHECK(streq(ct_names_event(ty, NC_EVX_FROZEN), "_frozen"));
-		CHECK(streq(ct_names_event(ty, NC_EVX_THAWED), "_thawed"));
-		CHECK(streq(ct_names_event(ty, NC_EVX_EMPTIED), "_emptied"));
+		CHECK_STR(ct_names_event(ty, NC_EVX_FROZEN), "_frozen");
+		CHECK_STR(ct_names_event(ty, NC_EVX_THAWED), "_thawed");
+		CHECK_STR(ct_names_event(ty, NC_EVX_EMPTIED), "_emptied");
 		CHECK(ct_names_event(ty, 0x80) == NULL);
 		CHECK(ct_names_event(ty, 0x3) == NULL);
 		CHECK(ct_names_event(ty, 0x100000) == NULL);
@@ -195,11 +172,11 @@ test_params_states_types(void)
 
 	CHECK(count(ct_names_states) == 4);
 	check_table(ct_names_states, __FILE__, __LINE__);
-	CHECK(streq(ct_names_name(ct_names_states, NC_ST_OWNED), "owned"));
-	CHECK(streq(ct_names_name(ct_names_states, NC_ST_INHERITED),
-	    "inherited"));
-	CHECK(streq(ct_names_name(ct_names_states, NC_ST_ORPHAN), "orphan"));
-	CHECK(streq(ct_names_name(ct_names_states, NC_ST_DEAD), "dead"));
+	CHECK_STR(ct_names_name(ct_names_states, NC_ST_OWNED), "owned");
+	CHECK_STR(ct_names_name(ct_names_states, NC_ST_INHERITED),
+	    "inherited");
+	CHECK_STR(ct_names_name(ct_names_states, NC_ST_ORPHAN), "orphan");
+	CHECK_STR(ct_names_name(ct_names_states, NC_ST_DEAD), "dead");
 	CHECK(ct_names_name(ct_names_states, 4) == NULL);
 	CHECK(ct_names_lookup(ct_names_states, "zombie", &v) == ENOENT);
 
@@ -216,23 +193,23 @@ test_params_states_types(void)
 static void
 test_errno(void)
 {
-	CHECK(streq(ct_names_errno(EPERM), "EPERM"));
-	CHECK(streq(ct_names_errno(ENOENT), "ENOENT"));
-	CHECK(streq(ct_names_errno(ESRCH), "ESRCH"));
-	CHECK(streq(ct_names_errno(EINVAL), "EINVAL"));
-	CHECK(streq(ct_names_errno(ERANGE), "ERANGE"));
-	CHECK(streq(ct_names_errno(ENOMEM), "ENOMEM"));
-	CHECK(streq(ct_names_errno(EACCES), "EACCES"));
-	CHECK(streq(ct_names_errno(EBUSY), "EBUSY"));
-	CHECK(streq(ct_names_errno(ENOTSUP), "ENOTSUP"));
-	CHECK(streq(ct_names_errno(EAGAIN), "EAGAIN"));
-	CHECK(streq(ct_names_errno(ENAMETOOLONG), "ENAMETOOLONG"));
-	CHECK(streq(ct_names_errno(EOWNERDEAD), "EOWNERDEAD"));
+	CHECK_STR(ct_names_errno(EPERM), "EPERM");
+	CHECK_STR(ct_names_errno(ENOENT), "ENOENT");
+	CHECK_STR(ct_names_errno(ESRCH), "ESRCH");
+	CHECK_STR(ct_names_errno(EINVAL), "EINVAL");
+	CHECK_STR(ct_names_errno(ERANGE), "ERANGE");
+	CHECK_STR(ct_names_errno(ENOMEM), "ENOMEM");
+	CHECK_STR(ct_names_errno(EACCES), "EACCES");
+	CHECK_STR(ct_names_errno(EBUSY), "EBUSY");
+	CHECK_STR(ct_names_errno(ENOTSUP), "ENOTSUP");
+	CHECK_STR(ct_names_errno(EAGAIN), "EAGAIN");
+	CHECK_STR(ct_names_errno(ENAMETOOLONG), "ENAMETOOLONG");
+	CHECK_STR(ct_names_errno(EOWNERDEAD), "EOWNERDEAD");
 	/* Aliases name the first spelling where the numbers agree. */
 	CHECK(ct_names_errno(EOPNOTSUPP) != NULL);
 	CHECK(ct_names_errno(EWOULDBLOCK) != NULL);
 	if (EWOULDBLOCK == EAGAIN)
-		CHECK(streq(ct_names_errno(EWOULDBLOCK), "EAGAIN"));
+		CHECK_STR(ct_names_errno(EWOULDBLOCK), "EAGAIN");
 	/* Unknown numbers. */
 	CHECK(ct_names_errno(0) == NULL);
 	CHECK(ct_names_errno(-1) == NULL);
@@ -259,8 +236,5 @@ main(void)
 	test_event_names();
 	test_params_states_types();
 	test_errno();
-	printf("%d passed, %d failed\n", npass, nfail);
-	/* Before any exit-time report (LeakSanitizer) can cut us short. */
-	(void) fflush(stdout);
-	return (nfail != 0);
+	return (check_report());
 }

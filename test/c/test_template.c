@@ -2,7 +2,7 @@
  * test_template.c -- template parsing (src/template.c): defaults, every
  * key of each type, every error with its class, code and message, and
  * ct_parse_u64, ct_template_copy, ct_template_fini.
- * Prints failures as file:line, then "N passed, N failed".
+ * Checks with test/c/check.h.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,29 +11,7 @@
 #include <string.h>
 
 #include "ct.h"
-
-static int npass, nfail;
-
-#define	CHECK(cond)	check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("%s:%d: FAIL: %s\n", file, line, what);
-	}
-}
-
-static int
-streq(const char *s1, const char *s2)
-{
-	if (s1 == NULL || s2 == NULL)
-		return (s1 == s2);
-	return (strcmp(s1, s2) == 0);
-}
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* Building values as the binding would */
@@ -136,11 +114,11 @@ parse_ok(ct_value_t obj, ct_template_t *t, const char *file, int line)
 	memset(&err, 0xa5, sizeof (err));
 	rc = ct_template_parse(&obj, t, &err);
 	pool_used = 0;
-	check(rc == 0, "parse succeeds", file, line);
+	check_at(rc == 0, "parse succeeds", file, line);
 	if (rc != 0)
 		printf("%s:%d:   rc %d: %s\n", file, line, rc,
 		    err.message != NULL ? err.message : "(no message)");
-	check(err.message == NULL && err.code == NULL,
+	check_at(err.message == NULL && err.code == NULL,
 	    "err zeroed on success", file, line);
 	if (rc != 0)
 		ct_perr_fini(&err);
@@ -174,14 +152,14 @@ parse_err(ct_value_t obj, int want_rc, ct_pe_class_t cls, const char *code,
 	memset(&t, 0xa5, sizeof (t));
 	rc = ct_template_parse(&obj, &t, &err);
 	pool_used = 0;
-	check(rc == want_rc, "rc", file, line);
-	check(err.cls == cls, "error class", file, line);
-	check(streq(err.code, code), "error code", file, line);
-	check(err.message != NULL, "message", file, line);
+	check_at(rc == want_rc, "rc", file, line);
+	check_at(err.cls == cls, "error class", file, line);
+	check_at(check_streq(err.code, code), "error code", file, line);
+	check_at(err.message != NULL, "message", file, line);
 	if (err.message != NULL && want != NULL)
-		check(strstr(err.message, want) != NULL, "message text", file,
-		    line);
-	if (rc != want_rc || !streq(err.code, code) || (want != NULL &&
+		check_at(strstr(err.message, want) != NULL, "message text",
+		    file, line);
+	if (rc != want_rc || !check_streq(err.code, code) || (want != NULL &&
 	    (err.message == NULL || strstr(err.message, want) == NULL))) {
 		printf("%s:%d:   got rc %d code %s message: %s\n", file, line,
 		    rc, err.code != NULL ? err.code : "(null)",
@@ -190,7 +168,7 @@ parse_err(ct_value_t obj, int want_rc, ct_pe_class_t cls, const char *code,
 			printf("%s:%d:   wanted: %s\n", file, line, want);
 	}
 	/* Nothing left to free in t. */
-	check(t.svc_fmri == NULL && t.svc_aux == NULL && t.dev_minor == NULL,
+	check_at(t.svc_fmri == NULL && t.svc_aux == NULL && t.dev_minor == NULL,
 	    "failed template owns nothing", file, line);
 	ct_template_fini(&t);
 	last_msg[0] = '\0';
@@ -200,7 +178,7 @@ parse_err(ct_value_t obj, int want_rc, ct_pe_class_t cls, const char *code,
 		(void) snprintf(last_msg, sizeof (last_msg), "%s", err.message);
 	}
 	ct_perr_fini(&err);
-	check(err.message == NULL, "ct_perr_fini clears", file, line);
+	check_at(err.message == NULL, "ct_perr_fini clears", file, line);
 	ct_perr_fini(&err);
 }
 
@@ -300,7 +278,7 @@ test_not_object(void)
 	/* A NULL pointer reads as undefined. */
 	memset(&t, 0xa5, sizeof (t));
 	CHECK(ct_template_parse(NULL, &t, &err) == EINVAL);
-	CHECK(streq(err.code, "ERR_INVALID_ARG_TYPE"));
+	CHECK_STR(err.code, "ERR_INVALID_ARG_TYPE");
 	CHECK(err.message != NULL && strstr(err.message, "undefined"));
 	ct_perr_fini(&err);
 	ct_template_fini(&t);
@@ -585,8 +563,8 @@ cookie_ok(ct_value_t v, uint64_t want, const char *file, int line)
 	ct_template_t t;
 
 	if (parse_ok(PROC(KV("cookie", v)), &t, file, line)) {
-		check(t.cookie == want, "cookie value", file, line);
-		check(t.given == CT_T_COOKIE, "given", file, line);
+		check_at(t.cookie == want, "cookie value", file, line);
+		check_at(t.given == CT_T_COOKIE, "given", file, line);
 		ct_template_fini(&t);
 	}
 }
@@ -742,8 +720,8 @@ test_strings(void)
 
 	if (PARSE_OK(PROC(KV("svc_fmri", vstr(fmri)), KV("svc_aux",
 	    vstr("aux text"))), &t)) {
-		CHECK(streq(t.svc_fmri, fmri) && t.svc_fmri != fmri);
-		CHECK(streq(t.svc_aux, "aux text"));
+		CHECK(check_streq(t.svc_fmri, fmri) && t.svc_fmri != fmri);
+		CHECK_STR(t.svc_aux, "aux text");
 		CHECK(t.given == (CT_T_SVC_FMRI | CT_T_SVC_AUX));
 		ct_template_fini(&t);
 		CHECK(t.svc_fmri == NULL && t.svc_aux == NULL);
@@ -756,11 +734,11 @@ test_strings(void)
 		ct_template_fini(&t);
 	}
 	if (PARSE_OK(PROC(KV("svc_fmri", vstr("inherit:x"))), &t)) {
-		CHECK(streq(t.svc_fmri, "inherit:x"));
+		CHECK_STR(t.svc_fmri, "inherit:x");
 		ct_template_fini(&t);
 	}
 	if (PARSE_OK(DEV(KV("dev_minor", vstr("/pseudo/foo@0:minor"))), &t)) {
-		CHECK(streq(t.dev_minor, "/pseudo/foo@0:minor"));
+		CHECK_STR(t.dev_minor, "/pseudo/foo@0:minor");
 		CHECK(t.given == CT_T_DEV_MINOR);
 		ct_template_fini(&t);
 	}
@@ -875,7 +853,8 @@ test_everything(void)
 		CHECK(t.fatal == NC_PR_EV_CORE);
 		CHECK(t.params == NC_PR_NOORPHAN);
 		CHECK(t.transfer == 9);
-		CHECK(streq(t.svc_fmri, "svc:/x:y") && streq(t.svc_aux, "aux"));
+		CHECK(check_streq(t.svc_fmri, "svc:/x:y") &&
+		    check_streq(t.svc_aux, "aux"));
 		CHECK(t.given == (CT_T_CRITICAL | CT_T_INFO | CT_T_COOKIE |
 		    CT_T_FATAL | CT_T_PARAM | CT_T_TRANSFER | CT_T_SVC_FMRI |
 		    CT_T_SVC_AUX));
@@ -889,7 +868,8 @@ test_everything(void)
 	    KV("dev_noneg", T)), &t)) {
 		CHECK(t.type == CT_TYPE_DEVICE);
 		CHECK(t.critical == NC_DEV_EV_DEGRADED && t.informative == 0);
-		CHECK(t.cookie == 5 && streq(t.dev_minor, "/pseudo/x@0:y"));
+		CHECK(t.cookie == 5 &&
+		    check_streq(t.dev_minor, "/pseudo/x@0:y"));
 		CHECK(t.dev_aset == NC_DEV_EV_ONLINE && t.dev_noneg);
 		CHECK(t.given == (CT_T_CRITICAL | CT_T_INFO | CT_T_COOKIE |
 		    CT_T_DEV_MINOR | CT_T_DEV_ASET | CT_T_DEV_NONEG));
@@ -910,15 +890,15 @@ test_copy_fini(void)
 		memset(&c, 0xa5, sizeof (c));
 		CHECK(ct_template_copy(&c, &t) == 0);
 		CHECK(c.svc_fmri != t.svc_fmri &&
-		    streq(c.svc_fmri, "svc:/a:b"));
-		CHECK(c.svc_aux != t.svc_aux && streq(c.svc_aux, "aux"));
+		    check_streq(c.svc_fmri, "svc:/a:b"));
+		CHECK(c.svc_aux != t.svc_aux && check_streq(c.svc_aux, "aux"));
 		CHECK(c.dev_minor == NULL);
 		CHECK(c.type == t.type && c.given == t.given &&
 		    c.cookie == 3 && c.critical == NC_PR_EV_FORK &&
 		    c.informative == t.informative && c.fatal == t.fatal);
 		ct_template_fini(&t);
 		/* The copy outlives the original. */
-		CHECK(streq(c.svc_fmri, "svc:/a:b"));
+		CHECK_STR(c.svc_fmri, "svc:/a:b");
 		ct_template_fini(&c);
 		CHECK(c.svc_fmri == NULL && c.svc_aux == NULL);
 		ct_template_fini(&c);	/* again: harmless */
@@ -927,7 +907,7 @@ test_copy_fini(void)
 	if (PARSE_OK(DEV(KV("dev_minor", vstr("/pseudo/x@0:y"))), &t)) {
 		CHECK(ct_template_copy(&c, &t) == 0);
 		CHECK(c.dev_minor != t.dev_minor &&
-		    streq(c.dev_minor, "/pseudo/x@0:y"));
+		    check_streq(c.dev_minor, "/pseudo/x@0:y"));
 		CHECK(c.svc_fmri == NULL && c.svc_aux == NULL);
 		CHECK(c.dev_aset == NC_DEV_DEF_ASET &&
 		    c.type == CT_TYPE_DEVICE);
@@ -956,11 +936,12 @@ u64(const char *s, int want_rc, uint64_t want, const char *file, int line)
 	uint64_t v = 0x5a5a5a5a5a5a5a5a;
 	int rc = ct_parse_u64(s, &v);
 
-	check(rc == want_rc, "ct_parse_u64 rc", file, line);
+	check_at(rc == want_rc, "ct_parse_u64 rc", file, line);
 	if (rc == 0)
-		check(v == want, "ct_parse_u64 value", file, line);
+		check_at(v == want, "ct_parse_u64 value", file, line);
 	else
-		check(v == 0x5a5a5a5a5a5a5a5a, "value untouched", file, line);
+		check_at(v == 0x5a5a5a5a5a5a5a5a, "value untouched", file,
+		    line);
 }
 
 static void
@@ -1027,8 +1008,5 @@ main(void)
 	test_everything();
 	test_copy_fini();
 	test_parse_u64();
-	printf("%d passed, %d failed\n", npass, nfail);
-	/* Before any exit-time report (LeakSanitizer) can cut us short. */
-	(void) fflush(stdout);
-	return (nfail != 0);
+	return (check_report());
 }

@@ -7,9 +7,11 @@
 //
 // Nothing here loads the library: the workers do, each with
 // ILLUMOS_CONTRACT_ROOT set to the jail's own root.
+const events = require('events');
 const fs = require('fs');
 const path = require('path');
 const cp = require('child_process');
+const { setTimeout: sleep } = require('timers/promises');
 
 const MOUNT = (() => {
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
@@ -159,7 +161,7 @@ function rssMB() {
 // Run `node args...` inside jail.run with env (plus ILLUMOS_CONTRACT_ROOT
 // = the jail's root unless env says otherwise); optional `ulimit -n`.
 // Resolves {pid, code, signal, out, err, timedOut}.
-function runWorker(jail, args, { env = {}, timeout = 600000, nofile,
+async function runWorker(jail, args, { env = {}, timeout = 600000, nofile,
   echo = false } = {}) {
   const childEnv = { ...process.env, ILLUMOS_CONTRACT_ROOT: jail.root, ...env };
   delete childEnv.NODE_TEST_CONTEXT; // the worker is not a test file
@@ -181,17 +183,19 @@ function runWorker(jail, args, { env = {}, timeout = 600000, nofile,
     err += d;
     if (echo) process.stderr.write(d);
   });
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      p.kill('SIGKILL');
-    }, timeout);
-    p.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ pid: p.pid, code, signal, out, err, timedOut });
-    });
-  });
+  let timedOut = false;
+  let closed;
+  try {
+    closed = await events.once(p, 'close',
+      { signal: AbortSignal.timeout(timeout) });
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    timedOut = true;
+    p.kill('SIGKILL');
+    closed = await events.once(p, 'close');
+  }
+  const [code, signal] = closed;
+  return { pid: p.pid, code, signal, out, err, timedOut };
 }
 
 // The worker's last "RESULT {json}" line.
@@ -206,7 +210,25 @@ async function until(cond, ms, what = 'condition') {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
+  }
+}
+
+// The first `name` event's argument from emitter; rejects with message
+// after ms.  The deadline (AbortSignal.timeout) does not hold the event
+// loop open, and an observed contract's events do not either (by design),
+// so an idle interval holds it for the wait, as a pending deadline should.
+async function onceWithin(emitter, name, ms, message) {
+  const hold = setInterval(() => {}, ms);
+  try {
+    const [arg] = await events.once(emitter, name,
+      { signal: AbortSignal.timeout(ms) });
+    return arg;
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    throw new Error(message);
+  } finally {
+    clearInterval(hold);
   }
 }
 
@@ -239,5 +261,5 @@ async function checkAfterExit(jail, pid, ms = 5000) {
 module.exports = {
   MOUNT, isMain, makeJail, removeJail, cgroupsUnder, procsOf, processesUnder,
   contractDirs, keeperDirs, keepersOf, fdCount, fdList, rssMB, runWorker,
-  parseResult, until, checkAfterExit, sleepMs, comm,
+  parseResult, until, onceWithin, checkAfterExit, sleepMs, comm,
 };

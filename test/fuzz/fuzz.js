@@ -18,28 +18,26 @@
 // heap and the allocator keep some of what 100,000 calls with 1 MiB
 // strings used; a real leak of even 100 bytes per call would exceed it).
 const path = require('path');
+const util = require('util');
 const common = require('./common');
 
 const RSS_SLACK_MB = Number(process.env.ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB) || 20;
 
 function parseArgs(argv) {
-  const o = { iterations: 100000, seed: undefined, child: false,
-    spawn: undefined, verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--iterations' || a === '-n') o.iterations = Number(next());
-    else if (a === '--seed') o.seed = Number(next());
-    else if (a === '--spawn') o.spawn = next();
-    else if (a === '--child') o.child = true;
-    else if (a === '--ops') o.ops = next();
-    else if (a === '--rss-every') o.rssEvery = Number(next());
-    else if (a === '--verbose' || a === '-v') o.verbose = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
+  const { values: v } = util.parseArgs({ args: argv, options: {
+    iterations: { type: 'string', short: 'n', default: '100000' },
+    seed: { type: 'string' },
+    spawn: { type: 'string' },
+    child: { type: 'boolean', default: false },
+    ops: { type: 'string' },
+    'rss-every': { type: 'string' },
+    verbose: { type: 'boolean', short: 'v', default: false },
+  } });
+  const o = { iterations: Number(v.iterations),
+    seed: v.seed === undefined ? undefined : Number(v.seed),
+    child: v.child, spawn: v.spawn, verbose: v.verbose, ops: v.ops,
+    rssEvery: v['rss-every'] === undefined ? undefined
+      : Number(v['rss-every']) };
   if (!Number.isInteger(o.iterations) || o.iterations < 0) {
     throw new Error('--iterations must be a non-negative integer');
   }
@@ -1064,8 +1062,7 @@ async function worker(opts) {
     }
   }
 
-  const turn = () => new Promise((r) => setImmediate(r));
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const { setImmediate: turn, setTimeout: sleep } = require('timers/promises');
 
   // ---- quiescing and measuring ----
 

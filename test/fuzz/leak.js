@@ -20,19 +20,18 @@
 // died), and so must every process and directory in the jail.  The child
 // exits holding one live contract on purpose, to see that.
 const path = require('path');
+const util = require('util');
 const common = require('./common');
 
 const RSS_SLACK_MB = Number(process.env.ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB) || 8;
 
 function parseArgs(argv) {
-  const o = { cycles: 10000, child: false, spawn: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--cycles' || a === '-n') o.cycles = Number(argv[++i]);
-    else if (a === '--spawn') o.spawn = argv[++i];
-    else if (a === '--child') o.child = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
+  const { values: v } = util.parseArgs({ args: argv, options: {
+    cycles: { type: 'string', short: 'n', default: '10000' },
+    spawn: { type: 'string' },
+    child: { type: 'boolean', default: false },
+  } });
+  const o = { cycles: Number(v.cycles), child: v.child, spawn: v.spawn };
   if (!Number.isInteger(o.cycles) || o.cycles < 1) {
     throw new Error('--cycles must be a positive integer');
   }
@@ -46,7 +45,7 @@ async function worker({ cycles }) {
   const root = process.env.ILLUMOS_CONTRACT_ROOT;
   const problems = [];
   process.on('unhandledRejection', (e) => problems.push(`unhandled rejection: ${e}`));
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const { setTimeout: sleep } = require('timers/promises');
   async function until(cond, ms, what) {
     const deadline = Date.now() + ms;
     while (!cond()) {
@@ -55,14 +54,8 @@ async function worker({ cycles }) {
     }
   }
   function onceEvent(c, name, ms) {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(
-        `no ${name} from contract ${c.ctid} within ${ms} ms`)), ms);
-      c.once(name, (ev) => {
-        clearTimeout(t);
-        resolve(ev);
-      });
-    });
+    return common.onceWithin(c, name, ms,
+      `no ${name} from contract ${c.ctid} within ${ms} ms`);
   }
 
   let maxKeepers = 0;

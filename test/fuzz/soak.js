@@ -22,18 +22,18 @@
 //     end, contract directories, keepers and processes in the jail.
 const path = require('path');
 const cp = require('child_process');
+const util = require('util');
 const common = require('./common');
 
 function parseArgs(argv) {
-  const o = { minutes: 2, peers: 3, peer: false, spawn: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--minutes' || a === '-m') o.minutes = Number(argv[++i]);
-    else if (a === '--peers') o.peers = Number(argv[++i]);
-    else if (a === '--spawn') o.spawn = argv[++i];
-    else if (a === '--peer') o.peer = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
+  const { values: v } = util.parseArgs({ args: argv, options: {
+    minutes: { type: 'string', short: 'm', default: '2' },
+    peers: { type: 'string', default: '3' },
+    spawn: { type: 'string' },
+    peer: { type: 'boolean', default: false },
+  } });
+  const o = { minutes: Number(v.minutes), peers: Number(v.peers),
+    peer: v.peer, spawn: v.spawn };
   if (!(o.minutes > 0)) throw new Error('--minutes must be > 0');
   return o;
 }
@@ -75,7 +75,7 @@ function workload({ role, send, maxLive }) {
   let live = 0;
   let stopping = false;
   const inflight = new Set();
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const { setTimeout: sleep } = require('timers/promises');
   const R = Math.random;
 
   function track(p) {
@@ -86,14 +86,8 @@ function workload({ role, send, maxLive }) {
   }
 
   function onceEvent(c, name, ms) {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(
-        `${role}: no ${name} from contract ${c.ctid} within ${ms} ms`)), ms);
-      c.once(name, (ev) => {
-        clearTimeout(t);
-        resolve(ev);
-      });
-    });
+    return common.onceWithin(c, name, ms,
+      `${role}: no ${name} from contract ${c.ctid} within ${ms} ms`);
   }
   async function until(cond, ms, what) {
     const deadline = Date.now() + ms;
@@ -548,7 +542,7 @@ async function main() {
   process.env.ILLUMOS_CONTRACT_ROOT = jail.root;
   if (opts.spawn) process.env.ILLUMOS_CONTRACT_SPAWN = opts.spawn;
   const t0 = Date.now();
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const { setTimeout: sleep } = require('timers/promises');
   let exitCode = 0;
   try {
     for (let i = 0; i < opts.peers; i++) {
@@ -651,10 +645,11 @@ async function main() {
     // A peer exits by itself once it reported (nothing may hold its event
     // loop); after 20 s it is killed and that is a problem.
     const problems = [];
-    let timer;
-    const late = new Promise((r) => { timer = setTimeout(() => r(null), 20000); });
+    const lateness = new AbortController();
+    const late = sleep(20000, null, { signal: lateness.signal })
+      .catch(() => null);
     const exits = await Promise.all(peers.map((p) => Promise.race([p.exited, late])));
-    clearTimeout(timer);
+    lateness.abort();
     // Main's own end, with the peers' IPC channels closed as at the start.
     const endMain = w.measure();
     reports.push({ ...w.report(), start: startMain, end: endMain });

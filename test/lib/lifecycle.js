@@ -8,6 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const cp = require('child_process');
+const { once } = require('events');
 const h = require('../helpers');
 
 module.exports = function lifecycle(mode) {
@@ -252,21 +253,20 @@ module.exports = function lifecycle(mode) {
       assert.deepStrictEqual(h.contractDirs(root).sort(), before);
     });
 
-  function runScript(src, ms = 10000) {
-    return new Promise((resolve, reject) => {
-      const p = cp.spawn(process.execPath, ['-e', src], {
-        env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      p.stdout.on('data', (d) => { out += d; });
-      const timer = setTimeout(() => {
-        p.kill('SIGKILL');
-        reject(new Error('the script did not exit by itself'));
-      }, ms);
-      p.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, out });
-      });
-    });
+  // Run src in a node of its own, which must exit by itself within ms.
+  async function runScript(src, ms = 10000) {
+    const p = cp.spawn(process.execPath, ['-e', src], {
+      env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    try {
+      const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(ms) });
+      return { code, out };
+    } catch (e) {
+      if (e.name !== 'AbortError') throw e;
+      p.kill('SIGKILL');
+      throw new Error('the script did not exit by itself');
+    }
   }
 
   test('a script whose only work is a contract exits after pr_empty',

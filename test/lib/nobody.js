@@ -6,6 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const cp = require('child_process');
+const { once } = require('events');
 const h = require('../helpers');
 
 const top = path.join(__dirname, '..', '..');
@@ -74,7 +75,7 @@ function removeCgroup(dir) {
 }
 
 // Run node on script with argv = wrap(node, scriptFile); {code, out, err}.
-function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {}) {
+async function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {}) {
   const scriptFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ict-s-')),
     'script.js');
   fs.chmodSync(path.dirname(scriptFile), 0o755);
@@ -85,20 +86,24 @@ function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {}) {
   for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
     if (process.env[k] !== undefined) childEnv[k] = process.env[k];
   }
-  return new Promise((resolve) => {
-    const p = cp.spawn(argv[0], argv.slice(1), {
-      env: childEnv, cwd: cwd || os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeout);
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      fs.rmSync(path.dirname(scriptFile), { recursive: true, force: true });
-      resolve({ code, signal, out, err });
-    });
-  });
+  const p = cp.spawn(argv[0], argv.slice(1), {
+    env: childEnv, cwd: cwd || os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { err += d; });
+  let exit;
+  try {
+    exit = await once(p, 'exit', { signal: AbortSignal.timeout(timeout) });
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    p.kill('SIGKILL');
+    exit = await once(p, 'exit');
+  } finally {
+    fs.rmSync(path.dirname(scriptFile), { recursive: true, force: true });
+  }
+  const [code, signal] = exit;
+  return { code, signal, out, err };
 }
 
 function asNobody(cmd) {
