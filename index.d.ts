@@ -325,7 +325,10 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
   qack(evid: string): void;
   /** Signal every member; ESRCH when there is none. */
   sigsend(signal: Signal): void;
-  /** Hold the event loop while owned, non-empty and listened to (default). */
+  /**
+   * Let this Contract keep the event loop alive (the default): it does while
+   * it is held or observed, not yet empty, and has an event listener.
+   */
   ref(): this;
   unref(): this;
   /** Close everything; later calls throw `ERR_CONTRACT_DISPOSED`. */

@@ -83,6 +83,7 @@ class Contract extends EventEmitter {
     this._gen = binding.gen(this[kHandle]);
     this.ctid = id;
     this._owned = how !== OPEN.observe;
+    this._observer = how === OPEN.observe;
     this._empty = false;
     this._unrefd = false;
     this._wants = false;
@@ -109,7 +110,9 @@ class Contract extends EventEmitter {
     this._reref();
   }
 
-  // Hold the loop only while owned, not empty, listened to, not unref'd.
+  // Hold the loop while events can still come to a listener: held (or
+  // observed), not empty, listened to, not unref'd; or while a stop,
+  // freeze or thaw is pending.  An abandoned contract gets no more events.
   _reref() {
     const open = this[kHandle] !== null;
     if (open && (this._internal > 0 || (Boolean(this._has) && !this._empty))) {
@@ -119,7 +122,8 @@ class Contract extends EventEmitter {
     }
     const wants = open && !this._unrefd &&
       (this._internal > 0 ||
-       (this._owned && !this._empty && Boolean(this._has)));
+       ((this._owned || this._observer) && !this._empty &&
+        Boolean(this._has)));
     if (wants === this._wants) return;
     this._wants = wants;
     wanting += wants ? 1 : -1;
