@@ -206,7 +206,7 @@ class Contract extends EventEmitter {
     return this;
   }
 
-  // Whole-tree control (DESIGN 2b).
+  // Whole-tree control.
   stop(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw typeError('ERR_INVALID_ARG_TYPE',
