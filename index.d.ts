@@ -370,6 +370,11 @@ interface TreeControl {
   killSignal?: Signal;
   /** Ms `stop()` waits before SIGKILL (default 5000). */
   forceKillAfterDelay?: number;
+  /**
+   * The tree dies with this process (`param.noorphan`; default true).  A
+   * template that gives `param` decides for itself.
+   */
+  cleanup?: boolean;
 }
 
 export interface ContractSpawnOptions extends SpawnOptions, TreeControl {

@@ -81,13 +81,40 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
   };
 }
 
+// cleanup (default true): the tree dies with this process, as execa's
+// cleanup kills its child: the template gets noorphan, which the kernel
+// (illumos) or the keeper (Linux) applies however the holder dies.  A
+// template that gives `param` says for itself; an explicit cleanup that
+// contradicts its noorphan is refused.
+function withCleanup(template, cleanup) {
+  if (cleanup !== undefined && typeof cleanup !== 'boolean') {
+    throw typeError('ERR_INVALID_ARG_TYPE',
+      'The "cleanup" option must be of type boolean');
+  }
+  const { param } = template;
+  if (param === undefined) {
+    return cleanup === false ? template
+      : { ...template, param: { noorphan: true } };
+  }
+  if (cleanup === undefined || param === null || typeof param !== 'object') {
+    return template; // the template decides (or the binding refuses it)
+  }
+  if (param.noorphan !== undefined && Boolean(param.noorphan) !== cleanup) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `options.cleanup (${cleanup}) ` +
+      'contradicts options.template.param.noorphan ' +
+      `(${Boolean(param.noorphan)})`);
+  }
+  return { ...template, param: { ...param, noorphan: cleanup } };
+}
+
 function start(cmd, args, options) {
   const {
-    template: given = { type: 'process' }, signal, timeout,
+    template: given = { type: 'process' }, signal, timeout, cleanup,
     killSignal = 'SIGTERM', forceKillAfterDelay = 5000, ...spawnOptions
   } = options;
-  const template = tmpl.snapshot(given); // checked as it will be used
-  checkTemplate(template);
+  const snap = tmpl.snapshot(given); // checked as it will be used
+  checkTemplate(snap);
+  const template = withCleanup(snap, cleanup);
   checkSignal(killSignal);
   checkDelay('timeout', timeout);
   checkDelay('forceKillAfterDelay', forceKillAfterDelay);

@@ -191,6 +191,9 @@ const { child, contract: sct } = contract.spawn('sh', ['-c', 'sleep 1 &'], {
 void child.pid;
 if (sct !== null) void sct.status().pr_members;
 contract.spawn('true');
+contract.spawn('sleep', ['9'], { cleanup: false });
+// @ts-expect-error cleanup is a boolean
+contract.spawn('true', [], { cleanup: 'yes' });
 contract.spawn('true', { cwd: '/' });
 // @ts-expect-error spawn() takes process templates only
 contract.spawn('true', [], { template: { type: 'device' } });
