@@ -333,6 +333,10 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
   unref(): this;
   /** Close everything; later calls throw `ERR_CONTRACT_DISPOSED`. */
   dispose(): void;
+  /** `using`: dispose (nothing if already disposed). */
+  [Symbol.dispose](): void;
+  /** `await using`: `stop()` the tree this process holds, then dispose. */
+  [Symbol.asyncDispose](): Promise<void>;
 
   /** Signal every member, wait for the contract to empty, SIGKILL the rest. */
   stop(options?: StopOptions): Promise<StopResult>;

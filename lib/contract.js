@@ -281,4 +281,36 @@ class Contract extends EventEmitter {
   }
 }
 
+// `using c = ...` and `await using c = ...` (explicit resource management):
+// disposal may run more than once, so Symbol.dispose is a no-op on a
+// disposed Contract; Symbol.asyncDispose first stops the tree this process
+// holds (ct.stop() with its defaults), then disposes.  Node versions
+// without the symbols get neither.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Contract.prototype, Symbol.dispose, {
+    configurable: true,
+    writable: true,
+    value: function dispose() {
+      if (this[kHandle] !== null) this.dispose();
+    },
+  });
+}
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(Contract.prototype, Symbol.asyncDispose, {
+    configurable: true,
+    writable: true,
+    value: async function asyncDispose() {
+      if (this[kHandle] === null) return;
+      if (this._owned && !this._empty && this.status().type === 'process') {
+        try {
+          await this.stop();
+        } catch (e) {
+          if (e.code !== 'ERR_CONTRACT_DISPOSED') throw e; // disposed meanwhile
+        }
+      }
+      if (this[kHandle] !== null) this.dispose();
+    },
+  });
+}
+
 module.exports = { Contract, OPEN, signalNumber, sysError, typeError };
