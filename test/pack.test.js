@@ -2,7 +2,7 @@
 // The package as published: `npm pack` ships the sources and no tests or
 // build products; `npm install <tarball>` (offline) builds the addon from
 // source, and the README Quick Start, the ES module entry and the types
-// work from the installed copy.  Also: on an OS with neither backend
+// work from the installed copy; package.json's man lists the man pages.  Also: on an OS with neither backend
 // (src/none.c), require() works and every call throws ENOTSUP.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
@@ -49,6 +49,13 @@ test('npm pack ships the sources, and no tests or build products', () => {
   const gyp = fs.readFileSync(path.join(top, 'binding.gyp'), 'utf8');
   for (const [, src] of gyp.matchAll(/"(src\/[^"]+\.c)"/g)) {
     assert.ok(files.includes(src), `${src} (binding.gyp) is in the package`);
+  }
+  // package.json's man names every page under man/, each one shipped.
+  const pkg = JSON.parse(fs.readFileSync(path.join(top, 'package.json')));
+  assert.deepStrictEqual(pkg.man.map((m) => path.normalize(m)).sort(),
+    fs.readdirSync(path.join(top, 'man')).map((m) => `man/${m}`).sort());
+  for (const m of pkg.man) {
+    assert.ok(files.includes(path.normalize(m)), `${m} is in the package`);
   }
   for (const f of files) {
     assert.doesNotMatch(f, /^(test|bench|build|build-asan|prebuilds|scripts|\.ci|node_modules)\//,
