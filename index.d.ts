@@ -486,6 +486,13 @@ export interface Features {
   /** Which process events can be delivered. */
   events: ProcessEventFlags;
   devices: boolean;
+  /**
+   * Whether a holder's death applies the contract's terms at once (noorphan
+   * kills, inherit hands over, else orphan): illumos's kernel, or the
+   * Linux `ct-keeper`.  False: applied by the next process that loads the
+   * library on that contract root.
+   */
+  holderDeath: boolean;
   spawn: SpawnMechanism;
 }
 

@@ -192,6 +192,14 @@ void child.pid;
 if (sct !== null) void sct.status().pr_members;
 contract.spawn('true');
 contract.spawn('sleep', ['9'], { cleanup: false });
+async function disposal(): Promise<void> {
+  const c = contract.latest('process');
+  c[Symbol.dispose]();
+  await c[Symbol.asyncDispose]();
+  const keeps: boolean = contract.features.holderDeath;
+  void keeps;
+}
+void disposal;
 // @ts-expect-error cleanup is a boolean
 contract.spawn('true', [], { cleanup: 'yes' });
 contract.spawn('true', { cwd: '/' });
