@@ -162,11 +162,15 @@ test('killing the keeper does not lose the noorphan guarantee', async () => {
   const { pid, members } = await p.next();
   const keeperOf = () => {
     for (const d of fs.readdirSync(root)) {
-      if (d.startsWith(`k${pid}-`)) {
-        const procs = fs.readFileSync(path.join(root, d, 'cgroup.procs'),
-          'utf8').trim();
-        if (procs) return Number(procs.split('\n')[0]);
+      if (!d.startsWith(`k${pid}-`)) continue;
+      let procs;
+      try {
+        procs = fs.readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8');
+      } catch (e) {
+        if (e.code === 'ENOENT') continue; // the keeper left meanwhile
+        throw e;
       }
+      if (procs.trim()) return Number(procs.trim().split('\n')[0]);
     }
     return 0;
   };
