@@ -913,7 +913,12 @@ async function worker(opts) {
     if (chance(0.2)) o.killSignal = pick(['SIGTERM', 'SIGKILL', 9, 'SIGBOGUS', {}, 1.5, 100]);
     if (chance(0.1)) o.forceKillAfterDelay = pick([0, 10, -1, NaN, Infinity, 'x']);
     if (chance(0.5)) o.template = genTemplate().t;
-    if (chance(0.05)) return withGetter(o, pick(['stdio', 'template', 'timeout']));
+    if (chance(0.1)) o.cleanup = pick([true, false, 'x', 0, null, undefined]);
+    if (chance(0.05)) o.encoding = pick(['utf8', 'buffer', null, 'nope', 5]);
+    if (chance(0.05)) o.maxBuffer = pick([0, 1, -1, NaN, Infinity, 'x']);
+    if (chance(0.05)) {
+      return withGetter(o, pick(['stdio', 'template', 'timeout', 'cleanup']));
+    }
     if (chance(0.03)) return junk(1);
     return o;
   }
