@@ -117,15 +117,20 @@ holder_died(pid_t holder, uint64_t start)
 
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
+		/*
+		 * Watch before settled() kills (noorphan) and looks: members
+		 * that all exit between that look and a later watch would
+		 * leave no event to wake us, and we would wait for ever.
+		 */
+		if (ino >= 0 && asprintf(&path, "%s/%s/cgroup.events",
+		    root->path, names[i]) > 0)
+			(void) inotify_add_watch(ino, path, IN_MODIFY);
+		free(path);
 		if (settled(names[i])) {
 			free(names[i]);
 			names[i] = NULL;
 			continue;
 		}
-		if (ino >= 0 && asprintf(&path, "%s/%s/cgroup.events",
-		    root->path, names[i]) > 0)
-			(void) inotify_add_watch(ino, path, IN_MODIFY);
-		free(path);
 		left++;
 	}
 	/*
