@@ -96,13 +96,15 @@ function withCleanup(template, cleanup) {
     return cleanup === false ? template
       : { ...template, param: { noorphan: true } };
   }
-  if (cleanup === undefined || param === null || typeof param !== 'object') {
+  const { noorphan } = param !== null && typeof param === 'object' ? param
+    : {};
+  if (cleanup === undefined || param === null || typeof param !== 'object' ||
+      (noorphan !== undefined && typeof noorphan !== 'boolean')) {
     return template; // the template decides (or the binding refuses it)
   }
-  if (param.noorphan !== undefined && Boolean(param.noorphan) !== cleanup) {
+  if (noorphan !== undefined && noorphan !== cleanup) {
     throw typeError('ERR_INVALID_ARG_VALUE', `options.cleanup (${cleanup}) ` +
-      'contradicts options.template.param.noorphan ' +
-      `(${Boolean(param.noorphan)})`);
+      `contradicts options.template.param.noorphan (${noorphan})`);
   }
   return { ...template, param: { ...param, noorphan: cleanup } };
 }

@@ -85,6 +85,10 @@ test('cleanup is checked: a boolean that agrees with the template',
     await assert.rejects(ct.run('true', [], { cleanup: true,
       template: { param: { noorphan: false } } }),
     (e) => e.code === 'ERR_INVALID_ARG_VALUE');
+    assert.throws(() => ct.spawn('true', [], { cleanup: true,
+      template: { type: 'process', param: { noorphan: 'yes' } } }),
+    (e) => e instanceof TypeError && /noorphan/.test(e.message),
+    'a wrong type in the template is refused, not overridden');
     assert.deepStrictEqual(h.contractDirs(root), before);
   });
 
