@@ -1,7 +1,8 @@
 'use strict';
 // index.d.ts type-checks a typed use of the whole API (test/types/), and
 // every `@ts-expect-error` there is an error: tsc --noEmit, strict; its
-// Features is what the runtime features object holds.
+// Features, ProcessStatus, RunResult and RunError are what the runtime
+// objects hold.
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
