@@ -325,11 +325,18 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
   qack(evid: string): void;
   /** Signal every member; ESRCH when there is none. */
   sigsend(signal: Signal): void;
-  /** Hold the event loop while owned, non-empty and listened to (default). */
+  /**
+   * Let this Contract keep the event loop alive (the default): it does while
+   * it is held or observed, not yet empty, and has an event listener.
+   */
   ref(): this;
   unref(): this;
   /** Close everything; later calls throw `ERR_CONTRACT_DISPOSED`. */
   dispose(): void;
+  /** `using`: dispose (nothing if already disposed). */
+  [Symbol.dispose](): void;
+  /** `await using`: `stop()` the tree this process holds, then dispose. */
+  [Symbol.asyncDispose](): Promise<void>;
 
   /** Signal every member, wait for the contract to empty, SIGKILL the rest. */
   stop(options?: StopOptions): Promise<StopResult>;
@@ -367,6 +374,11 @@ interface TreeControl {
   killSignal?: Signal;
   /** Ms `stop()` waits before SIGKILL (default 5000). */
   forceKillAfterDelay?: number;
+  /**
+   * The tree dies with this process (`param.noorphan`; default true).  A
+   * template that gives `param` decides for itself.
+   */
+  cleanup?: boolean;
 }
 
 export interface ContractSpawnOptions extends SpawnOptions, TreeControl {
@@ -383,24 +395,77 @@ export interface SpawnResult {
 /** A process template whose `type` may be left out. */
 export type RunTemplate = Omit<ProcessTemplate, 'type'> & { type?: 'process' };
 
+/** How `run()` decodes piped output: a Buffer encoding, or Buffers. */
+export type RunEncoding = BufferEncoding | 'buffer' | null;
+
 export interface RunOptions extends SpawnOptions, TreeControl {
   /** Merged over `{type: 'process', critical: {pr_empty: true}}`. */
   template?: RunTemplate;
+  /** Piped stdout/stderr decoding (default `'utf8'`). */
+  encoding?: RunEncoding;
+  /** Bytes of stdout or stderr after which the tree is stopped (1 MiB). */
+  maxBuffer?: number;
 }
 
-export interface RunResult {
+/** `run()` options that give Buffers for stdout/stderr. */
+export type RunBufferOptions = RunOptions & { encoding: 'buffer' | null };
+
+/** What the whole tree wrote to piped stdout/stderr. */
+export interface RunOutput<Out extends string | Buffer = string> {
+  /** Present when stdout was piped. */
+  stdout?: Out;
+  /** Present when stderr was piped. */
+  stderr?: Out;
+}
+
+export interface RunResult<Out extends string | Buffer = string>
+  extends RunOutput<Out> {
   ctid: number;
   pid: number;
   /** Exit code of the first child, or null. */
   code: number | null;
   /** The signal that killed the first child, or null. */
   signal: NodeJS.Signals | null;
+  /** Always false here: a timeout rejects (`RunError`, code `'ETIMEDOUT'`). */
   timedOut: boolean;
+  /** Always false here: an abort rejects (`RunError`, an `AbortError`). */
   aborted: boolean;
   /** Whether SIGKILL was needed after `killSignal`. */
   forced: boolean;
   /** Where the host has it (not on illumos). */
   usage?: Usage | undefined;
+}
+
+/**
+ * Why `run()` stopped the tree before it ended by itself: an abort
+ * (`name` `'AbortError'`, `code` `'ABORT_ERR'`, `cause` the signal's
+ * reason), a timeout (`'ETIMEDOUT'`), or output past `maxBuffer` (a
+ * RangeError, `'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'`).  Rejected once the
+ * whole tree is gone, with the result's fields; none of them when the
+ * signal was aborted before the call (nothing was started).
+ */
+export interface RunError<Out extends string | Buffer = string>
+  extends Error, RunOutput<Out> {
+  code: 'ABORT_ERR' | 'ETIMEDOUT' | 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+  cause?: unknown;
+  ctid?: number;
+  pid?: number;
+  /** Exit code of the first child, or null. */
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+  timedOut?: boolean;
+  aborted?: boolean;
+  forced?: boolean;
+  usage?: Usage | undefined;
+}
+
+/** What `run()` returns: the promise, with the child and its contract. */
+export interface RunPromise<Out extends string | Buffer = string>
+  extends Promise<RunResult<Out>> {
+  /** null when nothing was started (a signal aborted before the call). */
+  readonly child: ChildProcess | null;
+  /** null when nothing was started; disposed once the promise settles. */
+  readonly contract: Contract<'process'> | null;
 }
 
 // ------------------------------------------------------------- features
@@ -421,6 +486,13 @@ export interface Features {
   /** Which process events can be delivered. */
   events: ProcessEventFlags;
   devices: boolean;
+  /**
+   * Whether a holder's death applies the contract's terms at once (noorphan
+   * kills, inherit hands over, else orphan): illumos's kernel, or the
+   * Linux `ct-keeper`.  False: applied by the next process that loads the
+   * library on that contract root.
+   */
+  holderDeath: boolean;
   spawn: SpawnMechanism;
 }
 
@@ -448,7 +520,9 @@ export type ArgumentErrorCode =
 export type ContractErrorCode =
   | SystemErrorCode | ArgumentErrorCode
   | 'ERR_CONTRACT_DISPOSED' // a call on a disposed Contract
-  | 'ABORT_ERR'; // spawn()/run() with an already aborted signal
+  | 'ABORT_ERR' // spawn() with an aborted signal; run() aborted
+  // (and 'ETIMEDOUT': run() stopped by its timeout)
+  | 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'; // run() output past maxBuffer
 
 /**
  * An Error from the system: `code` is the errno's name, `errno` the
@@ -499,10 +573,17 @@ export function spawn(command: string, options?: ContractSpawnOptions): SpawnRes
 export function spawn(command: string, args?: readonly string[] | null,
   options?: ContractSpawnOptions): SpawnResult;
 
-/** Spawn in a fresh contract; resolves when the whole tree is gone. */
-export function run(command: string, options?: RunOptions): Promise<RunResult>;
+/**
+ * Spawn in a fresh contract; resolves when the whole tree is gone by
+ * itself, rejects (`RunError`) when an abort, a timeout or `maxBuffer`
+ * stopped it.
+ */
+export function run(command: string, options: RunBufferOptions): RunPromise<Buffer>;
+export function run(command: string, args: readonly string[] | null | undefined,
+  options: RunBufferOptions): RunPromise<Buffer>;
+export function run(command: string, options?: RunOptions): RunPromise<string>;
 export function run(command: string, args?: readonly string[] | null,
-  options?: RunOptions): Promise<RunResult>;
+  options?: RunOptions): RunPromise<string>;
 
 /** Ids of the visible contracts (of `type`, or all), ascending. */
 export function list(type?: ContractType): number[];

@@ -9,7 +9,8 @@
 // Default: when the command exits, stop its contract: SIGTERM to whatever
 // is left, SIGKILL after --grace ms (default 1000)  [spawn() + stop()].
 // --wait ms: let the leftovers finish, but wait at most that long for the
-// whole tree, then stop it the same way  [run() with a timeout].
+// whole tree, then stop it the same way  [run() with a timeout, which
+// rejects with ETIMEDOUT once the tree is stopped].
 // Exits with the command's exit status (128 + signal number if killed).
 const os = require('os');
 const { spawn, run } = require('illumos_contract');
@@ -74,15 +75,21 @@ async function cleanAtExit() {
 
 async function waitThenClean() {
   let r;
+  let stopped = false;
   try {
     r = await run(cmd, args, { timeout: wait, forceKillAfterDelay: grace });
   } catch (e) {
-    log(`cannot run ${cmd}: ${e.message}`);
-    process.exitCode = 127;
-    return;
+    if (e.code !== 'ETIMEDOUT') {
+      log(`cannot run ${cmd}: ${e.message}`);
+      process.exitCode = 127;
+      return;
+    }
+    // Stopped: the error carries the result (exit code as exitCode).
+    r = { ...e, code: e.exitCode };
+    stopped = true;
   }
   log(`${cmd} exited ${r.code !== null ? r.code : r.signal}; ` +
-    (r.timedOut ? `the tree was still running after ${wait} ms: stopped ` +
+    (stopped ? `the tree was still running after ${wait} ms: stopped ` +
       `(SIGKILL needed: ${r.forced})` : 'the whole tree finished by itself') +
     cpu(r.usage));
   process.exitCode = status(r.code, r.signal);

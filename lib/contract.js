@@ -102,6 +102,7 @@ class Contract extends EventEmitter {
     this._gen = binding.gen(this[kHandle]);
     this.ctid = id;
     this._owned = how !== OPEN.observe;
+    this._observer = how === OPEN.observe;
     this._empty = false;
     this._unrefd = false;
     this._wants = false;
@@ -128,7 +129,9 @@ class Contract extends EventEmitter {
     this._reref();
   }
 
-  // Hold the loop only while owned, not empty, listened to, not unref'd.
+  // Hold the loop while events can still come to a listener: held (or
+  // observed), not empty, listened to, not unref'd; or while a stop,
+  // freeze or thaw is pending.  An abandoned contract gets no more events.
   _reref() {
     const open = this[kHandle] !== null;
     if (open && (this._internal > 0 || (Boolean(this._has) && !this._empty))) {
@@ -138,7 +141,8 @@ class Contract extends EventEmitter {
     }
     const wants = open && !this._unrefd &&
       (this._internal > 0 ||
-       (this._owned && !this._empty && Boolean(this._has)));
+       ((this._owned || this._observer) && !this._empty &&
+        Boolean(this._has)));
     if (wants === this._wants) return;
     this._wants = wants;
     wanting += wants ? 1 : -1;
@@ -305,6 +309,38 @@ class Contract extends EventEmitter {
       if (set.size === 0) registry.delete(this.ctid);
     }
   }
+}
+
+// `using c = ...` and `await using c = ...` (explicit resource management):
+// disposal may run more than once, so Symbol.dispose is a no-op on a
+// disposed Contract; Symbol.asyncDispose first stops the tree this process
+// holds (ct.stop() with its defaults), then disposes.  Node versions
+// without the symbols get neither.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Contract.prototype, Symbol.dispose, {
+    configurable: true,
+    writable: true,
+    value: function dispose() {
+      if (this[kHandle] !== null) this.dispose();
+    },
+  });
+}
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(Contract.prototype, Symbol.asyncDispose, {
+    configurable: true,
+    writable: true,
+    value: async function asyncDispose() {
+      if (this[kHandle] === null) return;
+      if (this._owned && !this._empty && this.status().type === 'process') {
+        try {
+          await this.stop();
+        } catch (e) {
+          if (e.code !== 'ERR_CONTRACT_DISPOSED') throw e; // disposed meanwhile
+        }
+      }
+      if (this[kHandle] !== null) this.dispose();
+    },
+  });
 }
 
 module.exports = { Contract, OPEN, can, signalNumber, sysError, typeError };

@@ -1,6 +1,8 @@
 'use strict';
 // spawn() and run(): child_process.spawn in a fresh contract, with
-// whole-tree timeout and AbortSignal handling (README, "Extensions").
+// whole-tree timeout and AbortSignal handling (README, "Extensions"); run() settles as Node's own
+// calls do (an abort rejects with an AbortError, a timeout with ETIMEDOUT)
+// and collects piped output as execFile does.
 const childProcess = require('child_process');
 const { binding } = require('./binding');
 const { Contract, can, signalNumber, typeError } = require('./contract');
@@ -81,13 +83,42 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
   };
 }
 
+// cleanup (default true): the tree dies with this process, as execa's
+// cleanup kills its child: the template gets noorphan, which the kernel
+// (illumos) or the keeper (Linux) applies however the holder dies.  A
+// template that gives `param` says for itself; an explicit cleanup that
+// contradicts its noorphan is refused.
+function withCleanup(template, cleanup) {
+  if (cleanup !== undefined && typeof cleanup !== 'boolean') {
+    throw typeError('ERR_INVALID_ARG_TYPE',
+      'The "cleanup" option must be of type boolean');
+  }
+  const { param } = template;
+  if (param === undefined) {
+    return cleanup === false ? template
+      : { ...template, param: { noorphan: true } };
+  }
+  const { noorphan } = param !== null && typeof param === 'object' ? param
+    : {};
+  if (cleanup === undefined || param === null || typeof param !== 'object' ||
+      (noorphan !== undefined && typeof noorphan !== 'boolean')) {
+    return template; // the template decides (or the binding refuses it)
+  }
+  if (noorphan !== undefined && noorphan !== cleanup) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `options.cleanup (${cleanup}) ` +
+      `contradicts options.template.param.noorphan (${noorphan})`);
+  }
+  return { ...template, param: { ...param, noorphan: cleanup } };
+}
+
 function start(cmd, args, options) {
   const {
-    template: given = { type: 'process' }, signal, timeout,
+    template: given = { type: 'process' }, signal, timeout, cleanup,
     killSignal = 'SIGTERM', forceKillAfterDelay = 5000, ...spawnOptions
   } = options;
-  const template = tmpl.snapshot(given); // checked as it will be used
-  checkTemplate(template);
+  const snap = tmpl.snapshot(given); // checked as it will be used
+  checkTemplate(snap);
+  const template = withCleanup(snap, cleanup);
   checkSignal(killSignal);
   checkDelay('timeout', timeout);
   checkDelay('forceKillAfterDelay', forceKillAfterDelay);
@@ -121,56 +152,146 @@ function spawn(cmd, args, options) {
   return { child, contract };
 }
 
-// run(cmd, [args], [options]) -> Promise of the whole tree's end.
-function run(cmd, args, options) {
-  return new Promise((resolve, reject) => {
-    [args, options] = splitArgs(args, options);
-    const { template = {}, stdio = 'inherit', ...rest } = options;
-    if (template === null || typeof template !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE',
-        'options.template must be an object');
+function checkOutput(encoding, maxBuffer) {
+  if (encoding !== null && encoding !== 'buffer' &&
+      !(typeof encoding === 'string' && Buffer.isEncoding(encoding))) {
+    throw typeError('ERR_INVALID_ARG_VALUE', 'The "encoding" option must ' +
+      `be a Buffer encoding, 'buffer' or null; received ${String(encoding)}`);
+  }
+  checkDelay('maxBuffer', maxBuffer);
+}
+
+// Collect what a piped stream carries, up to maxBuffer bytes; past that,
+// call onOverflow once and drop the rest (the stream keeps flowing so that
+// no writer blocks on a full pipe while the tree is being stopped).
+function collect(stream, encoding, maxBuffer, onOverflow) {
+  if (!stream) return () => undefined;
+  const chunks = [];
+  let length = 0;
+  stream.on('data', (d) => {
+    if (length > maxBuffer) return;
+    length += d.length;
+    if (length <= maxBuffer) {
+      chunks.push(d);
+      return;
     }
-    const merged = { type: 'process', critical: { pr_empty: true },
-      ...template };
-    const { child, contract, control } =
-      start(cmd, args, { ...rest, stdio, template: merged });
+    chunks.push(d.subarray(0, d.length - (length - maxBuffer)));
+    onOverflow();
+  });
+  return () => {
+    const b = Buffer.concat(chunks);
+    return encoding === null || encoding === 'buffer' ? b : b.toString(encoding);
+  };
+}
+
+// The error a run() that was stopped rejects with, carrying the result's
+// fields (the first child's exit code as exitCode: code is the error's).
+function stoppedError(why, cmd, control, result) {
+  let e;
+  if (why === 'aborted') {
+    e = abortError(control.signal);
+  } else if (why === 'timedOut') {
+    e = new Error(`${cmd} timed out after ${control.timeout} ms: the whole ` +
+      'tree was stopped');
+    e.code = 'ETIMEDOUT';
+  } else {
+    e = new RangeError(`${cmd}: ${why} maxBuffer length exceeded: the ` +
+      'whole tree was stopped');
+    e.code = 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+  }
+  const { code, ...fields } = result;
+  Object.assign(e, fields, { exitCode: code });
+  return e;
+}
+
+function runOptions(options) {
+  const {
+    template = {}, stdio = 'inherit', encoding = 'utf8',
+    maxBuffer = 1024 * 1024, ...rest
+  } = options;
+  if (template === null || typeof template !== 'object') {
+    throw typeError('ERR_INVALID_ARG_TYPE',
+      'options.template must be an object');
+  }
+  checkOutput(encoding, maxBuffer);
+  const merged = { type: 'process', critical: { pr_empty: true },
+    ...tmpl.snapshot(template) };
+  return { spawnOptions: { ...rest, stdio, template: merged },
+    encoding, maxBuffer };
+}
+
+// Wait for the first child to exit (and its pipes to close) and for the
+// whole contract to empty; settle with the result or the stop's error.
+function settle(cmd, started, output, resolve, reject) {
+  const { child, contract, control } = started;
+  let why = null;
+  let exit = null;
+  let stopping = null;
+  const stopFor = (reason) => {
+    if (why !== null) return;
+    why = reason;
+    stopping = contract.stop({ signal: control.killSignal,
+      timeout: control.forceKillAfterDelay });
+    stopping.catch(() => {}); // disposed meanwhile: reported by the wait
+  };
+  const disarm = arm(contract, control, stopFor);
+  const stdout = collect(child.stdout, output.encoding, output.maxBuffer,
+    () => stopFor('stdout'));
+  const stderr = collect(child.stderr, output.encoding, output.maxBuffer,
+    () => stopFor('stderr'));
+  const closed = new Promise((res) => {
+    child.once('close', (code, signal) => {
+      exit = { code, signal };
+      res();
+    });
+    child.once('error', res);
+  });
+  const emptied = contract._wait('_emptied', () => {});
+  Promise.all([closed, emptied]).then(async () => {
+    disarm();
+    let forced = false;
+    if (stopping !== null) {
+      try { forced = (await stopping).forced; } catch { /* emptied */ }
+    }
+    let usage;
+    if (can('usage')) {
+      try { usage = contract.usage(); } catch { usage = undefined; }
+    }
+    const result = {
+      ctid: contract.ctid, pid: child.pid,
+      code: exit ? exit.code : null, signal: exit ? exit.signal : null,
+      timedOut: why === 'timedOut', aborted: why === 'aborted', forced, usage,
+    };
+    if (child.stdout) result.stdout = stdout();
+    if (child.stderr) result.stderr = stderr();
+    try { contract.dispose(); } catch { /* the caller disposed it */ }
+    if (why === null) resolve(result);
+    else reject(stoppedError(why, cmd, control, result));
+  }, (e) => {
+    disarm();
+    reject(e);
+  });
+}
+
+// run(cmd, [args], [options]) -> Promise of the whole tree's end, with
+// .child and .contract (null when nothing was started).
+function run(cmd, args, options) {
+  let child = null;
+  let contract = null;
+  const promise = new Promise((resolve, reject) => {
+    [args, options] = splitArgs(args, options);
+    const { spawnOptions, ...output } = runOptions(options);
+    const started = start(cmd, args, spawnOptions);
+    ({ child, contract } = started);
     if (contract === null) {
       child.once('error', reject);
       return;
     }
-    let timedOut = false;
-    let aborted = false;
-    let exit = null;
-    let stopping = null;
-    const disarm = arm(contract, control, (why) => {
-      if (why === 'timedOut') timedOut = true;
-      else aborted = true;
-      stopping = contract.stop({ signal: control.killSignal,
-        timeout: control.forceKillAfterDelay });
-    });
-    child.once('exit', (code, signal) => { exit = { code, signal }; });
-    const exited = new Promise((res) => {
-      if (exit !== null) res();
-      else child.once('exit', res);
-      child.once('error', res);
-    });
-    const emptied = contract._wait('_emptied', () => {});
-    Promise.all([exited, emptied]).then(async () => {
-      disarm();
-      const forced = stopping !== null ? (await stopping).forced : false;
-      let usage;
-      if (can('usage')) {
-        try { usage = contract.usage(); } catch { usage = undefined; }
-      }
-      const result = {
-        ctid: contract.ctid, pid: child.pid,
-        code: exit ? exit.code : null, signal: exit ? exit.signal : null,
-        timedOut, aborted, forced, usage,
-      };
-      contract.dispose();
-      resolve(result);
-    }, reject);
+    settle(cmd, started, output, resolve, reject);
   });
+  promise.child = child;
+  promise.contract = contract;
+  return promise;
 }
 
 module.exports = { spawn, run };

@@ -37,7 +37,7 @@ ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB=4096 \
 LD_PRELOAD=$(gcc -print-file-name=libasan.so) \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:disable_coredump=0:handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigfpe=0:handle_sigill=0 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	node --test --test-concurrency=1 test/ 2>&1 | tee test.log
+	node --test --test-concurrency=1 test/*.test.js 2>&1 | tee test.log
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' test.log; then
 	echo "test:asan: sanitizer reports above" >&2
 	exit 1

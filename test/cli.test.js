@@ -261,7 +261,7 @@ test('ctstat: the table of illumos, a row per contract, -v terms',
       '\tinformative event set: fork',
       '\tcritical event set   : hwerr empty',
       '\tfatal event set      : hwerr',
-      '\tparameter set        : none',
+      '\tparameter set        : noorphan', // spawn()'s cleanup
       `\tmember processes     : ${child.pid}`,
       '\tinherited contracts  : none',
       '\tservice fmri         : ',

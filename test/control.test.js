@@ -1,6 +1,6 @@
 'use strict';
 // Whole-tree control (README, "Extensions"): stop with escalation,
-// freeze/thaw, usage, run() with timeout and AbortSignal, list().
+// freeze/thaw, usage, run() (its timeout and abort: run.test.js), list().
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
@@ -144,27 +144,6 @@ test('run() waits for a backgrounded grandchild; code of the first child',
     assert.ok(!fs.existsSync(path.join(root, String(r.ctid))));
     fs.rmSync(mark, { force: true });
   });
-
-test('run() with a timeout leaves no member alive', async () => {
-  const r = await ct.run('sh', ['-c',
-    'trap "" TERM; (setsid sh -c \'trap "" TERM; sleep 100\' &); sleep 100'],
-  { stdio: 'ignore', timeout: 500, forceKillAfterDelay: 200 });
-  assert.strictEqual(r.timedOut, true);
-  assert.strictEqual(r.forced, true);
-  assert.deepStrictEqual(h.contractDirs(root).filter(
-    (d) => d === String(r.ctid)), []);
-});
-
-test('run() with an AbortSignal stops the whole tree', async () => {
-  const ac = new AbortController();
-  const p = ct.run('sh', ['-c', '(setsid sleep 100 &); sleep 100'],
-    { stdio: 'ignore', signal: ac.signal });
-  setTimeout(() => ac.abort(), 100);
-  const r = await p;
-  assert.strictEqual(r.aborted, true);
-  assert.strictEqual(r.forced, false);
-  assert.strictEqual(r.signal, 'SIGTERM');
-});
 
 test('run() with an already-aborted signal never starts the program',
   async () => {

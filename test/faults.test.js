@@ -105,12 +105,14 @@ test('fd exhaustion: EMFILE errors, no crash, and all works once fds are free',
         ct.set_template({ type: 'process', informative: { pr_exit: true } });
         const child = cp.spawn('sh', ['-c', '/bin/true & wait'], { stdio: 'ignore' });
         ct.clear_template();
+        // Listen now: the child's 'exit' may come before pr_empty.
+        const exited = once(child, 'exit');
         const c = ct.latest();
         let exits = 0;
         c.on('pr_exit', () => exits++);
         const ev = await once(c, 'pr_empty');
         c.ack(ev.evid);
-        const [code] = await Promise.all([once(child, 'exit')]);
+        const code = await exited;
         r.after = { code, exits, members: c.status().pr_members.length };
         c.dispose();
         r.dirs = dirs();

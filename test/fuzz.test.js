@@ -22,7 +22,8 @@ for (const { seed, spawn } of runs) {
     const r = await runFuzz({ seed, spawn, iterations: 5000, timeout: 60000 });
     assert.ok(r.result, r.problems.join('\n'));
     const { fds, rssMB, stats } = r.result;
-    assert.strictEqual(fds[1], fds[0], 'fds back to the baseline');
+    assert.strictEqual(fds[1], fds[0],
+      `fds back to the baseline: ${r.problems.join('\n')}`);
     assert.ok(stats.spawns > 0 && stats.contracts > 0, 'it did spawn');
     assert.ok(stats.booms > 0, 'getters and traps did throw');
     assert.deepStrictEqual(r.problems, [],

@@ -4,7 +4,8 @@
 // (offline) builds the addon from source, and the README Quick Start, the
 // ES module entry and the types work from the installed copy; with the
 // prebuilds, an install with no scripts, no compiler, make or python and
-// no Node headers works the same, and npx ctrun too.  Also: on an OS with neither backend
+// no Node headers works the same, and npx ctrun too; package.json's man
+// lists the man pages.  Also: on an OS with neither backend
 // (src/none.c), require() works and every call throws ENOTSUP.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
@@ -68,6 +69,13 @@ test('npm pack ships the sources and the prebuilds, no tests or build ' +
   const built = fs.existsSync(prebuilds) ? listTree(prebuilds) : [];
   for (const f of built) {
     assert.ok(files.includes(`prebuilds/${f}`), `prebuilds/${f} is shipped`);
+  }
+  // package.json's man names every page under man/, each one shipped.
+  const pkg = JSON.parse(fs.readFileSync(path.join(top, 'package.json')));
+  assert.deepStrictEqual(pkg.man.map((m) => path.normalize(m)).sort(),
+    fs.readdirSync(path.join(top, 'man')).map((m) => `man/${m}`).sort());
+  for (const m of pkg.man) {
+    assert.ok(files.includes(path.normalize(m)), `${m} is in the package`);
   }
   for (const f of files) {
     assert.doesNotMatch(f, /^(test|bench|build|build-asan|scripts|\.ci|\.cache|node_modules)\//,

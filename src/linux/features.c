@@ -101,6 +101,8 @@ ct_features_get(ct_features_t *f)
 		f->freeze = faccessat(r->fd, "cgroup.freeze", F_OK, 0) == 0;
 		f->usage = faccessat(r->fd, "cpu.stat", F_OK, 0) == 0;
 		f->memory = faccessat(r->fd, "memory.current", F_OK, 0) == 0;
+	} else {
+		f->usage = true;	/* exact, once the contract is empty */
 	}
 	f->pr_events = NC_PR_EV_EMPTY;
 	if (lx_members_listen() == 0)

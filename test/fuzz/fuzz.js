@@ -911,7 +911,12 @@ async function worker(opts) {
     if (chance(0.2)) o.killSignal = pick(['SIGTERM', 'SIGKILL', 9, 'SIGBOGUS', {}, 1.5, 100]);
     if (chance(0.1)) o.forceKillAfterDelay = pick([0, 10, -1, NaN, Infinity, 'x']);
     if (chance(0.5)) o.template = genTemplate().t;
-    if (chance(0.05)) return withGetter(o, pick(['stdio', 'template', 'timeout']));
+    if (chance(0.1)) o.cleanup = pick([true, false, 'x', 0, null, undefined]);
+    if (chance(0.05)) o.encoding = pick(['utf8', 'buffer', null, 'nope', 5]);
+    if (chance(0.05)) o.maxBuffer = pick([0, 1, -1, NaN, Infinity, 'x']);
+    if (chance(0.05)) {
+      return withGetter(o, pick(['stdio', 'template', 'timeout', 'cleanup']));
+    }
     if (chance(0.03)) return junk(1);
     return o;
   }
@@ -1135,6 +1140,14 @@ async function worker(opts) {
     safeStep();
     if (i % 32 === 0) await turn();
   }
+  // The first device contract opens the kernel's uevent socket for good;
+  // the random warm-up may have made none (then that socket showed up as
+  // an fd leak at the end).
+  tryQuiet(() => {
+    ct.set_template({ type: 'device', dev_minor: '/dev/null' });
+    ct.create();
+    addEntry(ct.latest('device'), 'device');
+  });
   await quiesce('warm-up');
   const base = measure();
   let last = Date.now();

@@ -4,7 +4,7 @@
 // "exports" (a package may import itself by name).
 import * as contract from 'illumos_contract';
 import {
-  Contract, type ContractError, type ProcessTemplate, type RunResult,
+  Contract, type ContractError, type ProcessTemplate, type RunResult, type RunError,
   type PrForkEvent, type ContractEvent, type Features, type Usage,
 } from 'illumos_contract';
 
@@ -191,6 +191,17 @@ const { child, contract: sct } = contract.spawn('sh', ['-c', 'sleep 1 &'], {
 void child.pid;
 if (sct !== null) void sct.status().pr_members;
 contract.spawn('true');
+contract.spawn('sleep', ['9'], { cleanup: false });
+async function disposal(): Promise<void> {
+  const c = contract.latest('process');
+  c[Symbol.dispose]();
+  await c[Symbol.asyncDispose]();
+  const keeps: boolean = contract.features.holderDeath;
+  void keeps;
+}
+void disposal;
+// @ts-expect-error cleanup is a boolean
+contract.spawn('true', [], { cleanup: 'yes' });
 contract.spawn('true', { cwd: '/' });
 // @ts-expect-error spawn() takes process templates only
 contract.spawn('true', [], { template: { type: 'device' } });
@@ -203,6 +214,26 @@ async function runs(): Promise<void> {
   const cpu: number | undefined = r.usage?.userCPUTime;
   void code, sig, flags, cpu, r.ctid, r.pid;
   await contract.run('true', { template: { critical: { pr_empty: true } } });
+  const p = contract.run('sh', ['-c', 'echo hi'], { stdio: 'pipe', maxBuffer: 1 << 20 });
+  if (p.child !== null) p.child.stdout?.pipe(process.stdout);
+  if (p.contract !== null) p.contract.on('pr_exit', (ev) => void ev.exitstatus);
+  const out: string | undefined = (await p).stdout;
+  const bytes: Buffer | undefined = (await contract.run('true', [],
+    { stdio: 'pipe', encoding: 'buffer' })).stdout;
+  const latin: string | undefined = (await contract.run('true',
+    { stdio: 'pipe', encoding: 'latin1' })).stderr;
+  void out, bytes, latin;
+  try {
+    await contract.run('sleep', ['9'], { timeout: 10, signal: AbortSignal.timeout(5) });
+  } catch (e) {
+    const err = e as RunError;
+    if (err.code === 'ETIMEDOUT' || err.code === 'ABORT_ERR') {
+      const exit: number | null | undefined = err.exitCode;
+      void exit, err.forced, err.ctid, err.cause;
+    }
+  }
+  // @ts-expect-error encoding is a Buffer encoding, 'buffer' or null
+  await contract.run('true', { encoding: 'utf-9' });
   // @ts-expect-error run() results have no contract object
   void r.contract;
   // @ts-expect-error forceKillAfterDelay is a number
