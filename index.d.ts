@@ -44,7 +44,7 @@ export type DeviceStateName = 'online' | 'degraded' | 'offline';
 export type ContractState = 'owned' | 'inherited' | 'orphan' | 'dead';
 
 /** How children get into their contract (`features.spawn`). */
-export type SpawnMechanism = 'atfork' | 'shim' | 'kernel';
+export type SpawnMechanism = 'atfork' | 'shim' | 'kernel' | 'anchor';
 
 /** The backend this build uses. */
 export type Backend = 'linux' | 'illumos' | 'none';
@@ -494,6 +494,12 @@ export interface Features {
    */
   holderDeath: boolean;
   spawn: SpawnMechanism;
+  /**
+   * Linux: how membership is kept — a cgroup v2 directory, or a subreaper
+   * anchor where no cgroup can be written.  null on illumos and where
+   * there is no usable root.
+   */
+  membership: 'cgroup' | 'reaper' | null;
 }
 
 // --------------------------------------------------------------- errors

@@ -78,7 +78,7 @@ test('stop() of a cooperative member needs no SIGKILL and no thaw',
     c.dispose();
   });
 
-test('run() aborted stops the tree and resolves without usage',
+test('run() aborted stops the tree and rejects without usage',
   { timeout: 30000 }, async () => {
   const ac = new AbortController();
   const before = new Set(ct.list('process'));
@@ -93,7 +93,8 @@ test('run() aborted stops the tree and resolves without usage',
     'the shell runs sleep');
   watcher.dispose();
   ac.abort();
-  const r = await p;
+  const r = await p.then(() => assert.fail('run() resolved'), (e) => e);
+  assert.strictEqual(r.code, 'ABORT_ERR');
   assert.strictEqual(r.ctid, id);
   assert.strictEqual(r.aborted, true);
   assert.strictEqual(r.forced, true);

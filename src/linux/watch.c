@@ -216,6 +216,17 @@ recheck(lx_watch_t *w)
 
 	if (err == ENOENT || err == ENODEV) {
 		pop = 0;	/* directory gone: it was empty */
+	} else if (err == EOWNERDEAD) {
+		/*
+		 * The mechanism lost the tree (a killed anchor): it will never
+		 * say empty again.  Say so once; never guess pr_empty.
+		 */
+		pending_set(w, false);
+		if (!w->broken) {
+			w->broken = true;
+			lost_exits(w);
+		}
+		return;
 	} else if (err != 0) {
 		/* Cannot tell (EMFILE...): never guess empty; look again. */
 		if (!w->emptied && w->pending_since == 0)

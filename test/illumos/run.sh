@@ -41,7 +41,7 @@ if [ "${1:-}" = --addon ]; then
 	$CC $CFLAGS -fPIC -shared -I$M/include -I$M -Isrc \
 	    -o "$BIN/il/libilmodel.so" $M/*.c $CORE $objs -lpthread &&
 	$CC $CFLAGS -fPIC -shared -DNAPI_VERSION=8 -I"$node_inc" -Isrc \
-	    -o "$BIN/il/illumos_model.node" src/binding.c \
+	    -o "$BIN/il/illumos_model.node" src/binding.c src/binding/*.c \
 	    -L"$BIN/il" -lilmodel -Wl,-rpath,'$ORIGIN' &&
 	$CC $CFLAGS -fPIC -shared -DNAPI_VERSION=8 -I"$node_inc" -I$M \
 	    -I$M/include -o "$BIN/il/model.node" test/illumos/model_napi.c \

@@ -175,9 +175,11 @@ void contract.list('device');
 const backend: 'linux' | 'illumos' | 'none' = contract.backend;
 const feats: Features = contract.features;
 const root: string | null = feats.root;
-const spawnHow: 'atfork' | 'shim' | 'kernel' = feats.spawn;
+const spawnHow: 'atfork' | 'shim' | 'kernel' | 'anchor' = feats.spawn;
+const how: 'cgroup' | 'reaper' | null = feats.membership;
 const canFork: boolean = feats.events.pr_fork;
-void ids, backend, root, spawnHow, canFork, feats.rootError, feats.rootErrno;
+void ids, backend, root, spawnHow, how, canFork, feats.rootError,
+  feats.rootErrno;
 // @ts-expect-error features is read-only (a const)
 contract.features = feats;
 
