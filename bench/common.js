@@ -31,6 +31,11 @@ function sleepSync(ms) {
 // cgroup under it, then the root.  Retries while the kernel still reports
 // a cgroup busy; gives up after 10 s.
 function removeRoot(dir) {
+  // A registry (reaper membership) is a plain directory of records.
+  if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, 'cgroup.procs'))) {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+    return;
+  }
   const deadline = Date.now() + 10000;
   for (;;) {
     let entries;

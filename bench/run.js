@@ -29,8 +29,13 @@ const STEPS = [
     'atfork' } },
   { name: 'shim', script: 'spawn.js', env: { ILLUMOS_CONTRACT_SPAWN:
     'shim' } },
+  // Reaper membership: a registry directory, not a cgroup, for a root.
+  { name: 'reaper', script: 'spawn.js', registry: true,
+    env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
   { name: 'empty', script: 'empty.js' },
   { name: 'treekill', script: 'treekill.js' },
+  { name: 'empty_reaper', script: 'empty.js', registry: true,
+    env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
   { name: 'storm', script: 'storm.js' },
   { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'] },
 ];
@@ -54,8 +59,12 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 function runStep(step) {
-  const root = path.join(mount, `ict-bench-${process.pid}-${step.name}`);
-  roots.push(root);
+  // A registry on tmpfs where there is one, as $XDG_RUNTIME_DIR is.
+  const tmp = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const root = step.registry
+    ? fs.mkdtempSync(path.join(tmp, `ict-bench-${step.name}-`))
+    : path.join(mount, `ict-bench-${process.pid}-${step.name}`);
+  if (!step.registry) roots.push(root);
   const env = { ...process.env, ...step.env, ICT_BENCH_BIN: bin,
     ILLUMOS_CONTRACT_ROOT: root };
   const script = path.join(__dirname, step.script);
@@ -75,7 +84,9 @@ function runStep(step) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       current = null;
-      removeRoot(root); // backstop: the step removes it itself
+      // Backstop: the step removes it itself.
+      if (step.registry) fs.rmSync(root, { recursive: true, force: true });
+      else removeRoot(root);
       const secs = round((Date.now() - t0) / 1000, 1);
       const last = out.trim().split('\n').pop();
       let result = null;
@@ -134,6 +145,8 @@ async function main() {
   const f = r.floor || {};
   const a = r.atfork || {};
   const s = r.shim || {};
+  const rp = r.reaper || {};
+  const er = r.empty_reaper || {};
   const e = r.empty || {};
   const t = r.treekill || {};
   const st = r.storm || {};
@@ -144,6 +157,8 @@ async function main() {
       le(a.ratio, 1.10)],
     ['spawn_ratio.shim (paired median)', s.ratio, '<= 1.30',
       le(s.ratio, 1.30)],
+    ['spawn_ratio.reaper (paired median)', rp.ratio, '<= 1.30',
+      le(rp.ratio, 1.30)],
     ['spawn_ratio.floor (median)', f.ratio],
     ['  plain spawn to exit, ms (atfork run)', a.plain_ms],
     ['  contract spawn to exit, ms (atfork / shim)',
@@ -168,6 +183,10 @@ async function main() {
     ['empty_latency_ms.long.median', e.long && e.long.median, '<= 1',
       le(e.long && e.long.median, 1)],
     ['empty_latency_ms.long.p99', e.long && e.long.p99],
+    ['  reaper: empty latency median short / long, ms', er.short
+      ? `${er.short.median} / ${er.long.median}` : undefined],
+    ['  reaper: empty latency p99 short / long, ms', er.short
+      ? `${er.short.p99} / ${er.long.p99}` : undefined],
     ['  members lived, median ms short / long', e.short
       ? `${e.short.lived_ms} / ${e.long.lived_ms}` : undefined],
     ['treekill_speedup.ratio', t.ratio, '>= 100',
@@ -215,11 +234,16 @@ async function main() {
     spawn_ratio: {
       atfork: a.ratio === undefined ? null : a.ratio,
       shim: s.ratio === undefined ? null : s.ratio,
+      reaper: rp.ratio === undefined ? null : rp.ratio,
       floor: f.ratio === undefined ? null : f.ratio,
     },
     empty_latency_ms: r.empty ? {
       short: pick(e.short, ['median', 'p99']),
       long: pick(e.long, ['median', 'p99']),
+    } : null,
+    empty_latency_reaper_ms: r.empty_reaper ? {
+      short: pick(er.short, ['median', 'p99']),
+      long: pick(er.long, ['median', 'p99']),
     } : null,
     treekill_speedup: pick(r.treekill, ['ratio', 'ours_ms', 'treekill_ms',
       'ours_survivors', 'treekill_survivors', 'kernel_ms', 'ours_vs_kernel']),

@@ -69,26 +69,21 @@ a_utoa(unsigned long v, char *buf)
 	return (k);
 }
 
-/* Write a record of DIR: to a temporary name, then renamed (atomic). */
+/*
+ * Write a record of DIR, once: created exclusively and written in one
+ * write (a reader that opens it in between sees it empty, and the holder
+ * only tests these two for existence until the anchor is gone).
+ */
 static void
 a_record(int dirfd, const char *key, const char *val, size_t len)
 {
-	char tmp[64] = ".";
-	size_t k = 1;
-	long fd;
+	long fd = shim_sys4(__NR_openat, dirfd, (long)key,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
-	for (size_t i = 0; key[i] != '\0' && k < sizeof (tmp) - 8; i++)
-		tmp[k++] = key[i];
-	tmp[k++] = '.';
-	tmp[k++] = 't';
-	tmp[k] = '\0';
-	fd = shim_sys4(__NR_openat, dirfd, (long)tmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	(void) shim_write((int)fd, val, len);
 	(void) shim_close((int)fd);
-	(void) shim_sys5(__NR_renameat2, dirfd, (long)tmp, dirfd, (long)key, 0);
 }
 
 /* The program's wait status and the tree's CPU time, in microseconds. */

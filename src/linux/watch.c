@@ -79,7 +79,10 @@ lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
 	if (m != NULL) {
 		if (m->w == w)
 			return;
-		m->w->npids--;	/* a reused pid: the old one is gone */
+		if (!m->hidden)
+			m->w->npids--;	/* a reused pid: the old one is gone */
+		else
+			m->w->nhidden--;
 		free(m->corefile);
 		m->corefile = NULL;
 	} else if ((m = calloc(1, sizeof (*m))) == NULL ||
@@ -90,7 +93,10 @@ lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
 	m->w = w;
 	m->core = false;
 	m->hidden = hidden;
-	w->npids++;
+	if (!hidden)
+		w->npids++;
+	else
+		w->nhidden++;	/* the anchor: its EXIT is not waited for */
 }
 
 static void
@@ -99,7 +105,10 @@ member_drop(pid_t pid)
 	lx_member_t *m = lx_map_del(&by_pid, pid);
 
 	if (m != NULL) {
-		m->w->npids--;
+		if (!m->hidden)
+			m->w->npids--;
+		else
+			m->w->nhidden--;
 		free(m->corefile);
 		free(m);
 	}
@@ -127,10 +136,11 @@ lx_member_drop_all(lx_watch_t *w)
 	int32_t pid;
 	void *v;
 
-	while (w->npids > 0 && lx_map_next(&by_pid, &i, &pid, &v)) {
+	while (w->npids + w->nhidden > 0 &&
+	    lx_map_next(&by_pid, &i, &pid, &v)) {
 		if (((lx_member_t *)v)->w == w) {
+			gone += !((lx_member_t *)v)->hidden;
 			member_drop(pid);
-			gone++;
 			i = 0;	/* the table may have been rebuilt */
 		}
 	}
@@ -417,6 +427,12 @@ process_start(lx_watch_t *w, pid_t born)
 		w->last_exit = born;
 		lx_evq_kick();
 	}
+	/*
+	 * Our own anchor cannot be gone unseen: we reap it, and the
+	 * mechanism's notice (a pidfd) fires even if it exited already.
+	 */
+	if (born != 0 && lx_ms()->first_is_anchor)
+		return;
 	if (lx_ms()->populated(w->dirfd, &pop, &w->frozen) != 0 || pop == 0) {
 		/*
 		 * Already empty: say so.  Or already gone (ENOENT): its holder

@@ -26,6 +26,7 @@ struct lx_watch {
 	int frozen;
 	int sending;		/* signal we sent with sigsend, or 0 */
 	size_t npids;		/* members in by_pid */
+	size_t nhidden;		/* ... and the anchor (0 or 1), not a member */
 	pid_t last_exit;
 	uint64_t pending_since;	/* populated 0 seen, EXITs outstanding */
 	ct_evid_t *unacked;

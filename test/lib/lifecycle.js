@@ -22,7 +22,8 @@ module.exports = function lifecycle(mode) {
   async function program(child, c) {
     if (!anchored) return child.pid;
     const rec = path.join(root, String(c.ctid), 'user.ct.program');
-    await h.until(() => fs.existsSync(rec), 5000, 'the program to start');
+    const said = () => fs.existsSync(rec) && fs.readFileSync(rec, 'utf8') !== '';
+    await h.until(said, 5000, 'the program to start');
     return Number(fs.readFileSync(rec, 'utf8'));
   }
 
