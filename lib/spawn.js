@@ -1,8 +1,9 @@
 'use strict';
 // spawn() and run(): child_process.spawn in a fresh contract, with
-// whole-tree timeout and AbortSignal handling (README, "Extensions"); run() settles as Node's own
-// calls do (an abort rejects with an AbortError, a timeout with ETIMEDOUT)
-// and collects piped output as execFile does.
+// whole-tree timeout and AbortSignal handling (README, "Extensions");
+// run() settles as Node's own calls do (an abort rejects with an
+// AbortError, a timeout with ETIMEDOUT) and collects piped output as
+// execFile does.
 const childProcess = require('child_process');
 const { binding } = require('./binding');
 const { Contract, can, signalNumber, typeError } = require('./contract');

@@ -110,20 +110,27 @@ settled(const char *name)
 	return (done);
 }
 
-/* Our own cgroup k<holder>-<start>, out of every contract. */
+/*
+ * Our own cgroup k<holder>-<start>, out of every contract.  Until we are
+ * in it, it is an empty keeper cgroup, which another keeper's sweep may
+ * remove: make it again then (once we are in, it cannot be removed).
+ */
 static int
 own_cgroup(pid_t holder, uint64_t start)
 {
 	char *procs = NULL;
-	int err;
+	int err = ENOENT;
 
-	if (asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0)
+	if (asprintf(&mydir, "k%d-%" PRIu64, (int)holder, start) < 0 ||
+	    asprintf(&procs, "%s/cgroup.procs", mydir) < 0)
 		return (ENOMEM);
-	if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST)
-		return (errno);
-	if (asprintf(&procs, "%s/cgroup.procs", mydir) < 0)
-		return (ENOMEM);
-	err = lx_cg_write(root->fd, procs, "0");
+	for (int tries = 0; err == ENOENT && tries < 100; tries++) {
+		if (mkdirat(root->fd, mydir, 0755) != 0 && errno != EEXIST) {
+			err = errno;
+			break;
+		}
+		err = lx_cg_write(root->fd, procs, "0");
+	}
 	free(procs);
 	return (err);
 }

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -73,6 +74,11 @@ apply(int rootfd, const char *name)
 	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
 		return (1);
+	/*
+	 * The same lock as adopt(): an adoption between our read of the old
+	 * holder and our write of the new state must not be overwritten.
+	 */
+	(void) flock(fd, LOCK_EX);
 	if (lx_state_read(fd, &s) != 0)
 		goto out;
 	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
@@ -88,6 +94,7 @@ apply(int rootfd, const char *name)
 		gone = lx_ms()->rmdir(rootfd, name) == 0;
 	}
 out:
+	(void) flock(fd, LOCK_UN);
 	(void) close(fd);
 	return (gone);
 }
