@@ -63,6 +63,10 @@ if [ ! -f "$node_inc/node_api.h" ]; then
 	node_inc="$(npm config get nodedir 2>/dev/null)/include/node"
 fi
 
+# The compiler's own headers (stdatomic.h...), after illumos's, as an
+# illumos gcc has them.
+cc_inc=$(gcc -print-file-name=include)
+
 cd "$here"
 set --
 for f in src/illumos/*.c src/names.c src/template.c \
@@ -81,7 +85,8 @@ for f in "$@"; do
 	    -I"$hdrs/usr/src/lib/libnvpair" \
 	    -I"$hdrs/usr/src/head" -I"$hdrs/usr/src/uts/common" \
 	    -I"$hdrs/usr/src/uts/intel" \
-	    -idirafter "$node_inc" -I src -I src/illumos "$f" || rc=1
+	    -idirafter "$node_inc" -idirafter "$cc_inc" -I src -I src/illumos \
+	    "$f" || rc=1
 done
 if [ $rc -eq 0 ]; then
 	echo "check-illumos: $# file(s) compile cleanly against" \
