@@ -60,6 +60,8 @@ on_coredump(pid_t pid)
 	if (m != NULL && !m->core) {
 		m->core = true;
 		m->corefile = lx_core_path(pid);
+		/* Its group now: a fast reaper may leave nothing to ask later. */
+		m->pgid = getpgid(pid);
 	}
 }
 
@@ -93,6 +95,8 @@ on_signalled(lx_member_t *m, pid_t pid, int status)
 	if (lx_watch_fatal_killed(w) && sig == SIGKILL && !m->core)
 		return;
 	pid_t pgid = (t->params & NC_PR_PGRPONLY) ? getpgid(pid) : 0;
+	if (pgid <= 0)
+		pgid = m->pgid;
 	if ((ev = lx_watch_publish(w, type, pid)) != NULL) {
 		ev->signal = sig;
 		ev->have |= CT_EVP_SIGNAL;

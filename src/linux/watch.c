@@ -92,6 +92,7 @@ lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
 	}
 	m->w = w;
 	m->core = false;
+	m->pgid = 0;
 	m->hidden = hidden;
 	if (!hidden)
 		w->npids++;
