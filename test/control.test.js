@@ -36,9 +36,12 @@ async function sleepers(c, n) {
   return c.status().pr_members;
 }
 
+const reaper = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
+
 test('features report freeze and usage', () => {
   const f = ct.features;
-  assert.strictEqual(f.freeze, true);
+  // Reaper membership has no freezer (README, "Membership").
+  assert.strictEqual(f.freeze, !reaper);
   assert.strictEqual(f.usage, true);
   assert.strictEqual(typeof f.memory, 'boolean');
   assert.strictEqual(f.holderDeath, true, 'ct-keeper is installed');
@@ -92,7 +95,17 @@ test('stop() checks its options', () => {
   assert.throws(() => c.stop(), (e) => e.code === 'ERR_CONTRACT_DISPOSED');
 });
 
-test('freeze() stops every member until thaw()', async () => {
+test('without a freezer, freeze() and thaw() reject with ENOTSUP', { skip: !reaper },
+  async () => {
+    const { c } = spawnIn('sleep 100');
+    await members(c, 1);
+    await assert.rejects(c.freeze(), (e) => e.code === 'ENOTSUP');
+    await assert.rejects(c.thaw(), (e) => e.code === 'ENOTSUP');
+    assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+    c.dispose();
+  });
+
+test('freeze() stops every member until thaw()', { skip: reaper }, async () => {
   const log = path.join(os.tmpdir(), `ict-freeze-${process.pid}`);
   fs.writeFileSync(log, '');
   // A member (a setsid grandchild) printing every 10 ms.
