@@ -83,10 +83,13 @@ test('npm pack ships the sources and the prebuilds, no tests or build ' +
     if (f.startsWith('prebuilds/')) continue;
     assert.doesNotMatch(f, /\.(o|node|tgz)$/, `${f} is a build product`);
   }
-  // git never sees them.
+  // git never sees them (where this is a git work tree: test:asan copies
+  // the sources elsewhere).
   const ignored = cp.spawnSync('git', ['check-ignore', '-q', 'prebuilds/x'],
     { cwd: top });
-  assert.strictEqual(ignored.status, 0, 'prebuilds/ is in .gitignore');
+  if (ignored.status !== 128) {
+    assert.strictEqual(ignored.status, 0, 'prebuilds/ is in .gitignore');
+  }
   const tgz = path.join(tmp, info.filename);
   assert.ok(fs.existsSync(tgz));
   fs.renameSync(tgz, path.join(tmp, 'package.tgz'));
