@@ -36,6 +36,8 @@ const STEPS = [
   { name: 'treekill', script: 'treekill.js' },
   { name: 'empty_reaper', script: 'empty.js', registry: true,
     env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
+  { name: 'reaper_control', script: 'reaper.js', registry: true,
+    env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
   { name: 'storm', script: 'storm.js' },
   { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'] },
 ];
@@ -147,6 +149,7 @@ async function main() {
   const s = r.shim || {};
   const rp = r.reaper || {};
   const er = r.empty_reaper || {};
+  const rc = r.reaper_control || {};
   const e = r.empty || {};
   const t = r.treekill || {};
   const st = r.storm || {};
@@ -197,6 +200,15 @@ async function main() {
       t.kernel_ms !== undefined ? `${t.ours_vs_kernel}; ${t.best_ratio}`
         : undefined],
     ['treekill_speedup.treekill_ms', t.treekill_ms],
+    ['  reaper: 1,000-process tree killed (walks until empty), ms',
+      rc.treekill_ms],
+    ['  reaper: survivors', rc.treekill_survivors, '0',
+      rc.treekill_survivors === undefined ? undefined
+        : rc.treekill_survivors === 0],
+    ['  reaper: holder SIGKILL to members gone, median / max ms',
+      rc.holder_death_ms ? `${rc.holder_death_ms.median} / ` +
+        `${rc.holder_death_ms.max} (${rc.holder_death_ms.trials} trials)`
+        : undefined],
     ['treekill_speedup.ours_survivors', t.ours_survivors, '0',
       t.ours_survivors === undefined ? undefined : t.ours_survivors === 0],
     ['treekill_speedup.treekill_survivors', t.treekill_survivors],
@@ -247,6 +259,9 @@ async function main() {
     } : null,
     treekill_speedup: pick(r.treekill, ['ratio', 'ours_ms', 'treekill_ms',
       'ours_survivors', 'treekill_survivors', 'kernel_ms', 'ours_vs_kernel']),
+    reaper: r.reaper_control ? { treekill_ms: rc.treekill_ms,
+      treekill_survivors: rc.treekill_survivors,
+      holder_death_ms: rc.holder_death_ms } : null,
     storm: pick(r.storm, ['forks', 'fork_events', 'exit_events',
       'critical_lost', 'informative_lost', 'reported_lost']),
     scale: pick(r.scale, ['contracts', 'limited_by', 'create_s', 'rss_bytes_per_contract',
