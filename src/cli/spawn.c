@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -80,6 +81,42 @@ hold(ct_id_t reserved, cli_child_t *cp)
 	return (ct_contract_open(cp->ctid, CT_OPEN_LATEST, &cp->ct));
 }
 
+/*
+ * Reaper membership: the child is an anchor, ct-exec --anchor DIR, beside
+ * this program (or where the addon said), which runs argv.  NULL: ENOMEM.
+ */
+static char **
+anchor_argv(const char *dir, char *const argv[])
+{
+	const char *helpers = ct_helper_dir();
+	char *self = NULL, *exe = NULL, **av;
+	size_t n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	if (helpers == NULL && (self = realpath("/proc/self/exe", NULL)) !=
+	    NULL) {
+		char *slash = strrchr(self, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		helpers = self;
+	}
+	if (helpers == NULL || asprintf(&exe, "%s/ct-exec", helpers) < 0 ||
+	    (av = calloc(n + 5, sizeof (*av))) == NULL) {
+		free(self);
+		free(exe);
+		return (NULL);
+	}
+	free(self);
+	av[0] = exe;
+	av[1] = (char *)"--anchor";
+	av[2] = (char *)dir;
+	av[3] = argv[0];	/* FILE, then ARGV0 ARG... */
+	for (size_t i = 0; i < n; i++)
+		av[4 + i] = argv[i];
+	return (av);
+}
+
 int
 cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
@@ -87,6 +124,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	ct_id_t reserved = 0;
 	char *procs = NULL;
 	int procfd = -1, p[2] = { -1, -1 }, err;
+	char **anchor = NULL;
 	sigset_t all, old;
 	report_t r;
 	ssize_t n;
@@ -99,7 +137,16 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) ct_spawn_mode_get(&mode);
 	if ((err = ct_tmpl_active_set(t)) != 0)
 		return (err);
-	if (mode == CT_SPAWN_SHIM) {
+	if (mode == CT_SPAWN_ANCHOR) {
+		if ((err = ct_spawn_prepare(&reserved, &procs)) != 0)
+			goto out;
+		if ((anchor = anchor_argv(procs, argv)) == NULL) {
+			err = ENOMEM;
+			(void) ct_spawn_abort(reserved);
+			goto out;
+		}
+		argv = anchor;
+	} else if (mode == CT_SPAWN_SHIM) {
 		if ((err = ct_spawn_prepare(&reserved, &procs)) != 0)
 			goto out;
 		procfd = open(procs, O_WRONLY | O_CLOEXEC);
@@ -144,6 +191,10 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	}
 out:
 	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
+	if (anchor != NULL)
+		free(anchor[0]);
+	free(anchor);
+	free(mode == CT_SPAWN_ANCHOR ? procs : NULL);
 	if (procfd >= 0)
 		(void) close(procfd);
 	if (p[0] >= 0)
