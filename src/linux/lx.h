@@ -373,7 +373,7 @@ typedef struct lx_member {
 	lx_watch_t *w;
 	bool hidden;		/* the anchor: followed, never reported */
 	bool core;		/* COREDUMP seen */
-	pid_t pgid;		/* its process group while dumping, or 0 */
+	pid_t pgid;		/* pgrponly: its group when last seen, or 0 */
 	char *corefile;		/* where its core goes (lx_core_path) */
 } lx_member_t;
 

@@ -92,7 +92,8 @@ lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
 	}
 	m->w = w;
 	m->core = false;
-	m->pgid = 0;
+	/* pgrponly: its group, in case it is reaped before we look again. */
+	m->pgid = (w->terms.params & NC_PR_PGRPONLY) ? getpgid(pid) : 0;
 	m->hidden = hidden;
 	if (!hidden)
 		w->npids++;
