@@ -60,8 +60,10 @@ on_coredump(pid_t pid)
 	if (m != NULL && !m->core) {
 		m->core = true;
 		m->corefile = lx_core_path(pid);
-		/* Its group now: a fast reaper may leave nothing to ask later. */
-		m->pgid = getpgid(pid);
+		/* Its group now, if it can still be asked (a fast reaper). */
+		pid_t pgid = getpgid(pid);
+		if (pgid > 0)
+			m->pgid = pgid;
 	}
 }
 

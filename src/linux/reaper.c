@@ -100,6 +100,15 @@ done(int dirfd)
 	return (faccessat(dirfd, LX_META_DONE, F_OK, 0) == 0);
 }
 
+/* The directory was removed (with its records): the contract is over. */
+static bool
+removed(int dirfd)
+{
+	struct stat sb;
+
+	return (fstat(dirfd, &sb) == 0 && sb.st_nlink == 0);
+}
+
 typedef struct pidvec {
 	pid_t *v;
 	size_t n, cap;
@@ -185,7 +194,9 @@ rp_members(int dirfd, pid_t **pidsp, size_t *np)
 	int err;
 
 	if ((err = anchor_of(dirfd, &anchor)) != 0) {
-		if (err != ESRCH || !done(dirfd))
+		if (removed(dirfd))
+			err = ESRCH;	/* over: no member left */
+		else if (err != ESRCH || !done(dirfd))
 			return (err == ESRCH ? EOWNERDEAD : err);
 		*pidsp = NULL;	/* empty, and its anchor is gone */
 		*np = 0;
@@ -217,6 +228,8 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 
 	*frozenp = -1;
 	*populatedp = -1;
+	if (removed(dirfd))
+		return (ENOENT);
 	if (done(dirfd)) {
 		*populatedp = 0;
 		return (0);
