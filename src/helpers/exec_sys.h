@@ -3,9 +3,9 @@
  *
  * With SHIM_NOLIBC (set by binding.gyp for x86_64 and aarch64 when
  * ct-exec is linked statically) they are raw system calls and the program
- * starts at _start without libc; otherwise they are libc's (a sanitizer
- * build, another architecture).  Either way every call returns what the
- * kernel returns: a count or fd, or -errno.
+ * starts at _start without libc; otherwise they go through libc's
+ * syscall() (a sanitizer build, another architecture).  Either way every
+ * call returns what the kernel returns: a count or fd, or -errno.
  */
 #ifndef SHIM_SYS_H
 #define SHIM_SYS_H
@@ -90,6 +90,24 @@ shim_sys5(long n, long a, long b, long c, long d, long e)
 #error "SHIM_NOLIBC: no system calls for this architecture"
 #endif
 
+#else	/* libc */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The same raw calls, through libc's syscall(): -errno on failure. */
+static inline long
+shim_sys5(long n, long a, long b, long c, long d, long e)
+{
+	long r = syscall(n, a, b, c, d, e, 0L);
+
+	return (r < 0 ? -errno : r);
+}
+
+#endif	/* SHIM_NOLIBC */
+
 /* Fewer arguments go through the one primitive, the rest zero. */
 static inline long
 shim_sys4(long n, long a, long b, long c, long d)
@@ -135,69 +153,6 @@ shim_exit(int status)
 		(void) shim_sys3(__NR_exit_group, status, 0, 0);
 }
 
-#else	/* libc */
 
-#include <fcntl.h>
-#include <errno.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-/* The same raw calls, through libc's syscall(): -errno on failure. */
-static inline long
-shim_sys5(long n, long a, long b, long c, long d, long e)
-{
-	long r = syscall(n, a, b, c, d, e, 0L);
-
-	return (r < 0 ? -errno : r);
-}
-
-static inline long
-shim_sys4(long n, long a, long b, long c, long d)
-{
-	return (shim_sys5(n, a, b, c, d, 0));
-}
-
-static inline long
-shim_sys3(long n, long a, long b, long c)
-{
-	return (shim_sys5(n, a, b, c, 0, 0));
-}
-
-static inline void
-shim_exit(int status)
-{
-	_exit(status);
-}
-
-static inline long
-shim_open_wronly(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	return (fd < 0 ? -errno : fd);
-}
-
-static inline long
-shim_write(int fd, const void *buf, size_t n)
-{
-	ssize_t r = write(fd, buf, n);
-
-	return (r < 0 ? -errno : r);
-}
-
-static inline long
-shim_close(int fd)
-{
-	return (close(fd) < 0 ? -errno : 0);
-}
-
-static inline long
-shim_execve(const char *path, char **argv, char **envp)
-{
-	(void) execve(path, argv, envp);
-	return (-errno);
-}
-
-#endif	/* SHIM_NOLIBC */
 
 #endif	/* SHIM_SYS_H */

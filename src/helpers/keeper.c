@@ -53,16 +53,12 @@ typedef struct held {
 } held_t;
 
 static int
-held_one(int rootfd, const char *name, void *arg)
+held_one(ct_id_t id, const char *name, int fd, void *arg)
 {
 	held_t *h = arg;
 	lx_hstate_t s;
-	ct_id_t id;
-	int fd;
 
-	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (0);
+	(void) id;
 	if (lx_state_read(fd, &s) == 0 && s.holder == h->holder &&
 	    s.start == h->start && (s.state == LX_OWNED ||
 	    s.state == LX_SPARE)) {
@@ -73,7 +69,6 @@ held_one(int rootfd, const char *name, void *arg)
 				h->n++;
 		}
 	}
-	(void) close(fd);
 	return (0);
 }
 
@@ -83,7 +78,7 @@ held_by(pid_t holder, uint64_t start, char ***namesp)
 {
 	held_t h = { .holder = holder, .start = start };
 
-	(void) lx_root_scan(held_one, &h);
+	(void) lx_root_each(held_one, &h);
 	*namesp = h.names;
 	return (h.n);
 }

@@ -209,16 +209,12 @@ dup_or_empty(const char *s)
 
 /* Contracts parked in regent id (state "inherited <id>"). */
 static int
-inherited_one(int rootfd, const char *name, void *arg)
+inherited_one(ct_id_t id, const char *name, int fd, void *arg)
 {
 	ct_cstatus_t *st = arg;
 	lx_hstate_t hs;
-	ct_id_t id;
-	int fd;
 
-	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (0);
+	(void) name;
 	if (lx_state_read(fd, &hs) == 0 && hs.state == LX_INHERITED &&
 	    hs.regent == st->ctid) {
 		ct_id_t *n = realloc(st->contracts,
@@ -228,7 +224,6 @@ inherited_one(int rootfd, const char *name, void *arg)
 			n[st->ncontracts++] = id;
 		}
 	}
-	(void) close(fd);
 	return (0);
 }
 
@@ -274,7 +269,7 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 			st->frozen = frozen;
 	}
 	if (TERMS(c)->params & NC_PR_REGENT)
-		(void) lx_root_scan(inherited_one, st);
+		(void) lx_root_each(inherited_one, st);
 	if (TERMS(c)->type == CT_TYPE_DEVICE) {
 		st->ntime = st->qtime = 0;	/* idle device contracts: 0 */
 		st->dev_state = lx_watch_dev_state(c->w);

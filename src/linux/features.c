@@ -17,24 +17,19 @@ typedef struct idlist {
 } idlist_t;
 
 static int
-list_one(int rootfd, const char *name, void *arg)
+list_one(ct_id_t id, const char *name, int fd, void *arg)
 {
 	idlist_t *l = arg;
 	lx_terms_t t;
 	lx_hstate_t hs;
-	ct_id_t id;
-	int fd;
 
-	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (0);
+	(void) name;
 	bool keep = lx_state_read(fd, &hs) == 0 && hs.state != LX_SPARE &&
 	    lx_terms_read(fd, &t) == 0;
 	if (keep) {
 		keep = l->type == CT_TYPE_COUNT || t.type == l->type;
 		lx_terms_fini(&t);
 	}
-	(void) close(fd);
 	if (!keep)
 		return (0);
 	if (l->n == l->cap) {
@@ -66,7 +61,7 @@ ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np)
 
 	if ((err = lx_root_get(&r)) != 0)
 		return (err);
-	if ((err = lx_root_scan(list_one, &l)) != 0) {
+	if ((err = lx_root_each(list_one, &l)) != 0) {
 		free(l.ids);
 		return (err);
 	}

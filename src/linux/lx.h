@@ -246,6 +246,9 @@ int lx_root_own_ctid(ct_id_t *idp);
 /* Call fn for every entry of the root but "." and ".."; stop on non-0. */
 typedef int lx_scan_fn_t(int rootfd, const char *name, void *arg);
 int lx_root_scan(lx_scan_fn_t *fn, void *arg);
+/* Call fn for every contract directory, opened (fd closed after). */
+typedef int lx_ct_fn_t(ct_id_t id, const char *name, int dirfd, void *arg);
+int lx_root_each(lx_ct_fn_t *fn, void *arg);
 /* Open a contract directory and read its records (ESRCH: not one). */
 int lx_root_open_ct(ct_id_t id, int *fdp, lx_terms_t *terms,
     lx_hstate_t *st);

@@ -568,3 +568,31 @@ lx_root_scan(lx_scan_fn_t *fn, void *arg)
 	(void) closedir(d);
 	return (err);
 }
+
+typedef struct each {
+	lx_ct_fn_t *fn;
+	void *arg;
+} each_t;
+
+static int
+each_one(int rootfd, const char *name, void *arg)
+{
+	each_t *e = arg;
+	ct_id_t id;
+	int fd, err;
+
+	if (!lx_parse_ctid(name, &id) || (fd = openat(rootfd, name,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (0);	/* not a contract, or gone meanwhile */
+	err = e->fn(id, name, fd, e->arg);
+	(void) close(fd);
+	return (err);
+}
+
+int
+lx_root_each(lx_ct_fn_t *fn, void *arg)
+{
+	each_t e = { fn, arg };
+
+	return (lx_root_scan(each_one, &e));
+}
