@@ -1,5 +1,5 @@
 'use strict';
-// Leaks (issue 7): 1,000 create -> member exits -> pr_empty -> dispose
+// Leaks (README, "Reliability"): 1,000 create -> member exits -> pr_empty -> dispose
 // cycles leave fds, directories and the keeper exactly as they were, and
 // RSS within a stated slack (test/fuzz/leak.js says why).  The full
 // 10,000 cycles: node test/fuzz/leak.js.

@@ -192,10 +192,11 @@ il_ep_arm(endpoint_t *ep)
 }
 
 /*
- * A new listener starts at the tail of its queue; rewind moves it to the
- * head first, so that the critical events still unacknowledged there are
- * read too (spec g).  reliable asks the kernel to keep every event for
- * this listener (ctwatch -r; needs the contract_observer privilege).
+ * A new listener starts at the tail of its queue; rewind moves it to the head
+ * first, so that the critical events still unacknowledged there are read too
+ * (docs/ARCHITECTURE.md, "The process bundle").  reliable asks the kernel to
+ * keep every event for this listener (ctwatch -r; needs the contract_observer
+ * privilege).
  */
 int
 il_ep_open(endpoint_t *ep, const char *path, bool rewind, bool reliable)

@@ -9,13 +9,13 @@
  *   contract.c  handles, status, control, listing
  *   events.c    reading events into the queue; features; the tools' calls
  *
- * Descriptors.  ctfs checks the open flag word of some of its files
- * exactly (spec a): template wants O_RDWR, ctl O_WRONLY, latest O_RDONLY,
- * the event endpoints O_RDONLY with at most O_NONBLOCK.  The kernel hands
- * O_CLOEXEC down to those checks, so these files refuse it and are made
- * close-on-exec right after the open (il_open_exact()).  The status files
- * and the directories check only that they are not opened for writing,
- * and take O_CLOEXEC (il_open()).
+ * Descriptors.  ctfs checks the open flag word of some of its files exactly
+ * (docs/ARCHITECTURE.md, "ctfs open flags"): template wants O_RDWR, ctl
+ * O_WRONLY, latest O_RDONLY, the event endpoints O_RDONLY with at most
+ * O_NONBLOCK.  The kernel hands O_CLOEXEC down to those checks, so these files
+ * refuse it and are made close-on-exec right after the open (il_open_exact()).
+ * The status files and the directories check only that they are not opened for
+ * writing, and take O_CLOEXEC (il_open()).
  */
 #ifndef IL_H
 #define IL_H
@@ -122,11 +122,11 @@ int il_ep_open(endpoint_t *ep, const char *path, bool rewind,
 int il_ep_arm(endpoint_t *ep);
 void il_ep_close(endpoint_t *ep);
 /*
- * With the lock: make sure this process listens on its pbundle of type.
- * Opened once and kept for the life of the process: a listener starts at
- * the tail of its queue, and rewinding one that was closed would read the
- * unacknowledged critical events a second time (spec g).  The first open
- * is rewound, for what arrived before anyone here listened.
+ * With the lock: make sure this process listens on its pbundle of type. Opened
+ * once and kept for the life of the process: a listener starts at the tail of
+ * its queue, and rewinding one that was closed would read the unacknowledged
+ * critical events a second time (docs/ARCHITECTURE.md, "The process bundle").
+ * The first open is rewound, for what arrived before anyone here listened.
  */
 int il_pbundle_ready(ct_type_t type);
 /* With the lock: drain the pbundle of type now (before an abandon). */

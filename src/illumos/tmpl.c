@@ -41,8 +41,9 @@ term_err(int err, const char *call, const char *term)
 /*
  * Set the fatal set.  When the critical set holds events that are neither
  * pr_empty nor fatal, the kernel moves those to the informative set for an
- * unprivileged caller (spec c.2.3); but an operator-precedence slip makes
- * it move every critical event, pr_empty too.  Undo that slip.
+ * unprivileged caller (docs/ARCHITECTURE.md, "Term order and privilege"); but
+ * an operator-precedence slip makes it move every critical event, pr_empty
+ * too.  Undo that slip.
  */
 static int
 tmpl_set_fatal(int fd, const ct_template_t *t)
@@ -102,9 +103,10 @@ tmpl_apply_device(int fd, const ct_template_t *t, int err)
 }
 
 /*
- * Set the terms t gives; the others keep the kernel's defaults.  Order:
- * param, informative, fatal, critical (spec c.2: each may restrict what an
- * unprivileged caller may put in the next), then the rest.
+ * Set the terms t gives; the others keep the kernel's defaults.  Order: param,
+ * informative, fatal, critical (docs/ARCHITECTURE.md, "Term order and
+ * privilege": each may restrict what an unprivileged caller may put in the
+ * next), then the rest.
  */
 static int
 tmpl_apply(int fd, const ct_template_t *t)
@@ -173,7 +175,8 @@ ct_tmpl_active_set(const ct_template_t *t)
 		err = tmpl_want_empty(fd, &hide);
 	/*
 	 * Listen on the pbundle before anything is made: informative events
-	 * published while no one listens are never queued (spec g).
+	 * published while no one listens are never queued
+	 * (docs/ARCHITECTURE.md, "The process bundle").
 	 */
 	if (err == 0) {
 		il_lock();

@@ -1,5 +1,5 @@
 'use strict';
-// Randomized calls across the whole JS API (issue 7).
+// Randomized calls across the whole JS API (README, "Reliability").
 //
 //   npm run fuzz [-- --iterations N] [--seed S] [--spawn atfork|shim]
 //

@@ -1,5 +1,5 @@
 'use strict';
-// Create -> member exits -> pr_empty -> dispose, N times (issue 7).
+// Create -> member exits -> pr_empty -> dispose, N times (README, "Reliability").
 //
 //   node test/fuzz/leak.js [--cycles N] [--spawn atfork|shim]   (N: 10000)
 //
