@@ -175,7 +175,7 @@ holder_died(pid_t holder, uint64_t start)
 	lx_evq_on_notice(on_notice);
 	for (size_t i = 0; i < n; i++) {
 		if (lx_parse_ctid(names[i], &id))
-			(void) lx_ms()->watch(root->fd, root->path, id, &token);
+			(void) lx_ms()->follow(root->fd, root->path, id, &token);
 	}
 	left = settle_all(names, n);
 	if (left > 0 && ct_evq_fd(&pfd.fd) != 0)

@@ -181,7 +181,7 @@ cg_usage(int dirfd, ct_usage_t *u)
 
 /* ---- notifications: inotify on cgroup.events, IN_DELETE on the root ---- */
 
-/* One watched cgroup.events file; the token names it until unwatch. */
+/* One watched cgroup.events file; the token names it until unfollow. */
 typedef struct cgw {
 	ct_id_t id;
 	int wd;			/* -1 once the kernel dropped it */
@@ -270,7 +270,7 @@ root_watch(int rootfd, const char *rootpath)
 }
 
 static int
-cg_watch(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
+cg_follow(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 {
 	char *path = NULL;
 	int err, wd;
@@ -317,7 +317,7 @@ cg_watch(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 }
 
 static void
-cg_unwatch(int token)
+cg_unfollow(int token)
 {
 	cgw_t *c = lx_map_del(&by_token, token);
 
@@ -347,7 +347,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.freeze = cg_freeze,
 	.freezing = cg_freezing,
 	.usage = cg_usage,
-	.watch = cg_watch,
-	.unwatch = cg_unwatch,
+	.follow = cg_follow,
+	.unfollow = cg_unfollow,
 	.rmdir = cg_rmdir,
 };

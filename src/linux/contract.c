@@ -78,7 +78,7 @@ out:
 
 /* Follow a contract: its member or device events first, then its watch. */
 static int
-watch(ct_id_t id, int fd, const lx_terms_t *terms, bool held, pid_t born,
+follow(ct_id_t id, int fd, const lx_terms_t *terms, bool held, pid_t born,
     lx_watch_t **wp)
 {
 	int err;
@@ -119,7 +119,7 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 		else if (how == CT_OPEN_ADOPT)
 			err = adopt(id, fd, &st);
 		if (err == 0)
-			err = watch(id, fd, &terms, how != CT_OPEN_OBSERVE, 0,
+			err = follow(id, fd, &terms, how != CT_OPEN_OBSERVE, 0,
 			    &c->w);
 		lx_terms_fini(&terms);
 		(void) close(fd);
@@ -145,7 +145,7 @@ lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms, pid_t pid)
 
 	if (dirfd < 0 && (err = lx_root_open_ct(id, &fd, &got, &st)) != 0)
 		return (err);
-	err = watch(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
+	err = follow(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
 	if (err == 0)
 		lx_watch_put(w);
 	if (dirfd < 0) {

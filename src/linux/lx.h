@@ -172,11 +172,11 @@ typedef struct lx_mship {
 	/*
 	 * Have contract id (directory dirfd in root rootfd/rootpath)
 	 * reported with lx_evq_notice() whenever its populated or frozen
-	 * state may have changed; *tokenp is for unwatch.
+	 * state may have changed; *tokenp is for unfollow.
 	 */
-	int (*watch)(int rootfd, const char *rootpath, ct_id_t id,
+	int (*follow)(int rootfd, const char *rootpath, ct_id_t id,
 	    int *tokenp);
-	void (*unwatch)(int token);
+	void (*unfollow)(int token);
 	/* Remove contract directory name of the root (it must be empty). */
 	int (*rmdir)(int rootfd, const char *name);
 } lx_mship_t;

@@ -335,7 +335,7 @@ rp_exited(void *arg)
 }
 
 static int
-rp_watch(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
+rp_follow(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 {
 	char name[16];
 	rpw_t *w;
@@ -377,7 +377,7 @@ rp_watch(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 }
 
 static void
-rp_unwatch(int token)
+rp_unfollow(int token)
 {
 	rpw_t *w = lx_map_del(&by_token, token);
 
@@ -425,8 +425,8 @@ const lx_mship_t lx_mship_reaper = {
 	.freeze = rp_freeze,
 	.freezing = rp_freezing,
 	.usage = rp_usage,
-	.watch = rp_watch,
-	.unwatch = rp_unwatch,
+	.follow = rp_follow,
+	.unfollow = rp_unfollow,
 	.rmdir = rp_rmdir,
 };
 

@@ -479,7 +479,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		return (0);
 	}
 	/* Watched before it is first read: no change goes unheard. */
-	if ((err = lx_ms()->watch(r->fd, r->path, id, &w->token)) != 0) {
+	if ((err = lx_ms()->follow(r->fd, r->path, id, &w->token)) != 0) {
 		watch_free(w);
 		return (err);
 	}
@@ -505,7 +505,7 @@ watch_free(lx_watch_t *w)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	if (w->token >= 0)
-		lx_ms()->unwatch(w->token);
+		lx_ms()->unfollow(w->token);
 	(void) close(w->dirfd);
 	free(w->unacked);
 	lx_terms_fini(&w->terms);
