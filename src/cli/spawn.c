@@ -117,12 +117,39 @@ anchor_argv(const char *dir, char *const argv[])
 	return (av);
 }
 
+/*
+ * Shim: the reserved contract's cgroup.procs, for the child to join.
+ * Anchor: *argvp becomes the anchor's command line, *anchorp to free.
+ */
+static int
+reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
+    int *procfdp, char ***anchorp)
+{
+	char *procs = NULL;
+	int err;
+
+	if ((err = ct_spawn_prepare(reservedp, &procs)) != 0)
+		return (err);
+	if (mode == CT_SPAWN_ANCHOR) {
+		if ((*anchorp = anchor_argv(procs, *argvp)) == NULL)
+			err = ENOMEM;
+		else
+			*argvp = *anchorp;	/* it keeps procs: DIR */
+	} else if ((*procfdp = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
+		err = ct_err_set(errno, "open", "cannot open %s", procs);
+	}
+	if (mode != CT_SPAWN_ANCHOR || err != 0)
+		free(procs);
+	if (err != 0)
+		(void) ct_spawn_abort(*reservedp);
+	return (err);
+}
+
 int
 cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
 	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
 	ct_id_t reserved = 0;
-	char *procs = NULL;
 	int procfd = -1, p[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
@@ -137,27 +164,9 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) ct_spawn_mode_get(&mode);
 	if ((err = ct_tmpl_active_set(t)) != 0)
 		return (err);
-	if (mode == CT_SPAWN_ANCHOR) {
-		if ((err = ct_spawn_prepare(&reserved, &procs)) != 0)
-			goto out;
-		if ((anchor = anchor_argv(procs, argv)) == NULL) {
-			err = ENOMEM;
-			(void) ct_spawn_abort(reserved);
-			goto out;
-		}
-		argv = anchor;
-	} else if (mode == CT_SPAWN_SHIM) {
-		if ((err = ct_spawn_prepare(&reserved, &procs)) != 0)
-			goto out;
-		procfd = open(procs, O_WRONLY | O_CLOEXEC);
-		if (procfd < 0) {
-			err = ct_err_set(errno, "open", "cannot open %s", procs);
-			free(procs);
-			(void) ct_spawn_abort(reserved);
-			goto out;
-		}
-		free(procs);
-	}
+	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_KERNEL &&
+	    (err = reserve(mode, &argv, &reserved, &procfd, &anchor)) != 0)
+		goto out;
 	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
 		err = ct_err_set(errno, "pipe", "cannot make the exec pipe");
@@ -191,10 +200,11 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	}
 out:
 	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
-	if (anchor != NULL)
-		free(anchor[0]);
+	if (anchor != NULL) {
+		free(anchor[0]);	/* the ct-exec path */
+		free(anchor[2]);	/* the contract's directory */
+	}
 	free(anchor);
-	free(mode == CT_SPAWN_ANCHOR ? procs : NULL);
 	if (procfd >= 0)
 		(void) close(procfd);
 	if (p[0] >= 0)

@@ -38,34 +38,58 @@
 #define	LX_META_ANCHOR	"user.ct.anchor"
 #define	LX_META_DONE	"user.ct.done"
 
+/* A record; ENODATA (as a missing xattr) if absent or not written yet. */
 static int
 rp_meta_get(int dirfd, const char *key, char **bufp, size_t *lenp)
 {
 	int err = lx_read_file(dirfd, key, bufp);
 
 	if (err == ENOENT)
-		return (ENODATA);	/* as a missing xattr */
+		return (ENODATA);
+	if (err == 0 && (*bufp)[0] == '\0') {
+		free(*bufp);	/* created, its one write still to come */
+		return (ENODATA);
+	}
 	if (err == 0 && lenp != NULL)
 		*lenp = strlen(*bufp);
 	return (err);
 }
 
 static int
+write_all(int fd, const char *val, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = write(fd, val, len);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? errno : (size_t)n != len ? EIO : 0);
+}
+
+/*
+ * A new record is created exclusively and written in one write (a reader
+ * meanwhile sees it empty: absent); one that exists is replaced whole,
+ * through a temporary name and a rename.
+ */
+static int
 rp_meta_set(int dirfd, const char *key, const char *val, size_t len)
 {
 	char tmp[64];
-	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
+	if ((fd = openat(dirfd, key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) >= 0) {
+		err = write_all(fd, val, len);
+		(void) close(fd);
+		return (err);
+	}
+	if (errno != EEXIST)
+		return (errno);
 	(void) snprintf(tmp, sizeof (tmp), ".%s.%d", key, (int)getpid());
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0600)) < 0)
 		return (errno);
-	do {
-		n = write(fd, val, len);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 || (size_t)n != len)
-		err = n < 0 ? errno : EIO;
+	err = write_all(fd, val, len);
 	(void) close(fd);
 	if (err == 0 && renameat(dirfd, tmp, dirfd, key) != 0)
 		err = errno;
