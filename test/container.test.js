@@ -180,3 +180,22 @@ test('ILLUMOS_CONTRACT_MEMBERSHIP=cgroup without a usable root keeps the ' +
   `, { env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'both' } });
   assert.strictEqual(bad.out.trim(), 'EINVAL true');
 });
+
+test('another user gets EACCES from a registry, never access', async () => {
+  // Root's registry, which others may reach but not enter (0700).
+  const reg = registry(false);
+  fs.chmodSync(reg, 0o755);
+  const dir = path.join(reg, 'illumos-contract');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const r = await nb.runAsNobody(`
+    const ct = require(${JSON.stringify(pkg)});
+    const code = (f) => { try { f(); return 'none'; } catch (e) { return e.code; } };
+    console.log(JSON.stringify({ membership: ct.features.membership,
+      observe: code(() => ct.observe(1)), list: code(() => ct.list()) }));
+  `, { env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper',
+    ILLUMOS_CONTRACT_ROOT: dir } });
+  assert.strictEqual(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  assert.strictEqual(o.observe, 'EACCES');
+  assert.strictEqual(o.list, 'EACCES');
+});
