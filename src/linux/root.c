@@ -12,7 +12,8 @@
  * (and cgroup membership is not forced with ILLUMOS_CONTRACT_MEMBERSHIP),
  * or when reaper membership is, the root is a per-user registry directory
  * instead (src/linux/reaper.c): $ILLUMOS_CONTRACT_ROOT,
- * $XDG_RUNTIME_DIR/illumos-contract, or /tmp/illumos-contract-<uid>.
+ * $XDG_RUNTIME_DIR/illumos-contract, /dev/shm/illumos-contract-<uid>, or
+ * /tmp/illumos-contract-<uid>.
  * Contracts are flat siblings under the root, never nested.  Ids are allocated next-fit with
  * mkdir as the arbiter; a hint in user.ct.next on the root keeps them
  * increasing across processes.
@@ -248,7 +249,7 @@ use_registry(const char *dir, bool create)
 	return (0);
 }
 
-/* $ILLUMOS_CONTRACT_ROOT, or $XDG_RUNTIME_DIR/..., or /tmp/...-<uid>. */
+/* $ILLUMOS_CONTRACT_ROOT, $XDG_RUNTIME_DIR/..., /dev/shm/..., /tmp/... */
 static int
 discover_registry(const char *env)
 {
@@ -256,10 +257,22 @@ discover_registry(const char *env)
 	char *dir = NULL;
 	int err;
 
+	struct stat shm;
+
+	/*
+	 * Records are small files written and removed with every contract:
+	 * on a disk filesystem that costs more than the spawn (measured 2.2x
+	 * a plain spawn on ext4, 1.25x on tmpfs), so tmpfs is preferred:
+	 * $XDG_RUNTIME_DIR, else /dev/shm (tmpfs in containers too).
+	 */
 	if (env != NULL)
 		dir = strdup(env);
 	else if (xdg != NULL && xdg[0] == '/')
 		(void) asprintf(&dir, "%s/illumos-contract", xdg);
+	else if (stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) &&
+	    access("/dev/shm", W_OK | X_OK) == 0)
+		(void) asprintf(&dir, "/dev/shm/illumos-contract-%d",
+		    (int)geteuid());
 	else
 		(void) asprintf(&dir, "/tmp/illumos-contract-%d",
 		    (int)geteuid());
