@@ -95,6 +95,9 @@ function useRoot(tag) {
       `ict-${tag}-`));
     process.env.ILLUMOS_CONTRACT_ROOT = reg;
     after(() => reapRoot(reg));
+    // A spare made after that (a refill finds the root gone and makes it
+    // again) goes with the process.
+    process.on('exit', () => fs.rmSync(reg, { recursive: true, force: true }));
     return reg;
   }
   const name = `ict-${tag}-${process.pid}`;
