@@ -105,8 +105,9 @@ test('without a freezer, freeze() and thaw() reject with ENOTSUP', { skip: !reap
     c.dispose();
   });
 
-test('freeze() stops every member until thaw()', { skip: reaper }, async () => {
+test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => {
   const log = path.join(os.tmpdir(), `ict-freeze-${process.pid}`);
+  t.after(() => fs.rmSync(log, { force: true }));
   fs.writeFileSync(log, '');
   // A member (a setsid grandchild) printing every 10 ms.
   const { c } = spawnIn(`(setsid sh -c 'while :; do echo x >> ${log}; ` +
@@ -141,8 +142,9 @@ test('usage() counts an exited setsid grandchild after pr_empty', async () => {
 });
 
 test('run() waits for a backgrounded grandchild; code of the first child',
-  async () => {
+  async (t) => {
     const mark = path.join(os.tmpdir(), `ict-run-${process.pid}`);
+    t.after(() => fs.rmSync(mark, { force: true }));
     fs.rmSync(mark, { force: true });
     const r = await ct.run('sh', ['-c', `(sleep 0.3; touch ${mark}) & exit 3`],
       { stdio: 'ignore' });

@@ -97,8 +97,9 @@ module.exports = function lifecycle(mode) {
     c.dispose();
   });
 
-  test('a daemonized grandchild keeps the contract non-empty', async () => {
+  test('a daemonized grandchild keeps the contract non-empty', async (t) => {
     const mark = path.join(os.tmpdir(), `ict-mark-${process.pid}-${mode}`);
+    t.after(() => fs.rmSync(mark, { force: true }));
     fs.rmSync(mark, { force: true });
     // Double fork + setsid: the daemon is reparented away from us.
     const { child, c } = spawnIn('sh', ['-c',
