@@ -4,7 +4,7 @@
     "ct_static_tools%": "0",
     "ct_glibc_floor%": "0",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
-      "src/helperdir.c", "src/evq.c"],
+      "src/helperdir.c", "src/evq.c", "src/lock.c"],
     "ct_linux_base": [
       "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
       "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/reaper.c",
@@ -35,6 +35,7 @@
           "sources": ["<@(ct_linux)"],
           "defines": ["_GNU_SOURCE"],
           "libraries": ["-lpthread"],
+          "ldflags": ["-Wl,-z,nodelete"],
           "conditions": [
             ["ct_glibc_floor==1", {
               "sources": ["src/linux/glibc_floor.c"],

@@ -74,7 +74,9 @@ b_create(napi_env env, napi_callback_info info)
 		return (NULL);
 	if (type == CT_TYPE_COUNT)
 		type = CT_TYPE_DEVICE;
-	if ((err = ct_tmpl_create_now(type, &id)) != 0)
+	if ((err = ct_tmpl_create_now(type, &id)) == 0)
+		bnd_created(bnd_inst(env), id);
+	if (err != 0)
 		return (bnd_throw_sys(env, err, "ct_tmpl_create",
 		    "cannot create a contract"));
 	return (bnd_num(env, id));
@@ -108,15 +110,28 @@ b_ref(napi_env env, napi_callback_info info)
 
 /* ---- contracts ---- */
 
+/* Close a handle: the backend's, and this env's interest in its events. */
+static void
+box_close(bnd_box_t *b)
+{
+	ct_lock();
+	if (b->c != NULL) {
+		ct_contract_close(b->c);
+		b->c = NULL;
+		if (b->in != NULL)
+			bnd_interest(b->in, b->id, false);
+	}
+	bnd_box_link(b, false);
+	ct_unlock();
+}
+
 static void
 box_finalize(napi_env env, void *data, void *hint)
 {
-	bnd_box_t *b = data;
-
 	(void) env;
 	(void) hint;
-	ct_contract_close(b->c);
-	free(b);
+	box_close(data);
+	free(data);
 }
 
 static napi_value
@@ -141,8 +156,13 @@ b_open(napi_env env, napi_callback_info info)
 		return (bnd_throw_sys(env, ENOMEM, "malloc", "out of memory"));
 	}
 	b->c = c;
+	b->in = bnd_inst(env);
+	b->id = (ct_id_t)id;
+	b->prev = b->next = NULL;
+	bnd_interest(b->in, b->id, true);
+	bnd_box_link(b, true);
 	if (napi_create_external(env, b, box_finalize, NULL, &ext) != napi_ok) {
-		ct_contract_close(c);
+		box_close(b);
 		free(b);
 		return (NULL);
 	}
@@ -159,10 +179,8 @@ b_close(napi_env env, napi_callback_info info)
 	if (!bnd_args(env, info, 1, argv))
 		return (NULL);
 	if (napi_get_value_external(env, argv[0], (void **)&b) == napi_ok &&
-	    b != NULL && b->c != NULL) {
-		ct_contract_close(b->c);
-		b->c = NULL;
-	}
+	    b != NULL)
+		box_close(b);
 	return (NULL);
 }
 
@@ -430,8 +448,15 @@ b_spawn_commit(napi_env env, napi_callback_info info)
 	    !bnd_get_int(env, argv[1], "pid", 1, INT32_MAX, &pid) ||
 	    !bnd_poll_ensure(env))
 		return (NULL);
-	return (bnd_result(env, ct_spawn_commit((ct_id_t)id, (pid_t)pid),
-	    "write", "cannot put the child into its contract"));
+	int err = ct_spawn_commit((ct_id_t)id, (pid_t)pid);
+	ct_id_t made;
+	/* Its first events (the child's pr_fork) are this thread's. */
+	if (err == 0 && ct_latest_get(CT_TYPE_PROCESS, &made) == 0)
+		bnd_created(bnd_inst(env), made);
+	if (err == 0)
+		ct_err_clear();
+	return (bnd_result(env, err, "write",
+	    "cannot put the child into its contract"));
 }
 
 static napi_value
@@ -460,7 +485,7 @@ b_spawn_ready(napi_env env, napi_callback_info info)
 
 /* ---- module ---- */
 
-static const struct {
+static const struct export {
 	const char *name;
 	napi_callback fn;
 } exports_table[] = {
@@ -493,6 +518,26 @@ static const struct {
 	{ "setHelperDir", b_set_helper_dir },
 };
 
+/*
+ * Every export runs under the backend's lock: any number of threads
+ * (worker_threads) may call in at once, and the backend serves one at a
+ * time.  data is the export's row of the table.
+ */
+static napi_value
+locked(napi_env env, napi_callback_info info)
+{
+	const struct export *row;
+	napi_value r;
+
+	if (napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&row) !=
+	    napi_ok)
+		return (NULL);
+	ct_lock();
+	r = row->fn(env, info);
+	ct_unlock();
+	return (r);
+}
+
 NAPI_MODULE_INIT()
 {
 	napi_value fn;
@@ -502,7 +547,7 @@ NAPI_MODULE_INIT()
 	for (size_t i = 0; i < sizeof (exports_table) /
 	    sizeof (exports_table[0]); i++) {
 		if (napi_create_function(env, exports_table[i].name,
-		    NAPI_AUTO_LENGTH, exports_table[i].fn, NULL, &fn) !=
+		    NAPI_AUTO_LENGTH, locked, (void *)&exports_table[i], &fn) !=
 		    napi_ok || napi_set_named_property(env, exports,
 		    exports_table[i].name, fn) != napi_ok)
 			return (NULL);

@@ -448,6 +448,13 @@ void ct_features_fini(ct_features_t *f);	/* core: src/records.c */
  * by whoever knows where the loaded addon is; NULL when nobody did (a
  * program then looks beside its own executable).
  */
+/*
+ * The backend serves one caller at a time (src/lock.c): the binding holds
+ * this around every call, from any thread.  Recursive.
+ */
+void ct_lock(void);
+void ct_unlock(void);
+
 int ct_helper_dir_set(const char *dir);
 const char *ct_helper_dir(void);
 

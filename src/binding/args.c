@@ -26,13 +26,6 @@ bnd_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv)
 	for (size_t i = argc; i < want; i++)
 		argv[i] = undef;
 	ct_err_clear();
-	if (bnd_state()->owner != env) {
-		(void) ct_err_set(ENOTSUP, "napi_module_register",
-		    "illumos_contract works from one thread per process (the "
-		    "first that loaded it)");
-		bnd_throw_sys(env, ENOTSUP, "napi_module_register", "");
-		return (false);
-	}
 	return (true);
 }
 

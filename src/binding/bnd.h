@@ -32,28 +32,32 @@
 /* ---- state (events.c) ---- */
 
 /*
- * What the binding keeps for the whole process.  The backend's state is
- * per process (templates per thread), so only one env may use it: the
- * first that loaded the addon.  Everything module-wide lives here and
- * is reached through bnd_state(), so that per-env state for worker
- * threads would change this struct and its accessor, not the callers.
+ * What the binding keeps per env (its instance data).  Every env of the
+ * process (the main thread, each worker) loads the addon and polls the
+ * backend's one event fd; whichever wakes first reads the backend's
+ * queue and hands each record to the envs that hold a handle on its
+ * contract (or made it), in order, through their pending lists and a
+ * uv_async wakeup.  All of it is under the backend's lock (ct_lock).
  */
-typedef struct bnd_state {
-	napi_env owner;		/* the env allowed to use the backend */
-} bnd_state_t;
+typedef struct bnd_pending bnd_pending_t;
 
-bnd_state_t *bnd_state(void);
-
-/* What the binding keeps per env (its instance data). */
 typedef struct bnd_inst {
 	napi_env env;
 	uv_poll_t poll;
 	bool polling;
-	bool main;		/* this env is bnd_state()->owner */
+	uv_async_t *async;	/* wakes this env for records from others */
+	bnd_pending_t *pending, *pending_tail;
 	napi_ref dispatch;	/* the JS function events go to */
 	napi_async_context actx;
 	int refs;		/* hold the event loop open */
+	struct bnd_inst *next;	/* every live env */
+	struct bnd_box *boxes;	/* its open contract handles */
 } bnd_inst_t;
+
+/* A contract handle was opened (true) or closed in env. */
+void bnd_interest(bnd_inst_t *in, ct_id_t id, bool on);
+/* env made contract id: its events are env's until env opens it. */
+void bnd_created(bnd_inst_t *in, ct_id_t id);
 
 /* Make and register the instance data of env: false (nothing thrown). */
 bool bnd_inst_init(napi_env env);
@@ -84,12 +88,17 @@ void bnd_throw_parse(napi_env env, const ct_perr_t *pe);
 /* A contract handle as JS holds it (an external); c is NULL once closed. */
 typedef struct bnd_box {
 	ct_contract_t *c;
+	bnd_inst_t *in;		/* the env that opened it; NULL once it ended */
+	ct_id_t id;
+	struct bnd_box *prev, *next;	/* in's boxes */
 } bnd_box_t;
+
+/* A box joins (true) or leaves its env's list (the lock held). */
+void bnd_box_link(bnd_box_t *b, bool on);
 
 /*
  * Every wrapper's first step: fetch want arguments into argv (missing
- * ones are undefined), clear the thread's error detail, and refuse an env
- * other than the owner.
+ * ones are undefined) and clear the thread's error detail.
  */
 bool bnd_args(napi_env env, napi_callback_info info, size_t want,
     napi_value *argv);

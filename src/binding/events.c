@@ -1,21 +1,91 @@
 /*
- * events.c -- the binding's state, and the one uv_poll that brings the
- * backend's events to JS.  The backend gives one fd that is readable
- * whenever it has work (ct_evq_fd); on each wakeup the binding lets it
- * read its sources (ct_evq_dispatch) and hands every queued event to the
- * JS dispatch function that lib/ registered.
+ * events.c -- the binding's per-env state, and how the backend's events
+ * reach JS.  The backend gives one fd that is readable whenever it has
+ * work (ct_evq_fd); every env (the main thread, each worker) polls it.
+ * The env that wakes lets the backend read its sources (ct_evq_dispatch)
+ * and takes every queued record, under the backend's lock, into the
+ * pending list of each env that holds a handle on its contract or made
+ * it (with one env, all are its own); each env hands its list to its JS
+ * dispatch function in order, outside the lock, woken by a uv_async when
+ * another env filled it.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bnd.h"
 
-static bnd_state_t state;
+struct bnd_pending {
+	bnd_pending_t *next;
+	ct_evrec_t ev;
+};
 
-bnd_state_t *
-bnd_state(void)
+/* Who wants which contract's records: (env, ctid). */
+typedef struct interest {
+	struct interest *next;
+	bnd_inst_t *in;
+	ct_id_t id;
+	int n;			/* open handles */
+	bool created;		/* made here, not yet opened here */
+} interest_t;
+
+#define	NBUCKETS	256
+
+static bnd_inst_t *insts;		/* every live env (the lock) */
+static size_t ninsts;
+static interest_t *buckets[NBUCKETS];
+
+static interest_t **
+bucket(ct_id_t id)
 {
-	return (&state);
+	return (&buckets[(uint32_t)id % NBUCKETS]);
+}
+
+/*
+ * Interest of env in in contract id: +1/-1 open handle, or, with
+ * created, the contract it just made, whose first events come before it
+ * opens a handle (latest() follows the spawn); its first open takes the
+ * creation's place.
+ */
+static void
+interest(bnd_inst_t *in, ct_id_t id, int delta, bool created)
+{
+	interest_t **pp = bucket(id), *i;
+
+	ct_lock();
+	for (; (i = *pp) != NULL; pp = &i->next) {
+		if (i->in == in && i->id == id)
+			break;
+	}
+	if (i == NULL && delta >= 0 && (i = calloc(1, sizeof (*i))) != NULL) {
+		i->in = in;
+		i->id = id;
+		i->next = *bucket(id);
+		*bucket(id) = i;
+	}
+	if (i != NULL) {
+		i->n += delta;
+		i->created = created || (i->created && delta <= 0);
+		if (i->n <= 0 && !i->created) {
+			for (pp = bucket(id); *pp != i; pp = &(*pp)->next)
+				;
+			*pp = i->next;
+			free(i);
+		}
+	}
+	ct_unlock();
+}
+
+void
+bnd_interest(bnd_inst_t *in, ct_id_t id, bool on)
+{
+	interest(in, id, on ? 1 : -1, false);
+}
+
+void
+bnd_created(bnd_inst_t *in, ct_id_t id)
+{
+	interest(in, id, 0, true);
 }
 
 bnd_inst_t *
@@ -27,26 +97,234 @@ bnd_inst(napi_env env)
 	return (in);
 }
 
+/* A copy of ev for one more env (its strings its own). */
+static bnd_pending_t *
+pending_copy(const ct_evrec_t *ev)
+{
+	bnd_pending_t *p = calloc(1, sizeof (*p));
+
+	if (p == NULL)
+		return (NULL);
+	p->ev = *ev;
+	p->ev.pcorefile = ev->pcorefile != NULL ? strdup(ev->pcorefile) : NULL;
+	p->ev.gcorefile = ev->gcorefile != NULL ? strdup(ev->gcorefile) : NULL;
+	p->ev.zcorefile = ev->zcorefile != NULL ? strdup(ev->zcorefile) : NULL;
+	return (p);
+}
+
+static void
+pending_push(bnd_inst_t *in, bnd_pending_t *p)
+{
+	if (in->pending_tail != NULL)
+		in->pending_tail->next = p;
+	else
+		in->pending = p;
+	in->pending_tail = p;
+}
+
+static void
+pending_free(bnd_pending_t *p)
+{
+	while (p != NULL) {
+		bnd_pending_t *nx = p->next;
+		ct_evrec_fini(&p->ev);
+		free(p);
+		p = nx;
+	}
+}
+
+/* One record (consumed) to the pending list of every env that wants it. */
+static void
+route(bnd_inst_t *self, ct_evrec_t *ev)
+{
+	bnd_pending_t *p;
+
+	if (ninsts <= 1) {
+		if ((p = calloc(1, sizeof (*p))) == NULL) {
+			ct_evrec_fini(ev);
+			return;
+		}
+		p->ev = *ev;
+		pending_push(self, p);
+		return;
+	}
+	for (interest_t *i = *bucket(ev->ctid); i != NULL; i = i->next) {
+		if (i->id != ev->ctid || (p = pending_copy(ev)) == NULL)
+			continue;
+		pending_push(i->in, p);
+		if (i->in != self)
+			(void) uv_async_send(i->in->async);
+	}
+	ct_evrec_fini(ev);
+}
+
+/* Call JS dispatch(ctid, type, event, gen) for one event. */
+static void
+dispatch_one(bnd_inst_t *in, const ct_evrec_t *ev)
+{
+	napi_env env = in->env;
+	napi_value fn, recv, argv[4], res, exc;
+	napi_handle_scope scope;
+	const char *name = ct_names_event(ev->cttype, ev->type);
+
+	if (in->dispatch == NULL ||
+	    napi_open_handle_scope(env, &scope) != napi_ok)
+		return;
+	if (napi_get_reference_value(env, in->dispatch, &fn) == napi_ok &&
+	    fn != NULL) {
+		argv[0] = bnd_num(env, ev->ctid);
+		argv[1] = bnd_str(env, name != NULL ? name : "unknown");
+		argv[2] = bnd_event_object(env, ev);
+		argv[3] = bnd_u64str(env, ev->gen);
+		napi_get_global(env, &recv);
+		if (napi_make_callback(env, in->actx, recv, fn, 4, argv,
+		    &res) == napi_pending_exception) {
+			/* As any other callback's: an uncaught exception. */
+			napi_get_and_clear_last_exception(env, &exc);
+			napi_fatal_exception(env, exc);
+		}
+	}
+	napi_close_handle_scope(env, scope);
+}
+
+/* Take this env's pending list and hand it to JS, in order. */
+static void
+take(bnd_inst_t *in)
+{
+	bnd_pending_t *list;
+
+	ct_lock();
+	list = in->pending;
+	in->pending = in->pending_tail = NULL;
+	ct_unlock();
+	for (bnd_pending_t *p = list; p != NULL; p = p->next)
+		dispatch_one(in, &p->ev);
+	pending_free(list);
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	bnd_inst_t *in = h->data;
+	ct_evrec_t ev;
+
+	(void) status;
+	(void) events;
+	ct_lock();
+	(void) ct_evq_dispatch();
+	while (ct_evq_pop(ct_evq_next, &ev) == 0)
+		route(in, &ev);
+	ct_unlock();
+	take(in);
+}
+
+static void
+on_async(uv_async_t *a)
+{
+	take(a->data);
+}
+
+void
+bnd_box_link(bnd_box_t *b, bool on)
+{
+	bnd_inst_t *in = b->in;
+
+	if (in == NULL)
+		return;
+	if (on) {
+		b->prev = NULL;
+		if ((b->next = in->boxes) != NULL)
+			in->boxes->prev = b;
+		in->boxes = b;
+		return;
+	}
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else if (in->boxes == b)
+		in->boxes = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+	b->prev = b->next = NULL;
+}
+
+/*
+ * A worker ends (its env is torn down while other envs live on): the
+ * contracts it holds are given up per their terms, as at a thread's
+ * exit (noorphan kills the tree; else an orphan), before their handles'
+ * finalizers run.  The process's last env leaves them to holder death.
+ */
+static void
+on_env_end(void *arg)
+{
+	bnd_inst_t *in = arg;
+
+	ct_lock();
+	for (bnd_box_t *b = in->boxes, *nx; b != NULL; b = nx) {
+		nx = b->next;
+		if (b->c != NULL && ninsts > 1 && ct_contract_owned(b->c))
+			(void) ct_contract_abandon(b->c);
+		if (b->c != NULL) {
+			ct_contract_close(b->c);
+			b->c = NULL;
+		}
+		b->in = NULL;
+		b->prev = b->next = NULL;
+	}
+	in->boxes = NULL;
+	ct_unlock();
+}
+
+static void
+handle_free(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void
 poll_closed(uv_handle_t *h)
 {
-	free(h->data);
+	free(h->data);	/* the instance, freed with its handle */
 }
 
+/*
+ * The env is going away (a worker ends; the process exits): it leaves the
+ * routing first, so that no other env hands it anything more.  Its
+ * contract handles are closed by their own finalizers.
+ */
 static void
 inst_finalize(napi_env env, void *data, void *hint)
 {
 	bnd_inst_t *in = data;
 
 	(void) hint;
+	ct_lock();
+	for (bnd_inst_t **pp = &insts; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == in) {
+			*pp = in->next;
+			ninsts--;
+			break;
+		}
+	}
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		for (interest_t **pp = &buckets[b], *i; (i = *pp) != NULL; ) {
+			if (i->in == in) {
+				*pp = i->next;
+				free(i);
+			} else {
+				pp = &i->next;
+			}
+		}
+	}
+	pending_free(in->pending);
+	in->pending = in->pending_tail = NULL;
+	ct_unlock();
 	if (in->dispatch != NULL)
 		napi_delete_reference(env, in->dispatch);
 	if (in->actx != NULL)
 		napi_async_destroy(env, in->actx);
-	if (in->main)
-		bnd_state()->owner = NULL;
+	uv_close((uv_handle_t *)in->async, handle_free);
 	if (in->polling) {
-		/* The handle is freed with in once libuv lets go of it. */
+		/* The instance is freed with the handle, once libuv lets go. */
 		uv_poll_stop(&in->poll);
 		uv_close((uv_handle_t *)&in->poll, poll_closed);
 	} else {
@@ -59,69 +337,36 @@ bnd_inst_init(napi_env env)
 {
 	bnd_inst_t *in = calloc(1, sizeof (*in));
 	napi_value name, resource;
+	uv_loop_t *loop;
 
 	if (in == NULL)
 		return (false);
 	in->env = env;
-	if (bnd_state()->owner == NULL) {
-		bnd_state()->owner = env;
-		in->main = true;
+	if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
+	    (in->async = calloc(1, sizeof (*in->async))) == NULL ||
+	    uv_async_init(loop, in->async, on_async) != 0) {
+		free(in->async);
+		free(in);
+		return (false);
 	}
+	in->async->data = in;
+	uv_unref((uv_handle_t *)in->async);	/* it wakes; it holds nothing */
 	napi_create_string_utf8(env, "illumos_contract", NAPI_AUTO_LENGTH,
 	    &name);
 	napi_create_object(env, &resource);
 	napi_async_init(env, resource, name, &in->actx);
 	if (napi_set_instance_data(env, in, inst_finalize, NULL) != napi_ok) {
+		uv_close((uv_handle_t *)in->async, handle_free);
 		free(in);
 		return (false);
 	}
+	(void) napi_add_env_cleanup_hook(env, on_env_end, in);
+	ct_lock();
+	in->next = insts;
+	insts = in;
+	ninsts++;
+	ct_unlock();
 	return (true);
-}
-
-/* Call JS dispatch(ctid, type, event, gen) for one event. */
-static void
-dispatch_one(bnd_inst_t *in, const ct_evrec_t *ev)
-{
-	napi_env env = in->env;
-	napi_value fn, recv, argv[4], res, exc;
-	const char *name = ct_names_event(ev->cttype, ev->type);
-
-	if (napi_get_reference_value(env, in->dispatch, &fn) != napi_ok ||
-	    fn == NULL)
-		return;
-	argv[0] = bnd_num(env, ev->ctid);
-	argv[1] = bnd_str(env, name != NULL ? name : "unknown");
-	argv[2] = bnd_event_object(env, ev);
-	argv[3] = bnd_u64str(env, ev->gen);
-	napi_get_global(env, &recv);
-	if (napi_make_callback(env, in->actx, recv, fn, 4, argv, &res) ==
-	    napi_pending_exception) {
-		/* As any other callback's: an uncaught exception. */
-		napi_get_and_clear_last_exception(env, &exc);
-		napi_fatal_exception(env, exc);
-	}
-}
-
-static void
-on_poll(uv_poll_t *h, int status, int events)
-{
-	bnd_inst_t *in = h->data;
-	napi_handle_scope scope;
-	ct_evrec_t ev;
-
-	(void) status;
-	(void) events;
-	(void) ct_evq_dispatch();
-	while (ct_evq_pop(ct_evq_next, &ev) == 0) {
-		if (in->dispatch == NULL ||
-		    napi_open_handle_scope(in->env, &scope) != napi_ok) {
-			ct_evrec_fini(&ev);
-			continue;
-		}
-		dispatch_one(in, &ev);
-		ct_evrec_fini(&ev);
-		napi_close_handle_scope(in->env, scope);
-	}
 }
 
 bool

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -25,6 +26,46 @@
 static int nlfd = -1;
 static int nl_status = ENOTCONN;	/* 0 once open */
 static const lx_cn_sink_t *sink;
+static int holds;			/* spawns between fork and commit */
+static uint64_t hold_since;
+
+#define	HOLD_MAX_NS	(100 * 1000 * 1000)	/* a commit that never came */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/*
+ * Between a fork and its commit the new child is no member yet: a FORK of
+ * its own child read meanwhile would be dropped.  With one thread no read
+ * can come in between; with worker threads another thread's dispatch
+ * could, so reading waits (the kernel keeps the messages) until every
+ * such spawn is committed, or a commit is overdue (a spawnSync with a
+ * template active commits nothing).
+ */
+void
+lx_cn_hold(bool on)
+{
+	if (on) {
+		holds++;
+		hold_since = now_ns();
+	} else if (holds > 0 && --holds == 0) {
+		lx_evq_kick();
+	}
+}
+
+static bool
+held(void)
+{
+	if (holds > 0 && now_ns() - hold_since > HOLD_MAX_NS)
+		holds = 0;
+	return (holds > 0);
+}
 
 /* Kernels since 6.6 filter connector events per socket. */
 static bool
@@ -73,7 +114,7 @@ lx_cn_drain(void)
 	char buf[16384] __attribute__((aligned(8)));
 	ssize_t n;
 
-	while (nlfd >= 0) {
+	while (nlfd >= 0 && !held()) {
 		n = recv(nlfd, buf, sizeof (buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;

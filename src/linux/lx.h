@@ -311,6 +311,8 @@ int lx_cn_open(const lx_cn_sink_t *sink);
 int lx_cn_status(void);
 /* Read whatever is waiting now (before deciding a contract is empty). */
 void lx_cn_drain(void);
+/* A spawn is between its fork and its commit (true), or no longer. */
+void lx_cn_hold(bool on);
 
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */

@@ -48,6 +48,8 @@ typedef struct tstate {
 	ct_id_t forked;		/* atfork: made by the last fork, uncommitted */
 	ct_id_t latest;
 	int deferred;		/* why the last fork got no contract */
+	bool locked;		/* atfork: holds the backend's lock */
+	int windows;		/* spawns between fork and commit */
 	uint64_t forks;
 } tstate_t;
 
@@ -251,6 +253,26 @@ spare_commit(spare_t *s)
 	spare_move(&ts.made, s);
 }
 
+/*
+ * A fork from a thread with an active template joins the backend's state
+ * (the spare, the keeper's count): it holds the backend's lock from
+ * prepare to parent, as every binding call does, so that a fork on one
+ * worker thread never races a call on another.  The child, which only
+ * joins and execs, leaves its copy of the lock alone.
+ */
+/* This thread's spawns between fork and commit (connector.c waits). */
+static void
+window(bool open)
+{
+	if (open) {
+		ts.windows++;
+		lx_cn_hold(true);
+	} else if (ts.windows > 0) {
+		ts.windows--;
+		lx_cn_hold(false);
+	}
+}
+
 static void
 atfork_prepare(void)
 {
@@ -259,6 +281,8 @@ atfork_prepare(void)
 	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
 	    lx_ms()->first_is_anchor)
 		return;
+	ct_lock();
+	ts.locked = true;
 	if (ts.spare.id == 0 && (ts.deferred = spare_make()) != 0)
 		return;
 	ts.forking = ts.spare.id;
@@ -288,17 +312,23 @@ atfork_child(void)
 	ts.forking = 0;
 	ts.forked = 0;
 	ts.latest = 0;
+	ts.locked = false;
 }
 
 static void
 atfork_parent(void)
 {
-	if (ts.forking == 0)
-		return;
-	ts.forked = ts.forking;
-	ts.forking = 0;
-	spare_commit(&ts.spare);
-	/* The next spare is made off the spawn's path: ct_spawn_ready(). */
+	if (ts.forking != 0) {
+		ts.forked = ts.forking;
+		ts.forking = 0;
+		spare_commit(&ts.spare);
+		window(true);	/* until ct_spawn_commit or _abort */
+		/* The next spare is made off the spawn's path: ct_spawn_ready(). */
+	}
+	if (ts.locked) {
+		ts.locked = false;
+		ct_unlock();
+	}
 }
 
 static void
@@ -399,8 +429,10 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 	if (ts.tmpl == NULL)
 		return (ct_err_set(EINVAL, "open", "no process template is "
 		    "active on this thread"));
-	if (ts.inflight.id != 0)
+	if (ts.inflight.id != 0) {
 		spare_remove(&ts.inflight);
+		window(false);
+	}
 	if (ts.spare.id == 0 && (err = spare_make()) != 0)
 		return (err);
 	if ((err = lx_root_get(&r)) != 0)
@@ -411,6 +443,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 		return (ENOMEM);
 	spare_move(&ts.inflight, &ts.spare);
 	*idp = ts.inflight.id;
+	window(true);	/* the child runs before the commit */
 	return (0);
 }
 
@@ -439,6 +472,8 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	ct_id_t made = 0;
 	int err;
 
+	if ((id != 0 && id == ts.inflight.id) || (id == 0 && ts.forked != 0))
+		window(false);	/* read once it is held: no event is lost */
 	if (id != 0 && id == ts.inflight.id) {
 		if ((err = join(&ts.inflight, pid)) != 0) {
 			(void) kill(pid, SIGKILL);
@@ -477,9 +512,11 @@ ct_spawn_abort(ct_id_t id)
 {
 	if (id != 0 && id == ts.inflight.id) {
 		spare_remove(&ts.inflight);
+		window(false);
 		return (0);
 	}
 	if (id == 0 && ts.forked != 0) {
+		window(false);
 		/* The child never ran the program: no contract is left. */
 		if (ts.made.id == ts.forked)
 			spare_close(&ts.made);
