@@ -67,6 +67,12 @@ held(void)
 	return (holds > 0);
 }
 
+bool
+lx_cn_held(void)
+{
+	return (held());
+}
+
 /* Kernels since 6.6 filter connector events per socket. */
 static bool
 connector_filters(void)

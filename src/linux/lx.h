@@ -313,6 +313,8 @@ int lx_cn_status(void);
 void lx_cn_drain(void);
 /* A spawn is between its fork and its commit (true), or no longer. */
 void lx_cn_hold(bool on);
+/* Whether reading waits for such a spawn now (no EXIT can arrive). */
+bool lx_cn_held(void);
 
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */

@@ -254,9 +254,12 @@ recheck(lx_watch_t *w)
 		pending_set(w, false);
 		return;
 	}
-	if (w->npids > 0 && (w->pending_since == 0 ||
+	/* An EXIT still on its way; none can come while reading waits. */
+	if (w->npids > 0 && (w->pending_since == 0 || lx_cn_held() ||
 	    now_ns() - w->pending_since < EMPTY_GRACE_NS)) {
-		pending_set(w, true);	/* an EXIT is still on its way */
+		pending_set(w, true);
+		if (lx_cn_held())
+			w->pending_since = now_ns();	/* grace starts after */
 		return;
 	}
 	if (w->npids > 0)
