@@ -61,7 +61,8 @@
         {
           "target_name": "ct-exec",
           "type": "executable",
-          "sources": ["src/helpers/exec.c", "src/helpers/anchor.c"],
+          "sources": ["src/helpers/exec.c", "src/helpers/execvp.c",
+            "src/helpers/anchor.c"],
           "defines": ["_GNU_SOURCE"],
           "cflags_c": ["-std=c11", "-Wall", "-Wextra"],
           "conditions": [

@@ -243,10 +243,10 @@ il_pbundle_ready(ct_type_t type)
 	    "pbundle"), true, false));
 }
 
-int
-il_pbundle_drain(ct_type_t type)
+endpoint_t *
+il_pbundle(ct_type_t type)
 {
-	return (g_pb[type].fd < 0 ? 0 : il_ep_drain(&g_pb[type]));
+	return (&g_pb[type]);
 }
 
 /* ------------------------------------------------------------------ */

@@ -233,6 +233,14 @@ il_ep_drain(endpoint_t *ep)
 }
 
 int
+il_pbundle_drain(ct_type_t type)
+{
+	endpoint_t *ep = il_pbundle(type);
+
+	return (ep->fd < 0 ? 0 : il_ep_drain(ep));
+}
+
+int
 ct_evq_dispatch(void)
 {
 	port_event_t pe[64];

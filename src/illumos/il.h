@@ -130,7 +130,9 @@ void il_ep_close(endpoint_t *ep);
  */
 int il_pbundle_ready(ct_type_t type);
 /* With the lock: drain the pbundle of type now (before an abandon). */
-int il_pbundle_drain(ct_type_t type);
+int il_pbundle_drain(ct_type_t type);	/* events.c */
+/* The process bundle endpoint of type (its fd -1 until it is opened). */
+endpoint_t *il_pbundle(ct_type_t type);
 
 /* With the lock: the watch of id, NULL if none. */
 watch_t *il_watch_find(ct_id_t id);
