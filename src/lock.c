@@ -7,10 +7,27 @@
  * recursive: a finalizer run by the garbage collector inside a call may
  * close a contract.
  */
+#if !defined(_GNU_SOURCE) && !defined(__EXTENSIONS__)
+#define	_POSIX_C_SOURCE	200809L	/* pthread_mutexattr_settype */
+#endif
 #include <pthread.h>
 
 #include "ct.h"
 
+#if defined(PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP)
+/*
+ * glibc: initialized statically, so no pthread_mutexattr_* call, whose
+ * symbols moved into libc at GLIBC_2.34, raises the prebuilt addon's
+ * glibc floor above Node's own (2.28).
+ */
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+void
+ct_lock(void)
+{
+	(void) pthread_mutex_lock(&lock);
+}
+#else
 static pthread_mutex_t lock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -31,6 +48,7 @@ ct_lock(void)
 	(void) pthread_once(&once, lock_init);
 	(void) pthread_mutex_lock(&lock);
 }
+#endif
 
 void
 ct_unlock(void)
