@@ -11,20 +11,7 @@
 
 #include "../../src/evq.c"
 
-static int npass, nfail;
-
-#define	CHECK(cond)	check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("%s:%d: FAIL: %s\n", file, line, what);
-	}
-}
+#include "check.h"
 
 /* The scripted backend queue. */
 static ct_evrec_t script[16];
@@ -113,6 +100,5 @@ main(void)
 	ct_evrec_t ev;
 	CHECK(ct_evq_pop(next_scripted, &ev) == ENOENT);
 
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail != 0);
+	return (check_report());
 }

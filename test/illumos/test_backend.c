@@ -18,20 +18,7 @@
 #include "tools.h"
 #include "model.h"
 
-static int npass, nfail;
-
-#define	CHECK(cond)	check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("%s:%d: FAIL: %s\n", file, line, what);
-	}
-}
+#include "../c/check.h"
 
 /* ---- helpers ---- */
 
@@ -441,11 +428,11 @@ run(size_t i)
 	}
 	if (pid == 0) {
 		(void) close(p[0]);
-		npass = nfail = 0;
+		check_npass = check_nfail = 0;
 		model_reset();
 		tests[i].fn();
-		counts[0] = npass;
-		counts[1] = nfail;
+		counts[0] = check_npass;
+		counts[1] = check_nfail;
 		(void) fflush(stdout);
 		if (write(p[1], counts, sizeof (counts)) != sizeof (counts))
 			_exit(3);
@@ -460,8 +447,8 @@ run(size_t i)
 	(void) waitpid(pid, &st, 0);
 	printf("%-28s %d passed, %d failed\n", tests[i].name, counts[0],
 	    counts[1]);
-	npass += counts[0];
-	nfail += counts[1];
+	check_npass += counts[0];
+	check_nfail += counts[1];
 }
 
 int
@@ -472,6 +459,5 @@ main(int argc, char **argv)
 		if (argc < 2 || strcmp(argv[1], tests[i].name) == 0)
 			run(i);
 	}
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail != 0);
+	return (check_report());
 }
