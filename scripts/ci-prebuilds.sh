@@ -1,6 +1,6 @@
 #!/bin/sh
-# CI: build prebuilds/ before npm test, which checks them (test/prebuild.
-# test.js, test/pack.test.js).  Installs what that needs from Debian --
+# CI: build prebuilds/ before npm test, which checks them (test/pack/prebuild.
+# test.js, test/pack/pack.test.js).  Installs what that needs from Debian --
 # the cross and musl toolchains, patchelf, readelf (binutils), qemu-user
 # and the arm64 libc and libstdc++ that the arm64 Node runs on -- then
 # npm run prebuilds, and the arm64 Node from the npm registry

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 limit=${NODE_MATRIX_LIMIT:-300}
 [ $# -gt 0 ] || set -- 22 24 26
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ict-nodes.XXXXXX") || exit 1
-chmod 755 "$tmp" # test/nonroot.test.js runs this Node as nobody
+chmod 755 "$tmp" # test/env/nonroot.test.js runs this Node as nobody
 trap 'rm -rf "$tmp"' EXIT INT TERM
 status=0
 summary=

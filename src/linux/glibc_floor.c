@@ -13,7 +13,7 @@
  *	version, which libc keeps for old programs; on glibc before 2.34 the
  *	dynamic linker finds it in libpthread, which Node itself links.
  *
- * test/prebuild.test.js reads the symbol versions of the prebuilt addon:
+ * test/pack/prebuild.test.js reads the symbol versions of the prebuilt addon:
  * a new call to a function newer than 2.28 fails there and needs a line
  * here (and in the --wrap list of binding.gyp).
  */

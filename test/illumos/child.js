@@ -1,5 +1,5 @@
 'use strict';
-// Run by test/illumos-model.test.js: the library on the addon built from
+// Run by test/unit/illumos-model.test.js: the library on the addon built from
 // src/binding.c and src/illumos/ against the model of the illumos kernel
 // (test/illumos/README.md), scripted through model.node.  Prints one JSON
 // line per result; the scenario is argv[2].  Without one (node --test runs

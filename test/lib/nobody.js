@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const cp = require('child_process');
 const { once } = require('events');
-const h = require('../helpers');
+const h = require('./helpers');
 
 const top = path.join(__dirname, '..', '..');
 

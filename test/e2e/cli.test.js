@@ -1,0 +1,338 @@
+'use strict';
+// The ct tools in C (src/cli/): ctrun, ctstat, ctwatch, built next to the
+// addon by npm install, run here as real processes against this file's own
+// contract root.  Waits are on real conditions (output, files, exits).
+const { test, after } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cp = require('child_process');
+const h = require('../lib/helpers');
+
+const root = h.useRoot('cli');
+const ct = require('../..');
+
+const top = path.join(__dirname, '..', '..');
+const rel = path.join(top, 'build', 'Release');
+const tool = (name) => path.join(rel, name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-cli-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// Start a tool; .done resolves {code, signal, out, err} once its output is
+// closed, .exited {code, signal} at its exit; waitOut/waitErr
+// resolve with the first match of re in stdout/stderr so far.
+function start(cmd, args, opts = {}) {
+  const p = cp.spawn(cmd, args, {
+    stdio: [opts.stdin || 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ILLUMOS_CONTRACT_ROOT: root },
+  });
+  const r = { p, out: '', err: '' };
+  const waiters = [];
+  const check = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const m = r[waiters[i].which].match(waiters[i].re);
+      if (m) {
+        clearTimeout(waiters[i].timer);
+        waiters.splice(i, 1)[0].resolve(m);
+      }
+    }
+  };
+  p.stdout.on('data', (d) => { r.out += d; check(); });
+  p.stderr.on('data', (d) => { r.err += d; check(); });
+  // 'exit' is the process ending; 'close' also waits for every holder of
+  // its stdout/stderr (a grandchild left running).
+  r.exited = new Promise((resolve) => {
+    p.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  r.done = new Promise((resolve) => {
+    p.on('close', (code, signal) => {
+      for (const w of waiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`${cmd} ended before ${w.re} appeared:\n` +
+          `${r.out}\n${r.err}`));
+      }
+      resolve({ code, signal, out: r.out, err: r.err });
+    });
+  });
+  const wait = (which) => (re, ms = 10000) => new Promise((resolve, reject) => {
+    const w = { which, re, resolve, reject };
+    w.timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(w), 1);
+      reject(new Error(`timed out waiting for ${re} in ${which}:\n` +
+        `${r.out}\n${r.err}`));
+    }, ms);
+    waiters.push(w);
+    check();
+  });
+  r.waitOut = wait('out');
+  r.waitErr = wait('err');
+  return r;
+}
+
+// Run a tool to its end (with a timeout).
+async function run(name, args, ms = 15000) {
+  const r = start(tool(name), args);
+  const timer = setTimeout(() => r.p.kill('SIGKILL'), ms);
+  const res = await r.done;
+  clearTimeout(timer);
+  return res;
+}
+
+test('the tools are built, and the bin launchers find them through a symlink',
+  async () => {
+    for (const name of ['ctrun', 'ctstat', 'ctwatch']) {
+      assert.ok(fs.existsSync(tool(name)), `${name} is built`);
+    }
+    // npm links bins into node_modules/.bin; the launcher resolves that.
+    const link = path.join(tmp, 'ctrun');
+    fs.symlinkSync(path.join(top, 'bin', 'ctrun'), link);
+    const r = start(link, ['--', 'sh', '-c', 'exit 4']);
+    assert.strictEqual((await r.done).code, 4);
+  });
+
+test('--help prints the usage and exits 0', async () => {
+  for (const name of ['ctrun', 'ctstat', 'ctwatch']) {
+    const r = await run(name, ['--help']);
+    assert.strictEqual(r.code, 0, name);
+    assert.match(r.out, new RegExp(`^Usage: ${name} `), name);
+    assert.strictEqual(r.err, '');
+  }
+});
+
+test('bad arguments: usage on stderr, 125 (ctrun) or 2', async () => {
+  const bad = [
+    ['ctrun', ['-x', 'true'], 125],
+    ['ctrun', [], 125],
+    ['ctrun', ['-l', 'forever', 'true'], 125],
+    ['ctrun', ['-i', 'bogus', 'true'], 125],
+    ['ctrun', ['-i', 'none,core', 'true'], 125],
+    ['ctrun', ['-f', 'fork', 'true'], 125],
+    ['ctrun', ['-o', 'noorphan', '-l', 'none', 'true'], 125],
+    ['ctrun', ['-t', 'true'], 125],
+    ['ctrun', ['-r', '1', '-l', 'child', 'true'], 125],
+    ['ctrun', ['-r', '1', '-o', 'pgrponly', 'true'], 125],
+    ['ctrun', ['-r', 'x', 'true'], 125],
+    ['ctrun', ['-i'], 125],
+    ['ctstat', ['-x'], 2],
+    ['ctstat', ['-T', 'x'], 2],
+    ['ctstat', ['-t', 'socket'], 2],
+    ['ctstat', ['-i', '1,x'], 2],
+    ['ctstat', ['0'], 2],
+    ['ctstat', ['1', '2', '3'], 2],
+    ['ctwatch', [], 2],
+    ['ctwatch', ['-x', 'process'], 2],
+    ['ctwatch', ['socket'], 2],
+    ['ctwatch', ['0'], 2],
+  ];
+  for (const [name, args, want] of bad) {
+    const r = await run(name, args);
+    assert.strictEqual(r.code, want, `${name} ${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, new RegExp(`^${name}: .*\\nUsage: ${name} `),
+      `${name} ${args.join(' ')}`);
+    assert.strictEqual(r.out, '');
+  }
+  // Only a warning: an empty item.
+  const r = await run('ctrun', ['-i', 'core,,fork', '--', 'true']);
+  assert.strictEqual(r.code, 0);
+  assert.match(r.err, /^ctrun: warning: empty item in event list/);
+});
+
+test('ctrun -l contract returns only after a backgrounded grandchild',
+  async () => {
+    const f = path.join(tmp, 'grandchild');
+    const p = start(tool('ctrun'), ['-v', '-l', 'contract', '--', 'sh', '-c',
+      `(sleep 0.3; echo done > ${f}) & exit 0`]);
+    const { code } = await p.exited;
+    assert.strictEqual(fs.readFileSync(f, 'utf8'), 'done\n',
+      'the grandchild finished before ctrun exited');
+    const r = await p.done;
+    assert.strictEqual(code, 0, r.err);
+    const id = r.err.match(/created contract id (\d+)/)[1];
+    assert.ok(!h.contractDirs(root).includes(id), 'abandoned and removed');
+  });
+
+test('ctrun -l child returns when the command exits; the rest runs on',
+  async () => {
+    const f = path.join(tmp, 'orphan');
+    const p = start(tool('ctrun'), ['-l', 'child', '--', 'sh', '-c',
+      `(sleep 0.3; echo done > ${f}) & exit 0`]);
+    const { code } = await p.exited;
+    assert.ok(!fs.existsSync(f), 'ctrun did not wait for the grandchild');
+    assert.strictEqual(code, 0);
+    await h.until(() => fs.existsSync(f), 5000, 'the orphan to finish');
+  });
+
+test('ctrun exit status: the command\'s, 123, 126, 127', async () => {
+  const noexec = path.join(tmp, 'noexec');
+  fs.writeFileSync(noexec, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  const cases = [
+    [['true'], 0],
+    [['sh', '-c', 'exit 3'], 3],
+    [['sh', '-c', 'kill -9 $$'], 123],
+    [['-l', 'child', 'sh', '-c', 'kill -TERM $$'], 123],
+    [[noexec], 126],
+    [['/nonexistent/program'], 127],
+    [['no-such-program-here'], 127],
+    [['-l', 'none', 'no-such-program-here'], 127],
+    [['-l', 'none', 'true'], 0],
+  ];
+  for (const [args, want] of cases) {
+    const r = await run('ctrun', args);
+    assert.strictEqual(r.code, want, `ctrun ${args.join(' ')}: ${r.err}`);
+  }
+  const r = await run('ctrun', ['no-such-program-here']);
+  assert.match(r.err, /^ctrun: cannot exec no-such-program-here: /);
+});
+
+test('ctrun -v and -V report the contract and its events', async () => {
+  const r = start(tool('ctrun'), ['-V', '-i', 'fork,exit', '--', 'sh', '-c',
+    'sh -c "exit 2"; exit 0']);
+  const res = await r.done;
+  assert.strictEqual(res.code, 0, res.err);
+  const pre = `ctrun(${r.p.pid}): `;
+  const lines = res.err.trim().split('\n');
+  const m = lines[0].match(/^ctrun\(\d+\): created contract id (\d+)$/);
+  assert.ok(m, res.err);
+  assert.strictEqual(lines[0], `${pre}created contract id ${m[1]}`);
+  const ev = `${pre}event from contract ${m[1]}: `;
+  const events = lines.filter((l) => l.startsWith(ev))
+    .map((l) => l.slice(ev.length));
+  assert.strictEqual(events.filter((e) => / was created$/.test(e)).length, 2,
+    res.err);
+  assert.strictEqual(events.filter((e) => / exited$/.test(e)).length, 2);
+  assert.strictEqual(events[events.length - 1], 'contract empty');
+  assert.ok(lines.includes(`\tparent pid: ${r.p.pid}`), res.err);
+  assert.ok(lines.includes('\twait status: 0x200 (exited, code 2)'),
+    res.err);
+});
+
+test('ctrun -r restarts the command after a fatal event', async () => {
+  const f = path.join(tmp, 'restart');
+  const r = start(tool('ctrun'), ['-v', '-f', 'signal', '-r', '1', '--',
+    'sh', '-c', `if [ -e ${f} ]; then exit 5; fi; echo $$ > ${f}; ` +
+    'exec sleep 30']);
+  await h.until(() => /^\d+\n$/.test(fs.existsSync(f) &&
+    fs.readFileSync(f, 'utf8')), 10000, 'the first run');
+  // From outside the contract: a signal event on every OS.
+  process.kill(Number(fs.readFileSync(f, 'utf8')), 'SIGTERM');
+  const res = await r.done;
+  assert.strictEqual(res.code, 5, res.err);
+  const ids = [...res.err.matchAll(/created contract id (\d+)/g)]
+    .map((x) => x[1]);
+  assert.strictEqual(ids.length, 2, res.err);
+  const pre = `ctrun(${r.p.pid}): `;
+  assert.ok(res.err.includes(`${pre}fatal "signal" event from contract ` +
+    `${ids[0]}\n`), res.err);
+  assert.ok(res.err.includes(`${pre}failure in contract ${ids[0]}, ` +
+    'restarting command\n'), res.err);
+  const left = h.contractDirs(root);
+  assert.ok(ids.every((id) => !left.includes(id)), 'both removed');
+});
+
+test('ctstat: the table of illumos, a row per contract, -v terms',
+  async (t) => {
+    const { child, contract } = ct.spawn('sleep', ['30'], {
+      template: { type: 'process', cookie: '0x2a',
+        informative: { pr_fork: true } },
+      stdio: 'ignore',
+    });
+    t.after(async () => {
+      await contract.stop({ signal: 'SIGKILL' });
+      contract.dispose();
+    });
+    const id = contract.ctid;
+    const comm = fs.readFileSync('/proc/self/comm', 'utf8').trim();
+    const head = 'CTID    ZONEID  TYPE    STATE   HOLDER  EVENTS  QTIME   ' +
+      'NTIME   ';
+    const row = `${String(id).padEnd(8)}0       process owned   ` +
+      `${String(process.pid).padEnd(8)}0       -       -       `;
+    let r = await run('ctstat', []);
+    assert.strictEqual(r.code, 0, r.err);
+    const lines = r.out.split('\n');
+    assert.strictEqual(lines[0], head);
+    assert.ok(lines.includes(row), r.out);
+
+    r = await run('ctstat', ['-v', '-i', String(id), '-t', 'process']);
+    assert.strictEqual(r.code, 0, r.err);
+    assert.deepStrictEqual(r.out.split('\n'), [
+      head, row,
+      '\tcookie               : 0x2a',
+      '\tinformative event set: fork',
+      '\tcritical event set   : hwerr empty',
+      '\tfatal event set      : hwerr',
+      '\tparameter set        : noorphan', // spawn()'s cleanup
+      `\tmember processes     : ${child.pid}`,
+      '\tinherited contracts  : none',
+      '\tservice fmri         : ',
+      `\tservice fmri ctid    : ${id}`,
+      `\tcreator              : ${comm}`,
+      '\taux                  : ',
+      '',
+    ]);
+
+    r = await run('ctstat', ['-i', String(id + 1000), '-T', 'u', '1', '2']);
+    assert.strictEqual(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^\\d+\\n${head}\\n\\d+\\n${head}\\n$`));
+    r = await run('ctstat', ['-t', 'device']);
+    assert.strictEqual(r.out, `${head}\n`);
+    r = await run('ctstat', ['1', '0']);
+    assert.strictEqual(r.code, 0);
+    assert.strictEqual(r.out, '');
+  });
+
+const HEAD = 'CTID    EVID    CRIT ACK CTTYPE   SUMMARY\n';
+
+test('ctwatch prints the events of a contract, then exits 0 on SIGTERM',
+  async () => {
+    // A contract held by ctrun that waits for a line on its stdin.
+    const runner = start(tool('ctrun'), ['-v', '-i', 'fork,exit', '--',
+      'sh', '-c', 'read x; sh -c "exit 4"; exit 0'], { stdin: 'pipe' });
+    const id = (await runner.waitErr(/created contract id (\d+)\n/))[1];
+    const w = start(tool('ctwatch'), ['-v', id]);
+    await w.waitOut(/^CTID {4}EVID.*\n/);
+    assert.strictEqual(w.out, HEAD);
+    runner.p.stdin.end('go\n');
+    await w.waitOut(new RegExp(`\\n${id} +\\d+ +crit (yes|no) +process  ` +
+      'contract empty\\n'));
+    assert.strictEqual((await runner.done).code, 0);
+    w.p.kill('SIGTERM');
+    const res = await w.done;
+    assert.strictEqual(res.code, 0, res.err);
+    assert.strictEqual(res.signal, null);
+    const lines = res.out.split('\n');
+    const row = (text) => new RegExp(`^${id} {${8 - id.length}}\\d+ +info ` +
+      `no  process  ${text}$`);
+    const created = lines.filter((l) => row('process \\d+ was created')
+      .test(l));
+    const exited = lines.filter((l) => row('process \\d+ exited').test(l));
+    assert.strictEqual(created.length, 1, res.out);
+    assert.strictEqual(exited.length, 2, res.out);
+    assert.ok(lines.includes('\twait status: 0x400 (exited, code 4)'),
+      res.out);
+    assert.ok(lines.some((l) => /^\tparent pid: \d+$/.test(l)), res.out);
+  });
+
+test('ctwatch -a picks up contracts made after it started', async (t) => {
+  const w = start(tool('ctwatch'), ['-a']);
+  await w.waitOut(/^CTID.*\n/);
+  // A contract that keeps forking until it is told to stop.
+  const { contract } = ct.spawn('sh', ['-c',
+    'while :; do sleep 0.05; done'], {
+    template: { type: 'process', informative: { pr_fork: true } },
+    stdio: 'ignore',
+  });
+  t.after(() => contract.dispose());
+  const id = contract.ctid;
+  await w.waitOut(new RegExp(`\\n${id} .* was created\\n`));
+  await contract.stop({ signal: 'SIGKILL' });
+  await w.waitOut(new RegExp(`\\n${id} .*contract empty\\n`));
+  w.p.kill('SIGINT');
+  assert.strictEqual((await w.done).code, 0);
+});
+
+test('ctwatch: a contract id that does not exist is an error', async () => {
+  const r = await run('ctwatch', ['2147483647']);
+  assert.strictEqual(r.code, 1);
+  assert.match(r.err, /^ctwatch: cannot observe contract 2147483647: /);
+});

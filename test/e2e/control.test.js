@@ -1,0 +1,201 @@
+'use strict';
+// Whole-tree control (README, "Extensions"): stop with escalation,
+// freeze/thaw, usage, run() (its timeout and abort: run.test.js), list().
+const { test } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cp = require('child_process');
+const h = require('../lib/helpers');
+
+const root = h.useRoot('ctl');
+const ct = require('../..');
+
+function spawnIn(script) {
+  const { child, contract } = ct.spawn('sh', ['-c', script],
+    { stdio: 'ignore' });
+  return { child, c: contract };
+}
+
+async function members(c, n) {
+  await h.until(() => c.status().pr_members.length >= n, 5000, `${n} members`);
+  return c.status().pr_members;
+}
+
+// Wait until n members run `sleep`: the shells before them have set
+// their traps by then.
+async function sleepers(c, n) {
+  const comm = (p) => {
+    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
+      return '';
+    }
+  };
+  await h.until(() => c.status().pr_members.filter(
+    (p) => comm(p) === 'sleep').length >= n, 5000, `${n} sleepers`);
+  return c.status().pr_members;
+}
+
+const reaper = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
+
+test('features report freeze and usage', () => {
+  const f = ct.features;
+  // Reaper membership has no freezer (README, "Membership").
+  assert.strictEqual(f.freeze, !reaper);
+  assert.strictEqual(f.usage, true);
+  assert.strictEqual(typeof f.memory, 'boolean');
+  assert.strictEqual(f.holderDeath, true, 'ct-keeper is installed');
+});
+
+test('stop() of a cooperative tree needs no SIGKILL', async () => {
+  const { c } = spawnIn('(setsid sleep 100 &); sleep 100 & sleep 100');
+  const pids = await members(c, 3);
+  assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+  assert.ok(pids.every((p) => !h.alive(p)));
+  assert.deepStrictEqual(c.status().pr_members, []);
+  c.dispose();
+});
+
+test('stop() escalates to SIGKILL for members that ignore SIGTERM', async () => {
+  const { c } = spawnIn('trap "" TERM; (setsid sh -c \'trap "" TERM; ' +
+    'while :; do sleep 1; done\' &); while :; do sleep 1; done');
+  const pids = await sleepers(c, 2);
+  const t0 = Date.now();
+  assert.deepStrictEqual(await c.stop({ timeout: 300 }), { forced: true });
+  assert.ok(Date.now() - t0 >= 290, 'waited for the timeout first');
+  for (const p of pids) assert.ok(!h.alive(p), `pid ${p} gone`);
+  c.dispose();
+});
+
+test('stop() of an empty contract resolves at once', async () => {
+  const { c } = spawnIn('exit 0');
+  await h.once(c, 'pr_empty');
+  assert.deepStrictEqual(await c.stop(), { forced: false });
+  c.dispose();
+});
+
+test('concurrent stop() calls share one escalation', async () => {
+  const { c } = spawnIn('trap "" TERM; while :; do sleep 1; done');
+  await sleepers(c, 1);
+  const a = c.stop({ timeout: 200 });
+  const b = c.stop({ timeout: 60000 });
+  assert.strictEqual(a, b);
+  assert.deepStrictEqual(await b, { forced: true });
+  c.dispose();
+});
+
+test('stop() checks its options', () => {
+  const { c } = spawnIn('exit 0');
+  assert.throws(() => c.stop(null), (e) => e.code === 'ERR_INVALID_ARG_TYPE');
+  assert.throws(() => c.stop({ timeout: -1 }),
+    (e) => e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(() => c.stop({ signal: 'SIGBOGUS' }),
+    (e) => e.code === 'ERR_UNKNOWN_SIGNAL');
+  c.dispose();
+  assert.throws(() => c.stop(), (e) => e.code === 'ERR_CONTRACT_DISPOSED');
+});
+
+test('without a freezer, freeze() and thaw() reject with ENOTSUP', { skip: !reaper },
+  async () => {
+    const { c } = spawnIn('sleep 100');
+    await members(c, 1);
+    await assert.rejects(c.freeze(), (e) => e.code === 'ENOTSUP');
+    await assert.rejects(c.thaw(), (e) => e.code === 'ENOTSUP');
+    assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+    c.dispose();
+  });
+
+test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => {
+  const log = path.join(os.tmpdir(), `ict-freeze-${process.pid}`);
+  t.after(() => fs.rmSync(log, { force: true }));
+  fs.writeFileSync(log, '');
+  // A member (a setsid grandchild) printing every 10 ms.
+  const { c } = spawnIn(`(setsid sh -c 'while :; do echo x >> ${log}; ` +
+    'sleep 0.01; done\' &); sleep 100');
+  await members(c, 3);
+  await h.until(() => fs.statSync(log).size > 0, 5000, 'output');
+  await c.freeze();
+  assert.strictEqual(c.status().frozen, true);
+  const size = fs.statSync(log).size;
+  await new Promise((r) => setTimeout(r, 200)); // observe the silence
+  assert.strictEqual(fs.statSync(log).size, size, 'nothing printed frozen');
+  await c.freeze(); // already frozen: resolves too
+  await c.thaw();
+  assert.strictEqual(c.status().frozen, false);
+  await h.until(() => fs.statSync(log).size > size, 5000, 'output again');
+  // stop() of a frozen tree: the signal is delivered after a thaw.
+  await c.freeze();
+  assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+  c.dispose();
+  fs.rmSync(log, { force: true });
+});
+
+test('usage() counts an exited setsid grandchild after pr_empty', async () => {
+  const { c } = spawnIn('(setsid sh -c \'i=0; while [ $i -lt 300000 ]; ' +
+    'do i=$((i+1)); done\' &); exit 0');
+  await h.once(c, 'pr_empty', 30000);
+  const u = c.usage();
+  assert.ok(u.userCPUTime + u.systemCPUTime > 50000,
+    `only ${JSON.stringify(u)} µs`);
+  assert.ok(Number.isInteger(u.userCPUTime));
+  c.dispose();
+});
+
+test('run() waits for a backgrounded grandchild; code of the first child',
+  async (t) => {
+    const mark = path.join(os.tmpdir(), `ict-run-${process.pid}`);
+    t.after(() => fs.rmSync(mark, { force: true }));
+    fs.rmSync(mark, { force: true });
+    const r = await ct.run('sh', ['-c', `(sleep 0.3; touch ${mark}) & exit 3`],
+      { stdio: 'ignore' });
+    assert.ok(fs.existsSync(mark), 'the grandchild finished first');
+    assert.strictEqual(r.code, 3);
+    assert.strictEqual(r.signal, null);
+    assert.strictEqual(r.timedOut, false);
+    assert.strictEqual(r.aborted, false);
+    assert.strictEqual(r.forced, false);
+    assert.ok(r.ctid > 0 && r.pid > 0);
+    assert.strictEqual(typeof r.usage.userCPUTime, 'number');
+    assert.ok(!fs.existsSync(path.join(root, String(r.ctid))));
+    fs.rmSync(mark, { force: true });
+  });
+
+test('run() with an already-aborted signal never starts the program',
+  async () => {
+    const mark = path.join(os.tmpdir(), `ict-never-${process.pid}`);
+    await assert.rejects(ct.run('touch', [mark],
+      { signal: AbortSignal.abort() }), (e) => e.name === 'AbortError');
+    assert.ok(!fs.existsSync(mark));
+  });
+
+test('run() of a missing program rejects with ENOENT and leaves nothing',
+  async () => {
+    const before = h.contractDirs(root);
+    await assert.rejects(ct.run('/nonexistent/prog', [], { stdio: 'ignore' }),
+      (e) => e.code === 'ENOENT');
+    assert.deepStrictEqual(h.contractDirs(root), before);
+  });
+
+test('spawn() with a timeout stops the whole contract', async () => {
+  const { child, contract } = ct.spawn('sh', ['-c',
+    '(setsid sleep 100 &); sleep 100'], { stdio: 'ignore', timeout: 100 });
+  const pids = await members(contract, 2);
+  await h.once(contract, 'pr_empty', 5000);
+  assert.ok(pids.every((p) => !h.alive(p)));
+  await h.until(() => child.exitCode !== null || child.signalCode !== null);
+  contract.dispose();
+});
+
+test('list() gives the visible contracts in ascending order', async () => {
+  const a = spawnIn('sleep 100');
+  const b = spawnIn('sleep 100');
+  const ids = ct.list();
+  assert.ok(ids.includes(a.c.ctid) && ids.includes(b.c.ctid));
+  assert.deepStrictEqual(ids, [...ids].sort((x, y) => x - y));
+  assert.deepStrictEqual(ct.list('process'), ids);
+  assert.deepStrictEqual(ct.list('device'), []);
+  await Promise.all([a.c.stop(), b.c.stop()]);
+  a.c.dispose();
+  b.c.dispose();
+  assert.ok(!ct.list().includes(a.c.ctid));
+});

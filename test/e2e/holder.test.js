@@ -1,0 +1,226 @@
+'use strict';
+// Across processes (docs/ARCHITECTURE.md, "Holder death"): observe, abandon, holder death
+// with and without noorphan (the keeper), adopt, and the refusals.
+const { test } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const path = require('path');
+const cp = require('child_process');
+const h = require('../lib/helpers');
+const { keepersOf } = require('../fuzz/common');
+
+const root = h.useRoot('holder');
+const ct = require('../..');
+const lib = JSON.stringify(path.join(__dirname, '..', '..'));
+
+// A separate holder process: makes a contract with `template` running
+// `script`, prints {ctid, pid, members} once the tree is up, then waits.
+function holder(template, script, minMembers = 1) {
+  const p = cp.spawn(process.execPath, ['-e', `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    ct.set_template(${JSON.stringify({ type: 'process', ...template })});
+    cp.spawn('sh', ['-c', ${JSON.stringify(script)}], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    const comm = (p) => { try { return require('fs').readFileSync(
+      '/proc/' + p + '/comm', 'utf8').trim(); } catch { return ''; } };
+    const t = setInterval(() => {
+      // The long-lived members are the sleepers (subshells come and go).
+      const m = c.status().pr_members.filter((p) => comm(p) === 'sleep');
+      if (m.length >= ${minMembers}) {
+        clearInterval(t);
+        console.log(JSON.stringify({ ctid: c.ctid, pid: process.pid, members: m }));
+      }
+    }, 2);
+    process.stdin.on('data', (d) => {
+      const cmd = String(d).trim();
+      if (cmd === 'abandon') c.abandon();
+      if (cmd === 'exit') process.exit(0);
+      console.log(JSON.stringify({ done: cmd }));
+    });
+  `], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let buf = '';
+  let wake = null;
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+      if (wake) wake();
+    }
+  });
+  p.next = async () => {
+    const deadline = Date.now() + 10000;
+    while (lines.length === 0) {
+      if (Date.now() > deadline) throw new Error('the holder said nothing');
+      await new Promise((r) => {
+        wake = r;
+        setTimeout(r, 100);
+      });
+    }
+    return lines.shift();
+  };
+  p.send = (cmd) => p.stdin.write(`${cmd}\n`);
+  return p;
+}
+
+test('another process observes pr_empty of a contract it does not hold',
+  async () => {
+    const p = holder({}, 'sleep 1');
+    const { ctid } = await p.next();
+    const c = ct.observe(ctid);
+    assert.strictEqual(c.status().state, 'owned');
+    assert.notStrictEqual(c.status().holder, process.pid);
+    const ev = await h.once(c, 'pr_empty');
+    assert.strictEqual(ev.ctid, ctid);
+    for (const call of [() => c.abandon(), () => c.ack('1'),
+      () => c.nack('1'), () => c.qack('1')]) {
+      assert.throws(call, (e) => e.code === 'EPERM' && e.errno === 1);
+    }
+    for (const call of [() => c.stop(), () => c.freeze(), () => c.thaw()]) {
+      assert.throws(call, (e) => e.code === 'EPERM' && e.errno === 1);
+    }
+    c.dispose();
+    p.send('exit');
+    await h.once(p, 'exit');
+  });
+
+test('noorphan members die when the holder is killed with SIGKILL',
+  async () => {
+    const times = [];
+    for (let i = 0; i < 10; i++) {
+      const p = holder({ param: { noorphan: true } },
+        '(setsid sleep 100 &); sleep 100', 2);
+      const { ctid, pid, members } = await p.next();
+      const exited = h.once(p, 'exit');
+      const t0 = process.hrtime.bigint();
+      process.kill(pid, 'SIGKILL');
+      await exited;
+      await h.until(() => members.every((m) => !h.alive(m)), 2000,
+        'the members to die');
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      await h.until(() => !fs.existsSync(path.join(root, String(ctid))),
+        2000, 'the contract to be removed');
+    }
+    times.sort((a, b) => a - b);
+    assert.ok(times[times.length - 1] < 1000, `max ${times.at(-1)} ms`);
+  });
+
+test('holder exit without abandon leaves an orphan that another process adopts',
+  async () => {
+    const p = holder({}, '(setsid sleep 100 &); sleep 100', 2);
+    const { ctid, members } = await p.next();
+    p.send('exit');
+    await h.once(p, 'exit');
+    const c = ct.observe(ctid);
+    await h.until(() => c.status().state === 'orphan', 2000, 'orphaned');
+    assert.ok(members.every((m) => h.alive(m)), 'members keep running');
+    c.dispose();
+    const a = ct.adopt(ctid);
+    assert.strictEqual(a.status().state, 'owned');
+    assert.strictEqual(a.status().holder, process.pid);
+    const empty = h.once(a, 'pr_empty');
+    a.sigsend('SIGKILL');
+    await empty;
+    a.abandon();
+    a.dispose();
+    assert.ok(!fs.existsSync(path.join(root, String(ctid))));
+  });
+
+test('abandon() in the holder makes an orphan; adopt takes it over',
+  async () => {
+    const p = holder({}, 'sleep 100', 1);
+    const { ctid } = await p.next();
+    assert.throws(() => ct.adopt(ctid), (e) => e.code === 'EPERM' &&
+      /owned by pid/.test(e.message));
+    p.send('abandon');
+    await p.next();
+    const a = ct.adopt(ctid);
+    assert.strictEqual(a.status().holder, process.pid);
+    const st = await a.stop({ timeout: 2000 });
+    assert.deepStrictEqual(st, { forced: false });
+    a.dispose();
+    p.send('exit');
+    await h.once(p, 'exit');
+  });
+
+test('adoption refusals: unknown id, dead contract', async () => {
+  assert.throws(() => ct.adopt(987654), (e) => e.code === 'ESRCH');
+  ct.set_template({ type: 'process' });
+  cp.spawn('true', { stdio: 'ignore' });
+  ct.clear_template();
+  const c = ct.latest();
+  await h.once(c, 'pr_empty');
+  assert.throws(() => ct.adopt(c.ctid), (e) => e.code === 'EPERM');
+  c.dispose();
+});
+
+test('killing the keeper does not lose the noorphan guarantee', async () => {
+  const p = holder({ param: { noorphan: true } }, 'sleep 100', 1);
+  const { pid, members } = await p.next();
+  // The keeper's cgroup can vanish between readdir and the read: a new
+  // keeper's sweep removes the dead one's empty cgroup (the same name,
+  // k<holder>-<start>) before making it again, and a keeper that leaves
+  // removes its own.  Opening it then fails with ENOENT, reading a file
+  // opened just before with ENODEV.  A cgroup that is gone holds no keeper.
+  const keeperOf = () => {
+    // Reaper membership: the keeper has no cgroup; find it by its argv.
+    if (process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper') {
+      const [k] = keepersOf(pid).filter((x) => h.alive(x));
+      return k || 0;
+    }
+    for (const d of fs.readdirSync(root)) {
+      if (!d.startsWith(`k${pid}-`)) continue;
+      let procs;
+      try {
+        procs = fs.readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8');
+      } catch (e) {
+        if (e.code === 'ENOENT' || e.code === 'ENODEV') continue;
+        throw e;
+      }
+      procs = procs.trim();
+      if (procs) return Number(procs.split('\n')[0]);
+    }
+    return 0;
+  };
+  await h.until(() => keeperOf() > 0, 2000, 'a keeper');
+  const k1 = keeperOf();
+  process.kill(k1, 'SIGKILL');
+  await h.until(() => {
+    const k = keeperOf();
+    return k > 0 && k !== k1;
+  }, 2000, 'the holder to start a new keeper');
+  const exited = h.once(p, 'exit');
+  process.kill(pid, 'SIGKILL');
+  await exited;
+  await h.until(() => members.every((m) => !h.alive(m)), 2000,
+    'the members to die');
+  await h.until(() => keeperOf() === 0, 3000, 'the keeper to leave');
+});
+
+test('a keeper started for a holder that removed its root never makes the ' +
+  'root again', async () => {
+  // The holder removed its root on the way out while the keeper it had
+  // just started was still starting: the keeper must find nothing to keep
+  // and leave, not leave a new, empty root behind.
+  const gone = path.join(path.dirname(root), `ict-keeper-gone-${process.pid}`);
+  const keeper = path.join(__dirname, '..', '..', 'build', 'Release', 'ct-keeper');
+  const dead = cp.spawnSync('/bin/true').pid; // a holder that is gone
+  const k = cp.spawn(keeper, [gone, String(dead), '1'],
+    { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'] });
+  // fd 4 closes when the daemonized keeper exits (or is set up).
+  let ready = '';
+  k.stdio[4].on('data', (d) => { ready += d; });
+  try {
+    await h.once(k.stdio[4], 'close', 10000);
+    k.stdio[3].destroy();
+    assert.strictEqual(ready, '', 'the keeper did not set itself up');
+    assert.strictEqual(fs.existsSync(gone), false, 'no root made');
+  } finally {
+    h.killTree(gone);
+    try { fs.rmdirSync(gone); } catch {}
+  }
+});

@@ -1,0 +1,305 @@
+'use strict';
+// Process contracts end to end, in the cell of the test matrix it is run
+// in (test/matrix.js: ILLUMOS_CONTRACT_MEMBERSHIP x ILLUMOS_CONTRACT_SPAWN;
+// run directly, the host's own choice).
+const { test } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cp = require('child_process');
+const { once } = require('events');
+const h = require('../lib/helpers');
+
+const anchored = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
+const root = h.useRoot('life');
+const ct = require('../..');
+const mode = anchored ? 'anchor' : process.env.ILLUMOS_CONTRACT_SPAWN;
+
+// The program's pid: the child itself, or what its anchor recorded.
+async function program(child, c) {
+  if (!anchored) return child.pid;
+  const rec = path.join(root, String(c.ctid), 'user.ct.program');
+  const said = () => fs.existsSync(rec) && fs.readFileSync(rec, 'utf8') !== '';
+  await h.until(said, 5000, 'the program to start');
+  return Number(fs.readFileSync(rec, 'utf8'));
+}
+
+test('latest() before any contract throws ESRCH', () => {
+  assert.throws(() => ct.latest(), (e) => e instanceof Error &&
+    e.code === 'ESRCH' && e.errno === 3 && typeof e.syscall === 'string' &&
+    /not created/.test(e.message));
+});
+
+test(`the mechanism in use is the one asked for (${mode || 'probed'})`, () => {
+  ct.set_template({ type: 'process' });
+  ct.clear_template();
+  if (mode) assert.strictEqual(ct.features.spawn, mode);
+  else assert.ok(['atfork', 'shim'].includes(ct.features.spawn));
+  assert.strictEqual(ct.features.membership, anchored ? 'reaper' : 'cgroup');
+});
+
+function spawnIn(cmd, args, opts = {}) {
+  ct.set_template({ type: 'process', ...(opts.template || {}) });
+  let child;
+  try {
+    child = cp.spawn(cmd, args, { stdio: 'ignore', ...opts.spawn });
+  } finally {
+    ct.clear_template();
+  }
+  return { child, c: ct.latest() };
+}
+
+test('status() has the full shape of a process contract', async () => {
+  const { child, c } = spawnIn('sleep', ['30'],
+    { template: { cookie: '0xdeadbeef', param: { noorphan: true } } });
+  const st = c.status();
+  const pid = await program(child, c);
+  assert.strictEqual(st.ctid, c.ctid);
+  assert.strictEqual(st.type, 'process');
+  assert.strictEqual(st.state, 'owned');
+  assert.strictEqual(st.holder, process.pid);
+  assert.strictEqual(st.cookie, '3735928559');
+  assert.strictEqual(st.nevid, '0');
+  assert.strictEqual(typeof st.zoneid, 'number');
+  assert.strictEqual(st.nevents, 0);
+  assert.deepStrictEqual(st.pr_members, [pid]);
+  assert.deepStrictEqual(st.pr_contracts, []);
+  assert.deepStrictEqual(st.critical, { negend: false, pr_empty: true,
+    pr_fork: false, pr_exit: false, pr_core: false, pr_signal: false,
+    pr_hwerr: true });
+  assert.deepStrictEqual(st.informative, { negend: false, pr_empty: false,
+    pr_fork: false, pr_exit: false, pr_core: true, pr_signal: true,
+    pr_hwerr: false });
+  assert.deepStrictEqual(st.pr_fatal, { negend: false, pr_empty: false,
+    pr_fork: false, pr_exit: false, pr_core: false, pr_signal: false,
+    pr_hwerr: true });
+  assert.deepStrictEqual(st.pr_param,
+    { inherit: false, noorphan: true, pgrponly: false, regent: false });
+  for (const k of ['pr_svc_fmri', 'pr_svc_aux', 'pr_svc_creator']) {
+    assert.strictEqual(typeof st[k], 'string', k);
+  }
+  assert.strictEqual(typeof st.pr_svc_ctid, 'number');
+  assert.ok(fs.existsSync(path.join(root, String(c.ctid))));
+  const empty = h.once(c, 'pr_empty');
+  c.sigsend('SIGKILL');
+  const ev = await empty;
+  assert.strictEqual(ev.ctid, c.ctid);
+  assert.strictEqual(ev.type, 'pr_empty');
+  assert.strictEqual(ev.pid, pid);
+  assert.deepStrictEqual(ev.flags, { info: false, ack: false, neg: false });
+  assert.match(ev.evid, /^\d+$/);
+  assert.strictEqual(c.status().nevents, 1, 'critical until acked');
+  c.ack(ev.evid);
+  assert.strictEqual(c.status().nevents, 0);
+  assert.deepStrictEqual(c.status().pr_members, []);
+  c.dispose();
+});
+
+test('a daemonized grandchild keeps the contract non-empty', async (t) => {
+  const mark = path.join(os.tmpdir(), `ict-mark-${process.pid}`);
+  t.after(() => fs.rmSync(mark, { force: true }));
+  fs.rmSync(mark, { force: true });
+  // Double fork + setsid: the daemon is reparented away from us.
+  const { child, c } = spawnIn('sh', ['-c',
+    `(setsid sh -c 'sleep 0.4; echo done > ${mark}' &) ; exit 0`]);
+  const emptied = h.once(c, 'pr_empty', 10000);
+  if (anchored) {
+    // The child is the anchor: it exits, as the program did, only once
+    // the whole tree is gone.
+    const pid = await program(child, c);
+    await h.until(() => !c.status().pr_members.includes(pid), 5000,
+      'the program to exit, leaving the daemon');
+    assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+    assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
+    const [code] = await h.once(child, 'exit');
+    assert.strictEqual(code, 0);
+    assert.ok(fs.existsSync(mark), 'the anchor exited after the daemon');
+  } else {
+    const [code] = await h.once(child, 'exit');
+    assert.strictEqual(code, 0);
+    assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+    assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
+  }
+  await emptied;
+  assert.strictEqual(fs.readFileSync(mark, 'utf8'), 'done\n',
+    'pr_empty came only after the daemon exited');
+  fs.rmSync(mark, { force: true });
+  c.dispose();
+});
+
+test('sigsend reaches setsid daemons and double-forked grandchildren',
+  async () => {
+    for (const sig of ['SIGTERM', 15, 'SIGKILL', 9]) {
+      const { child, c } = spawnIn('sh', ['-c',
+        '(setsid sleep 100 &); (sh -c "sleep 100 & sleep 100" &); ' +
+        'setsid sh -c "sleep 100" & sleep 100']);
+      await h.until(() => c.status().pr_members.length >= 6, 5000,
+        'the tree to start');
+      const pids = c.status().pr_members;
+      const emptied = h.once(c, 'pr_empty');
+      const exited = h.once(child, 'exit');
+      c.sigsend(sig);
+      await emptied;
+      for (const pid of pids) {
+        await h.until(() => !h.alive(pid), 2000, `pid ${pid} to go`);
+      }
+      await exited;
+      c.dispose();
+    }
+  });
+
+test('sigsend of an empty contract throws ESRCH; bad signals throw', async () => {
+  const { c } = spawnIn('true', []);
+  await h.once(c, 'pr_empty');
+  assert.throws(() => c.sigsend('SIGTERM'),
+    (e) => e.code === 'ESRCH' && e.errno === 3 && e.syscall === 'sigsend');
+  assert.throws(() => c.sigsend('SIGNOPE'),
+    (e) => e instanceof TypeError && e.code === 'ERR_UNKNOWN_SIGNAL');
+  assert.throws(() => c.sigsend(65),
+    (e) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(() => c.sigsend({}),
+    (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+  c.dispose();
+});
+
+test('every call after dispose() throws', async () => {
+  const { c } = spawnIn('true', []);
+  await h.once(c, 'pr_empty');
+  c.dispose();
+  for (const call of [() => c.status(), () => c.abandon(),
+    () => c.ack('1'), () => c.nack('1'), () => c.qack('1'),
+    () => c.sigsend(9), () => c.dispose(), () => c.ref(),
+    () => c.unref(), () => c.usage()]) {
+    assert.throws(call, (e) => e.code === 'ERR_CONTRACT_DISPOSED');
+  }
+});
+
+test('abandon() of an empty contract kills nothing and removes it',
+  async () => {
+    const { c } = spawnIn('true', []);
+    const dir = path.join(root, String(c.ctid));
+    await h.once(c, 'pr_empty');
+    assert.ok(fs.existsSync(dir), 'an owned empty contract stays');
+    c.abandon();
+    assert.strictEqual(c.status().state, 'dead');
+    assert.ok(!fs.existsSync(dir));
+    assert.throws(() => c.abandon(), (e) => e.code === 'EINVAL');
+    c.dispose();
+  });
+
+test('abandon() without noorphan leaves members running, orphaned',
+  async () => {
+    const { child, c } = spawnIn('sleep', ['30']);
+    const pid = await program(child, c);
+    c.abandon();
+    assert.strictEqual(c.status().state, 'orphan');
+    assert.strictEqual(c.status().holder, 0);
+    assert.ok(h.alive(pid));
+    const emptied = h.once(c, 'pr_empty');
+    process.kill(pid, 'SIGKILL');
+    await emptied;
+    c.dispose();
+    await h.until(() => !fs.existsSync(path.join(root, String(c.ctid))),
+      2000, 'the orphan to be removed');
+  });
+
+test('abandon() with noorphan kills every member', async () => {
+  const { child, c } = spawnIn('sh', ['-c', '(setsid sleep 100 &); sleep 100'],
+    { template: { param: { noorphan: true } } });
+  await h.until(() => c.status().pr_members.length >= 2, 5000, 'tree');
+  const pids = c.status().pr_members;
+  const emptied = h.once(c, 'pr_empty');
+  const exited = h.once(child, 'exit');
+  c.abandon();
+  await emptied;
+  for (const pid of pids) assert.ok(!h.alive(pid), `pid ${pid} killed`);
+  await exited;
+  c.dispose();
+});
+
+test('spawn() gives {child, contract} and restores the template', async () => {
+  ct.set_template({ type: 'process', cookie: 7 });
+  const before = ct.latest;
+  const { child, contract } = ct.spawn('sh', ['-c', 'exit 0'],
+    { template: { type: 'process', cookie: 42 }, stdio: 'ignore' });
+  assert.strictEqual(contract.status().cookie, '42');
+  assert.ok(child.pid > 0);
+  await h.once(contract, 'pr_empty');
+  contract.dispose();
+  // The outer template is active again: the next spawn gets cookie 7.
+  const c2 = cp.spawn('true', { stdio: 'ignore' });
+  const outer = ct.latest();
+  ct.clear_template();
+  assert.strictEqual(outer.status().cookie, '7');
+  await h.once(c2, 'exit');
+  outer.dispose();
+  assert.strictEqual(before, ct.latest);
+  // A throwing spawn leaves no template active either.
+  assert.throws(() => ct.spawn('true', [], { stdio: 'nonsense' }));
+  const c3 = cp.spawn('true', { stdio: 'ignore' });
+  await h.once(c3, 'exit');
+  const dirs = h.contractDirs(root).length;
+  assert.strictEqual(dirs, h.contractDirs(root).length);
+});
+
+test('a program that cannot be spawned leaves no contract behind',
+  async () => {
+    const before = h.contractDirs(root).sort();
+    const { child, contract } = ct.spawn('/nonexistent/program', [],
+      { stdio: 'ignore' });
+    const err = await h.once(child, 'error');
+    assert.strictEqual(err.code, 'ENOENT');
+    assert.strictEqual(contract, null);
+    assert.deepStrictEqual(h.contractDirs(root).sort(), before);
+  });
+
+// Run src in a node of its own, which must exit by itself within ms.
+async function runScript(src, ms = 10000) {
+  const p = cp.spawn(process.execPath, ['-e', src], {
+    env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  try {
+    const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(ms) });
+    return { code, out };
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    p.kill('SIGKILL');
+    throw new Error('the script did not exit by itself');
+  }
+}
+
+test('a script whose only work is a contract exits after pr_empty',
+  async () => {
+    const lib = JSON.stringify(path.join(__dirname, '..', '..'));
+    const { code, out } = await runScript(`
+      const ct = require(${lib});
+      const cp = require('child_process');
+      ct.set_template({ type: 'process' });
+      cp.spawn('sh', ['-c', '(setsid sleep 0.3 &)'], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      c.on('pr_empty', () => console.log('empty'));
+    `);
+    assert.strictEqual(code, 0);
+    assert.strictEqual(out, 'empty\n');
+  });
+
+test('unref() lets a script exit while members still run', async () => {
+  const lib = JSON.stringify(path.join(__dirname, '..', '..'));
+  const { code, out } = await runScript(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    ct.set_template({ type: 'process' });
+    const child = cp.spawn('sleep', ['30'], { stdio: 'ignore' });
+    ct.clear_template();
+    child.unref();
+    const c = ct.latest();
+    c.on('pr_empty', () => console.log('empty'));
+    c.unref();
+    console.log(c.status().pr_members.length);
+  `);
+  assert.strictEqual(code, 0);
+  assert.strictEqual(out, '1\n');
+});

@@ -1,2 +1,0 @@
-'use strict';
-require('./lib/lifecycle')('atfork');

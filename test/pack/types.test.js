@@ -1,0 +1,113 @@
+'use strict';
+// index.d.ts type-checks a typed use of the whole API (test/pack/types/), and
+// every `@ts-expect-error` there is an error: tsc --noEmit, strict; its
+// Features, ProcessStatus, RunResult and RunError are what the runtime
+// objects hold.
+const { test } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const path = require('path');
+const cp = require('child_process');
+
+const os = require('os');
+const h = require('../lib/helpers');
+
+h.useRoot('types'); // features with a usable root (the last test)
+const top = path.join(__dirname, '..', '..');
+const tsc = path.join(top, 'node_modules', 'typescript', 'bin', 'tsc');
+
+test('index.d.ts: tsc --noEmit -p test/pack/types passes', () => {
+  assert.ok(fs.existsSync(tsc), `TypeScript is not installed (${tsc} is ` +
+    'missing): run `npm install` (typescript is a devDependency)');
+  const r = cp.spawnSync(process.execPath, [tsc, '-p', 'test/pack/types'],
+    { cwd: top, encoding: 'utf8', timeout: 120000 });
+  assert.ifError(r.error);
+  assert.strictEqual(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+});
+
+test('index.d.ts declares every export of index.js', () => {
+  // A new export without a declaration would not fail tsc: catch it here.
+  // (Loading the library touches no contract root; features is a getter.)
+  const dts = fs.readFileSync(path.join(top, 'index.d.ts'), 'utf8');
+  const names = Object.keys(require(top));
+  assert.ok(names.includes('features') && names.includes('Contract'));
+  for (const n of names) {
+    assert.match(dts, new RegExp(`^export (declare )?(function|const|class) ${n}\\b`, 'm'),
+      `index.d.ts declares ${n}`);
+  }
+});
+
+// Compile runtime objects (JSON) as literals that must satisfy index.d.ts's
+// type `name`: a runtime field the type lacks, a wrong type, or a missing
+// required field is an error; so is a declared field that none of them has
+// (Error's own fields aside).
+function typecheck(t, name, objects) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-types-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(top, path.join(dir, 'node_modules', 'illumos_contract'));
+  const base = name.replace(/<.*/, '');
+  fs.writeFileSync(path.join(dir, 'check.mts'),
+    `import type { ${base} } from 'illumos_contract';\n` +
+    objects.map((o, i) => `const o${i} = ${JSON.stringify(o)} ` +
+      `satisfies ${name};\n`).join('') +
+    `type Unseen = Exclude<keyof ${name}, keyof Error | ` +
+    `${objects.map((o, i) => `keyof typeof o${i}`).join(' | ')}>;\n` +
+    'const unseen: [Unseen] extends [never] ? true : Unseen = true;\n' +
+    'void unseen;\n');
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022',
+      module: 'nodenext', moduleResolution: 'nodenext', types: ['node'],
+      typeRoots: [path.join(top, 'node_modules', '@types')] },
+    files: ['check.mts'],
+  }));
+  const r = cp.spawnSync(process.execPath, [tsc, '-p', '.'],
+    { cwd: dir, encoding: 'utf8', timeout: 120000 });
+  assert.ifError(r.error);
+  assert.strictEqual(r.status, 0,
+    `${name}: tsc failed:\n${r.stdout}${r.stderr}`);
+}
+
+// Run `src` (with ct, the library) in a node process; its printed JSON.
+function runtime(src, env = {}) {
+  const r = cp.spawnSync(process.execPath, ['-e',
+    `const ct = require(${JSON.stringify(top)});\n${src}`],
+  { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30000 });
+  assert.strictEqual(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test('index.d.ts Features matches the runtime features object', (t) => {
+  const print = 'process.stdout.write(JSON.stringify(ct.features));';
+  const withRoot = runtime(print);
+  const without = runtime(print,
+    { ILLUMOS_CONTRACT_ROOT: '/proc/ict-none/contract' });
+  assert.ok('rootError' in without && withRoot.root !== null,
+    'both cases are covered');
+  typecheck(t, 'Features', [withRoot, without]);
+});
+
+test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
+  'objects', (t) => {
+  const o = runtime(`(async () => {
+    const out = {};
+    const { contract } = ct.spawn('sleep', ['100'], { stdio: 'ignore' });
+    out.status = contract.status();
+    await contract.stop();
+    contract.dispose();
+    out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe' });
+    out.plain = await ct.run('true');
+    const err = (e) => ({ ...e, name: e.name, message: e.message });
+    await ct.run('sleep', ['100'], { timeout: 10 }).catch((e) => {
+      out.timeout = err(e);
+    });
+    await ct.run('sleep', ['100'], { stdio: 'pipe',
+      signal: AbortSignal.timeout(10) }).catch((e) => { out.abort = err(e); });
+    process.stdout.write(JSON.stringify(out));
+  })();`);
+  assert.strictEqual(o.timeout.code, 'ETIMEDOUT');
+  assert.strictEqual(o.abort.code, 'ABORT_ERR');
+  typecheck(t, 'ProcessStatus', [o.status]);
+  typecheck(t, 'RunResult<string>', [o.piped, o.plain]);
+  typecheck(t, 'RunError<string>', [o.timeout, o.abort]);
+});
