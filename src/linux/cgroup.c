@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,29 @@ cg_rmdir(int rootfd, const char *name)
 	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }
 
+/* The child joined itself (or was moved in): it is the program. */
+static int
+cg_first(int dirfd, pid_t child, pid_t *firstp)
+{
+	(void) dirfd;
+	*firstp = child;
+	return (0);
+}
+
+static int
+cg_signal_first(pid_t child, int sig)
+{
+	return (kill(child, sig) == 0 ? 0 : errno);
+}
+
+static int
+cg_last_exit(int dirfd, pid_t *pidp)
+{
+	(void) dirfd;
+	(void) pidp;
+	return (ENOTSUP);
+}
+
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
 	.meta_get = cg_meta_get,
@@ -350,4 +374,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.follow = cg_follow,
 	.unfollow = cg_unfollow,
 	.rmdir = cg_rmdir,
+	.first = cg_first,
+	.signal_first = cg_signal_first,
+	.last_exit = cg_last_exit,
 };

@@ -179,6 +179,17 @@ typedef struct lx_mship {
 	void (*unfollow)(int token);
 	/* Remove contract directory name of the root (it must be empty). */
 	int (*rmdir)(int rootfd, const char *name);
+	/*
+	 * The spawned child as its caller presents it: the program's pid
+	 * once it runs (contract directory dirfd), and a signal for it.
+	 */
+	int (*first)(int dirfd, pid_t child, pid_t *firstp);
+	int (*signal_first)(pid_t child, int sig);
+	/*
+	 * The last member to exit, once empty, where the mechanism knows it
+	 * (pr_empty's pid without the proc connector); ENOTSUP if not.
+	 */
+	int (*last_exit)(int dirfd, pid_t *pidp);
 } lx_mship_t;
 
 extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */

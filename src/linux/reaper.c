@@ -438,6 +438,65 @@ rp_rmdir(int rootfd, const char *name)
 	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }
 
+/*
+ * The program the anchor forked: what its holder presents as the child.
+ * The anchor forks it before anything else, so this waits microseconds;
+ * an anchor that died first never ran it (its own pid stands in).
+ */
+static int
+rp_first(int dirfd, pid_t child, pid_t *firstp)
+{
+	struct timespec step = { 0, 50 * 1000 };
+	uint64_t start;
+	pid_t prog;
+
+	*firstp = child;
+	for (int i = 0; i < 200000; i++) {	/* 10 s */
+		if (lx_reaper_program(dirfd, &prog) == 0 && prog > 0) {
+			*firstp = prog;
+			return (0);
+		}
+		if (lx_proc_start(child, &start) != 0)
+			return (0);
+		(void) nanosleep(&step, NULL);
+	}
+	return (0);
+}
+
+/*
+ * Only the anchor knows whether the program still runs (it reaps it), so
+ * it forwards: SIGRTMAX queued with the signal as its value (SIGKILL and
+ * SIGSTOP cannot be taken by the anchor itself).  The anchor is our own
+ * unreaped child, so its pid is not reused under us.
+ */
+static int
+rp_signal_first(pid_t child, int sig)
+{
+	union sigval v = { .sival_int = sig };
+
+	if (sig == 0)
+		return (kill(child, 0) == 0 ? 0 : errno);
+	return (sigqueue(child, SIGRTMAX, v) == 0 ? 0 : errno);
+}
+
+/* The last process the anchor reaped, from its done record. */
+static int
+rp_last_exit(int dirfd, pid_t *pidp)
+{
+	unsigned long long ut, st;
+	char *buf;
+	int status, last = 0, err;
+
+	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+		return (err);
+	err = sscanf(buf, "%d %llu %llu %d", &status, &ut, &st, &last) == 4 &&
+	    last > 0 ? 0 : ENODATA;
+	free(buf);
+	if (err == 0)
+		*pidp = (pid_t)last;
+	return (err);
+}
+
 const lx_mship_t lx_mship_reaper = {
 	.name = "reaper",
 	.first_is_anchor = true,
@@ -452,6 +511,9 @@ const lx_mship_t lx_mship_reaper = {
 	.follow = rp_follow,
 	.unfollow = rp_unfollow,
 	.rmdir = rp_rmdir,
+	.first = rp_first,
+	.signal_first = rp_signal_first,
+	.last_exit = rp_last_exit,
 };
 
 int

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -496,6 +498,72 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	else
 		err = lx_contract_hold(made, -1, NULL, pid);
 	spare_close(&ts.made);
+	return (err);
+}
+
+int
+ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+{
+	int fd, err;
+
+	*firstp = child;
+	if ((err = lx_root_open(id, &fd)) != 0)
+		return (err == ESRCH ? 0 : err);	/* over already */
+	err = lx_ms()->first(fd, child, firstp);
+	(void) close(fd);
+	return (err);
+}
+
+int
+ct_spawn_signal(pid_t child, int sig)
+{
+	return (lx_ms()->signal_first(child, sig));
+}
+
+/* ---- children their caller stopped waiting for ---- */
+
+typedef struct released {
+	pid_t pid;
+	int fd;		/* a pidfd: readable once it exited */
+} released_t;
+
+static void
+released_exited(void *arg)
+{
+	released_t *r = arg;
+	int st;
+
+	lx_evq_del(r->fd);
+	(void) close(r->fd);
+	while (waitpid(r->pid, &st, WNOHANG) < 0 && errno == EINTR)
+		;
+	free(r);
+}
+
+int
+ct_spawn_release(pid_t child)
+{
+	released_t *r;
+	int st, err;
+	pid_t got;
+
+	while ((got = waitpid(child, &st, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (got != 0)
+		return (0);	/* reaped now, or not ours */
+	if ((r = malloc(sizeof (*r))) == NULL)
+		return (ENOMEM);
+	r->pid = child;
+	if ((r->fd = (int)syscall(SYS_pidfd_open, child, 0)) < 0) {
+		err = errno;
+		free(r);
+		return (err);
+	}
+	(void) fcntl(r->fd, F_SETFD, FD_CLOEXEC);
+	if ((err = lx_evq_add(r->fd, released_exited, r)) != 0) {
+		(void) close(r->fd);
+		free(r);
+	}
 	return (err);
 }
 
