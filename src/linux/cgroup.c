@@ -361,8 +361,44 @@ cg_last_exit(int dirfd, pid_t *pidp)
 	return (ENOTSUP);
 }
 
+/* The child (or its parent, for the shim) writes its pid here. */
+static int
+cg_spare_open(int dirfd, int *joinfdp)
+{
+	*joinfdp = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	return (*joinfdp < 0 ? errno : 0);
+}
+
+/* The shim's parent half: ESRCH, it joined by itself and is gone. */
+static int
+cg_join(int dirfd, int joinfd, pid_t child)
+{
+	char buf[16];
+	int n;
+
+	(void) dirfd;
+	n = snprintf(buf, sizeof (buf), "%d", (int)child);
+	if (write(joinfd, buf, (size_t)n) != n && errno != ESRCH)
+		return (errno);
+	return (0);
+}
+
+static void
+cg_features(int rootfd, ct_features_t *f)
+{
+	f->freeze = faccessat(rootfd, "cgroup.freeze", F_OK, 0) == 0;
+	f->usage = faccessat(rootfd, "cpu.stat", F_OK, 0) == 0;
+	f->memory = faccessat(rootfd, "memory.current", F_OK, 0) == 0;
+}
+
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
+	.helper_flag = NULL,
+	.joinfile = "/cgroup.procs",
+	.spare_open = cg_spare_open,
+	.join = cg_join,
+	.features = cg_features,
+	.keeper_group = true,
 	.meta_get = cg_meta_get,
 	.meta_set = cg_meta_set,
 	.members = cg_members,

@@ -497,9 +497,49 @@ rp_last_exit(int dirfd, pid_t *pidp)
 	return (err);
 }
 
+static int
+rp_spare_open(int dirfd, int *joinfdp)
+{
+	(void) dirfd;
+	*joinfdp = -1;
+	return (0);
+}
+
+/*
+ * The child is the anchor: record its pid and start time, so that anyone
+ * can find its tree (and tell a reused pid from it).
+ */
+static int
+rp_join(int dirfd, int joinfd, pid_t anchor)
+{
+	char buf[48];
+	uint64_t start;
+	int n;
+
+	(void) joinfd;
+	if (lx_proc_start(anchor, &start) != 0)
+		start = 0;	/* gone already: its done record tells */
+	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
+	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
+}
+
+/* No freezer; usage exact once the contract is empty. */
+static void
+rp_features(int rootfd, ct_features_t *f)
+{
+	(void) rootfd;
+	f->usage = true;
+}
+
 const lx_mship_t lx_mship_reaper = {
 	.name = "reaper",
 	.first_is_anchor = true,
+	.helper_flag = "--anchor",
+	.joinfile = "",
+	.spare_open = rp_spare_open,
+	.join = rp_join,
+	.features = rp_features,
+	.keeper_group = false,
 	.meta_get = rp_meta_get,
 	.meta_set = rp_meta_set,
 	.members = rp_members,
@@ -515,19 +555,6 @@ const lx_mship_t lx_mship_reaper = {
 	.signal_first = rp_signal_first,
 	.last_exit = rp_last_exit,
 };
-
-int
-lx_reaper_anchored(int dirfd, pid_t anchor)
-{
-	char buf[48];
-	uint64_t start;
-	int n;
-
-	if (lx_proc_start(anchor, &start) != 0)
-		start = 0;	/* gone already: its done record tells */
-	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
-	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
-}
 
 int
 lx_reaper_program(int dirfd, pid_t *pidp)

@@ -218,11 +218,10 @@ spare_make(void)
 		    "of contract %" PRId32 ": %s", s.id, strerror(err));
 		goto fail;
 	}
-	/* Membership by cgroup: the child joins through this file. */
-	if (!lx_ms()->first_is_anchor && (s.procsfd = openat(s.dirfd,
-	    "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0) {
-		err = ct_err_set(errno, "open", "cannot open cgroup.procs of "
-		    "contract %" PRId32 ": %s", s.id, strerror(errno));
+	/* What the child joins through (cgroup.procs), if anything. */
+	if ((err = lx_ms()->spare_open(s.dirfd, &s.procsfd)) != 0) {
+		err = ct_err_set(err, "open", "cannot open the join file of "
+		    "contract %" PRId32 ": %s", s.id, strerror(err));
 		goto fail;
 	}
 	s.counted = true;
@@ -281,7 +280,7 @@ atfork_prepare(void)
 	ts.forks++;
 	ts.forking = 0;
 	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
-	    lx_ms()->first_is_anchor)
+	    lx_ms()->helper_flag != NULL)
 		return;
 	ct_lock();
 	ts.locked = true;
@@ -379,7 +378,7 @@ anchored(void)
 {
 	const lx_root_t *r;
 
-	return (lx_root_find(&r) == 0 && lx_ms()->first_is_anchor);
+	return (lx_root_find(&r) == 0 && lx_ms()->helper_flag != NULL);
 }
 
 int
@@ -441,7 +440,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 		return (err);
 	/* The shim joins by writing to cgroup.procs; an anchor records. */
 	if (asprintf(procsp, "%s/%" PRId32 "%s", r->path, ts.spare.id,
-	    lx_ms()->first_is_anchor ? "" : "/cgroup.procs") < 0)
+	    lx_ms()->joinfile) < 0)
 		return (ENOMEM);
 	spare_move(&ts.inflight, &ts.spare);
 	*idp = ts.inflight.id;
@@ -457,15 +456,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 static int
 join(spare_t *s, pid_t pid)
 {
-	char buf[16];
-	int n;
-
-	if (lx_ms()->first_is_anchor)
-		return (lx_reaper_anchored(s->dirfd, pid));
-	n = snprintf(buf, sizeof (buf), "%d", (int)pid);
-	if (write(s->procsfd, buf, (size_t)n) != n && errno != ESRCH)
-		return (errno);
-	return (0);
+	return (lx_ms()->join(s->dirfd, s->procsfd, pid));
 }
 
 int
