@@ -278,7 +278,7 @@ async function runScript(src, ms = 10000) {
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   try {
-    const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(ms) });
+    const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(h.ms(ms)) });
     return { code, out };
   } catch (e) {
     if (e.name !== 'AbortError') throw e;
