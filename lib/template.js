@@ -1,12 +1,9 @@
 'use strict';
 // Templates as JS sees them: the thread's active template per type (the C
-// side holds the real, validated copy), latest(), and the hook that puts
-// children spawned while a process template is active into their contract.
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+// side holds the real, validated copy), latest(), and which way children
+// get into their contract (probe; the hook itself is lib/hook.js).
 const childProcess = require('child_process');
-const { binding, helperDir, shimPath } = require('./binding');
+const { binding, shimPath } = require('./binding');
 
 const active = { process: null, device: null }; // clones, for restoring
 let lastType = null;
@@ -85,107 +82,13 @@ function withTemplate(template, fn) {
   }
 }
 
-// ---- the spawn hook ----
-
-function pathOf(options) {
-  for (const kv of options.envPairs || []) {
-    if (kv.startsWith('PATH=')) return kv.slice(5);
-  }
-  return '/bin:/usr/bin';
+function processActive() {
+  return active.process !== null;
 }
-
-function executable(p) {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-// What execvp would run, or null (then Node reports ENOENT/EACCES itself).
-function resolve(options) {
-  const cwd = options.cwd || process.cwd();
-  const file = options.file;
-  if (file.includes('/')) return executable(path.resolve(cwd, file));
-  return pathOf(options).split(':').some(
-    (dir) => executable(path.resolve(cwd, dir || '.', file)));
-}
-
-const { ChildProcess } = childProcess;
-const origSpawn = ChildProcess.prototype.spawn;
-
-// Make the next contract directory ahead of need, after this tick's spawns.
-let refilling = false;
-function refillSoon() {
-  if (refilling) return;
-  refilling = true;
-  setImmediate(() => {
-    refilling = false;
-    // A failure (EAGAIN, EMFILE...) is reported by the next spawn.
-    try {
-      if (active.process !== null) binding.spawnReady();
-    } catch {
-      // nothing to do here: no spawn is waiting for it
-    }
-  }).unref();
-}
-
-function hookedSpawn(options) {
-  if (active.process === null) return origSpawn.call(this, options);
-  refillSoon();
-  const how = probe();
-  if (how !== 'shim' && how !== 'anchor') {
-    // The contract directory must exist before the fork: if it cannot be
-    // made, fail the spawn here rather than run the child outside it.
-    binding.spawnReady();
-    let r;
-    try {
-      r = origSpawn.call(this, options);
-    } catch (e) {
-      binding.spawnAbort(0);
-      throw e;
-    }
-    if (this.pid !== undefined) binding.spawnCommit(0, this.pid);
-    else binding.spawnAbort(0);
-    return r;
-  }
-  if (!resolve(options)) return origSpawn.call(this, options);
-  const shim = shimPath();
-  if (shim === null) {
-    const e = new Error('ENOTSUP: the exec shim ' +
-      `(${path.join(helperDir, 'ct-exec')}) is missing; rebuild the ` +
-      'package with npm install');
-    e.code = 'ENOTSUP';
-    e.errno = os.constants.errno.ENOTSUP;
-    e.syscall = 'execve';
-    throw e;
-  }
-  const { ctid, procs } = binding.spawnPrepare();
-  const { file, args } = options;
-  options.file = shim;
-  // The shim joins the contract and execs the program; an anchor starts
-  // the contract, forks the program and reaps its tree.
-  options.args = how === 'anchor' ? ['ct-exec', '--anchor', procs, file,
-    ...args] : ['ct-exec', procs, file, ...args];
-  let r;
-  try {
-    r = origSpawn.call(this, options);
-  } catch (e) {
-    binding.spawnAbort(ctid);
-    throw e;
-  } finally {
-    options.file = file;
-    options.args = args;
-  }
-  this.spawnfile = file;
-  this.spawnargs = args;
-  if (this.pid !== undefined) binding.spawnCommit(ctid, this.pid);
-  else binding.spawnAbort(ctid);
-  return r;
-}
-ChildProcess.prototype.spawn = hookedSpawn;
 
 module.exports = {
   setTemplate, clearTemplate, latestId, withTemplate, probe, snapshot,
+  processActive,
 };
+
+require('./hook');

@@ -472,6 +472,52 @@ b_spawn_abort(napi_env env, napi_callback_info info)
 	return (NULL);
 }
 
+/* (ctid, child) -> the pid presented as the child: the program's. */
+static napi_value
+b_spawn_first(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	int64_t id, pid;
+	pid_t first;
+	int err;
+
+	if (!bnd_args(env, info, 2, argv) ||
+	    !bnd_get_int(env, argv[0], "ctid", 1, INT32_MAX, &id) ||
+	    !bnd_get_int(env, argv[1], "pid", 1, INT32_MAX, &pid))
+		return (NULL);
+	if ((err = ct_spawn_first((ct_id_t)id, (pid_t)pid, &first)) != 0)
+		return (bnd_result(env, err, "open", "cannot find the program"));
+	return (bnd_num(env, (double)first));
+}
+
+/* (child, signal number) -> 0 or an errno (as process.kill reports). */
+static napi_value
+b_spawn_signal(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	int64_t pid, sig;
+
+	if (!bnd_args(env, info, 2, argv) ||
+	    !bnd_get_int(env, argv[0], "pid", 1, INT32_MAX, &pid) ||
+	    !bnd_get_int(env, argv[1], "signal", 0, 64, &sig))
+		return (NULL);
+	return (bnd_num(env, (double)ct_spawn_signal((pid_t)pid, (int)sig)));
+}
+
+static napi_value
+b_spawn_release(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	int64_t pid;
+
+	if (!bnd_args(env, info, 1, argv) ||
+	    !bnd_get_int(env, argv[0], "pid", 1, INT32_MAX, &pid) ||
+	    !bnd_poll_ensure(env))
+		return (NULL);
+	return (bnd_result(env, ct_spawn_release((pid_t)pid), "pidfd_open",
+	    "cannot follow the child"));
+}
+
 static napi_value
 b_spawn_ready(napi_env env, napi_callback_info info)
 {
@@ -515,6 +561,9 @@ static const struct export {
 	{ "spawnCommit", b_spawn_commit },
 	{ "spawnAbort", b_spawn_abort },
 	{ "spawnReady", b_spawn_ready },
+	{ "spawnFirst", b_spawn_first },
+	{ "spawnSignal", b_spawn_signal },
+	{ "spawnRelease", b_spawn_release },
 	{ "setHelperDir", b_set_helper_dir },
 };
 

@@ -275,6 +275,20 @@ int ct_spawn_commit(ct_id_t id, pid_t pid);
 /* The spawn failed before a child existed: remove the reserved contract. */
 int ct_spawn_abort(ct_id_t id);
 /*
+ * The child a spawn started, as its caller presents it (docs/ARCHITECTURE.md,
+ * "Linux: membership"): under reaper membership the child is the
+ * contract's anchor and the program is its first member; elsewhere the
+ * child is the program.  ct_spawn_first: the program's pid, once it runs
+ * (child itself where they are one).  ct_spawn_signal: send sig to that
+ * program (through the anchor, which is the only one that may know it is
+ * still the program).  ct_spawn_release: the caller stopped waiting for
+ * child before it exited (it reported the program's exit instead): reap
+ * it when it exits.
+ */
+int ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp);
+int ct_spawn_signal(pid_t child, int sig);
+int ct_spawn_release(pid_t child);
+/*
  * Make the next contract ahead of need, off the spawn's path (after a
  * spawn, while a process template stays active).  0 where nothing is due.
  */

@@ -126,6 +126,27 @@ ct_spawn_ready(void)
 	return (nosup("ct_spawn_ready"));
 }
 
+int
+ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+{
+	(void) id, (void) child, (void) firstp;
+	return (nosup("ct_spawn_first"));
+}
+
+int
+ct_spawn_signal(pid_t child, int sig)
+{
+	(void) child, (void) sig;
+	return (nosup("ct_spawn_signal"));
+}
+
+int
+ct_spawn_release(pid_t child)
+{
+	(void) child;
+	return (nosup("ct_spawn_release"));
+}
+
 /* ------------------------------------------------------------------ */
 /* Backend: contracts (none can be opened, so no handle ever exists) */
 

@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/ict-asan-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$top"
-for f in binding.gyp package.json index.js index.mjs index.d.ts README.md \
+for f in binding.gyp package.json index.js index.mjs index.d.ts README.md docs \
     LICENSE lib src test examples bin man scripts node_modules; do
 	[ -e "$f" ] && cp -r "$f" "$work/"
 done
@@ -33,7 +33,7 @@ echo "== the test matrix (test/matrix.js) against it"
 # handling and core dumps, so a member that dies by SIGSEGV still dies by
 # SIGSEGV and dumps its core.  ASan's quarantine holds freed memory, so
 # RSS says nothing about leaks here (fds are still checked exactly).
-ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB=4096 \
+ILLUMOS_CONTRACT_TEST_RSS_SLACK_MB=4096 ILLUMOS_CONTRACT_TEST_SLOW=4 \
 LD_PRELOAD=$(gcc -print-file-name=libasan.so) \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:disable_coredump=0:handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigfpe=0:handle_sigill=0 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -31,15 +31,14 @@ const CELLS = {
 const ALL = Object.keys(CELLS);
 
 // The membership-sensitive suites and the cells each runs in.
-const CGROUP = ['cgroup/atfork', 'cgroup/shim'];
 const MATRIX = {
-  'test/e2e/quickstart.test.js': CGROUP,
+  'test/e2e/quickstart.test.js': ALL,
   'test/e2e/lifecycle.test.js': ALL,
   'test/e2e/events.test.js': ALL,
   'test/e2e/control.test.js': ALL,
-  'test/e2e/observe.test.js': CGROUP,
+  'test/e2e/observe.test.js': ALL,
   'test/e2e/holder.test.js': ALL,
-  'test/e2e/cli.test.js': CGROUP,
+  'test/e2e/cli.test.js': ALL,
   // A container has no writable cgroup: reaper membership inside, whatever
   // the host would choose; its own tests vary uid and namespaces.
   'test/env/container.test.js': ['reaper'],

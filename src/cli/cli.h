@@ -126,6 +126,12 @@ typedef struct cli_child {
 	ct_contract_t *ct;	/* opened CT_OPEN_LATEST */
 	int exec_err;		/* 0: the program runs; else why not */
 	bool join_failed;	/* exec_err is from joining, not exec */
+	/*
+	 * Reaper membership: pid is the contract's anchor, which writes the
+	 * program's wait status here once it reaped it ("N\n"), then closes
+	 * it (docs/ARCHITECTURE.md, "Linux: membership"); else -1.
+	 */
+	int report;
 } cli_child_t;
 
 /*

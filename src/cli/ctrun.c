@@ -328,6 +328,33 @@ terminate(const opts_t *o, cli_child_t *ch, int sig)
 	_exit(128 + sig);
 }
 
+/*
+ * Reaper membership: the program's end comes from the anchor's report
+ * (the anchor itself lives until the tree is empty).  true once decided:
+ * a status, or the report closed without one (then the anchor's own).
+ */
+static bool
+read_report(cli_child_t *ch, waitst_t *w)
+{
+	char buf[32];
+	ssize_t n;
+	struct pollfd pf = { ch->report, POLLIN, 0 };
+
+	if (poll(&pf, 1, 0) <= 0)
+		return (false);
+	while ((n = read(ch->report, buf, sizeof (buf) - 1)) < 0 &&
+	    errno == EINTR)
+		;
+	(void) close(ch->report);
+	ch->report = -1;
+	if (n <= 0)
+		return (false);	/* no word: the anchor's exit tells */
+	buf[n] = '\0';
+	w->status = atoi(buf);
+	w->reaped = true;
+	return (true);
+}
+
 static void
 try_reap(cli_child_t *ch, waitst_t *w)
 {
@@ -335,6 +362,10 @@ try_reap(cli_child_t *ch, waitst_t *w)
 
 	if (w->reaped)
 		return;
+	if (ch->report >= 0 && read_report(ch, w))
+		return;
+	if (ch->report >= 0)
+		return;	/* the program still runs */
 	while ((p = waitpid(ch->pid, &w->status, WNOHANG)) < 0 &&
 	    errno == EINTR)
 		;
@@ -349,7 +380,8 @@ try_reap(cli_child_t *ch, waitst_t *w)
 static int
 wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 {
-	struct pollfd pf[2] = { { evfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	struct pollfd pf[3] = { { evfd, POLLIN, 0 }, { sigfd, POLLIN, 0 },
+	    { ch->report, POLLIN, 0 } };
 	ct_evrec_t ev;
 	int sig, err;
 
@@ -358,7 +390,8 @@ wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 		try_reap(ch, w);
 		if (o->life == LIFE_CHILD ? w->reaped : w->empty)
 			break;
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		pf[2].fd = ch->report;
+		if (poll(pf, ch->report >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
 			return (ct_err_set(errno, "poll", "cannot wait"));
 		while ((sig = cli_sigpipe_next()) != 0) {
 			if (sig != SIGCHLD)
@@ -370,6 +403,10 @@ wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 			on_event(o, ch, &ev, w);
 			ct_evrec_fini(&ev);
 		}
+	}
+	while (!w->reaped && ch->report >= 0) {
+		(void) poll(&pf[2], 1, -1);
+		(void) read_report(ch, w);
 	}
 	while (!w->reaped) {
 		if (waitpid(ch->pid, &w->status, 0) == ch->pid ||
@@ -403,7 +440,7 @@ exec_failed(cli_child_t *ch, const char *cmd)
 		    (int)ch->ctid);
 	else
 		cli_error(ch->exec_err, "cannot exec %s", cmd);
-	while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
+	while (ch->pid > 0 && waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	release(ch->ct);
 	if (ch->join_failed)

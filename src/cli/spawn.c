@@ -34,9 +34,13 @@ report_back(int fd, int stage, int err)
 
 /* In the child: only async-signal-safe calls from here on. */
 static void
-child(char *const argv[], int procfd, int wfd, const sigset_t *mask)
+child(char *const argv[], int procfd, int wfd, int keep, const sigset_t *mask)
 {
 	struct sigaction dfl, cur;
+
+	/* The anchor's report pipe is the one fd it inherits on purpose. */
+	if (keep >= 0)
+		(void) fcntl(keep, F_SETFD, 0);
 
 	/* Our handlers write to the parent's signal pipe: not in here. */
 	memset(&dfl, 0, sizeof (dfl));
@@ -86,7 +90,7 @@ hold(ct_id_t reserved, cli_child_t *cp)
  * this program (or where the addon said), which runs argv.  NULL: ENOMEM.
  */
 static char **
-anchor_argv(const char *dir, char *const argv[])
+anchor_argv(const char *dir, int report, char *const argv[])
 {
 	const char *helpers = ct_helper_dir();
 	char *self = NULL, *exe = NULL, **av;
@@ -102,7 +106,7 @@ anchor_argv(const char *dir, char *const argv[])
 		helpers = self;
 	}
 	if (helpers == NULL || asprintf(&exe, "%s/ct-exec", helpers) < 0 ||
-	    (av = calloc(n + 5, sizeof (*av))) == NULL) {
+	    (av = calloc(n + 7, sizeof (*av))) == NULL) {
 		free(self);
 		free(exe);
 		return (NULL);
@@ -110,10 +114,16 @@ anchor_argv(const char *dir, char *const argv[])
 	free(self);
 	av[0] = exe;
 	av[1] = (char *)"--anchor";
-	av[2] = (char *)dir;
-	av[3] = argv[0];	/* FILE, then ARGV0 ARG... */
+	av[2] = (char *)"--report";
+	if (asprintf(&av[3], "%d", report) < 0) {
+		free(exe);
+		free(av);
+		return (NULL);
+	}
+	av[4] = (char *)dir;
+	av[5] = argv[0];	/* FILE, then ARGV0 ARG... */
 	for (size_t i = 0; i < n; i++)
-		av[4 + i] = argv[i];
+		av[6 + i] = argv[i];
 	return (av);
 }
 
@@ -123,7 +133,7 @@ anchor_argv(const char *dir, char *const argv[])
  */
 static int
 reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
-    int *procfdp, char ***anchorp)
+    int *procfdp, char ***anchorp, int report)
 {
 	char *procs = NULL;
 	int err;
@@ -131,7 +141,7 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	if ((err = ct_spawn_prepare(reservedp, &procs)) != 0)
 		return (err);
 	if (mode == CT_SPAWN_ANCHOR) {
-		if ((*anchorp = anchor_argv(procs, *argvp)) == NULL)
+		if ((*anchorp = anchor_argv(procs, report, *argvp)) == NULL)
 			err = ENOMEM;
 		else
 			*argvp = *anchorp;	/* it keeps procs: DIR */
@@ -145,12 +155,48 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	return (err);
 }
 
+/*
+ * Reaper membership: the anchor, not this process, execs the program, so
+ * a program that cannot be run is found here first, as execvp would look
+ * for it (PATH; found but not executable: EACCES), and never makes a
+ * contract.  0 if it can be run.
+ */
+static int
+runnable(const char *file)
+{
+	const char *path = getenv("PATH");
+	int found = ENOENT;
+
+	if (strchr(file, '/') != NULL)
+		return (access(file, X_OK) == 0 ? 0 : errno);
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (const char *p = path; ; p++) {
+		const char *end = strchr(p, ':');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		char *cand;
+		if (asprintf(&cand, "%.*s/%s", (int)len, len == 0 ? "." : p,
+		    file) < 0)
+			return (ENOMEM);
+		if (access(cand, X_OK) == 0) {
+			free(cand);
+			return (0);
+		}
+		if (errno == EACCES)
+			found = EACCES;
+		free(cand);
+		if (end == NULL)
+			return (found);
+		p = end;
+	}
+}
+
 int
 cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
 	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
 	ct_id_t reserved = 0;
-	int procfd = -1, p[2] = { -1, -1 }, err;
+	int procfd = -1, p[2] = { -1, -1 }, rp[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
 	report_t r;
@@ -158,14 +204,22 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 
 	memset(cp, 0, sizeof (*cp));
 	cp->pid = -1;
+	cp->report = -1;
 	/* A plain fork() is ours to make: prefer the atfork handlers. */
 	(void) ct_spawn_mode_set(CT_SPAWN_ATFORK);
 	ct_err_clear();
 	(void) ct_spawn_mode_get(&mode);
 	if ((err = ct_tmpl_active_set(t)) != 0)
 		return (err);
+	if (mode == CT_SPAWN_ANCHOR && (cp->exec_err = runnable(argv[0])) != 0)
+		goto out;
+	if (mode == CT_SPAWN_ANCHOR && pipe2(rp, O_CLOEXEC) != 0) {
+		err = ct_err_set(errno, "pipe", "cannot make the report pipe");
+		goto out;
+	}
 	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_KERNEL &&
-	    (err = reserve(mode, &argv, &reserved, &procfd, &anchor)) != 0)
+	    (err = reserve(mode, &argv, &reserved, &procfd, &anchor,
+	    rp[1])) != 0)
 		goto out;
 	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
@@ -177,7 +231,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	cp->pid = fork();
 	if (cp->pid == 0)
-		child(argv, procfd, p[1], &old);
+		child(argv, procfd, p[1], rp[1], &old);
 	err = cp->pid < 0 ? errno : 0;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	(void) close(p[1]);
@@ -198,11 +252,14 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		cp->exec_err = r.err != 0 ? r.err : EINVAL;
 		cp->join_failed = r.stage == 0;
 	}
+	cp->report = rp[0];
+	rp[0] = -1;
 out:
 	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
 	if (anchor != NULL) {
 		free(anchor[0]);	/* the ct-exec path */
-		free(anchor[2]);	/* the contract's directory */
+		free(anchor[3]);	/* the report fd */
+		free(anchor[4]);	/* the contract's directory */
 	}
 	free(anchor);
 	if (procfd >= 0)
@@ -211,5 +268,9 @@ out:
 		(void) close(p[0]);
 	if (p[1] >= 0)
 		(void) close(p[1]);
+	if (rp[0] >= 0)
+		(void) close(rp[0]);
+	if (rp[1] >= 0)
+		(void) close(rp[1]);
 	return (err);
 }

@@ -2,16 +2,22 @@
  * anchor.c -- ct-exec in its second role: the anchor of a contract under
  * reaper membership (docs/ARCHITECTURE.md, "Linux: membership").
  *
- *   ct-exec --anchor DIR FILE ARGV0 [ARG...]
+ *   ct-exec --anchor [--report FD] DIR FILE ARGV0 [ARG...]
  *
  * It marks itself the child subreaper, so that every orphan of its subtree
  * is reparented to it rather than to init: the contract is exactly its
  * subtree.  It forks FILE (searched in PATH like execvp) and then only
- * reaps, and forwards the signals it receives to the program.  When its
+ * reaps, and forwards the signals it receives to the program.  Its holder
+ * presents the program as the child it spawned (docs/ARCHITECTURE.md,
+ * "Linux: membership"): so the anchor writes the program's wait status to
+ * FD ("--report", a pipe of the holder's) as soon as it has reaped it,
+ * then closes FD; and a SIGRTMAX queued to it (sigqueue, SI_QUEUE) with a
+ * signal number as its value is that signal for the program, which is
+ * how SIGKILL and SIGSTOP, which it cannot take, are forwarded.  When its
  * wait finds no child left the contract is empty: it records that in DIR
- * ("user.ct.done": the program's wait status and the CPU time of the whole
+ * ("user.ct.done": the program's wait status, the CPU time of the whole
  * tree, from RUSAGE_CHILDREN, which counts every process it or its
- * descendants reaped) and exits as the program did: with its code, or by
+ * descendants reaped, and the last pid it reaped) and exits as the program did: with its code, or by
  * its signal.  Its own descriptors are closed and its stdio is /dev/null,
  * so that a pipe closes when the program's tree closes it.
  *
@@ -38,6 +44,12 @@
 #define	A_RLIMIT_CORE	4
 #define	A_RUSAGE_CHILDREN	(-1)
 #define	A_AT_FDCWD	(-100)
+#define	A_SIGRTMAX	64
+#define	A_SI_QUEUE	(-1)
+/* siginfo_t on 64-bit Linux: si_signo, si_errno, si_code, pad, then
+ * the union: si_pid, si_uid, si_value. */
+#define	A_SI_CODE_OFF	8
+#define	A_SI_VALUE_OFF	24
 
 typedef unsigned long a_sigset_t;	/* the kernel's: 64 signals */
 
@@ -86,12 +98,12 @@ a_record(int dirfd, const char *key, const char *val, size_t len)
 	(void) shim_close((int)fd);
 }
 
-/* The program's wait status and the tree's CPU time, in microseconds. */
+/* The program's wait status, the tree's CPU time (us), the last reaped. */
 static void
-a_done(int dirfd, int status)
+a_done(int dirfd, int status, long last)
 {
 	struct a_rusage ru = { 0 };
-	char buf[80];
+	char buf[104];
 	size_t n;
 
 	(void) shim_sys3(__NR_getrusage, A_RUSAGE_CHILDREN, (long)&ru, 0);
@@ -102,6 +114,8 @@ a_done(int dirfd, int status)
 	buf[n++] = ' ';
 	n += a_utoa((unsigned long)(ru.st_sec * 1000000 + ru.st_usec),
 	    buf + n);
+	buf[n++] = ' ';
+	n += a_utoa((unsigned long)last, buf + n);
 	a_record(dirfd, "user.ct.done", buf, n);
 }
 
@@ -125,14 +139,35 @@ a_exit_as(int status)
 	shim_exit(128 + sig);
 }
 
-/* Only what it needs: the record directory; stdio from /dev/null. */
+/* Tell the holder how the program ended (once), and close the pipe. */
 static void
-a_detach(int dirfd)
+a_report(int *fdp, int status)
+{
+	char buf[24];
+	size_t n;
+
+	if (*fdp < 0)
+		return;
+	n = a_utoa((unsigned long)(unsigned)status, buf);
+	buf[n++] = '\n';
+	(void) shim_write(*fdp, buf, n);
+	(void) shim_close(*fdp);
+	*fdp = -1;
+}
+
+/* Only what it needs: the record directory, the report pipe; stdio from
+ * /dev/null. */
+static void
+a_detach(int dirfd, int keep)
 {
 	long fd;
+	int lo = dirfd < keep || keep < 0 ? dirfd : keep;
+	int hi = dirfd < keep ? keep : dirfd;
 
-	(void) shim_sys3(__NR_close_range, 0, dirfd - 1, 0);
-	(void) shim_sys3(__NR_close_range, dirfd + 1, ~0U, 0);
+	(void) shim_sys3(__NR_close_range, 0, lo - 1, 0);
+	if (keep >= 0 && lo != hi)
+		(void) shim_sys3(__NR_close_range, lo + 1, hi - 1, 0);
+	(void) shim_sys3(__NR_close_range, hi + 1, ~0U, 0);
 	fd = shim_sys4(__NR_openat, A_AT_FDCWD, (long)"/dev/null", O_RDWR, 0);
 	for (int i = 0; fd >= 0 && i < 3; i++) {
 		if (i != fd)
@@ -144,7 +179,7 @@ a_detach(int dirfd)
 
 /* Reap what is ready; 1 once no child is left. */
 static int
-a_reap(long prog, int *statusp, int *progdonep)
+a_reap(long prog, int *statusp, int *progdonep, long *lastp)
 {
 	for (;;) {
 		int st = 0;
@@ -156,6 +191,7 @@ a_reap(long prog, int *statusp, int *progdonep)
 			return (1);
 		if (r <= 0)
 			return (0);
+		*lastp = r;
 		if (r == prog) {
 			*statusp = st;
 			*progdonep = 1;
@@ -163,16 +199,59 @@ a_reap(long prog, int *statusp, int *progdonep)
 	}
 }
 
+static int
+a_eq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (*a == *b);
+}
+
+/* A native-endian int at p (siginfo is a byte buffer here). */
+static int
+a_int(const char *p)
+{
+	union { char c[sizeof (int)]; int v; } u;
+
+	for (size_t i = 0; i < sizeof (int); i++)
+		u.c[i] = p[i];
+	return (u.v);
+}
+
+/* A small decimal fd, or -1. */
+static int
+a_fd(const char *s)
+{
+	int v = 0;
+
+	if (*s == '\0')
+		return (-1);
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > 100000)
+			return (-1);
+		v = v * 10 + (*s - '0');
+	}
+	return (v);
+}
+
 int
 anchor_main(int argc, char **argv, char **envp)
 {
 	a_sigset_t all = ~0UL, old = 0;
-	int status = 0, progdone = 0;
-	long dirfd, prog;
+	int status = 0, progdone = 0, report = -1;
+	long dirfd, prog, last = 0;
 
+	if (argc >= 4 && a_eq(argv[2], "--report")) {
+		if ((report = a_fd(argv[3])) < 0)
+			argc = 0;	/* usage */
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 5) {
-		shim_say("usage: ct-exec --anchor DIR FILE ARGV0 [ARG...]",
-		    "", "", "");
+		shim_say("usage: ct-exec --anchor [--report FD] DIR FILE ARGV0 "
+		    "[ARG...]", "", "", "");
 		return (125);
 	}
 	dirfd = shim_sys4(__NR_openat, A_AT_FDCWD, (long)argv[2],
@@ -190,6 +269,8 @@ anchor_main(int argc, char **argv, char **envp)
 	if (prog == 0) {
 		long err;
 		(void) shim_close((int)dirfd);
+		if (report >= 0)
+			(void) shim_close(report);
 		(void) shim_sys4(__NR_rt_sigprocmask, A_SIG_SETMASK,
 		    (long)&old, 0, sizeof (old));
 		err = shim_execvp(argv[3], argv + 4, envp);
@@ -205,20 +286,29 @@ anchor_main(int argc, char **argv, char **envp)
 		a_record((int)dirfd, "user.ct.program", buf, a_utoa(
 		    (unsigned long)prog, buf));
 	}
-	a_detach((int)dirfd);
+	a_detach((int)dirfd, report);
 	for (;;) {
 		char info[128];
 		long sig = shim_sys4(__NR_rt_sigtimedwait, (long)&all,
 		    (long)info, 0, sizeof (all));
 
 		if (sig == A_SIGCHLD || sig == -A_EINTR) {
-			if (a_reap(prog, &status, &progdone))
+			int done = a_reap(prog, &status, &progdone, &last);
+			if (progdone)
+				a_report(&report, status);
+			if (done)
 				break;
 		} else if (sig > 0 && !progdone) {
+			int code = a_int(info + A_SI_CODE_OFF);
+			int val = a_int(info + A_SI_VALUE_OFF);
+			if (sig == A_SIGRTMAX && code == A_SI_QUEUE &&
+			    val > 0 && val <= A_SIGRTMAX)
+				sig = val;	/* forwarded for the holder */
 			(void) shim_sys4(__NR_kill, prog, sig, 0, 0);
 		}
 	}
-	a_done((int)dirfd, status);
+	a_report(&report, status);
+	a_done((int)dirfd, status, last);
 	a_exit_as(status);
 	return (125);
 }

@@ -231,8 +231,7 @@ main(int argc, char **argv)
 	    (err = lx_root_get(&root)) != 0)
 		return (1);
 	lx_holder_sweep();
-	if (lx_ms() == &lx_mship_cgroup && (err = own_cgroup(holder, start)) !=
-	    0)
+	if (lx_ms()->keeper_group && (err = own_cgroup(holder, start)) != 0)
 		return (1);
 	pidfd = (int)syscall(SYS_pidfd_open, holder, 0);
 	if (pidfd < 0 || lx_proc_start(holder, &now) != 0 || now != start)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,8 +338,67 @@ cg_rmdir(int rootfd, const char *name)
 	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }
 
+/* The child joined itself (or was moved in): it is the program. */
+static int
+cg_first(int dirfd, pid_t child, pid_t *firstp)
+{
+	(void) dirfd;
+	*firstp = child;
+	return (0);
+}
+
+static int
+cg_signal_first(pid_t child, int sig)
+{
+	return (kill(child, sig) == 0 ? 0 : errno);
+}
+
+static int
+cg_last_exit(int dirfd, pid_t *pidp)
+{
+	(void) dirfd;
+	(void) pidp;
+	return (ENOTSUP);
+}
+
+/* The child (or its parent, for the shim) writes its pid here. */
+static int
+cg_spare_open(int dirfd, int *joinfdp)
+{
+	*joinfdp = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	return (*joinfdp < 0 ? errno : 0);
+}
+
+/* The shim's parent half: ESRCH, it joined by itself and is gone. */
+static int
+cg_join(int dirfd, int joinfd, pid_t child)
+{
+	char buf[16];
+	int n;
+
+	(void) dirfd;
+	n = snprintf(buf, sizeof (buf), "%d", (int)child);
+	if (write(joinfd, buf, (size_t)n) != n && errno != ESRCH)
+		return (errno);
+	return (0);
+}
+
+static void
+cg_features(int rootfd, ct_features_t *f)
+{
+	f->freeze = faccessat(rootfd, "cgroup.freeze", F_OK, 0) == 0;
+	f->usage = faccessat(rootfd, "cpu.stat", F_OK, 0) == 0;
+	f->memory = faccessat(rootfd, "memory.current", F_OK, 0) == 0;
+}
+
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
+	.helper_flag = NULL,
+	.joinfile = "/cgroup.procs",
+	.spare_open = cg_spare_open,
+	.join = cg_join,
+	.features = cg_features,
+	.keeper_group = true,
 	.meta_get = cg_meta_get,
 	.meta_set = cg_meta_set,
 	.members = cg_members,
@@ -350,4 +410,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.follow = cg_follow,
 	.unfollow = cg_unfollow,
 	.rmdir = cg_rmdir,
+	.first = cg_first,
+	.signal_first = cg_signal_first,
+	.last_exit = cg_last_exit,
 };

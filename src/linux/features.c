@@ -92,13 +92,7 @@ ct_features_get(ct_features_t *f)
 		return (ENOMEM);
 	f->delegated = r->delegated;
 	f->membership = lx_ms()->name;
-	if (lx_ms() == &lx_mship_cgroup) {
-		f->freeze = faccessat(r->fd, "cgroup.freeze", F_OK, 0) == 0;
-		f->usage = faccessat(r->fd, "cpu.stat", F_OK, 0) == 0;
-		f->memory = faccessat(r->fd, "memory.current", F_OK, 0) == 0;
-	} else {
-		f->usage = true;	/* exact, once the contract is empty */
-	}
+	lx_ms()->features(r->fd, f);
 	f->pr_events = NC_PR_EV_EMPTY;
 	if (lx_members_listen() == 0)
 		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |

@@ -115,7 +115,7 @@ sweep_one(int rootfd, const char *name, void *arg)
 	(void) arg;
 	if (lx_parse_ctid(name, &id))
 		(void) apply(rootfd, name);
-	else if (name[0] == 'k' && lx_ms() == &lx_mship_cgroup)
+	else if (name[0] == 'k' && lx_ms()->keeper_group)
 		(void) unlinkat(rootfd, name, AT_REMOVEDIR);	/* idle keeper */
 	return (0);
 }

@@ -153,6 +153,22 @@ typedef struct lx_mship {
 	 * the parent of the first one (its events are not the user's).
 	 */
 	bool first_is_anchor;
+	/*
+	 * How a child gets in.  NULL: it joins by itself, at fork (atfork)
+	 * or as ct-exec JOINFILE (the shim), JOINFILE the spare's joinfile.
+	 * Else every contract is started by ct-exec HELPER_FLAG DIR, the
+	 * anchor, and joinfile is "" (DIR is the contract's directory).
+	 */
+	const char *helper_flag;
+	const char *joinfile;
+	/* Open what the parent joins a child through (-1: nothing). */
+	int (*spare_open)(int dirfd, int *joinfdp);
+	/* The parent's half of the join: child is the spawned process. */
+	int (*join)(int dirfd, int joinfd, pid_t child);
+	/* What features may claim for this root. */
+	void (*features)(int rootfd, ct_features_t *f);
+	/* The keeper lives in a group of its own (k<pid>-<start>) in the root. */
+	bool keeper_group;
 	/* A record of the contract (meta.c names them). */
 	int (*meta_get)(int dirfd, const char *key, char **bufp,
 	    size_t *lenp);
@@ -179,14 +195,23 @@ typedef struct lx_mship {
 	void (*unfollow)(int token);
 	/* Remove contract directory name of the root (it must be empty). */
 	int (*rmdir)(int rootfd, const char *name);
+	/*
+	 * The spawned child as its caller presents it: the program's pid
+	 * once it runs (contract directory dirfd), and a signal for it.
+	 */
+	int (*first)(int dirfd, pid_t child, pid_t *firstp);
+	int (*signal_first)(pid_t child, int sig);
+	/*
+	 * The last member to exit, once empty, where the mechanism knows it
+	 * (pr_empty's pid without the proc connector); ENOTSUP if not.
+	 */
+	int (*last_exit)(int dirfd, pid_t *pidp);
 } lx_mship_t;
 
 extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */
 extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
 
-/* reaper.c: the holder records the anchor it spawned. */
-int lx_reaper_anchored(int dirfd, pid_t anchor);
-/* The program the anchor runs (its first member), once it has forked. */
+/* reaper.c: the program the anchor runs, once it has forked. */
 int lx_reaper_program(int dirfd, pid_t *pidp);
 
 /* ------------------------------------------------------------------ */

@@ -47,7 +47,11 @@ on_fork(pid_t ppid, pid_t pid)
 	lx_watch_t *w = m->w;
 	lx_member_add(w, pid, false);
 	if ((ev = lx_watch_publish(w, NC_PR_EV_FORK, pid)) != NULL) {
-		ev->ppid = ppid;
+		/*
+		 * The anchor is never a visible pid: the program it forked is
+		 * presented as our own child (we started the anchor).
+		 */
+		ev->ppid = m->hidden ? getpid() : ppid;
 		ev->have |= CT_EVP_PPID;
 	}
 }

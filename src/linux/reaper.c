@@ -438,9 +438,108 @@ rp_rmdir(int rootfd, const char *name)
 	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }
 
+/*
+ * The program the anchor forked: what its holder presents as the child.
+ * The anchor forks it before anything else, so this waits microseconds;
+ * an anchor that died first never ran it (its own pid stands in).
+ */
+static int
+rp_first(int dirfd, pid_t child, pid_t *firstp)
+{
+	struct timespec step = { 0, 50 * 1000 };
+	uint64_t start;
+	pid_t prog;
+
+	*firstp = child;
+	for (int i = 0; i < 200000; i++) {	/* 10 s */
+		if (lx_reaper_program(dirfd, &prog) == 0 && prog > 0) {
+			*firstp = prog;
+			return (0);
+		}
+		if (lx_proc_start(child, &start) != 0)
+			return (0);
+		(void) nanosleep(&step, NULL);
+	}
+	return (0);
+}
+
+/*
+ * Only the anchor knows whether the program still runs (it reaps it), so
+ * it forwards: SIGRTMAX queued with the signal as its value (SIGKILL and
+ * SIGSTOP cannot be taken by the anchor itself).  The anchor is our own
+ * unreaped child, so its pid is not reused under us.
+ */
+static int
+rp_signal_first(pid_t child, int sig)
+{
+	union sigval v = { .sival_int = sig };
+
+	if (sig == 0)
+		return (kill(child, 0) == 0 ? 0 : errno);
+	return (sigqueue(child, SIGRTMAX, v) == 0 ? 0 : errno);
+}
+
+/* The last process the anchor reaped, from its done record. */
+static int
+rp_last_exit(int dirfd, pid_t *pidp)
+{
+	unsigned long long ut, st;
+	char *buf;
+	int status, last = 0, err;
+
+	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+		return (err);
+	err = sscanf(buf, "%d %llu %llu %d", &status, &ut, &st, &last) == 4 &&
+	    last > 0 ? 0 : ENODATA;
+	free(buf);
+	if (err == 0)
+		*pidp = (pid_t)last;
+	return (err);
+}
+
+static int
+rp_spare_open(int dirfd, int *joinfdp)
+{
+	(void) dirfd;
+	*joinfdp = -1;
+	return (0);
+}
+
+/*
+ * The child is the anchor: record its pid and start time, so that anyone
+ * can find its tree (and tell a reused pid from it).
+ */
+static int
+rp_join(int dirfd, int joinfd, pid_t anchor)
+{
+	char buf[48];
+	uint64_t start;
+	int n;
+
+	(void) joinfd;
+	if (lx_proc_start(anchor, &start) != 0)
+		start = 0;	/* gone already: its done record tells */
+	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
+	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
+}
+
+/* No freezer; usage exact once the contract is empty. */
+static void
+rp_features(int rootfd, ct_features_t *f)
+{
+	(void) rootfd;
+	f->usage = true;
+}
+
 const lx_mship_t lx_mship_reaper = {
 	.name = "reaper",
 	.first_is_anchor = true,
+	.helper_flag = "--anchor",
+	.joinfile = "",
+	.spare_open = rp_spare_open,
+	.join = rp_join,
+	.features = rp_features,
+	.keeper_group = false,
 	.meta_get = rp_meta_get,
 	.meta_set = rp_meta_set,
 	.members = rp_members,
@@ -452,20 +551,10 @@ const lx_mship_t lx_mship_reaper = {
 	.follow = rp_follow,
 	.unfollow = rp_unfollow,
 	.rmdir = rp_rmdir,
+	.first = rp_first,
+	.signal_first = rp_signal_first,
+	.last_exit = rp_last_exit,
 };
-
-int
-lx_reaper_anchored(int dirfd, pid_t anchor)
-{
-	char buf[48];
-	uint64_t start;
-	int n;
-
-	if (lx_proc_start(anchor, &start) != 0)
-		start = 0;	/* gone already: its done record tells */
-	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
-	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
-}
 
 int
 lx_reaper_program(int dirfd, pid_t *pidp)

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -216,11 +218,10 @@ spare_make(void)
 		    "of contract %" PRId32 ": %s", s.id, strerror(err));
 		goto fail;
 	}
-	/* Membership by cgroup: the child joins through this file. */
-	if (!lx_ms()->first_is_anchor && (s.procsfd = openat(s.dirfd,
-	    "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0) {
-		err = ct_err_set(errno, "open", "cannot open cgroup.procs of "
-		    "contract %" PRId32 ": %s", s.id, strerror(errno));
+	/* What the child joins through (cgroup.procs), if anything. */
+	if ((err = lx_ms()->spare_open(s.dirfd, &s.procsfd)) != 0) {
+		err = ct_err_set(err, "open", "cannot open the join file of "
+		    "contract %" PRId32 ": %s", s.id, strerror(err));
 		goto fail;
 	}
 	s.counted = true;
@@ -279,7 +280,7 @@ atfork_prepare(void)
 	ts.forks++;
 	ts.forking = 0;
 	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
-	    lx_ms()->first_is_anchor)
+	    lx_ms()->helper_flag != NULL)
 		return;
 	ct_lock();
 	ts.locked = true;
@@ -377,7 +378,7 @@ anchored(void)
 {
 	const lx_root_t *r;
 
-	return (lx_root_find(&r) == 0 && lx_ms()->first_is_anchor);
+	return (lx_root_find(&r) == 0 && lx_ms()->helper_flag != NULL);
 }
 
 int
@@ -439,7 +440,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 		return (err);
 	/* The shim joins by writing to cgroup.procs; an anchor records. */
 	if (asprintf(procsp, "%s/%" PRId32 "%s", r->path, ts.spare.id,
-	    lx_ms()->first_is_anchor ? "" : "/cgroup.procs") < 0)
+	    lx_ms()->joinfile) < 0)
 		return (ENOMEM);
 	spare_move(&ts.inflight, &ts.spare);
 	*idp = ts.inflight.id;
@@ -455,15 +456,7 @@ ct_spawn_prepare(ct_id_t *idp, char **procsp)
 static int
 join(spare_t *s, pid_t pid)
 {
-	char buf[16];
-	int n;
-
-	if (lx_ms()->first_is_anchor)
-		return (lx_reaper_anchored(s->dirfd, pid));
-	n = snprintf(buf, sizeof (buf), "%d", (int)pid);
-	if (write(s->procsfd, buf, (size_t)n) != n && errno != ESRCH)
-		return (errno);
-	return (0);
+	return (lx_ms()->join(s->dirfd, s->procsfd, pid));
 }
 
 int
@@ -496,6 +489,72 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	else
 		err = lx_contract_hold(made, -1, NULL, pid);
 	spare_close(&ts.made);
+	return (err);
+}
+
+int
+ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+{
+	int fd, err;
+
+	*firstp = child;
+	if ((err = lx_root_open(id, &fd)) != 0)
+		return (err == ESRCH ? 0 : err);	/* over already */
+	err = lx_ms()->first(fd, child, firstp);
+	(void) close(fd);
+	return (err);
+}
+
+int
+ct_spawn_signal(pid_t child, int sig)
+{
+	return (lx_ms()->signal_first(child, sig));
+}
+
+/* ---- children their caller stopped waiting for ---- */
+
+typedef struct released {
+	pid_t pid;
+	int fd;		/* a pidfd: readable once it exited */
+} released_t;
+
+static void
+released_exited(void *arg)
+{
+	released_t *r = arg;
+	int st;
+
+	lx_evq_del(r->fd);
+	(void) close(r->fd);
+	while (waitpid(r->pid, &st, WNOHANG) < 0 && errno == EINTR)
+		;
+	free(r);
+}
+
+int
+ct_spawn_release(pid_t child)
+{
+	released_t *r;
+	int st, err;
+	pid_t got;
+
+	while ((got = waitpid(child, &st, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (got != 0)
+		return (0);	/* reaped now, or not ours */
+	if ((r = malloc(sizeof (*r))) == NULL)
+		return (ENOMEM);
+	r->pid = child;
+	if ((r->fd = (int)syscall(SYS_pidfd_open, child, 0)) < 0) {
+		err = errno;
+		free(r);
+		return (err);
+	}
+	(void) fcntl(r->fd, F_SETFD, FD_CLOEXEC);
+	if ((err = lx_evq_add(r->fd, released_exited, r)) != 0) {
+		(void) close(r->fd);
+		free(r);
+	}
 	return (err);
 }
 

@@ -16,13 +16,17 @@ const root = h.useRoot('life');
 const ct = require('../..');
 const mode = anchored ? 'anchor' : process.env.ILLUMOS_CONTRACT_SPAWN;
 
-// The program's pid: the child itself, or what its anchor recorded.
-async function program(child, c) {
-  if (!anchored) return child.pid;
-  const rec = path.join(root, String(c.ctid), 'user.ct.program');
-  const said = () => fs.existsSync(rec) && fs.readFileSync(rec, 'utf8') !== '';
-  await h.until(said, 5000, 'the program to start');
-  return Number(fs.readFileSync(rec, 'utf8'));
+// child.pid is the program's under both memberships: under reaper, the
+// one the anchor recorded (user.ct.program), never the anchor's own.
+function program(child, c) {
+  if (anchored) {
+    const rec = path.join(root, String(c.ctid), 'user.ct.program');
+    assert.strictEqual(child.pid, Number(fs.readFileSync(rec, 'utf8')));
+    const anchor = path.join(root, String(c.ctid), 'user.ct.anchor');
+    assert.notStrictEqual(child.pid,
+      Number(fs.readFileSync(anchor, 'utf8').split(' ')[0]));
+  }
+  return child.pid;
 }
 
 test('latest() before any contract throws ESRCH', () => {
@@ -104,27 +108,40 @@ test('a daemonized grandchild keeps the contract non-empty', async (t) => {
   const { child, c } = spawnIn('sh', ['-c',
     `(setsid sh -c 'sleep 0.4; echo done > ${mark}' &) ; exit 0`]);
   const emptied = h.once(c, 'pr_empty', 10000);
-  if (anchored) {
-    // The child is the anchor: it exits, as the program did, only once
-    // the whole tree is gone.
-    const pid = await program(child, c);
-    await h.until(() => !c.status().pr_members.includes(pid), 5000,
-      'the program to exit, leaving the daemon');
-    assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
-    assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
-    const [code] = await h.once(child, 'exit');
-    assert.strictEqual(code, 0);
-    assert.ok(fs.existsSync(mark), 'the anchor exited after the daemon');
-  } else {
-    const [code] = await h.once(child, 'exit');
-    assert.strictEqual(code, 0);
-    assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
-    assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
-  }
+  // The same under both memberships: 'exit' is the program's, while the
+  // daemon still runs.
+  const [code] = await h.once(child, 'exit');
+  assert.strictEqual(code, 0);
+  assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+  assert.ok(!fs.existsSync(mark), 'the daemon has not finished yet');
   await emptied;
   assert.strictEqual(fs.readFileSync(mark, 'utf8'), 'done\n',
     'pr_empty came only after the daemon exited');
   fs.rmSync(mark, { force: true });
+  c.dispose();
+});
+
+test('the child is the program: its pid, its exit while a daemon runs, ' +
+  'kill() (SIGKILL too) reaches it; pr_empty names a pid', async () => {
+  const { child, c } = spawnIn('sh', ['-c',
+    '(setsid sleep 0.3 &); exec sleep 30']);
+  const pid = program(child, c);
+  assert.ok(c.status().pr_members.includes(pid));
+  // The subshell is forked (it forks the daemon whatever becomes of sh).
+  await h.until(() => c.status().pr_members.length >= 2, 5000, 'the subshell');
+  const emptied = h.once(c, 'pr_empty', 10000);
+  const exited = h.once(child, 'exit', 10000);
+  assert.strictEqual(child.kill('SIGKILL'), true);
+  const [code, signal] = await exited;
+  assert.deepStrictEqual([code, signal], [null, 'SIGKILL']);
+  assert.strictEqual(child.exitCode, null);
+  assert.strictEqual(child.signalCode, 'SIGKILL');
+  // The daemon outlives the program: the tree is not empty yet.
+  assert.ok(c.status().pr_members.length > 0, 'the daemon is a member');
+  assert.ok(!c.status().pr_members.includes(pid));
+  const ev = await emptied;
+  assert.strictEqual(typeof ev.pid, 'number');
+  assert.ok(ev.pid > 0);
   c.dispose();
 });
 
@@ -261,7 +278,7 @@ async function runScript(src, ms = 10000) {
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   try {
-    const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(ms) });
+    const [code] = await once(p, 'exit', { signal: AbortSignal.timeout(h.ms(ms)) });
     return { code, out };
   } catch (e) {
     if (e.name !== 'AbortError') throw e;

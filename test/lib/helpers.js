@@ -10,6 +10,13 @@ const { after } = require('node:test');
 
 const CGROOT = '/sys/fs/cgroup/unified';
 
+// Deadlines scale on a slower build: npm run test:asan sets this (a
+// sanitizer build runs several times slower), a slow machine may too.
+const SLOW = Math.max(1, Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1);
+function ms(n) {
+  return n * SLOW;
+}
+
 function cgroup2Mount() {
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const sep = line.indexOf(' - ');
@@ -138,15 +145,16 @@ function useRoot(tag) {
 // timer does not hold the event loop open, and an observed contract's
 // events do not either (by design), so an idle interval holds it for the
 // wait, as a pending deadline should.
-async function once(emitter, event, ms = 5000) {
-  const hold = setInterval(() => {}, ms);
+async function once(emitter, event, deadline = 5000) {
+  const wait = ms(deadline);
+  const hold = setInterval(() => {}, wait);
   try {
     const args = await events.once(emitter, event,
-      { signal: AbortSignal.timeout(ms) });
+      { signal: AbortSignal.timeout(wait) });
     return args.length <= 1 ? args[0] : args;
   } catch (e) {
     if (e.name !== 'AbortError') throw e;
-    throw new Error(`timed out after ${ms} ms waiting for ${event}`);
+    throw new Error(`timed out after ${wait} ms waiting for ${event}`);
   } finally {
     clearInterval(hold);
   }
@@ -167,8 +175,8 @@ function alive(pid) {
 }
 
 // Poll a condition (for things no event reports, like a pid vanishing).
-async function until(cond, ms = 5000, what = 'condition') {
-  const deadline = Date.now() + ms;
+async function until(cond, limit = 5000, what = 'condition') {
+  const deadline = Date.now() + ms(limit);
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
@@ -185,5 +193,5 @@ function contractDirs(root) {
 
 module.exports = {
   useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
-  descendants, reapRoot,
+  descendants, reapRoot, ms,
 };

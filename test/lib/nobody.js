@@ -94,7 +94,7 @@ async function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {})
   p.stderr.on('data', (d) => { err += d; });
   let exit;
   try {
-    exit = await once(p, 'exit', { signal: AbortSignal.timeout(timeout) });
+    exit = await once(p, 'exit', { signal: AbortSignal.timeout(h.ms(timeout)) });
   } catch (e) {
     if (e.name !== 'AbortError') throw e;
     p.kill('SIGKILL');

@@ -1,0 +1,200 @@
+'use strict';
+// The spawn hook: a child spawned (by anyone, through child_process) while
+// this thread has a process template active goes into a new contract.
+// atfork: the C side's atfork handlers join it, we only commit.  shim: it
+// runs through ct-exec, which joins and execs the program.  Under reaper
+// membership ct-exec is the contract's anchor, the parent of the program:
+// the ChildProcess is then made to present the program, not the anchor
+// (docs/ARCHITECTURE.md, "Linux: membership", "The child is the program").
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const childProcess = require('child_process');
+const { binding, helperDir, shimPath } = require('./binding');
+const tmpl = require('./template');
+
+function pathOf(options) {
+  for (const kv of options.envPairs || []) {
+    if (kv.startsWith('PATH=')) return kv.slice(5);
+  }
+  return '/bin:/usr/bin';
+}
+
+function executable(p) {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// What execvp would run, or null (then Node reports ENOENT/EACCES itself).
+function resolve(options) {
+  const cwd = options.cwd || process.cwd();
+  const file = options.file;
+  if (file.includes('/')) return executable(path.resolve(cwd, file));
+  return pathOf(options).split(':').some(
+    (dir) => executable(path.resolve(cwd, dir || '.', file)));
+}
+
+const { ChildProcess } = childProcess;
+const origSpawn = ChildProcess.prototype.spawn;
+
+// Make the next contract directory ahead of need, after this tick's spawns.
+let refilling = false;
+function refillSoon() {
+  if (refilling) return;
+  refilling = true;
+  setImmediate(() => {
+    refilling = false;
+    // A failure (EAGAIN, EMFILE...) is reported by the next spawn.
+    try {
+      if (tmpl.processActive()) binding.spawnReady();
+    } catch {
+      // nothing to do here: no spawn is waiting for it
+    }
+  }).unref();
+}
+
+// The user's stdio as an array (as child_process reads it: a string for
+// all three, missing entries their defaults) with one more pipe, the
+// anchor's report of how the program ended; and that pipe's fd.
+function withReport(stdio) {
+  let a;
+  if (stdio === undefined || stdio === null) a = ['pipe', 'pipe', 'pipe'];
+  else if (typeof stdio === 'string') a = [stdio, stdio, stdio];
+  else if (Array.isArray(stdio)) a = stdio.slice();
+  else return null; // child_process throws its own error for it
+  while (a.length < 3) a.push(undefined);
+  a.push('pipe');
+  return { stdio: a, fd: a.length - 1 };
+}
+
+const signame = {};
+for (const [name, n] of Object.entries(os.constants.signals)) {
+  if (!(n in signame)) signame[n] = name;
+}
+
+/*
+ * Under reaper membership: make child the program.  child.pid becomes the
+ * program's; kill() goes to the program (the anchor forwards it, SIGKILL
+ * included); 'exit' comes when the anchor reports that it reaped the
+ * program, with the program's code or signal.  Node's own exit path runs
+ * then (it closes the process handle), so the anchor, still reaping the
+ * rest of the tree, is reaped by the backend when it ends (spawnRelease).
+ * An anchor that ends without a report (killed) reports itself.
+ */
+function presentProgram(child, ctid, report) {
+  const anchor = child.pid;
+  const handle = child._handle;
+  const exit = handle.onexit; // Node's: sets the codes, emits 'exit'
+  let said = '';
+  let anchorExit = null;
+  let done = false;
+
+  child.pid = binding.spawnFirst(ctid, anchor);
+  // uv's convention: 0 or a negative errno.
+  handle.kill = (sig) => -binding.spawnSignal(anchor, sig);
+
+  function finish() {
+    if (done) return;
+    const m = /^(\d+)\n/.exec(said);
+    if (m === null && anchorExit === null) return; // the anchor says it
+    done = true;
+    let code = null;
+    let signal = null;
+    if (m !== null) {
+      const st = Number(m[1]);
+      if ((st & 0x7f) === 0) code = (st >> 8) & 0xff;
+      else signal = signame[st & 0x7f] || null;
+    } else {
+      [code, signal] = anchorExit;
+    }
+    exit(code, signal);
+    if (anchorExit === null) binding.spawnRelease(anchor);
+  }
+  handle.onexit = (code, signal) => {
+    anchorExit = [code, signal];
+    if (report.closed || report.destroyed) finish();
+  };
+  // The pipe must not hold the loop where the child would not.
+  const { ref, unref } = child;
+  child.unref = function() {
+    report.unref();
+    return unref.call(this);
+  };
+  child.ref = function() {
+    report.ref();
+    return ref.call(this);
+  };
+  report.setEncoding('latin1');
+  report.on('data', (d) => { said += d; });
+  report.on('close', finish);
+  report.on('error', () => {}); // its close follows; the anchor reports
+}
+
+function hookedSpawn(options) {
+  if (!tmpl.processActive()) return origSpawn.call(this, options);
+  refillSoon();
+  const how = tmpl.probe();
+  if (how !== 'shim' && how !== 'anchor') {
+    // The contract directory must exist before the fork: if it cannot be
+    // made, fail the spawn here rather than run the child outside it.
+    binding.spawnReady();
+    let r;
+    try {
+      r = origSpawn.call(this, options);
+    } catch (e) {
+      binding.spawnAbort(0);
+      throw e;
+    }
+    if (this.pid !== undefined) binding.spawnCommit(0, this.pid);
+    else binding.spawnAbort(0);
+    return r;
+  }
+  if (!resolve(options)) return origSpawn.call(this, options);
+  const shim = shimPath();
+  if (shim === null) {
+    const e = new Error('ENOTSUP: the exec shim ' +
+      `(${path.join(helperDir, 'ct-exec')}) is missing; rebuild the ` +
+      'package with npm install');
+    e.code = 'ENOTSUP';
+    e.errno = os.constants.errno.ENOTSUP;
+    e.syscall = 'execve';
+    throw e;
+  }
+  const report = how === 'anchor' ? withReport(options.stdio) : null;
+  const { ctid, procs } = binding.spawnPrepare();
+  const { file, args } = options;
+  options.file = shim;
+  // The shim joins the contract and execs the program; an anchor starts
+  // the contract, forks the program and reaps its tree.
+  options.args = how === 'anchor'
+    ? ['ct-exec', '--anchor', ...(report ? ['--report', `${report.fd}`] : []),
+      procs, file, ...args]
+    : ['ct-exec', procs, file, ...args];
+  if (report) options.stdio = report.stdio;
+  let r;
+  try {
+    r = origSpawn.call(this, options);
+  } catch (e) {
+    binding.spawnAbort(ctid);
+    throw e;
+  } finally {
+    options.file = file;
+    options.args = args;
+  }
+  this.spawnfile = file;
+  this.spawnargs = args;
+  const pipe = report && this.stdio.length > report.fd
+    ? this.stdio.pop() : null;
+  if (this.pid !== undefined) {
+    binding.spawnCommit(ctid, this.pid);
+    if (pipe) presentProgram(this, ctid, pipe);
+  } else {
+    binding.spawnAbort(ctid);
+  }
+  return r;
+}
+ChildProcess.prototype.spawn = hookedSpawn;
