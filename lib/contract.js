@@ -82,6 +82,22 @@ binding.setDispatch(dispatch);
 
 const kHandle = Symbol('handle');
 
+// docs/illumos.md, "Adopted and observed contracts": on illumos the kernel
+// sends pr_empty only when the contract's terms have it (process.c:963);
+// the backend adds it to the templates it activates, but an adopted or
+// observed contract has the terms its author chose.  Without pr_empty in
+// them the backend cannot know when it empties, so the JS layer reads its
+// status every POLL_MS while it waits (stop(), `await using`, the loop
+// held for a listener), instead of waiting forever.
+const POLL_MS = 50;
+function blindToEmpty(h) {
+  if (binding.features().backend !== 'illumos') return false;
+  let st;
+  try { st = binding.status(h); } catch { return false; }
+  return st.type === 'process' && !st.critical.pr_empty &&
+    !st.informative.pr_empty;
+}
+
 class Contract extends EventEmitter {
   // 1.0.3 overloads: () latest, (ctid) observe, (ctid, true) adopt.
   constructor(ctid, adopt, latestType) {
@@ -109,6 +125,8 @@ class Contract extends EventEmitter {
     this._waiters = { _frozen: [], _thawed: [], _emptied: [] };
     this._internal = 0; // pending stop/freeze/thaw: they hold the loop too
     this._stopping = null;
+    this._blind = how !== OPEN.latest && blindToEmpty(this[kHandle]);
+    this._poll = null;
     let set = registry.get(id);
     if (set === undefined) registry.set(id, set = new Set());
     this._self = new WeakRef(this);
@@ -143,10 +161,34 @@ class Contract extends EventEmitter {
       (this._internal > 0 ||
        ((this._owned || this._observer) && !this._empty &&
         Boolean(this._has)));
+    this._pollEmpty(wants && !this._empty && this._blind);
     if (wants === this._wants) return;
     this._wants = wants;
     wanting += wants ? 1 : -1;
     binding.ref(wanting > 0);
+  }
+
+  // A contract the backend cannot see empty (blindToEmpty): while the
+  // loop is held for it, read its status every POLL_MS until it has no
+  // member left (or is gone), and take that for the emptied record.
+  _pollEmpty(on) {
+    if (!on) {
+      if (this._poll !== null) clearInterval(this._poll);
+      this._poll = null;
+      return;
+    }
+    if (this._poll !== null) return;
+    this._poll = setInterval(() => {
+      let empty;
+      try {
+        empty = binding.status(this[kHandle]).pr_members.length === 0;
+      } catch (e) {
+        // Destroyed (an orphan that emptied); anything else: next tick.
+        empty = e.code === 'ENOENT' || e.code === 'ESRCH';
+      }
+      if (empty) this._event('_emptied');
+    }, POLL_MS);
+    this._poll.unref(); // the hold is binding.ref's, not the timer's
   }
 
   _event(name, ev) {
@@ -297,6 +339,7 @@ class Contract extends EventEmitter {
   dispose() {
     const h = this._h();
     this[kHandle] = null;
+    this._pollEmpty(false);
     binding.close(h);
     // Whatever waited on this contract (stop, freeze, thaw) cannot finish.
     for (const name of Object.keys(this._waiters)) {

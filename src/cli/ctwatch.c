@@ -293,6 +293,22 @@ watch_bundles(state_t *s)
 	return (0);
 }
 
+/*
+ * -r without the contract_event privilege: illumos's ctwatch warns and
+ * reads the events all the same (ctwatch.c:348-353); so do we.
+ */
+static void
+warn_unreliable(const state_t *s)
+{
+#if defined(__sun)
+	if (s->reliable && il_reliable_was_refused())
+		(void) fprintf(stderr, "%s: could not request reliable "
+		    "events\n", cli_prog);
+#else
+	(void) s;
+#endif
+}
+
 /* The id operands (after parse); a type's contract is watched once. */
 static int
 watch_ids(int argc, char **argv, state_t *s)
@@ -397,6 +413,7 @@ main(int argc, char **argv)
 		cleanup(&s);
 		return (EXIT_ERROR);
 	}
+	warn_unreliable(&s);
 	(void) printf("%-7s %-7s %-4s %-3s %-8s %s\n", "CTID", "EVID", "CRIT",
 	    "ACK", "CTTYPE", "SUMMARY");
 	(void) fflush(stdout);

@@ -66,8 +66,16 @@ attach(ct_contract_t *c, ct_open_t how)
 		if (err == 0)
 			w->owned = true;
 		if (err == 0 && how == CT_OPEN_LATEST &&
-		    c->type == CT_TYPE_PROCESS)
-			w->hide_empty = il_tmpl_hides_empty(c->ctid);
+		    c->type == CT_TYPE_PROCESS && w->nhandles == 0) {
+			ct_cstatus_t st;
+
+			if (il_status_read(c->type, c->ctid, &st) == 0) {
+				w->hide_empty = il_tmpl_hides_empty(c->ctid,
+				    &st);
+				ct_cstatus_fini(&st);
+			}
+			ct_err_clear();
+		}
 	}
 	if (err != 0) {
 		il_watch_put(w);
@@ -214,6 +222,80 @@ ctl_check(const ct_contract_t *c, const char *what)
 }
 
 /*
+ * With the lock: whether w, which we held, is no longer ours: given away
+ * by the transfer term of a template at a later fork (process.c:906
+ * abandons it then).  Noted in the watch, so every handle says so.
+ */
+static bool
+given_away(watch_t *w)
+{
+	ct_cstatus_t st;
+	bool gone;
+
+	int err;
+
+	if (!w->owned)
+		return (w->transferred);
+	/* Gone from ctfs: the abandon destroyed it (it was empty). */
+	if ((err = il_status_read(w->type, w->ctid, &st)) != 0) {
+		ct_err_clear();
+		gone = err == ENOENT;
+	} else {
+		gone = st.holder != (int32_t)getpid() ||
+		    st.state != CTS_OWNED;
+		ct_cstatus_fini(&st);
+	}
+	if (gone) {
+		w->owned = false;
+		w->transferred = true;
+		w->reap = false;
+	}
+	return (gone);
+}
+
+/* A contract this process holds that emptied with no handle open. */
+static ct_id_t g_stray_empty;
+
+void
+il_stray_empty(ct_id_t id)
+{
+	char path[IL_PATH_MAX];
+	ct_id_t latest;
+
+	/*
+	 * Nobody here will ever open it, unless it is a thread's latest
+	 * (1.0.3: set_template, spawn, then latest() some ticks later): this
+	 * thread's latest is kept until a later fork makes another.
+	 */
+	if (il_latest_read(CT_TYPE_PROCESS, &latest, path) == 0 &&
+	    latest == id) {
+		if (g_stray_empty != 0 && g_stray_empty != id &&
+		    il_watch_find(g_stray_empty) == NULL)
+			(void) il_abandon_id(CT_TYPE_PROCESS, g_stray_empty);
+		g_stray_empty = id;
+		return;
+	}
+	(void) il_abandon_id(CT_TYPE_PROCESS, id);
+}
+
+void
+il_after_fork(ct_id_t latest, ct_id_t transfer)
+{
+	watch_t *w;
+
+	il_lock();
+	if (transfer != 0 && transfer != latest &&
+	    (w = il_watch_find(transfer)) != NULL && w->owned)
+		(void) given_away(w);
+	if (g_stray_empty != 0 && g_stray_empty != latest) {
+		if (il_watch_find(g_stray_empty) == NULL)
+			(void) il_abandon_id(CT_TYPE_PROCESS, g_stray_empty);
+		g_stray_empty = 0;
+	}
+	il_unlock();
+}
+
+/*
  * After an abandon the kernel sends the contract's events no more to our
  * pbundle, and trims from it those we have not read.  The handles that
  * stay open keep receiving them: first the contract's own events endpoint
@@ -236,8 +318,14 @@ ct_contract_abandon(ct_contract_t *c)
 		ct_err_clear();	/* the handles will see no more events */
 	if (w->owned)
 		(void) il_pbundle_drain(w->type);
-	if ((err = ct_ctl_abandon(c->ctl)) == 0)
+	if (w->transferred)
+		err = 0;	/* abandoned by the kernel at the transfer */
+	else if ((err = ct_ctl_abandon(c->ctl)) == EINVAL && given_away(w))
+		err = 0;	/* the kernel abandoned it for us */
+	if (err == 0) {
 		w->owned = false;
+		w->npend[1] = 0;	/* the pbundle brings no more of it */
+	}
 	il_unlock();
 	if (err != 0)
 		return (ct_err_set(err, "ct_ctl_abandon",

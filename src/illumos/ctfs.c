@@ -195,9 +195,17 @@ il_ep_arm(endpoint_t *ep)
  * A new listener starts at the tail of its queue; rewind moves it to the head
  * first, so that the critical events still unacknowledged there are read too
  * (docs/ARCHITECTURE.md, "The process bundle").  reliable asks the kernel to
- * keep every event for this listener (ctwatch -r; needs the contract_observer
+ * keep every event for this listener (ctwatch -r; needs the contract_event
  * privilege).
  */
+bool il_reliable_refused;
+
+bool
+il_reliable_was_refused(void)
+{
+	return (il_reliable_refused);
+}
+
 int
 il_ep_open(endpoint_t *ep, const char *path, bool rewind, bool reliable)
 {
@@ -208,10 +216,14 @@ il_ep_open(endpoint_t *ep, const char *path, bool rewind, bool reliable)
 	/* Non-blocking is latched at open; fcntl() cannot add it later. */
 	if ((ep->fd = il_open_exact(path, O_RDONLY | O_NONBLOCK)) < 0)
 		return (ct_err_set(errno, "open", "cannot open %s", path));
-	if (reliable && (err = ct_event_reliable(ep->fd)) != 0)
-		err = ct_err_set(err, "ct_event_reliable", "cannot ask for "
-		    "reliable delivery on %s", path);
-	if (err == 0 && rewind && (err = ct_event_reset(ep->fd)) != 0)
+	/*
+	 * Refused without the contract_event privilege (contract.c:2679):
+	 * the endpoint still delivers, only not reliably, so it is kept and
+	 * the refusal noted, as illumos's ctwatch warns and carries on.
+	 */
+	if (reliable && ct_event_reliable(ep->fd) != 0)
+		il_reliable_refused = true;
+	if (rewind && (err = ct_event_reset(ep->fd)) != 0)
 		err = ct_err_set(err, "ct_event_reset", "cannot rewind %s",
 		    path);
 	if (err != 0 || (err = il_ep_arm(ep)) != 0) {

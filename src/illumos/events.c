@@ -135,12 +135,51 @@ stray(ct_type_t type, watch_t *w, ct_id_t id, ct_evthdl_t ev)
 		(void) ct_ctl_ack(fd, ct_event_get_evid(ev));
 		(void) close(fd);
 	}
+	/* Never opened here: abandon it, or it counts against the limit. */
+	if (w == NULL && type == CT_TYPE_PROCESS &&
+	    ct_event_get_type(ev) == CT_PR_EV_EMPTY) {
+		il_stray_empty(id);
+		return;
+	}
 	if (w != NULL && w->reap && ct_event_get_type(ev) == CT_PR_EV_EMPTY) {
 		if (il_abandon_id(type, id) == 0)
 			w->owned = false;
 		w->reap = false;
 		il_watch_put(w);
 	}
+}
+
+/*
+ * Whether src queued evid and the other source had not brought it yet:
+ * then it is taken off the list.  pend[src] is oldest first.
+ */
+static bool
+pend_take(watch_t *w, int src, ct_evid_t evid)
+{
+	ct_evid_t *p = w->pend[src];
+
+	for (unsigned i = 0; i < w->npend[src]; i++) {
+		if (p[i] != evid)
+			continue;
+		(void) memmove(&p[i], &p[i + 1],
+		    (w->npend[src] - i - 1) * sizeof (*p));
+		w->npend[src]--;
+		return (true);
+	}
+	return (false);
+}
+
+/* Note evid queued from src; the oldest is forgotten once full. */
+static void
+pend_add(watch_t *w, int src, ct_evid_t evid)
+{
+	ct_evid_t *p = w->pend[src];
+
+	if (w->npend[src] == IL_PEND) {
+		(void) memmove(&p[0], &p[1], (IL_PEND - 1) * sizeof (*p));
+		w->npend[src]--;
+	}
+	p[w->npend[src]++] = evid;
 }
 
 /*
@@ -166,10 +205,11 @@ event_wanted(endpoint_t *ep, ct_evthdl_t ev, watch_t **wp)
 		return (false);
 	}
 	src = ep->kind == IL_EP_PBUNDLE ? 0 : 1;
-	if (evid <= w->last[1 - src])
+	if (pend_take(w, 1 - src, evid))
 		return (false);
-	if (evid > w->last[src])
-		w->last[src] = evid;
+	/* Only while the other source can still bring it. */
+	if (src == 0 ? w->ev.fd >= 0 : w->owned)
+		pend_add(w, src, evid);
 	return (true);
 }
 

@@ -86,9 +86,14 @@ typedef struct endpoint {	/* an event endpoint on the port */
  * kernel stops sending to our pbundle then).  Where both are open, the
  * same event comes twice, in the same order on each (the kernel publishes
  * one contract's events to every queue under one lock): it is queued from
- * whichever brings it first, and dropped when the other does
- * (il_event_take()).  last[] is the newest event id each source queued.
+ * whichever brings it first, and dropped when the other does (events.c,
+ * event_wanted()).  Ids do not rise in that order: the kernel takes an
+ * event's id before the lock that orders delivery (contract.c:2311 vs
+ * :2333), so 11 can be queued before 10.  So each source remembers the
+ * ids it queued that the other has not brought yet (pend[], the newest
+ * IL_PEND of them), and only an exact match is dropped.
  */
+#define	IL_PEND	64
 struct watch {
 	watch_t *next;		/* hash chain */
 	ct_id_t ctid;
@@ -97,7 +102,11 @@ struct watch {
 	bool owned;		/* held by this process (pbundle brings it) */
 	bool hide_empty;	/* pr_empty is ours, not in the user's terms */
 	bool reap;		/* no handle left: abandon once it empties */
-	ct_evid_t last[2];	/* by source: 0 pbundle, 1 events endpoint */
+	/* By source (0 pbundle, 1 events endpoint): ids queued that the
+	 * other has not brought yet, the newest IL_PEND, oldest first. */
+	ct_evid_t pend[2][IL_PEND];
+	unsigned npend[2];
+	bool transferred;	/* given away by a template's transfer */
 	endpoint_t ev;		/* <type>/<id>/events, or fd -1 */
 };
 
@@ -120,6 +129,8 @@ extern int il_port;
 int il_ep_open(endpoint_t *ep, const char *path, bool rewind,
     bool reliable);
 int il_ep_arm(endpoint_t *ep);
+/* A reliable endpoint was opened without reliable delivery (EPERM). */
+extern bool il_reliable_refused;
 void il_ep_close(endpoint_t *ep);
 /*
  * With the lock: make sure this process listens on its pbundle of type. Opened
@@ -149,7 +160,19 @@ extern bool il_dispatching;
 /* events.c, with the lock: read ep until EAGAIN, queue, re-arm. */
 int il_ep_drain(endpoint_t *ep);
 
-/* tmpl.c: the thread's record of whether its latest hides pr_empty. */
-bool il_tmpl_hides_empty(ct_id_t latest);
+/*
+ * tmpl.c: whether contract latest (status st) was made with a pr_empty of
+ * ours: matched to the template that made it by its terms.
+ */
+bool il_tmpl_hides_empty(ct_id_t latest, const ct_cstatus_t *st);
+/*
+ * contract.c, after this thread made latest (seen by a spawn's commit or
+ * by latest()): transfer, the template's transfer term, was abandoned by
+ * the kernel at that fork (process.c:906), and an earlier latest that
+ * emptied unopened may be abandoned now.
+ */
+void il_after_fork(ct_id_t latest, ct_id_t transfer);
+/* events.c: a contract we hold emptied with no handle: reap it later. */
+void il_stray_empty(ct_id_t id);
 
 #endif /* IL_H */

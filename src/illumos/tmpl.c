@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Per thread: its templates and whether each hides pr_empty. */
@@ -30,6 +31,21 @@ static _Thread_local ct_id_t tl_spawned;
 static _Thread_local bool tl_spawned_hide;
 /* The latest before the current spawn (-1: unknown), for ct_spawn_abort. */
 static _Thread_local ct_id_t tl_before = -1;
+/* The active process template's transfer term (0: none). */
+static _Thread_local ct_id_t tl_transfer;
+/*
+ * The final terms of the last templates activated here, and whether each
+ * had our pr_empty: a contract is matched to the template that made it by
+ * its terms, not to whichever template is active when it is opened.
+ */
+#define	TL_MADE	8
+typedef struct {
+	uint32_t critical, informative, fatal, params;
+	uint64_t cookie;
+	bool hide, used;
+} made_t;
+static _Thread_local made_t tl_made[TL_MADE];
+static _Thread_local unsigned tl_nmade;
 
 static int
 term_err(int err, const char *call, const char *term)
@@ -155,6 +171,29 @@ tmpl_want_empty(int fd, bool *hidep)
 	return (0);
 }
 
+/* Note the final terms of the process template fd (see tl_made). */
+static void
+made_note(int fd, bool hide)
+{
+	made_t *m = &tl_made[tl_nmade++ % TL_MADE];
+	uint_t v;
+
+	(void) memset(m, 0, sizeof (*m));
+	if (ct_tmpl_get_critical(fd, &v) != 0)
+		return;
+	m->critical = v;
+	if (ct_tmpl_get_informative(fd, &v) != 0)
+		return;
+	m->informative = v;
+	if (ct_pr_tmpl_get_fatal(fd, &v) == 0)
+		m->fatal = v;
+	if (ct_pr_tmpl_get_param(fd, &v) == 0)
+		m->params = v;
+	(void) ct_tmpl_get_cookie(fd, &m->cookie);
+	m->hide = hide;
+	m->used = true;
+}
+
 int
 ct_tmpl_active_set(const ct_template_t *t)
 {
@@ -195,8 +234,11 @@ ct_tmpl_active_set(const ct_template_t *t)
 	if (tl_tmpl_fd[type] >= 0)
 		(void) close(tl_tmpl_fd[type]);
 	tl_tmpl_fd[type] = fd;
-	if (type == CT_TYPE_PROCESS)
+	if (type == CT_TYPE_PROCESS) {
 		tl_hide = tl_last_hide = hide;
+		tl_transfer = (t->given & CT_T_TRANSFER) ? t->transfer : 0;
+		made_note(fd, hide);
+	}
 	return (0);
 }
 
@@ -231,11 +273,30 @@ ct_tmpl_active_clear(ct_type_t type)
  * template active (or last active) on this thread.
  */
 bool
-il_tmpl_hides_empty(ct_id_t latest)
+il_tmpl_hides_empty(ct_id_t latest, const ct_cstatus_t *st)
 {
 	if (latest == tl_spawned)
 		return (tl_spawned_hide);
-	return (tl_tmpl_fd[CT_TYPE_PROCESS] >= 0 ? tl_hide : tl_last_hide);
+	if (((st->critical | st->informative) & CT_PR_EV_EMPTY) == 0 ||
+	    (st->critical & CT_PR_EV_EMPTY) != 0)
+		return (false);	/* no pr_empty, or the user's critical one */
+	/* Newest first: the template whose terms the contract has. */
+	for (unsigned i = 1; i <= TL_MADE && i <= tl_nmade; i++) {
+		const made_t *m = &tl_made[(tl_nmade - i) % TL_MADE];
+
+		if (m->used && m->critical == st->critical &&
+		    m->informative == st->informative &&
+		    m->fatal == st->fatal && m->params == st->params &&
+		    m->cookie == st->cookie)
+			return (m->hide);
+	}
+	return (false);	/* not made by a template of ours: its terms */
+}
+
+ct_id_t
+il_tmpl_transfer(void)
+{
+	return (tl_transfer);
 }
 
 int
@@ -247,7 +308,10 @@ ct_latest_get(ct_type_t type, ct_id_t *idp)
 	if ((unsigned)type >= CT_TYPE_COUNT)
 		return (ct_err_set(EINVAL, NULL, "unknown contract type %d",
 		    (int)type));
-	if ((err = il_latest_read(type, idp, path)) == ESRCH)
+	err = il_latest_read(type, idp, path);
+	if (err == 0 && type == CT_TYPE_PROCESS)
+		il_after_fork(*idp, tl_transfer);
+	if (err == ESRCH)
 		return (ct_err_set(err, "open",
 		    "this thread has made no %s contract", il_type_dirs[type]));
 	if (err != 0)
@@ -319,6 +383,7 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	    il_latest_read(CT_TYPE_PROCESS, &latest, path) == 0) {
 		tl_spawned = latest;
 		tl_spawned_hide = tl_hide;
+		il_after_fork(latest, tl_transfer);
 	}
 	return (0);
 }

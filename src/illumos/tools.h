@@ -21,8 +21,13 @@ int il_status_id(ct_id_t id, ct_cstatus_t *st);
  * Queue every event of every contract of type from <type>/bundle, as
  * ctwatch does for a type operand: from now on, or (reset) from the
  * oldest event the kernel still keeps; reliable asks the kernel to keep
- * every event for this reader (needs the contract_observer privilege).
- * Events come through ct_evq_dispatch()/ct_evq_pop() like the others.
+ * every event for this reader, which needs the contract_event privilege
+ * (contract.c:2679): refused, the bundle is read all the same and
+ * il_reliable_was_refused() says so (illumos's ctwatch warns and carries
+ * on, ctwatch.c:348-353).  Without contract_observer the kernel leaves out
+ * the events of orphans, inherited contracts and other users' contracts
+ * (contract.c:1977).  Events come through ct_evq_dispatch()/ct_evq_pop()
+ * like the others.
  */
 int il_bundle_watch(ct_type_t type, bool reliable, bool reset);
 
@@ -31,5 +36,8 @@ int il_bundle_watch(ct_type_t type, bool reliable, bool reset);
  * with CT_OPEN_OBSERVE after this call (ctwatch's id operands).
  */
 void il_observe_options(bool reliable, bool reset);
+
+/* Whether a request for reliable delivery was refused (no privilege). */
+bool il_reliable_was_refused(void);
 
 #endif /* IL_TOOLS_H */

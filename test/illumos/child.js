@@ -59,6 +59,41 @@ const scenarios = {
     out({ r, sig, exists: m.exists(id), freeze, features: ct.features,
       exists2: m.exists(d) });
   },
+  // An adopted contract whose terms lack pr_empty (its author's): the
+  // kernel never sends one (process.c:963); stop() and `await using`
+  // still end once its members are gone.
+  async adopted() {
+    const PR_FORK = 2, PR_EXIT = 4, INHERIT = 1;
+    const id = m.foreignSameUser(6161, PR_EXIT, PR_FORK, INHERIT);
+    m.holderExit(id, 1); // inherited by our (regent) contract
+    const c = new ct.Contract(id, true);
+    const r = await c.stop({ timeout: 20 });
+    const stopped = { r, sig: m.lastSignal(id), members:
+      c.status().pr_members.length };
+    const id2 = m.foreignSameUser(6262, 0, PR_FORK, INHERIT);
+    m.holderExit(id2, 1);
+    // What `await using c2 = ...` does at the end of its block (the
+    // syntax needs a newer Node than the floor).
+    const c2 = new ct.Contract(id2, true);
+    c2.on('pr_fork', () => {});
+    await c2[Symbol.asyncDispose]();
+    out({ stopped, state2: m.state(id2), exists2: m.exists(id2),
+      sig2: m.lastSignal(id2) });
+  },
+  // An observed contract without pr_empty in its terms, listened to:
+  // the loop is released once it empties.
+  observed() {
+    const PR_FORK = 2;
+    const id = m.foreignSameUser(7171, 0, PR_FORK, 0);
+    const c = new ct.Contract(id);
+    const seen = [];
+    c.on('pr_fork', (ev) => seen.push(ev.pid));
+    setImmediate(() => {
+      m.memberFork(7171, 7172);
+      setImmediate(() => { m.exit(7172, 0); m.exit(7171, 0); });
+    });
+    process.on('exit', () => out({ id, seen }));
+  },
 };
 
 scenarios[process.argv[2]]();

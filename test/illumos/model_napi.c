@@ -69,6 +69,36 @@ m_last_signal(napi_env env, napi_callback_info info)
 	return (num(env, model_last_signal(arg(env, info, 0))));
 }
 
+/* foreignSameUser(pid, critical, informative, params): its ctid */
+static napi_value
+m_foreign_same_user(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	size_t argc = 4;
+	uint32_t v[4] = { 0, 0, 0, 0 };
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok)
+		for (size_t i = 0; i < argc && i < 4; i++)
+			(void) napi_get_value_uint32(env, argv[i], &v[i]);
+	return (num(env, model_foreign_same_user((pid_t)v[0], v[1], v[2],
+	    v[3])));
+}
+
+/* holderExit(ctid, regent): 0 none, 1 ours, 2 another's (model.h) */
+static napi_value
+m_holder_exit(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_holder_exit(arg(env, info, 0),
+	    arg(env, info, 1))));
+}
+
+/* state(ctid): ctstate_t, -1 never existed */
+static napi_value
+m_state(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_state(arg(env, info, 0))));
+}
+
 NAPI_MODULE_INIT()
 {
 	static const struct {
@@ -78,6 +108,8 @@ NAPI_MODULE_INIT()
 		{ "fork", m_fork }, { "exit", m_exit },
 		{ "memberFork", m_member_fork }, { "exists", m_exists },
 		{ "lastSignal", m_last_signal },
+		{ "foreignSameUser", m_foreign_same_user },
+		{ "holderExit", m_holder_exit }, { "state", m_state },
 	};
 	napi_value fn;
 

@@ -242,7 +242,8 @@ t_ownership_after_abandon(void)
 	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
 	CHECK(model_member_fork(300, 301) == 0);
 	collect();
-	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* once, not twice */
+	/* 300's own (process.c:1049) and 301's: once each, not twice. */
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 2);
 	CHECK(model_member_fork(300, 302) == 0);	/* unread at abandon */
 	CHECK(ct_contract_abandon(a) == 0);
 	CHECK(!ct_contract_owned(a) && !ct_contract_owned(b));
@@ -346,7 +347,9 @@ t_tools_status(void)
 	ct_contract_t *c;
 	ct_id_t id = model_foreign(700, NC_PR_EV_EMPTY, 0, false);
 
-	CHECK(ct_contract_open(id, CT_OPEN_OBSERVE, &c) == EACCES);
+	model_privileges(false, false);
+	/* ctfs_event.c:227: secpolicy_contract_observer gives EPERM. */
+	CHECK(ct_contract_open(id, CT_OPEN_OBSERVE, &c) == EPERM);
 	ct_err_clear();
 	CHECK(il_status_id(id, &st) == 0);
 	CHECK(st.ctid == id && st.nmembers == 1 && st.members[0] == 700);
@@ -393,10 +396,234 @@ t_fatal_read_label(void)
 	CHECK(ct_tmpl_active_set(&t) == 0);	/* the next one works */
 }
 
+/* ---- second review (issue 28) ---- */
+
+/* Unprivileged terms: EPERM beyond the safe set; the slip undone. */
+static void
+t_unpriv_terms(void)
+{
+	ct_template_t t;
+
+	model_privileges(false, false);
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_CRITICAL;
+	t.critical = NC_PR_EV_EXIT;
+	CHECK(ct_tmpl_active_set(&t) == EPERM);	/* process.c:323 */
+	ct_err_clear();
+	/* Default critical {empty, hwerr}, fatal {core}: hwerr moves. */
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_FATAL;
+	t.fatal = NC_PR_EV_CORE;
+	CHECK(ct_tmpl_active_set(&t) == 0);
+	ct_id_t id = model_fork(800);
+	CHECK(id > 0);
+	CHECK(model_critical(id) == NC_PR_EV_EMPTY);	/* not {} */
+	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
+}
+
+/* ctwatch -r without contract_event: warned, the bundle still read. */
+static void
+t_bundle_unprivileged(void)
+{
+	model_privileges(false, false);
+	activate(NC_PR_EV_EMPTY, NC_PR_EV_EXIT, 0);
+	ct_id_t ours = spawned(810);
+	ct_id_t other = model_foreign(820, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
+	ct_id_t orph = model_foreign_same_user(830, NC_PR_EV_EMPTY,
+	    NC_PR_EV_EXIT, 0);
+	CHECK(model_holder_exit(orph, MODEL_NONE) == 0);	/* orphaned */
+	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
+	CHECK(il_reliable_was_refused());
+	CHECK(model_exit(810, 0) == 0);
+	CHECK(model_exit(820, 0) == 0);
+	CHECK(model_exit(830, 0) == 0);
+	collect();
+	CHECK(count(ours, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 0);	/* contract.c:1977 */
+	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 0);	/* no owner */
+}
+
+/* Privileged, -r is granted and every contract's events come. */
+static void
+t_bundle_privileged(void)
+{
+	ct_id_t other = model_foreign(840, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
+
+	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
+	CHECK(!il_reliable_was_refused());
+	CHECK(model_exit(840, 0) == 0);
+	collect();
+	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 1);
+}
+
+/* Inherit + regent: adopt holds it, with only its unacked critical events. */
+static void
+t_adopt_inherited(void)
+{
+	ct_id_t id = model_foreign_same_user(900, NC_PR_EV_EMPTY |
+	    NC_PR_EV_EXIT, NC_PR_EV_FORK, NC_PR_INHERIT);
+
+	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);  /* a listener */
+	CHECK(model_member_fork(900, 901) == 0);	/* informative */
+	CHECK(model_exit(901, 0) == 0);			/* critical */
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1 &&
+	    count(id, NC_PR_EV_EXIT, NULL) == 1);
+	ct_contract_close(o);
+	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(model_state(id) == CTS_INHERITED && model_nevents(id) == 1);
+	ct_contract_t *a = open_ct(id, CT_OPEN_ADOPT);
+	CHECK(ct_contract_owned(a) && model_owner(id) == MODEL_US);
+	collect();
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);	/* contract.c:2079 */
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 0);	/* not copied */
+	CHECK(nevs == 1 && ct_contract_ack(a, evs[0].evid) == 0);
+	CHECK(model_nevents(id) == 0);
+	CHECK(ct_contract_abandon(a) == 0);
+	CHECK(model_state(id) == CTS_ORPHAN);
+	ct_contract_close(a);
+}
+
+/* The kernel adopts only inherited contracts of our regent (:614). */
+static void
+t_adopt_refused(void)
+{
+	ct_contract_t *c = NULL;
+	ct_id_t other = model_foreign_same_user(910, NC_PR_EV_EMPTY, 0,
+	    NC_PR_INHERIT | NC_PR_REGENT);
+	ct_id_t orph = model_foreign_same_user(920, NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t held = model_foreign_same_user(930, NC_PR_EV_EMPTY, 0, 0);
+
+	CHECK(model_holder_exit(other, MODEL_OTHER) == 0);
+	CHECK(model_state(other) == CTS_INHERITED);
+	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EINVAL);
+	ct_err_clear();
+	CHECK(model_holder_exit(orph, MODEL_US) == 0);	/* no inherit */
+	CHECK(model_state(orph) == CTS_ORPHAN);
+	CHECK(ct_contract_open(orph, CT_OPEN_ADOPT, &c) == EACCES);
+	ct_err_clear();
+	CHECK(ct_contract_open(held, CT_OPEN_ADOPT, &c) == EACCES);
+	ct_err_clear();
+	CHECK(model_open_fds() == 1);	/* the pbundle only (il.h) */
+}
+
+/* noorphan: the holder's exit kills the members; none inherited. */
+static void
+t_holder_noorphan(void)
+{
+	ct_id_t id = model_foreign_same_user(940, NC_PR_EV_EMPTY, 0,
+	    NC_PR_NOORPHAN | NC_PR_INHERIT);
+
+	CHECK(model_member_fork(940, 941) == 0);
+	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(!model_exists(id));	/* killed, emptied, orphan destroyed */
+}
+
+/* transfer: the next fork abandons the contract given (process.c:906). */
+static void
+t_transfer(void)
+{
+	ct_template_t t;
+
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t old = spawned(950);
+	ct_contract_t *c = open_ct(old, CT_OPEN_LATEST);
+	CHECK(model_exit(950, 0) == 0);
+	collect();
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_CRITICAL | CT_T_TRANSFER;
+	t.critical = NC_PR_EV_EMPTY;
+	t.transfer = old;
+	CHECK(ct_tmpl_active_set(&t) == 0);
+	ct_id_t id = spawned(951);
+	CHECK(id != old && model_owner(old) != MODEL_US);
+	CHECK(!ct_contract_owned(c));	/* given away: not held */
+	CHECK(ct_contract_abandon(c) == 0);	/* nothing to do, no EINVAL */
+	ct_contract_close(c);
+}
+
+/* Ids queued out of order (contract.c:2311 vs :2333): none lost. */
+static void
+t_dedup_swapped(void)
+{
+	activate(NC_PR_EV_EMPTY, NC_PR_EV_FORK, 0);
+	ct_id_t id = spawned(960);
+	ct_contract_t *a = open_ct(id, CT_OPEN_LATEST);
+	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
+	collect();
+	model_swap_evids();
+	CHECK(model_member_fork(960, 961) == 0);	/* takes id n+1 */
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);
+	CHECK(ct_contract_abandon(a) == 0);
+	CHECK(model_member_fork(960, 962) == 0);	/* takes id n, later */
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* not dropped */
+	model_swap_evids();
+	CHECK(model_member_fork(960, 963) == 0);
+	CHECK(model_member_fork(960, 964) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 2);	/* once each */
+	ct_contract_close(a);
+	ct_contract_close(o);
+}
+
+/* The hidden pr_empty follows the template that made the contract. */
+static void
+t_hidden_by_maker(void)
+{
+	ct_cstatus_t st;
+
+	activate(NC_PR_EV_EXIT, 0, 0);		/* pr_empty ours */
+	CHECK(ct_spawn_ready() == 0);
+	ct_id_t id = model_fork(970);		/* no commit: libuv's fork */
+	activate(0, NC_PR_EV_EMPTY, 0);		/* the user's pr_empty */
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(ct_contract_status(c, &st) == 0);
+	CHECK((st.informative & NC_PR_EV_EMPTY) == 0);
+	ct_cstatus_fini(&st);
+	CHECK(model_exit(970, 0) == 0);
+	collect();
+	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 0);
+	ct_contract_close(c);
+}
+
+/* Made and never opened: abandoned once a later fork makes another. */
+static void
+t_stray_reaped(void)
+{
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	CHECK(ct_spawn_ready() == 0);
+	ct_id_t a = model_fork(980);
+	ct_id_t b = model_fork(981);
+	CHECK(model_exit(980, 0) == 0);
+	collect();
+	CHECK(!model_exists(a));	/* not the latest: abandoned at once */
+	CHECK(model_exit(981, 0) == 0);
+	collect();
+	CHECK(model_exists(b));		/* the latest: latest() may want it */
+	ct_id_t c = spawned(982);
+	CHECK(!model_exists(b) && model_exists(c));
+	CHECK(nevs == 0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } tests[] = {
+	{ "unpriv_terms", t_unpriv_terms },
+	{ "bundle_unprivileged", t_bundle_unprivileged },
+	{ "bundle_privileged", t_bundle_privileged },
+	{ "adopt_inherited", t_adopt_inherited },
+	{ "adopt_refused", t_adopt_refused },
+	{ "holder_noorphan", t_holder_noorphan },
+	{ "transfer", t_transfer },
+	{ "dedup_swapped", t_dedup_swapped },
+	{ "hidden_by_maker", t_hidden_by_maker },
+	{ "stray_reaped", t_stray_reaped },
 	{ "emptied_hidden", t_emptied_hidden },
 	{ "emptied_before_pr_empty", t_emptied_before_pr_empty },
 	{ "emptied_cleared_template", t_emptied_cleared_template },

@@ -49,3 +49,22 @@ test('stop() escalates to SIGKILL without a freezer; dispose abandons ' +
   assert.strictEqual(r.features.freeze, false);
   assert.strictEqual(r.features.usage, false);
 });
+
+// Point 1 of issue 28: terms without pr_empty (an adopted or observed
+// contract keeps its author's) must not hang stop(), `await using` or
+// the event loop (lib/contract.js, blindToEmpty).
+test('stop() and await using end on an adopted contract whose terms ' +
+  'lack pr_empty', () => {
+  const [r] = scenario('adopted');
+  assert.deepStrictEqual(r.stopped.r, { forced: true });
+  assert.strictEqual(r.stopped.sig, 9);
+  assert.strictEqual(r.stopped.members, 0);
+  assert.strictEqual(r.exists2, false, 'emptied, then abandoned by dispose');
+  assert.strictEqual(r.state2, 3); // CTS_DEAD
+});
+
+test('the loop held for a listened observed contract without pr_empty ' +
+  'is released once it empties', () => {
+  const [r] = scenario('observed');
+  assert.deepStrictEqual(r.seen, [7172]);
+});

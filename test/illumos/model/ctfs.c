@@ -143,7 +143,8 @@ open_type_file(int type, const char *file, int flags)
 	if (strcmp(file, "latest") == 0) {
 		if (flags != O_RDONLY || type == 2)
 			return (fail(EINVAL));
-		if (m_latest[type] == 0 || !model_exists(m_latest[type]))
+		/* The kernel keeps its reference to a destroyed latest. */
+		if (m_latest[type] == 0)
 			return (fail(ESRCH));
 		if ((fd = fd_new(F_STATUS, false)) >= 0)
 			fds[fd]->id = m_latest[type];
@@ -184,8 +185,10 @@ open_ct_file(mcontract_t *ct, const char *file, int flags)
 	if (strcmp(file, "events") == 0) {
 		if (!endpoint_flags(flags))
 			return (fail(EINVAL));
-		if (ct->owner != MODEL_US && ct->deny_observe)
-			return (fail(EACCES));
+		/* ctfs_event.c:227, secpolicy_contract_observer: EPERM. */
+		if (ct->owner != MODEL_US && ct->deny_observe &&
+		    !m_priv_observer)
+			return (fail(EPERM));
 		if ((fd = fd_new(F_LISTENER, false)) >= 0)
 			listen_on(fd, &ct->q);
 		return (fd);
@@ -460,11 +463,28 @@ listener(int fd)
 	    &fds[fd]->l : NULL);
 }
 
+/*
+ * A bundle reader without contract_observer skips the events of orphaned
+ * and inherited contracts and of those another user holds
+ * (contract.c:1977-1990, checked when the event is read).
+ */
+static bool
+hidden(const mlistener_t *l, const mevent_t *e)
+{
+	const mcontract_t *ct;
+
+	if (m_priv_observer || (l->q != &m_bundle[0] && l->q != &m_bundle[1]))
+		return (false);
+	ct = m_ct(e->ctid);
+	return (ct == NULL || ct->owner == MODEL_NONE || ct->deny_observe);
+}
+
 /* The next entry l may read: not trimmed. */
 static mevent_t *
 next_event(mlistener_t *l)
 {
-	while (l->pos < l->q->n && l->q->gone[l->pos])
+	while (l->pos < l->q->n && (l->q->gone[l->pos] ||
+	    hidden(l, l->q->ev[l->pos])))
 		l->pos++;
 	return (l->pos < l->q->n ? l->q->ev[l->pos] : NULL);
 }

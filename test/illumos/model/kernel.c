@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/contract/process.h>
 
 #include "mint.h"
@@ -23,7 +24,10 @@ ctid_t m_latest[2];
 static ctid_t next_id;
 static ctevid_t next_evid[2];
 static unsigned max_live;
+static int swap_state;		/* model_swap_evids: 1 armed, 2 one owed */
+static ctevid_t swap_owed;
 mstats_t m_stats;
+bool m_priv_event = true, m_priv_observer = true;
 
 mcontract_t *
 m_ct(ctid_t id)
@@ -63,6 +67,37 @@ k_reset(void)
 	memset(&m_stats, 0, sizeof (m_stats));
 	next_id = 0;
 	max_live = 0;
+	swap_state = 0;
+	m_priv_event = m_priv_observer = true;
+}
+
+void
+model_privileges(bool event, bool observer)
+{
+	m_priv_event = event;
+	m_priv_observer = observer;
+}
+
+void
+model_swap_evids(void)
+{
+	swap_state = 1;
+}
+
+/* The next event id of type: in order, or swapped (model_swap_evids). */
+static ctevid_t
+evid_take(int type)
+{
+	if (swap_state == 1) {
+		swap_state = 2;
+		swap_owed = ++next_evid[type];
+		return (++next_evid[type]);
+	}
+	if (swap_state == 2) {
+		swap_state = 0;
+		return (swap_owed);
+	}
+	return (++next_evid[type]);
 }
 
 /*
@@ -126,15 +161,15 @@ ev_new(mcontract_t *ct, uint_t type)
 	e->ctid = ct->id;
 	e->cttype = ct->type;
 	e->type = type;
-	e->evid = ++next_evid[ct->type];
+	e->evid = evid_take(ct->type);
 	if ((ct->critical & type) == 0 && type != CT_EV_NEGEND)
 		e->flags |= CTE_INFO;
 	return (e);
 }
 
 /* cte_publish_all: the contract's queue, the bundle, the holder's. */
-static void
-publish(mcontract_t *ct, mevent_t *e)
+void
+k_publish(mcontract_t *ct, mevent_t *e)
 {
 	if ((e->flags & CTE_INFO) == 0) {
 		if (ct->state >= CTS_ORPHAN)
@@ -220,7 +255,8 @@ orphan(mcontract_t *ct)
 ctid_t
 model_fork(pid_t pid)
 {
-	mcontract_t *ct;
+	mcontract_t *ct, *sub;
+	mevent_t *e;
 	const mtmpl_t *t = &m_active[CTT_PROCESS];
 
 	if (!m_has_active[CTT_PROCESS])
@@ -234,6 +270,16 @@ model_fork(pid_t pid)
 	ct->cookie = t->cookie;
 	add_member(ct, pid);
 	m_latest[CTT_PROCESS] = ct->id;
+	/* contract_process_fork (process.c:1049): its first pr_fork. */
+	if ((e = pr_event(ct, CT_PR_EV_FORK, pid)) != NULL) {
+		e->ppid = getpid();
+		e->has_ppid = true;
+		k_publish(ct, e);
+	}
+	/* process.c:906: the template's transfer contract is abandoned. */
+	if (t->transfer != 0 && (sub = m_ct(t->transfer)) != NULL &&
+	    sub->exists && sub->owner == MODEL_US)
+		(void) k_abandon(sub);
 	return (ct->id);
 }
 
@@ -265,7 +311,7 @@ model_member_fork(pid_t ppid, pid_t pid)
 	if ((e = pr_event(ct, CT_PR_EV_FORK, pid)) != NULL) {
 		e->ppid = ppid;
 		e->has_ppid = true;
-		publish(ct, e);
+		k_publish(ct, e);
 	}
 	return (0);
 }
@@ -284,12 +330,12 @@ model_exit(pid_t pid, int status)
 	if ((e = pr_event(ct, CT_PR_EV_EXIT, pid)) != NULL) {
 		e->exitstatus = status;
 		e->has_exit = true;
-		publish(ct, e);
+		k_publish(ct, e);
 	}
 	if (ct->nmembers != 0)
 		return (0);
 	if ((e = pr_event(ct, CT_PR_EV_EMPTY, pid)) != NULL)
-		publish(ct, e);
+		k_publish(ct, e);
 	if (ct->state == CTS_ORPHAN)
 		destroy(ct);
 	return (0);
@@ -319,6 +365,43 @@ model_inherit(ctid_t id)
 		return (ESRCH);
 	ct->owner = MODEL_NONE;
 	ct->state = CTS_INHERITED;
+	ct->regent = MODEL_US;
+	return (0);
+}
+
+ctid_t
+model_foreign_same_user(pid_t pid, uint_t critical, uint_t informative,
+    uint_t params)
+{
+	ctid_t id = model_foreign(pid, critical, informative, true);
+
+	if (id > 0)
+		m_cts[id]->params = params;
+	return (id);
+}
+
+int
+model_holder_exit(ctid_t id, int regent)
+{
+	mcontract_t *ct = m_ct(id);
+
+	if (ct == NULL || !ct->exists || ct->owner != MODEL_OTHER)
+		return (ESRCH);
+	ct->owner = MODEL_NONE;
+	if (ct->params & CT_PR_NOORPHAN) {
+		orphan(ct);
+		while (ct->nmembers > 0)
+			(void) model_exit(ct->members[0], SIGKILL);
+		return (0);
+	}
+	if ((ct->params & CT_PR_INHERIT) && regent != MODEL_NONE) {
+		ct->state = CTS_INHERITED;	/* events stay unacked */
+		ct->regent = regent;
+		return (0);
+	}
+	orphan(ct);
+	if (ct->nmembers == 0)
+		destroy(ct);
 	return (0);
 }
 
@@ -348,16 +431,22 @@ k_abandon(mcontract_t *ct)
 	return (0);
 }
 
-/* contract_adopt: ours, and its queued events appended to our pbundle. */
+/*
+ * contract_adopt (contract.c:614): only an inherited contract, and only
+ * by a member of the regent (here: our process contract); its
+ * unacknowledged critical events, and only those, are appended to our
+ * pbundle (contract.c:2079, "For now, only copy critical events").
+ */
 int
 k_adopt(mcontract_t *ct)
 {
-	if (ct->state != CTS_INHERITED)
+	if (ct->state != CTS_INHERITED || ct->regent != MODEL_US)
 		return (EINVAL);
 	ct->state = CTS_OWNED;
 	ct->owner = MODEL_US;
 	for (size_t i = 0; i < ct->q.n; i++) {
-		if (!ct->q.gone[i])
+		if (!ct->q.gone[i] &&
+		    (ct->q.ev[i]->flags & (CTE_INFO | CTE_ACK)) == 0)
 			q_publish(&m_pbundle[ct->type], ct->q.ev[i]);
 	}
 	return (0);
@@ -435,6 +524,14 @@ model_nevents(ctid_t id)
 	mcontract_t *ct = m_ct(id);
 
 	return (ct == NULL ? -1 : ct->nevents);
+}
+
+uint_t
+model_critical(ctid_t id)
+{
+	mcontract_t *ct = m_ct(id);
+
+	return (ct == NULL ? 0 : ct->critical);
 }
 
 uint_t

@@ -63,20 +63,52 @@ int ct_tmpl_get_informative(int fd, uint_t *v) { TMPL(fd, t);
 int ct_tmpl_set_informative(int fd, uint_t v) { TMPL(fd, t);
 	t->informative = v; return (0); }
 
+/* process.c:203, EXCESS: a critical set that needs contract_event. */
+static bool
+excess(const mtmpl_t *t, uint_t v)
+{
+	return ((v & ~(t->fatal | CT_PR_EV_EMPTY)) != 0 ||
+	    ((v & ~CT_PR_EV_EMPTY) && (t->params & CT_PR_PGRPONLY)));
+}
+
+/* process.c:323: beyond the safe set, EPERM without contract_event. */
 int
 ct_tmpl_set_critical(int fd, uint_t v)
 {
 	TMPL(fd, t);
 	if (t->type == CTT_PROCESS && (v & ~CT_PR_ALLEVENT))
 		return (EINVAL);
+	if (t->type == CTT_PROCESS && excess(t, v) && !m_priv_event)
+		return (EPERM);
 	t->critical = v;
+	return (0);
+}
+
+/*
+ * process.c:328-341: for an unprivileged caller, critical events the new
+ * fatal set no longer covers move to the informative set; the kernel's
+ * "SAFE_EV | (...) ? 0 : fatal" parses as "(SAFE_EV | ...) ? 0 : fatal",
+ * so every critical event moves, pr_empty too (the slip tmpl.c undoes).
+ */
+int
+ct_pr_tmpl_set_fatal(int fd, uint_t v)
+{
+	TMPL(fd, t);
+	if (v & ~CT_PR_ALLFATAL)
+		return (EINVAL);
+	t->fatal = v;
+	if (excess(t, t->critical) && !m_priv_event) {
+		uint_t allowed = (CT_PR_EV_EMPTY | (t->params &
+		    CT_PR_PGRPONLY)) ? 0 : t->fatal;
+
+		t->informative |= t->critical & ~allowed;
+		t->critical &= allowed;
+	}
 	return (0);
 }
 
 int ct_pr_tmpl_set_transfer(int fd, ctid_t v) { TMPL(fd, t);
 	t->transfer = v; return (0); }
-int ct_pr_tmpl_set_fatal(int fd, uint_t v) { TMPL(fd, t); t->fatal = v;
-	return (0); }
 int ct_pr_tmpl_set_param(int fd, uint_t v) { TMPL(fd, t); t->params = v;
 	return (0); }
 int ct_pr_tmpl_set_svc_fmri(int fd, const char *s) { TMPL(fd, t);
@@ -200,7 +232,14 @@ ct_event_read(int fd, ct_evthdl_t *hp)
 }
 
 int ct_event_reset(int fd) { return (model_event_reset(fd)); }
-int ct_event_reliable(int fd) { return (model_event_reliable(fd)); }
+/* contract.c:2679: reliable delivery needs contract_event. */
+int
+ct_event_reliable(int fd)
+{
+	if (!m_priv_event && model_is_fd(fd))
+		return (EPERM);
+	return (model_event_reliable(fd));
+}
 void ct_event_free(ct_evthdl_t h) { free(h); }
 
 #define	EV(h)	((mevinfo_t *)(h))
@@ -266,3 +305,12 @@ int ct_pr_event_get_gcorefile(ct_evthdl_t h, const char **v)
 	{ (void) v; return (pr_field(h, CT_PR_EV_CORE, false)); }
 int ct_pr_event_get_zcorefile(ct_evthdl_t h, const char **v)
 	{ (void) v; return (pr_field(h, CT_PR_EV_CORE, false)); }
+
+/* ---- template getters (libcontract's ct_tmpl_get_cookie, ...) ---- */
+
+int ct_tmpl_get_cookie(int fd, uint64_t *v) { TMPL(fd, t);
+	*v = t->cookie; return (0); }
+int ct_pr_tmpl_get_fatal(int fd, uint_t *v) { TMPL(fd, t);
+	*v = t->fatal; return (0); }
+int ct_pr_tmpl_get_param(int fd, uint_t *v) { TMPL(fd, t);
+	*v = t->params; return (0); }

@@ -39,7 +39,9 @@ typedef struct mcontract {
 	int type;
 	ctstate_t state;
 	int owner;
-	bool exists, deny_observe;
+	bool exists;
+	bool deny_observe;	/* another user's: needs contract_observer */
+	int regent;		/* CTS_INHERITED: whose contract holds it */
 	uint_t critical, informative, fatal, params;
 	uint64_t cookie;
 	pid_t *members;
@@ -61,12 +63,15 @@ extern mtmpl_t m_active[2];
 extern bool m_has_active[2];
 extern ctid_t m_latest[2];
 extern mstats_t m_stats;
+/* Our privileges (model_privileges): contract_event, contract_observer. */
+extern bool m_priv_event, m_priv_observer;
 
 mcontract_t *m_ct(ctid_t id);
 void k_reset(void);
 void q_trim(mqueue_t *q);
 int k_abandon(mcontract_t *ct);
 int k_adopt(mcontract_t *ct);
+void k_publish(mcontract_t *ct, mevent_t *e);
 int k_ack(mcontract_t *ct, ctevid_t evid, bool nack);
 void port_reset(void);
 void port_forget(int fd);

@@ -40,6 +40,29 @@ ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
     bool may_observe);
 /* Make contract id inherited by our process contract (for adopt). */
 int model_inherit(ctid_t id);
+/*
+ * The holder of contract id (another process, MODEL_OTHER) exits
+ * without abandoning it (process.c, contract_process_exit of a holder):
+ * noorphan kills the members; inherit hands it to the holder's own
+ * contract when that is a regent (regent: MODEL_US if it is ours,
+ * MODEL_OTHER if another's, MODEL_NONE if none is); else it is orphaned.
+ */
+int model_holder_exit(ctid_t id, int regent);
+/* A contract of another process of our own user (observable). */
+ctid_t model_foreign_same_user(pid_t pid, uint_t critical,
+    uint_t informative, uint_t params);
+/*
+ * Our privileges: contract_event (critical terms beyond the safe set,
+ * ct_event_reliable, the fatal set leaving critical events in place),
+ * contract_observer (other users' events).  Both by default (root).
+ */
+void model_privileges(bool event, bool observer);
+/*
+ * The next event takes the id after the next one, and the event after
+ * it the one skipped: ids taken before the lock that orders delivery
+ * (contract.c, cte_publish_all) reach the queues out of order.
+ */
+void model_swap_evids(void);
 /* project.max-contracts: live contracts allowed (0: no limit). */
 void model_max_contracts(unsigned n);
 /* The next call of libcontract function name fails with err. */
@@ -51,6 +74,7 @@ bool model_exists(ctid_t id);		/* visible in ctfs (not destroyed) */
 int model_owner(ctid_t id);		/* MODEL_* */
 int model_nevents(ctid_t id);		/* unacknowledged critical events */
 uint_t model_informative(ctid_t id);
+uint_t model_critical(ctid_t id);
 unsigned model_live(void);		/* contracts not destroyed */
 bool model_acked(ctevid_t evid);	/* has the event been acknowledged */
 unsigned model_acks_by_us(void);	/* ack calls the backend made */

@@ -18,6 +18,7 @@ int ct_tmpl_create(int, ctid_t *);
 int ct_tmpl_set_cookie(int, uint64_t);
 int ct_tmpl_set_critical(int, uint_t);
 int ct_tmpl_get_critical(int, uint_t *);
+int ct_tmpl_get_cookie(int, uint64_t *);
 int ct_tmpl_set_informative(int, uint_t);
 int ct_tmpl_get_informative(int, uint_t *);
 
@@ -54,6 +55,8 @@ int ct_event_get_newct(ct_evthdl_t, ctid_t *);
 
 int ct_pr_tmpl_set_transfer(int, ctid_t);
 int ct_pr_tmpl_set_fatal(int, uint_t);
+int ct_pr_tmpl_get_fatal(int, uint_t *);
+int ct_pr_tmpl_get_param(int, uint_t *);
 int ct_pr_tmpl_set_param(int, uint_t);
 int ct_pr_tmpl_set_svc_fmri(int, const char *);
 int ct_pr_tmpl_set_svc_aux(int, const char *);
