@@ -44,9 +44,11 @@ adopt(ct_id_t id, int fd, lx_hstate_t *st)
 	struct stat sb;
 	int err = 0;
 
-	if (flock(fd, LOCK_EX) != 0)
-		return (ct_err_set(errno, "flock", "cannot lock contract %"
-		    PRId32, id));
+	if ((err = lx_trylock(fd)) != 0)
+		return (ct_err_set(err == EWOULDBLOCK ? EBUSY : err, "flock",
+		    "cannot lock contract %" PRId32 " to adopt it: %s", id,
+		    err == EWOULDBLOCK ? "another process holds its lock" :
+		    strerror(err)));
 	if ((err = lx_state_read(fd, st)) != 0)
 		goto out;
 	if (st->state == LX_OWNED && !lx_state_holder_gone(st)) {
@@ -72,7 +74,7 @@ adopt(ct_id_t id, int fd, lx_hstate_t *st)
 		err = ct_err_set(err, "fsetxattr", "cannot take contract %"
 		    PRId32 ": %s", id, strerror(err));
 out:
-	(void) flock(fd, LOCK_UN);
+	lx_unlock(fd);
 	return (err);
 }
 
