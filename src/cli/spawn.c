@@ -34,7 +34,8 @@ report_back(int fd, int stage, int err)
 
 /* In the child: only async-signal-safe calls from here on. */
 static void
-child(char *const argv[], int procfd, int wfd, const sigset_t *mask)
+child(char *const argv[], int procfd, int dirfd, int wfd,
+    const sigset_t *mask)
 {
 	struct sigaction dfl, cur;
 
@@ -48,6 +49,11 @@ child(char *const argv[], int procfd, int wfd, const sigset_t *mask)
 			(void) sigaction(s, &dfl, NULL);
 	}
 	(void) sigprocmask(SIG_SETMASK, mask, NULL);
+	/* An anchor inherits its contract's directory (anchor_argv). */
+	if (dirfd >= 0 && fcntl(dirfd, F_SETFD, 0) != 0) {
+		report_back(wfd, 0, errno);
+		_exit(124);
+	}
 	if (procfd >= 0 && write(procfd, "0", 1) != 1) {
 		report_back(wfd, 0, errno);
 		_exit(124);
@@ -82,11 +88,11 @@ hold(ct_id_t reserved, cli_child_t *cp)
 }
 
 /*
- * Reaper membership: the child is an anchor, ct-exec --anchor DIR, beside
+ * Reaper membership: the child is an anchor, ct-exec --anchor @FD, beside
  * this program (or where the addon said), which runs argv.  NULL: ENOMEM.
  */
 static char **
-anchor_argv(const char *dir, char *const argv[])
+anchor_argv(int dirfd, char *const argv[])
 {
 	const char *helpers = ct_helper_dir();
 	char *self = NULL, *exe = NULL, **av;
@@ -102,7 +108,10 @@ anchor_argv(const char *dir, char *const argv[])
 		helpers = self;
 	}
 	if (helpers == NULL || asprintf(&exe, "%s/ct-exec", helpers) < 0 ||
-	    (av = calloc(n + 5, sizeof (*av))) == NULL) {
+	    (av = calloc(n + 5, sizeof (*av))) == NULL ||
+	    asprintf(&av[2], "@%d", dirfd) < 0) {
+		if (av != NULL)
+			free(av);
 		free(self);
 		free(exe);
 		return (NULL);
@@ -110,7 +119,6 @@ anchor_argv(const char *dir, char *const argv[])
 	free(self);
 	av[0] = exe;
 	av[1] = (char *)"--anchor";
-	av[2] = (char *)dir;
 	av[3] = argv[0];	/* FILE, then ARGV0 ARG... */
 	for (size_t i = 0; i < n; i++)
 		av[4 + i] = argv[i];
@@ -123,7 +131,7 @@ anchor_argv(const char *dir, char *const argv[])
  */
 static int
 reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
-    int *procfdp, char ***anchorp)
+    int *procfdp, int *dirfdp, char ***anchorp)
 {
 	char *procs = NULL;
 	int err;
@@ -131,15 +139,16 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	if ((err = ct_spawn_prepare(reservedp, &procs)) != 0)
 		return (err);
 	if (mode == CT_SPAWN_ANCHOR) {
-		if ((*anchorp = anchor_argv(procs, *argvp)) == NULL)
+		/* The child inherits the directory (child() clears CLOEXEC). */
+		*dirfdp = ct_spawn_dirfd();
+		if ((*anchorp = anchor_argv(*dirfdp, *argvp)) == NULL)
 			err = ENOMEM;
 		else
-			*argvp = *anchorp;	/* it keeps procs: DIR */
+			*argvp = *anchorp;
 	} else if ((*procfdp = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
 		err = ct_err_set(errno, "open", "cannot open %s", procs);
 	}
-	if (mode != CT_SPAWN_ANCHOR || err != 0)
-		free(procs);
+	free(procs);
 	if (err != 0)
 		(void) ct_spawn_abort(*reservedp);
 	return (err);
@@ -150,7 +159,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
 	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
 	ct_id_t reserved = 0;
-	int procfd = -1, p[2] = { -1, -1 }, err;
+	int procfd = -1, dirfd = -1, p[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
 	report_t r;
@@ -165,7 +174,8 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	if ((err = ct_tmpl_active_set(t)) != 0)
 		return (err);
 	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_KERNEL &&
-	    (err = reserve(mode, &argv, &reserved, &procfd, &anchor)) != 0)
+	    (err = reserve(mode, &argv, &reserved, &procfd, &dirfd,
+	    &anchor)) != 0)
 		goto out;
 	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
@@ -177,7 +187,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	cp->pid = fork();
 	if (cp->pid == 0)
-		child(argv, procfd, p[1], &old);
+		child(argv, procfd, dirfd, p[1], &old);
 	err = cp->pid < 0 ? errno : 0;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	(void) close(p[1]);
@@ -202,7 +212,7 @@ out:
 	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
 	if (anchor != NULL) {
 		free(anchor[0]);	/* the ct-exec path */
-		free(anchor[2]);	/* the contract's directory */
+		free(anchor[2]);	/* "@FD" */
 	}
 	free(anchor);
 	if (procfd >= 0)

@@ -2,8 +2,11 @@
  * anchor.c -- ct-exec in its second role: the anchor of a contract under
  * reaper membership (docs/ARCHITECTURE.md, "Linux: membership").
  *
- *   ct-exec --anchor DIR FILE ARGV0 [ARG...]
+ *   ct-exec --anchor @FD FILE ARGV0 [ARG...]
  *
+ * FD is the contract's directory, inherited open: the anchor never opens
+ * it by a path, which anyone who can rename a directory on the way could
+ * redirect (docs/security.md, "Helpers").
  * It marks itself the child subreaper, so that every orphan of its subtree
  * is reparented to it rather than to init: the contract is exactly its
  * subtree.  It forks FILE (searched in PATH like execvp) and then only
@@ -142,6 +145,22 @@ a_detach(int dirfd)
 		(void) shim_close((int)fd);
 }
 
+/* "@N": the decimal fd N (0 .. 1023 here), else -1. */
+static long
+a_fdarg(const char *s)
+{
+	long v = 0;
+
+	if (s[0] != '@' || s[1] == '\0')
+		return (-1);
+	for (s++; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > 100000)
+			return (-1);
+		v = v * 10 + (*s - '0');
+	}
+	return (v);
+}
+
 /* Reap what is ready; 1 once no child is left. */
 static int
 a_reap(long prog, int *statusp, int *progdonep)
@@ -168,15 +187,17 @@ anchor_main(int argc, char **argv, char **envp)
 {
 	a_sigset_t all = ~0UL, old = 0;
 	int status = 0, progdone = 0;
-	long dirfd, prog;
+	long dirfd, prog, given;
 
-	if (argc < 5) {
-		shim_say("usage: ct-exec --anchor DIR FILE ARGV0 [ARG...]",
+	if (argc < 5 || (given = a_fdarg(argv[2])) < 0) {
+		shim_say("usage: ct-exec --anchor @FD FILE ARGV0 [ARG...]",
 		    "", "", "");
 		return (125);
 	}
-	dirfd = shim_sys4(__NR_openat, A_AT_FDCWD, (long)argv[2],
+	/* Its own copy, close-on-exec; the inherited one goes. */
+	dirfd = shim_sys4(__NR_openat, given, (long)".",
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	(void) shim_close((int)given);
 	if (dirfd < 0 || shim_sys4(__NR_prctl, A_PR_SET_CHILD_SUBREAPER, 1,
 	    0, 0) < 0) {
 		shim_say("cannot anchor the contract (", argv[2], "): ",

@@ -366,3 +366,9 @@ ct_spawn_ready(void)
 	tl_before = err == 0 ? latest : err == ESRCH ? 0 : -1;
 	return (0);
 }
+
+int
+ct_spawn_dirfd(void)
+{
+	return (-1);
+}
