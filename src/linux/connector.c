@@ -182,14 +182,14 @@ lx_cn_open(const lx_cn_sink_t *s)
 	    nl_status == EPROTONOSUPPORT || nl_status == ECONNREFUSED)
 		return (nl_status);
 	/* For tests: behave as on a kernel that refuses us the connector. */
-	if (getenv("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
+	if (LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
 		return (nl_status = EPERM);
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_CONNECTOR);
 	if (fd < 0)
 		return (nl_status = errno);
 	/* For tests: a small buffer, to make the kernel drop messages. */
-	const char *small = getenv("ILLUMOS_CONTRACT_TEST_RCVBUF");
+	const char *small = LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_RCVBUF");
 	if (small != NULL && atoi(small) > 0)
 		size = atoi(small);
 	/* Room for fork storms: forced where we may, else what we get. */
