@@ -16,6 +16,7 @@
  *   root.c       the contract root: finding it, ids, opening, scanning
  *   holder.c     the holder-death rules and the sweep
  *   evq.c        the event loop's one fd: sources, notices, the records
+ *   nlwalk.c     netlink datagrams, bounds-checked (fuzzed)
  *   connector.c  the netlink proc connector
  *   keep.c       the holder's side of the keeper process
  *   watch.c      watches: what is known of each contract we follow
@@ -343,6 +344,23 @@ void lx_evq_kick(void);
 /* A new record at the tail of the queue (evid given for real events). */
 ct_evrec_t *lx_evq_push(ct_id_t id, uint64_t gen, ct_type_t cttype,
     uint32_t type, uint32_t flags);
+
+/* ------------------------------------------------------------------ */
+/* nlwalk.c: received netlink datagrams, checked (pure: fuzzed) */
+
+/*
+ * Call fn with the payload (a struct proc_event, unaligned) of every well
+ * formed proc connector message in the n bytes at buf; their count.
+ */
+size_t lx_nl_cn_walk(const void *buf, long n, void (*fn)(const void *data,
+    size_t len, void *arg), void *arg);
+/*
+ * A uevent of n bytes in buf (cap bytes of room): its ACTION and DEVPATH
+ * (pointers into buf, which is NUL-terminated at n), 0; -1 if it has not
+ * both or filled buf (cut short).
+ */
+int lx_nl_uevent(char *buf, size_t n, size_t cap, const char **actionp,
+    const char **devpathp);
 
 /* ------------------------------------------------------------------ */
 /* connector.c: the netlink proc connector */
