@@ -264,8 +264,14 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	    lx_meta_get_u64(c->dirfd, LX_META_NEVENTS, &nev) == 0)
 		st->nevents = (uint32_t)nev;
 	if (hs.state != LX_DEAD) {
-		if (lx_ms()->members(c->dirfd, &st->members, &st->nmembers)
-		    != 0)
+		int merr = lx_ms()->members(c->dirfd, &st->members,
+		    &st->nmembers);
+		/* A record refused (docs/security.md): an error, never "none". */
+		if (merr == EBADMSG) {
+			ct_cstatus_fini(st);
+			return (EBADMSG);
+		}
+		if (merr != 0)
 			st->nmembers = 0;
 		if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0)
 			st->frozen = frozen;

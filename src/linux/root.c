@@ -48,6 +48,7 @@
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
 static lx_root_t root = { NULL, -1, false, false, 0 };
 static char *root_mnt, *root_mroot;	/* the cgroup2 mount, its root */
+static long refused_owner = -1;		/* try_root: whose it was */
 
 /* The first cgroup2 mount point, and the cgroup path it shows as "/". */
 static int
@@ -205,8 +206,10 @@ try_root(const char *dir, bool create, int mode)
 
 	/* Validated before anything is made in it. */
 	if (create && access(dir, F_OK) != 0 &&
-	    (err = parent_trusted(dir, &owner)) != 0)
+	    (err = parent_trusted(dir, &owner)) != 0) {
+		refused_owner = (long)owner;
 		return (err);
+	}
 	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST &&
 	    (errno != EACCES || mode == W_OK))
 		return (errno);
@@ -245,6 +248,12 @@ discover_cgroup(const char *env)
 		if (err == ENOTSUP)
 			return (ct_err_set(ENOTSUP, "statfs", "ILLUMOS_CONTRACT_"
 			    "ROOT=%s is not a cgroup v2 directory", env));
+		if (err == EACCES && refused_owner >= 0)
+			return (ct_err_set(err, "mkdir", "refusing "
+			    "ILLUMOS_CONTRACT_ROOT=%s: the cgroup it is in "
+			    "belongs to uid %ld, who could kill or move our "
+			    "members (only uid %d or root may own it)", env,
+			    refused_owner, (int)geteuid()));
 		if (err != 0)
 			return (ct_err_set(err, "mkdir", "cannot use "
 			    "ILLUMOS_CONTRACT_ROOT=%s as the contract root: %s"
