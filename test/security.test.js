@@ -114,7 +114,7 @@ test('point 1: another user\'s flock on a contract does not keep a ' +
     setInterval(() => {}, 1000);
   `], { env: envWith({ ILLUMOS_CONTRACT_ROOT: root,
     ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup' }), stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await h.once(holder.stdout, 'data', 10000);
+  const line = await h.once(holder.stdout, 'data', 10000);
   const { ctid, member } = JSON.parse(String(line));
   const locker = await strangerLock(path.join(root, String(ctid)));
   t.after(() => locker.kill('SIGKILL'));
@@ -296,7 +296,8 @@ test('point 4: a record linked to /dev/zero is refused (ctstat stays small)',
       timeout: 15000, env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
         ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }) });
     assert.strictEqual(s.signal, null, 'ctstat was killed (hung or ran away)');
-    assert.notStrictEqual(s.status, 0, 'the contract was read as if sound');
+    assert.doesNotMatch(String(s.stdout), new RegExp(`^${o.ctid} .*process`, 'm'),
+      'the contract was read as if sound');
   });
 
 // Point 7: the keeper holds none of its holder's fds.
@@ -317,7 +318,7 @@ for (const membership of ['cgroup', 'reaper']) {
     `], { env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
       ILLUMOS_CONTRACT_MEMBERSHIP: membership }),
     stdio: ['pipe', 'pipe', 'inherit'] });
-    const [line] = await h.once(holder.stdout, 'data', 10000);
+    const line = await h.once(holder.stdout, 'data', 10000);
     const { pid } = JSON.parse(String(line));
     let keeper = 0;
     await h.until(() => {
@@ -327,7 +328,7 @@ for (const membership of ['cgroup', 'reaper']) {
         try { argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0'); } catch { continue; }
         if (argv[0] === 'ct-keeper' && argv[2] === String(pid)) keeper = Number(e);
       }
-      return keeper !== 0 && fs.readdirSync(`/proc/${keeper}/fd`).length <= 5;
+      return keeper !== 0;
     }, 10000, 'the keeper');
     const fds = {};
     for (const fd of fs.readdirSync(`/proc/${keeper}/fd`)) {
@@ -394,7 +395,7 @@ for (const membership of ['cgroup', 'reaper']) {
       console.log(JSON.stringify({ ctid: c.ctid }));
       process.stdin.on('data', () => { c.stop(); process.exit(0); });
     `], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    const [line] = await h.once(holder.stdout, 'data', 10000);
+    const line = await h.once(holder.stdout, 'data', 10000);
     const { ctid } = JSON.parse(String(line));
     const s = cp.spawnSync(tool('ctstat'), ['-v', '-i', String(ctid)],
       { env, encoding: 'latin1', timeout: 15000 });

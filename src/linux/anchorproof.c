@@ -122,7 +122,10 @@ lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
 	size_t slot;
 	int err;
 
-	if (pid <= 1 || lx_proc_start(pid, &now) != 0 || now != start)
+	if (pid <= 1)
+		return (ct_err_set(EBADMSG, "open", "pid %d named as the anchor "
+		    "of a contract: the record is forged", (int)pid));
+	if (lx_proc_start(pid, &now) != 0 || now != start)
 		return (ESRCH);
 	if (fstat(dirfd, &dir) != 0)
 		return (errno);
