@@ -3,17 +3,21 @@
     "ct_static%": "1",
     "ct_static_tools%": "0",
     "ct_glibc_floor%": "0",
+    "ct_test%": "0",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
       "src/helperdir.c", "src/evq.c", "src/lock.c"],
     "ct_linux_base": [
-      "src/linux/parse.c", "src/linux/map.c", "src/linux/proc.c",
-      "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/reaper.c",
+      "src/linux/parse.c", "src/linux/map.c", "src/linux/safeio.c",
+      "src/linux/trylock.c",
+      "src/linux/proc.c",
+      "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/anchorproof.c",
+      "src/linux/reaper.c",
       "src/linux/root.c",
       "src/linux/holder.c", "src/linux/evq.c"
     ],
     "ct_linux": [
       "<@(ct_linux_base)",
-      "src/linux/core.c", "src/linux/connector.c", "src/linux/keep.c",
+      "src/linux/core.c", "src/linux/nlwalk.c", "src/linux/connector.c", "src/linux/keep.c",
       "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"
@@ -21,6 +25,11 @@
     "ct_illumos": [
       "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
       "src/illumos/status.c", "src/illumos/events.c"
+    ]
+  },
+  "target_defaults": {
+    "conditions": [
+      ["ct_test==1", { "defines": ["CT_TEST_BUILD"] }]
     ]
   },
   "targets": [

@@ -29,13 +29,45 @@ function executable(p) {
   }
 }
 
-// What execvp would run, or null (then Node reports ENOENT/EACCES itself).
+// Whether execvp would find something to run; if not, Node's own error
+// for it is had from a spawn that cannot run anything (spawnNothing).
 function resolve(options) {
   const cwd = options.cwd || process.cwd();
   const file = options.file;
   if (file.includes('/')) return executable(path.resolve(cwd, file));
   return pathOf(options).split(':').some(
     (dir) => executable(path.resolve(cwd, dir || '.', file)));
+}
+
+// The error a spawn of options.file would give: ENOENT if no such file
+// is anywhere execvp looks, else EACCES.
+function unrunnable(options) {
+  const cwd = options.cwd || process.cwd();
+  const file = options.file;
+  const dirs = file.includes('/') ? [''] : pathOf(options).split(':');
+  const there = dirs.some((dir) => {
+    try {
+      fs.statSync(path.resolve(cwd, dir || '.', file));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  // Files that can never run: procfs makes no file, /dev/null is no program.
+  return there ? '/dev/null' : '/proc/self/illumos-contract-no-such-file';
+}
+
+// Node's error for a child that cannot be run, without running anything:
+// the spawn is of a file that cannot be executed, reported as options.file.
+function spawnNothing(child, options) {
+  const { file } = options;
+  options.file = unrunnable(options);
+  try {
+    return origSpawn.call(child, options);
+  } finally {
+    options.file = file;
+    child.spawnfile = file;
+  }
 }
 
 const { ChildProcess } = childProcess;
@@ -58,17 +90,18 @@ function refillSoon() {
 }
 
 // The user's stdio as an array (as child_process reads it: a string for
-// all three, missing entries their defaults) with one more pipe, the
-// anchor's report of how the program ended; and that pipe's fd.
-function withReport(stdio) {
+// all three, missing entries their defaults) with more entries appended:
+// each lands at its index as an inherited fd in the child.  null: a stdio
+// child_process will refuse with its own error.
+function withStdio(stdio, ...more) {
   let a;
   if (stdio === undefined || stdio === null) a = ['pipe', 'pipe', 'pipe'];
   else if (typeof stdio === 'string') a = [stdio, stdio, stdio];
   else if (Array.isArray(stdio)) a = stdio.slice();
-  else return null; // child_process throws its own error for it
+  else return null;
   while (a.length < 3) a.push(undefined);
-  a.push('pipe');
-  return { stdio: a, fd: a.length - 1 };
+  a.push(...more);
+  return a;
 }
 
 const signame = {};
@@ -138,6 +171,7 @@ function hookedSpawn(options) {
   if (!tmpl.processActive()) return origSpawn.call(this, options);
   refillSoon();
   const how = tmpl.probe();
+  if (how === 'none' || how === null) throw tmpl.failClosed('spawn');
   if (how !== 'shim' && how !== 'anchor') {
     // The contract directory must exist before the fork: if it cannot be
     // made, fail the spawn here rather than run the child outside it.
@@ -153,7 +187,9 @@ function hookedSpawn(options) {
     else binding.spawnAbort(0);
     return r;
   }
-  if (!resolve(options)) return origSpawn.call(this, options);
+  // Fail closed: a file the check finds unrunnable is never spawned as
+  // is (it may become runnable meanwhile); Node still reports the error.
+  if (!resolve(options)) return spawnNothing(this, options);
   const shim = shimPath();
   if (shim === null) {
     const e = new Error('ENOTSUP: the exec shim ' +
@@ -164,17 +200,27 @@ function hookedSpawn(options) {
     e.syscall = 'execve';
     throw e;
   }
-  const report = how === 'anchor' ? withReport(options.stdio) : null;
-  const { ctid, procs } = binding.spawnPrepare();
-  const { file, args } = options;
+  const { ctid, procs, dirfd } = binding.spawnPrepare();
+  const { file, args, stdio } = options;
   options.file = shim;
-  // The shim joins the contract and execs the program; an anchor starts
-  // the contract, forks the program and reaps its tree.
-  options.args = how === 'anchor'
-    ? ['ct-exec', '--anchor', ...(report ? ['--report', `${report.fd}`] : []),
-      procs, file, ...args]
-    : ['ct-exec', procs, file, ...args];
-  if (report) options.stdio = report.stdio;
+  // The shim joins the contract and execs the program.  An anchor starts
+  // the contract, forks the program and reaps its tree; it gets its
+  // directory as an inherited fd, never as a path, and a pipe on which it
+  // reports how the program ended (the last of the appended entries).
+  let report = -1;
+  if (how === 'anchor') {
+    const a = withStdio(stdio, dirfd, 'pipe');
+    if (a !== null) {
+      options.stdio = a;
+      report = a.length - 1;
+    }
+    options.args = ['ct-exec', '--anchor',
+      ...(report >= 0 ? ['--report', `${report}`, `@${report - 1}`]
+        : [`@${dirfd}`]),
+      file, ...args];
+  } else {
+    options.args = ['ct-exec', procs, file, ...args];
+  }
   let r;
   try {
     r = origSpawn.call(this, options);
@@ -184,11 +230,16 @@ function hookedSpawn(options) {
   } finally {
     options.file = file;
     options.args = args;
+    options.stdio = stdio;
   }
   this.spawnfile = file;
   this.spawnargs = args;
-  const pipe = report && this.stdio.length > report.fd
-    ? this.stdio.pop() : null;
+  // The two appended entries are ours, not the user's.
+  let pipe = null;
+  if (report >= 0 && this.stdio.length > report) {
+    pipe = this.stdio.pop();
+    this.stdio.pop();
+  }
   if (this.pid !== undefined) {
     binding.spawnCommit(ctid, this.pid);
     if (pipe) presentProgram(this, ctid, pipe);
@@ -198,3 +249,18 @@ function hookedSpawn(options) {
   return r;
 }
 ChildProcess.prototype.spawn = hookedSpawn;
+
+// The sync calls bypass ChildProcess: they fork (and join) only in atfork
+// mode; with the shim or an anchor they would run outside the contract, so
+// they fail closed.  (execSync and execFileSync call spawnSync inside the
+// module, not through its exports: each is wrapped.)
+for (const name of ['spawnSync', 'execSync', 'execFileSync']) {
+  const orig = childProcess[name];
+  childProcess[name] = function contractSync(...a) {
+    if (tmpl.processActive()) {
+      const how = tmpl.probe();
+      if (how !== 'atfork' && how !== 'kernel') throw tmpl.failClosed(name);
+    }
+    return orig.apply(this, a);
+  };
+}

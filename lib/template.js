@@ -2,6 +2,7 @@
 // Templates as JS sees them: the thread's active template per type (the C
 // side holds the real, validated copy), latest(), and which way children
 // get into their contract (probe; the hook itself is lib/hook.js).
+const os = require('os');
 const childProcess = require('child_process');
 const { binding, shimPath } = require('./binding');
 
@@ -30,20 +31,35 @@ function snapshot(t) {
 
 // Which way does this Node spawn?  libuv <= 1.52 forks (our atfork handlers
 // run); a libuv that uses posix_spawn runs none, and we need the shim.
+// A mode forced with ILLUMOS_CONTRACT_SPAWN (read by the C side only) is
+// probed too: atfork forced on a libuv that never forks would run every
+// child outside its contract, so it fails closed instead ('none').
+// (The probe's spawnSync is the original: lib/hook.js wraps the export.)
+const origSpawnSync = childProcess.spawnSync;
 function probe() {
   if (mode !== null) return mode;
   mode = binding.spawnMode();
-  if (mode === 'kernel' || mode === 'anchor' ||
-      process.env.ILLUMOS_CONTRACT_SPAWN) return mode;
+  if (mode === 'kernel' || mode === 'anchor') return mode;
   const shim = shimPath();
   const before = binding.forkCount();
-  const r = childProcess.spawnSync(shim || process.execPath,
+  const r = origSpawnSync(shim || process.execPath,
     shim ? ['--probe'] : ['-e', '0'], { stdio: 'ignore' });
   const forked = binding.forkCount() > before;
   if (r.error === undefined || forked) {
-    mode = binding.spawnMode(forked ? 'atfork' : 'shim');
+    const got = binding.spawnMode(forked ? 'atfork' : 'shim');
+    // Forced to atfork, yet no fork ran our handlers: nothing can join.
+    mode = got === 'atfork' && !forked ? 'none' : got;
   }
   return mode;
+}
+
+function failClosed(what) {
+  const e = new Error(`ENOTSUP: ${what} with a process template active ` +
+    'would run outside its contract; no child was started');
+  e.code = 'ENOTSUP';
+  e.errno = os.constants.errno.ENOTSUP;
+  e.syscall = 'spawn';
+  return e;
 }
 
 function setTemplate(template) {
@@ -88,7 +104,7 @@ function processActive() {
 
 module.exports = {
   setTemplate, clearTemplate, latestId, withTemplate, probe, snapshot,
-  processActive,
+  processActive, failClosed,
 };
 
 require('./hook');

@@ -433,6 +433,7 @@ b_spawn_prepare(napi_env env, napi_callback_info info)
 	napi_create_object(env, &o);
 	bnd_set(env, o, "ctid", bnd_num(env, id));
 	bnd_set(env, o, "procs", bnd_str(env, procs));
+	bnd_set(env, o, "dirfd", bnd_num(env, ct_spawn_dirfd()));
 	free(procs);
 	return (o);
 }

@@ -266,6 +266,13 @@ uint64_t ct_spawn_forks(void);
  */
 int ct_spawn_prepare(ct_id_t *idp, char **procsp);
 /*
+ * For an anchor: the open directory of the contract ct_spawn_prepare
+ * reserved, for the child to inherit (it gets its directory as an fd, not
+ * as a path anyone could redirect), else -1.  Ours: never closed by the
+ * caller.
+ */
+int ct_spawn_dirfd(void);
+/*
  * After a successful spawn of pid (any mode): the contract made for it is
  * the thread's latest; in shim mode pid is moved in from the parent
  * before this returns, so the contract is never seen without its first

@@ -305,3 +305,9 @@ ct_features_get(ct_features_t *f)
 	(void) snprintf(f->root_error, len, WHY_FMT, os);
 	return (0);
 }
+
+int
+ct_spawn_dirfd(void)
+{
+	return (-1);
+}

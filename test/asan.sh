@@ -24,7 +24,7 @@ CT_VALGRIND=1 sh test/c/run.sh
 echo "== addon and helpers built with -fsanitize=address,undefined"
 cd "$work"
 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -g" \
-LDFLAGS="-fsanitize=address,undefined" npm run build -- --ct_static=0 \
+LDFLAGS="-fsanitize=address,undefined" npm run build -- --ct_static=0 --ct_test=1 \
 	>build.log 2>&1 ||
 	{ cat build.log; exit 1; }
 

@@ -316,3 +316,23 @@ cli_sigpipe_close(void)
 		(void) close(sig_wfd);
 	sig_rfd = sig_wfd = -1;
 }
+
+void
+cli_puts_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	/*
+	 * Strings of the contract's creator or members (fmri, aux, creator,
+	 * core paths) go to a terminal: no control character -- C0, DEL, or
+	 * C1 as UTF-8 -- passes raw, so none can move the cursor, retitle the
+	 * window or hide a line (docs/security.md).  Octal, as ls -b does.
+	 */
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\' ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			(void) fprintf(f, "\\%03o", *p);
+		else
+			(void) putc(*p, f);
+	}
+}

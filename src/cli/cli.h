@@ -116,6 +116,8 @@ void cli_event_summary(FILE *f, const ct_evrec_t *ev, ct_id_t own,
 void cli_event_details(FILE *f, const ct_evrec_t *ev);
 /* "SIGTERM" ... or NULL. */
 const char *cli_signame(int sig);
+/* s as text that cannot drive a terminal: control bytes as \ooo. */
+void cli_puts_safe(FILE *f, const char *s);
 
 /* ------------------------------------------------------------------ */
 /* spawn.c: ctrun's fork into a new contract */

@@ -152,7 +152,7 @@ f_str(FILE *f, const char *s)
 	if (s == NULL)
 		(void) fprintf(f, "(error: %s)", strerror(ENOENT));
 	else
-		(void) fputs(s, f);
+		cli_puts_safe(f, s);
 }
 
 static void

@@ -160,14 +160,17 @@ cli_event_details(FILE *f, const ct_evrec_t *ev)
 			detail_wait(f, ev->exitstatus);
 		break;
 	case NC_PR_EV_CORE:
-		if (ev->pcorefile != NULL)
-			(void) fprintf(f, "\tprocess core: %s\n",
-			    ev->pcorefile);
-		if (ev->gcorefile != NULL)
-			(void) fprintf(f, "\tglobal core: %s\n", ev->gcorefile);
-		if (ev->zcorefile != NULL)
-			(void) fprintf(f, "\tglobal zone core: %s\n",
-			    ev->zcorefile);
+		const char *lab[3] = { "process core", "global core",
+		    "global zone core" };
+		const char *path[3] = { ev->pcorefile, ev->gcorefile,
+		    ev->zcorefile };
+		for (int i = 0; i < 3; i++) {
+			if (path[i] == NULL)
+				continue;
+			(void) fprintf(f, "\t%s: ", lab[i]);
+			cli_puts_safe(f, path[i]);
+			(void) fputc('\n', f);
+		}
 		break;
 	case NC_PR_EV_SIGNAL:
 		if (ev->have & CT_EVP_SIGNAL)

@@ -34,7 +34,8 @@ report_back(int fd, int stage, int err)
 
 /* In the child: only async-signal-safe calls from here on. */
 static void
-child(char *const argv[], int procfd, int wfd, int keep, const sigset_t *mask)
+child(char *const argv[], int procfd, int dirfd, int wfd, int keep,
+    const sigset_t *mask)
 {
 	struct sigaction dfl, cur;
 
@@ -52,6 +53,11 @@ child(char *const argv[], int procfd, int wfd, int keep, const sigset_t *mask)
 			(void) sigaction(s, &dfl, NULL);
 	}
 	(void) sigprocmask(SIG_SETMASK, mask, NULL);
+	/* An anchor inherits its contract's directory (anchor_argv). */
+	if (dirfd >= 0 && fcntl(dirfd, F_SETFD, 0) != 0) {
+		report_back(wfd, 0, errno);
+		_exit(124);
+	}
 	if (procfd >= 0 && write(procfd, "0", 1) != 1) {
 		report_back(wfd, 0, errno);
 		_exit(124);
@@ -86,11 +92,12 @@ hold(ct_id_t reserved, cli_child_t *cp)
 }
 
 /*
- * Reaper membership: the child is an anchor, ct-exec --anchor DIR, beside
+ * Reaper membership: the child is an anchor, ct-exec --anchor --report RFD
+ * @FD, beside
  * this program (or where the addon said), which runs argv.  NULL: ENOMEM.
  */
 static char **
-anchor_argv(const char *dir, int report, char *const argv[])
+anchor_argv(int dirfd, int report, char *const argv[])
 {
 	const char *helpers = ct_helper_dir();
 	char *self = NULL, *exe = NULL, **av;
@@ -120,7 +127,12 @@ anchor_argv(const char *dir, int report, char *const argv[])
 		free(av);
 		return (NULL);
 	}
-	av[4] = (char *)dir;
+	if (asprintf(&av[4], "@%d", dirfd) < 0) {
+		free(av[3]);
+		free(exe);
+		free(av);
+		return (NULL);
+	}
 	av[5] = argv[0];	/* FILE, then ARGV0 ARG... */
 	for (size_t i = 0; i < n; i++)
 		av[6 + i] = argv[i];
@@ -133,7 +145,7 @@ anchor_argv(const char *dir, int report, char *const argv[])
  */
 static int
 reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
-    int *procfdp, char ***anchorp, int report)
+    int *procfdp, int *dirfdp, char ***anchorp, int report)
 {
 	char *procs = NULL;
 	int err;
@@ -141,15 +153,16 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	if ((err = ct_spawn_prepare(reservedp, &procs)) != 0)
 		return (err);
 	if (mode == CT_SPAWN_ANCHOR) {
-		if ((*anchorp = anchor_argv(procs, report, *argvp)) == NULL)
+		/* The child inherits the directory (child() clears CLOEXEC). */
+		*dirfdp = ct_spawn_dirfd();
+		if ((*anchorp = anchor_argv(*dirfdp, report, *argvp)) == NULL)
 			err = ENOMEM;
 		else
-			*argvp = *anchorp;	/* it keeps procs: DIR */
+			*argvp = *anchorp;
 	} else if ((*procfdp = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
 		err = ct_err_set(errno, "open", "cannot open %s", procs);
 	}
-	if (mode != CT_SPAWN_ANCHOR || err != 0)
-		free(procs);
+	free(procs);
 	if (err != 0)
 		(void) ct_spawn_abort(*reservedp);
 	return (err);
@@ -196,7 +209,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
 	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
 	ct_id_t reserved = 0;
-	int procfd = -1, p[2] = { -1, -1 }, rp[2] = { -1, -1 }, err;
+	int procfd = -1, dirfd = -1, p[2] = { -1, -1 }, rp[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
 	report_t r;
@@ -218,8 +231,8 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		goto out;
 	}
 	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_KERNEL &&
-	    (err = reserve(mode, &argv, &reserved, &procfd, &anchor,
-	    rp[1])) != 0)
+	    (err = reserve(mode, &argv, &reserved, &procfd, &dirfd,
+	    &anchor, rp[1])) != 0)
 		goto out;
 	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
@@ -231,7 +244,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	cp->pid = fork();
 	if (cp->pid == 0)
-		child(argv, procfd, p[1], rp[1], &old);
+		child(argv, procfd, dirfd, p[1], rp[1], &old);
 	err = cp->pid < 0 ? errno : 0;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	(void) close(p[1]);
@@ -259,7 +272,7 @@ out:
 	if (anchor != NULL) {
 		free(anchor[0]);	/* the ct-exec path */
 		free(anchor[3]);	/* the report fd */
-		free(anchor[4]);	/* the contract's directory */
+		free(anchor[4]);	/* "@FD": the contract's directory */
 	}
 	free(anchor);
 	if (procfd >= 0)

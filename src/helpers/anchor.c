@@ -2,8 +2,11 @@
  * anchor.c -- ct-exec in its second role: the anchor of a contract under
  * reaper membership (docs/ARCHITECTURE.md, "Linux: membership").
  *
- *   ct-exec --anchor [--report FD] DIR FILE ARGV0 [ARG...]
+ *   ct-exec --anchor [--report RFD] @FD FILE ARGV0 [ARG...]
  *
+ * FD is the contract's directory, inherited open: the anchor never opens
+ * it by a path, which anyone who can rename a directory on the way could
+ * redirect (docs/security.md, "Helpers").
  * It marks itself the child subreaper, so that every orphan of its subtree
  * is reparented to it rather than to init: the contract is exactly its
  * subtree.  It forks FILE (searched in PATH like execvp) and then only
@@ -220,7 +223,7 @@ a_int(const char *p)
 	return (u.v);
 }
 
-/* A small decimal fd, or -1. */
+/* A small decimal fd (the N of --report N and of @N), or -1. */
 static int
 a_fd(const char *s)
 {
@@ -241,7 +244,7 @@ anchor_main(int argc, char **argv, char **envp)
 {
 	a_sigset_t all = ~0UL, old = 0;
 	int status = 0, progdone = 0, report = -1;
-	long dirfd, prog, last = 0;
+	long dirfd, prog, given, last = 0;
 
 	if (argc >= 4 && a_eq(argv[2], "--report")) {
 		if ((report = a_fd(argv[3])) < 0)
@@ -249,13 +252,15 @@ anchor_main(int argc, char **argv, char **envp)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc < 5) {
-		shim_say("usage: ct-exec --anchor [--report FD] DIR FILE ARGV0 "
+	if (argc < 5 || argv[2][0] != '@' || (given = a_fd(argv[2] + 1)) < 0) {
+		shim_say("usage: ct-exec --anchor [--report RFD] @FD FILE ARGV0 "
 		    "[ARG...]", "", "", "");
 		return (125);
 	}
-	dirfd = shim_sys4(__NR_openat, A_AT_FDCWD, (long)argv[2],
+	/* Its own copy, close-on-exec; the inherited one goes. */
+	dirfd = shim_sys4(__NR_openat, given, (long)".",
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	(void) shim_close((int)given);
 	if (dirfd < 0 || shim_sys4(__NR_prctl, A_PR_SET_CHILD_SUBREAPER, 1,
 	    0, 0) < 0) {
 		shim_say("cannot anchor the contract (", argv[2], "): ",

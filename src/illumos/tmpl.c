@@ -455,3 +455,9 @@ ct_spawn_release(pid_t child)
 	(void) child;
 	return (0);
 }
+
+int
+ct_spawn_dirfd(void)
+{
+	return (-1);
+}

@@ -84,14 +84,15 @@ connector_filters(void)
 	    (maj > 6 || (maj == 6 && min >= 6)));
 }
 
-/* One message: decode it (cn->data is unaligned: copy it out) and tell. */
+/* One message: decode it (its data is unaligned: copy it out) and tell. */
 static void
-deliver(const struct cn_msg *cn)
+deliver(const void *data, size_t len, void *arg)
 {
 	struct proc_event pe;
 
+	(void) arg;
 	memset(&pe, 0, sizeof (pe));
-	memcpy(&pe, cn->data, cn->len < sizeof (pe) ? cn->len : sizeof (pe));
+	memcpy(&pe, data, len < sizeof (pe) ? len : sizeof (pe));
 	switch (pe.what) {
 	case PROC_EVENT_FORK:
 		/* Threads share their process's membership: skip them. */
@@ -118,10 +119,18 @@ void
 lx_cn_drain(void)
 {
 	char buf[16384] __attribute__((aligned(8)));
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, sizeof (buf) };
+	struct msghdr mh;
 	ssize_t n;
 
 	while (nlfd >= 0 && !held()) {
-		n = recv(nlfd, buf, sizeof (buf), 0);
+		memset(&mh, 0, sizeof (mh));
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof (from);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		n = recvmsg(nlfd, &mh, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
@@ -130,13 +139,12 @@ lx_cn_drain(void)
 		}
 		if (n <= 0)
 			return;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-		    NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-			struct cn_msg *cn = NLMSG_DATA(nh);
-			if (nh->nlmsg_type == NLMSG_DONE &&
-			    cn->id.idx == CN_IDX_PROC)
-				deliver(cn);
-		}
+		/* The kernel's only (nl_pid 0); one cut short lost events. */
+		if (mh.msg_namelen < sizeof (from) || from.nl_pid != 0)
+			continue;
+		if (mh.msg_flags & MSG_TRUNC)
+			sink->lost();
+		(void) lx_nl_cn_walk(buf, (long)n, deliver, NULL);
 	}
 }
 
@@ -182,14 +190,14 @@ lx_cn_open(const lx_cn_sink_t *s)
 	    nl_status == EPROTONOSUPPORT || nl_status == ECONNREFUSED)
 		return (nl_status);
 	/* For tests: behave as on a kernel that refuses us the connector. */
-	if (getenv("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
+	if (LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
 		return (nl_status = EPERM);
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_CONNECTOR);
 	if (fd < 0)
 		return (nl_status = errno);
 	/* For tests: a small buffer, to make the kernel drop messages. */
-	const char *small = getenv("ILLUMOS_CONTRACT_TEST_RCVBUF");
+	const char *small = LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_RCVBUF");
 	if (small != NULL && atoi(small) > 0)
 		size = atoi(small);
 	/* Room for fork storms: forced where we may, else what we get. */

@@ -44,9 +44,11 @@ adopt(ct_id_t id, int fd, lx_hstate_t *st)
 	struct stat sb;
 	int err = 0;
 
-	if (flock(fd, LOCK_EX) != 0)
-		return (ct_err_set(errno, "flock", "cannot lock contract %"
-		    PRId32, id));
+	if ((err = lx_trylock(fd)) != 0)
+		return (ct_err_set(err == EWOULDBLOCK ? EBUSY : err, "flock",
+		    "cannot lock contract %" PRId32 " to adopt it: %s", id,
+		    err == EWOULDBLOCK ? "another process holds its lock" :
+		    strerror(err)));
 	if ((err = lx_state_read(fd, st)) != 0)
 		goto out;
 	if (st->state == LX_OWNED && !lx_state_holder_gone(st)) {
@@ -72,7 +74,7 @@ adopt(ct_id_t id, int fd, lx_hstate_t *st)
 		err = ct_err_set(err, "fsetxattr", "cannot take contract %"
 		    PRId32 ": %s", id, strerror(err));
 out:
-	(void) flock(fd, LOCK_UN);
+	lx_unlock(fd);
 	return (err);
 }
 
@@ -262,8 +264,14 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	    lx_meta_get_u64(c->dirfd, LX_META_NEVENTS, &nev) == 0)
 		st->nevents = (uint32_t)nev;
 	if (hs.state != LX_DEAD) {
-		if (lx_ms()->members(c->dirfd, &st->members, &st->nmembers)
-		    != 0)
+		int merr = lx_ms()->members(c->dirfd, &st->members,
+		    &st->nmembers);
+		/* A record refused (docs/security.md): an error, never "none". */
+		if (merr == EBADMSG) {
+			ct_cstatus_fini(st);
+			return (EBADMSG);
+		}
+		if (merr != 0)
 			st->nmembers = 0;
 		if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0)
 			st->frozen = frozen;

@@ -124,23 +124,25 @@ static void
 drain(void *arg)
 {
 	char buf[8192];
+	struct sockaddr_nl from;
+	socklen_t fl;
 	ssize_t n;
 
 	(void) arg;
-	while ((n = recv(uefd, buf, sizeof (buf) - 1, 0)) > 0 ||
-	    (n < 0 && errno == EINTR)) {
+	for (;;) {
 		const char *ev[2] = { NULL, NULL };
-		if (n <= 0)
+		fl = sizeof (from);
+		n = recvfrom(uefd, buf, sizeof (buf) - 1, MSG_TRUNC,
+		    (struct sockaddr *)&from, &fl);
+		if (n < 0 && errno == EINTR)
 			continue;
-		buf[n] = '\0';
-		/* "action@devpath\0KEY=value\0..." */
-		for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
-			if (strncmp(p, "ACTION=", 7) == 0)
-				ev[0] = p + 7;
-			else if (strncmp(p, "DEVPATH=", 8) == 0)
-				ev[1] = p + 8;
-		}
-		if (ev[0] != NULL && ev[1] != NULL)
+		if (n <= 0)
+			break;
+		/* The kernel's only: a process may send to the group too. */
+		if (fl < sizeof (from) || from.nl_pid != 0)
+			continue;
+		if (lx_nl_uevent(buf, (size_t)n, sizeof (buf), &ev[0],
+		    &ev[1]) == 0)
 			lx_watch_each(match, ev, false);
 	}
 }

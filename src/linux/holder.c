@@ -17,7 +17,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -77,8 +76,20 @@ apply(int rootfd, const char *name)
 	/*
 	 * The same lock as adopt(): an adoption between our read of the old
 	 * holder and our write of the new state must not be overwritten.
+	 * Anyone may open a cgroup contract directory and take it: bounded
+	 * (src/linux/trylock.c), and then the rules apply without it -- an
+	 * adopter cannot have it either, and a noorphan contract's members
+	 * must not outlive their holder because a stranger holds a lock.
 	 */
-	(void) flock(fd, LOCK_EX);
+	bool locked = false;
+	if (lx_state_read(fd, &s) != 0)
+		goto out;
+	/* Most have nothing to apply: no lock for those (a sweep lists all). */
+	if (!((s.state == LX_SPARE || s.state == LX_OWNED) &&
+	    lx_state_holder_gone(&s)) && s.state != LX_ORPHAN &&
+	    s.state != LX_DEAD)
+		goto out;
+	locked = lx_trylock(fd) == 0;
 	if (lx_state_read(fd, &s) != 0)
 		goto out;
 	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
@@ -94,7 +105,8 @@ apply(int rootfd, const char *name)
 		gone = lx_ms()->rmdir(rootfd, name) == 0;
 	}
 out:
-	(void) flock(fd, LOCK_UN);
+	if (locked)
+		lx_unlock(fd);
 	(void) close(fd);
 	return (gone);
 }

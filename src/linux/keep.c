@@ -97,9 +97,18 @@ keeper_start(void)
 	char *argv[] = { "ct-keeper", r->path, spid, sstart, NULL };
 	(void) sigemptyset(&none);
 	(void) sigfillset(&all);
+	/*
+	 * Only what it needs (docs/security.md, "Helpers"): stdio from
+	 * /dev/null -- it outlives us, and must not hold our stdout pipe open
+	 * (ctrun ... | cat would wait for it) -- and the two pipes; it closes
+	 * anything else inherited itself.
+	 */
 	(void) posix_spawn_file_actions_init(&fa);
 	(void) posix_spawn_file_actions_adddup2(&fa, cmd[0], 3);
 	(void) posix_spawn_file_actions_adddup2(&fa, ready[1], 4);
+	for (int i = 0; i < 3; i++)
+		(void) posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
+		    O_RDWR, 0);
 	(void) posix_spawnattr_init(&attr);
 	(void) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF);

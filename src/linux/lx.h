@@ -4,15 +4,19 @@
  *
  *   parse.c      pure parsers and encoders of kernel and metadata text
  *   map.c        integer-keyed hash tables
+ *   safeio.c     bounded reads of files others may have planted
+ *   trylock.c    flock with a bound on the wait
  *   proc.c       process identity from /proc (pid + start time)
  *   core.c       where a dumping member's core file goes
  *   meta.c       a contract's records (terms, holder state, counters),
  *                kept by the membership mechanism; the mechanism in use
  *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
+ *   anchorproof.c  whether a process is a contract's anchor
  *   reaper.c     membership by subreaper anchor (lx_mship_reaper)
  *   root.c       the contract root: finding it, ids, opening, scanning
  *   holder.c     the holder-death rules and the sweep
  *   evq.c        the event loop's one fd: sources, notices, the records
+ *   nlwalk.c     netlink datagrams, bounds-checked (fuzzed)
  *   connector.c  the netlink proc connector
  *   keep.c       the holder's side of the keeper process
  *   watch.c      watches: what is known of each contract we follow
@@ -36,6 +40,17 @@
 
 #include "ct.h"
 
+/*
+ * Test switches (ILLUMOS_CONTRACT_TEST_*): read only in a test build
+ * (CT_TEST_BUILD, set by test/build.sh for npm test); a release build has
+ * none, so no environment can make it misbehave (docs/security.md).
+ */
+#ifdef CT_TEST_BUILD
+#define	LX_TEST_ENV(name)	secure_getenv(name)
+#else
+#define	LX_TEST_ENV(name)	((void)(name), (const char *)NULL)
+#endif
+
 /* ------------------------------------------------------------------ */
 /* parse.c: text in, values out; no system calls */
 
@@ -49,6 +64,8 @@ bool lx_parse_ctid(const char *name, ct_id_t *idp);
 int lx_parse_stat_start(const char *buf, uint64_t *startp);
 /* The value of "key value" in a flat keyed file (cpu.stat), or 0. */
 uint64_t lx_parse_keyed(const char *buf, const char *key);
+/* Exactly n space-separated decimals (a record we wrote), else EINVAL. */
+int lx_parse_u64s(const char *buf, uint64_t *v, size_t n);
 /* Undo mountinfo's octal escapes ("\040" for a space), in place. */
 void lx_parse_unescape(char *s);
 
@@ -109,14 +126,39 @@ void lx_map_fini(lx_map_t *m);
 bool lx_map_next(const lx_map_t *m, size_t *ip, int32_t *keyp, void **valp);
 
 /* ------------------------------------------------------------------ */
+/* safeio.c: files someone else may have planted, read safely */
+
+/* The cap of lx_read_file: a /proc or cgroupfs file, a tree's pid list. */
+#define	LX_READ_CAP	(8u << 20)
+/* The cap of a record: more than any we write. */
+#define	LX_RECORD_CAP	(64u << 10)
+/*
+ * A whole regular file (at dirfd, or absolute), NUL-terminated: opened
+ * O_NOFOLLOW|O_NONBLOCK, at most cap bytes; EBADMSG for a symlink, a
+ * file of another type, or one longer than cap.
+ */
+int lx_read_bounded(int dirfd, const char *file, size_t cap, char **bufp,
+    size_t *lenp);
+int lx_read_file(int dirfd, const char *file, char **bufp);
+/* A regular file (not a symlink to one) exists there. */
+bool lx_is_regular(int dirfd, const char *file);
+
+/* ------------------------------------------------------------------ */
+/* trylock.c: flock that another user's lock cannot hold up for long */
+
+#define	LX_LOCK_WAIT_MS	500
+/* 0 once locked; EWOULDBLOCK after LX_LOCK_WAIT_MS held by another. */
+int lx_trylock(int fd);
+void lx_unlock(int fd);
+
+/* ------------------------------------------------------------------ */
 /* proc.c */
 
 /* Start time of pid (clock ticks since boot), or ESRCH. */
 int lx_proc_start(pid_t pid, uint64_t *startp);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
-/* Read a whole small file (at dirfd, or absolute), NUL-terminated. */
-int lx_read_file(int dirfd, const char *file, char **bufp);
+
 
 /* ------------------------------------------------------------------ */
 /* core.c: where a dumping member's core file goes */
@@ -211,6 +253,12 @@ typedef struct lx_mship {
 extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */
 extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
 
+/*
+ * anchorproof.c: pid (started at start) is the anchor of contract
+ * dirfd: ct-exec, holding that directory (ESRCH: gone; EBADMSG: not it).
+ */
+int lx_anchor_prove(int dirfd, pid_t pid, uint64_t start);
+
 /* reaper.c: the program the anchor runs, once it has forked. */
 int lx_reaper_program(int dirfd, pid_t *pidp);
 
@@ -249,6 +297,8 @@ typedef struct lx_root {
 	char *path;		/* absolute path of the contract root */
 	int fd;			/* O_DIRECTORY fd of it */
 	bool delegated;		/* found through our own delegated cgroup */
+	bool untrusted;		/* another user may write it: observe only */
+	uid_t owner;		/* ... that user */
 } lx_root_t;
 
 /* The root, discovered once (no sweep: see lx_root_get). */
@@ -319,6 +369,23 @@ void lx_evq_kick(void);
 /* A new record at the tail of the queue (evid given for real events). */
 ct_evrec_t *lx_evq_push(ct_id_t id, uint64_t gen, ct_type_t cttype,
     uint32_t type, uint32_t flags);
+
+/* ------------------------------------------------------------------ */
+/* nlwalk.c: received netlink datagrams, checked (pure: fuzzed) */
+
+/*
+ * Call fn with the payload (a struct proc_event, unaligned) of every well
+ * formed proc connector message in the n bytes at buf; their count.
+ */
+size_t lx_nl_cn_walk(const void *buf, long n, void (*fn)(const void *data,
+    size_t len, void *arg), void *arg);
+/*
+ * A uevent of n bytes in buf (cap bytes of room): its ACTION and DEVPATH
+ * (pointers into buf, which is NUL-terminated at n), 0; -1 if it has not
+ * both or filled buf (cut short).
+ */
+int lx_nl_uevent(char *buf, size_t n, size_t cap, const char **actionp,
+    const char **devpathp);
 
 /* ------------------------------------------------------------------ */
 /* connector.c: the netlink proc connector */

@@ -340,3 +340,26 @@ lx_state_decode(const char *buf, lx_hstate_t *s)
 	s->regent = (ct_id_t)regent;
 	return (0);
 }
+
+int
+lx_parse_u64s(const char *buf, uint64_t *v, size_t n)
+{
+	const char *p = buf;
+
+	/* Exactly n decimals, one space between: what we write, nothing else. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = 0;
+		const char *d;
+		if (i > 0 && *p++ != ' ')
+			return (EINVAL);
+		for (d = p; *p >= '0' && *p <= '9'; p++) {
+			if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+				return (EINVAL);
+			x = x * 10 + (uint64_t)(*p - '0');
+		}
+		if (p == d || p - d > 20)
+			return (EINVAL);
+		v[i] = x;
+	}
+	return (*p == '\0' ? 0 : EINVAL);
+}

@@ -1,7 +1,6 @@
 /*
  * proc.c -- facts about processes from /proc: a process is known by its
- * pid and its start time together, since pids are reused; and small files
- * read whole.
+ * pid and its start time together, since pids are reused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,49 +9,6 @@
 #include <unistd.h>
 
 #include "lx.h"
-
-int
-lx_read_file(int dirfd, const char *file, char **bufp)
-{
-	size_t cap = 256, len = 0;
-	char *buf = malloc(cap), *nb;
-	ssize_t n;
-	int fd, err = 0;
-
-	if (buf == NULL)
-		return (ENOMEM);
-	if ((fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC)) < 0) {
-		err = errno;
-		free(buf);
-		return (err);
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			if ((nb = realloc(buf, cap * 2)) == NULL) {
-				err = ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	(void) close(fd);
-	if (err != 0) {
-		free(buf);
-		return (err);
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	return (0);
-}
 
 int
 lx_proc_start(pid_t pid, uint64_t *startp)

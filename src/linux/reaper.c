@@ -22,6 +22,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -38,20 +39,30 @@
 #define	LX_META_ANCHOR	"user.ct.anchor"
 #define	LX_META_DONE	"user.ct.done"
 
-/* A record; ENODATA (as a missing xattr) if absent or not written yet. */
+/*
+ * A record; ENODATA (as a missing xattr) if absent or not written yet.
+ * A member may replace any record of its contract (same uid): each is read
+ * bounded and non-blocking, and one that is not a plain file of our size
+ * is EBADMSG, for the contract, never a hang (src/linux/safeio.c).
+ */
 static int
 rp_meta_get(int dirfd, const char *key, char **bufp, size_t *lenp)
 {
-	int err = lx_read_file(dirfd, key, bufp);
+	size_t len;
+	int err = lx_read_bounded(dirfd, key, LX_RECORD_CAP, bufp, &len);
 
 	if (err == ENOENT)
 		return (ENODATA);
-	if (err == 0 && (*bufp)[0] == '\0') {
+	if (err == EBADMSG)
+		return (ct_err_set(EBADMSG, "read", "the contract record %s is "
+		    "not a regular file of at most %u bytes: refused", key,
+		    LX_RECORD_CAP));
+	if (err == 0 && len == 0) {
 		free(*bufp);	/* created, its one write still to come */
 		return (ENODATA);
 	}
 	if (err == 0 && lenp != NULL)
-		*lenp = strlen(*bufp);
+		*lenp = len;
 	return (err);
 }
 
@@ -98,30 +109,34 @@ rp_meta_set(int dirfd, const char *key, const char *val, size_t len)
 	return (err);
 }
 
-/* The anchor, if it still runs: 0 and its pid; ESRCH if it is gone. */
+/*
+ * The anchor, if it still runs: 0 and its pid; ESRCH if it is gone;
+ * EBADMSG if the record is malformed or names a process that is not the
+ * contract's anchor (src/linux/anchorproof.c): never trusted as one.
+ */
 static int
 anchor_of(int dirfd, pid_t *pidp)
 {
+	uint64_t v[2];
 	char *buf;
-	int pid = 0;
-	unsigned long long start = 0;
-	uint64_t now;
 	int err;
 
 	if ((err = rp_meta_get(dirfd, LX_META_ANCHOR, &buf, NULL)) != 0)
 		return (err);
-	err = sscanf(buf, "%d %llu", &pid, &start) == 2 ? 0 : EINVAL;
+	err = lx_parse_u64s(buf, v, 2);
 	free(buf);
-	if (err == 0 && (lx_proc_start(pid, &now) != 0 || now != start))
-		err = ESRCH;
-	*pidp = (pid_t)pid;
-	return (err);
+	if (err != 0 || v[0] == 0 || v[0] > INT32_MAX)
+		return (ct_err_set(EBADMSG, "read", "the contract record "
+		    LX_META_ANCHOR " is malformed: refused"));
+	*pidp = (pid_t)v[0];
+	return (lx_anchor_prove(dirfd, (pid_t)v[0], v[1]));
 }
 
+/* The anchor recorded the end (a plain file: a planted link is not it). */
 static bool
 done(int dirfd)
 {
-	return (faccessat(dirfd, LX_META_DONE, F_OK, 0) == 0);
+	return (lx_is_regular(dirfd, LX_META_DONE));
 }
 
 /* The directory was removed (with its records): the contract is over. */
@@ -202,7 +217,7 @@ await_program(int dirfd, pid_t anchor)
 	uint64_t start;
 
 	for (int i = 0; i < 5000; i++) {
-		if (faccessat(dirfd, "user.ct.program", F_OK, 0) == 0 ||
+		if (lx_is_regular(dirfd, "user.ct.program") ||
 		    lx_proc_start(anchor, &start) != 0)
 			return;
 		(void) nanosleep(&step, NULL);
@@ -254,20 +269,19 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 	*populatedp = -1;
 	if (removed(dirfd))
 		return (ENOENT);
-	if (done(dirfd)) {
-		*populatedp = 0;
-		return (0);
-	}
+	/*
+	 * A running anchor first: a "done" a member planted while it runs
+	 * does not end the contract (only the anchor's wait can say so).
+	 */
 	if ((err = anchor_of(dirfd, &anchor)) == 0) {
 		*populatedp = 1;
 		return (0);
 	}
-	if (err == ENODATA) {
+	if (err == ENODATA && !done(dirfd)) {
 		*populatedp = 1;	/* a spare: its anchor is starting */
 		return (0);
 	}
-	/* It may have recorded the end just now. */
-	if (err == ESRCH && done(dirfd)) {
+	if ((err == ESRCH || err == ENODATA) && done(dirfd)) {
 		*populatedp = 0;
 		return (0);
 	}
@@ -317,22 +331,41 @@ rp_freezing(int dirfd, bool *onp)
 	return (ENOTSUP);
 }
 
+/*
+ * The anchor's done record (anchor.c, a_done): the program's wait status,
+ * the tree's user and system CPU time (us), the last pid it reaped.
+ * Parsed strictly: anything else is refused (EBADMSG), never guessed at.
+ */
+#define	RP_DONE_FIELDS	4
+static int
+rp_done_get(int dirfd, uint64_t v[RP_DONE_FIELDS])
+{
+	char *buf;
+	int err;
+
+	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+		return (err);
+	err = lx_parse_u64s(buf, v, RP_DONE_FIELDS);
+	free(buf);
+	if (err != 0 || v[3] > INT_MAX)
+		return (ct_err_set(EBADMSG, "read", "the contract record "
+		    LX_META_DONE " is malformed: refused"));
+	return (0);
+}
+
 /* Exact once empty: the anchor's RUSAGE_CHILDREN counts the whole tree. */
 static int
 rp_usage(int dirfd, ct_usage_t *u)
 {
-	unsigned long long ut, st;
-	char *buf;
-	int status, err;
+	uint64_t v[RP_DONE_FIELDS];
+	int err;
 
 	memset(u, 0, sizeof (*u));
-	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+	if ((err = rp_done_get(dirfd, v)) != 0)
 		return (err == ENODATA ? ENOTSUP : err);
-	err = sscanf(buf, "%d %llu %llu", &status, &ut, &st) == 3 ? 0 : EINVAL;
-	free(buf);
-	u->user_usec = ut;
-	u->system_usec = st;
-	return (err);
+	u->user_usec = v[1];
+	u->system_usec = v[2];
+	return (0);
 }
 
 /* ---- notices: a pidfd on each watched contract's anchor ---- */
@@ -483,18 +516,15 @@ rp_signal_first(pid_t child, int sig)
 static int
 rp_last_exit(int dirfd, pid_t *pidp)
 {
-	unsigned long long ut, st;
-	char *buf;
-	int status, last = 0, err;
+	uint64_t v[RP_DONE_FIELDS];
+	int err;
 
-	if ((err = rp_meta_get(dirfd, LX_META_DONE, &buf, NULL)) != 0)
+	if ((err = rp_done_get(dirfd, v)) != 0)
 		return (err);
-	err = sscanf(buf, "%d %llu %llu %d", &status, &ut, &st, &last) == 4 &&
-	    last > 0 ? 0 : ENODATA;
-	free(buf);
-	if (err == 0)
-		*pidp = (pid_t)last;
-	return (err);
+	if (v[3] == 0)
+		return (ENODATA);
+	*pidp = (pid_t)v[3];
+	return (0);
 }
 
 static int

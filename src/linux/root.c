@@ -12,8 +12,11 @@
  * (and cgroup membership is not forced with ILLUMOS_CONTRACT_MEMBERSHIP),
  * or when reaper membership is, the root is a per-user registry directory
  * instead (src/linux/reaper.c): $ILLUMOS_CONTRACT_ROOT,
- * $XDG_RUNTIME_DIR/illumos-contract, /dev/shm/illumos-contract-<uid>, or
- * /tmp/illumos-contract-<uid>.
+ * $XDG_RUNTIME_DIR/illumos-contract (if that directory is ours alone), or
+ * the first of ours of /dev/shm/illumos-contract-<uid>[-1..3] and
+ * /tmp/illumos-contract-<uid>[-1..3].  Nothing of the environment is
+ * trusted blindly (docs/security.md, "Roots"): a directory is used only if
+ * it and where it is made are ours (or root's, sticky when shared).
  * Contracts are flat siblings under the root, never nested.  Ids are allocated next-fit with
  * mkdir as the arbiter; a hint in user.ct.next on the root keeps them
  * increasing across processes.
@@ -43,8 +46,9 @@
 	"/sys/fs/cgroup/<name>)"
 
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
-static lx_root_t root = { NULL, -1, false };
+static lx_root_t root = { NULL, -1, false, false, 0 };
 static char *root_mnt, *root_mroot;	/* the cgroup2 mount, its root */
+static long refused_owner = -1;		/* try_root: whose it was */
 
 /* The first cgroup2 mount point, and the cgroup path it shows as "/". */
 static int
@@ -117,19 +121,108 @@ join(const char *a, const char *b)
 }
 
 /*
+ * May a directory of st be trusted by us (docs/security.md, "Roots")?
+ * Ours, or root's; and if anyone else may write in it, sticky (then
+ * nobody can rename or remove what we make in it).
+ */
+static bool
+dir_trusted(const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode))
+		return (false);
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return (false);
+	return ((st->st_mode & 022) == 0 || (st->st_mode & S_ISVTX) != 0);
+}
+
+/*
+ * A cgroup directory to make contracts in: it and every directory above
+ * it up to the mount are ours or root's, and none but the owner may write
+ * them.  Whoever owns a cgroup above ours may write its cgroup.kill and
+ * cgroup.procs: another user's delegated cgroup is no place for ours.
+ * (*ownerp: the owner of the first that fails.)
+ */
+static int
+cg_trusted(const char *dir, uid_t *ownerp)
+{
+	char *p = realpath(dir, NULL), *slash;
+	size_t ml = root_mnt != NULL ? strlen(root_mnt) : 0;
+	struct stat st;
+	int err = 0;
+
+	if (p == NULL)
+		return (errno);
+	for (;;) {
+		if (lstat(p, &st) != 0) {
+			err = errno;
+			break;
+		}
+		if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+		    (st.st_mode & 022) != 0 || !S_ISDIR(st.st_mode)) {
+			*ownerp = st.st_uid;
+			err = EACCES;
+			break;
+		}
+		if (ml == 0 || strlen(p) <= ml ||
+		    (slash = strrchr(p, '/')) == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return (err);
+}
+
+/* The directory dir is in: ours or root's (else EACCES, *ownerp). */
+static int
+parent_trusted(const char *dir, uid_t *ownerp)
+{
+	char *dup = strdup(dir), *slash;
+	struct stat st;
+	int err = 0;
+
+	if (dup == NULL)
+		return (ENOMEM);
+	if ((slash = strrchr(dup, '/')) != NULL)
+		*(slash == dup ? slash + 1 : slash) = '\0';
+	if (slash == NULL || stat(dup, &st) != 0)
+		err = slash == NULL ? EINVAL : errno;
+	else if (!dir_trusted(&st)) {
+		*ownerp = st.st_uid;
+		err = EACCES;
+	}
+	free(dup);
+	return (err);
+}
+
+/*
  * Use dir (making it if absent) as the root if it is a cgroup v2
  * directory we may create contracts in.
  */
 static int
 try_root(const char *dir, bool create, int mode)
 {
-	int fd;
+	uid_t owner = 0;
+	int fd, err;
 
+	/* Validated before anything is made in it. */
+	if (create && access(dir, F_OK) != 0 &&
+	    (err = parent_trusted(dir, &owner)) != 0) {
+		refused_owner = (long)owner;
+		return (err);
+	}
 	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST &&
 	    (errno != EACCES || mode == W_OK))
 		return (errno);
 	if (!lx_cg_is_cgroup2(dir))
 		return (access(dir, F_OK) == 0 ? ENOTSUP : ENOENT);
+	/*
+	 * Contracts are made only in a trusted one; observing one trusts
+	 * nothing of it (lx_root_mkdir refuses, naming the owner).
+	 */
+	root.untrusted = cg_trusted(dir, &owner) != 0;
+	root.owner = owner;
+	if (mode == W_OK && root.untrusted)
+		return (EACCES);
 	if (access(dir, mode) != 0)
 		return (errno);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -155,6 +248,12 @@ discover_cgroup(const char *env)
 		if (err == ENOTSUP)
 			return (ct_err_set(ENOTSUP, "statfs", "ILLUMOS_CONTRACT_"
 			    "ROOT=%s is not a cgroup v2 directory", env));
+		if (err == EACCES && refused_owner >= 0)
+			return (ct_err_set(err, "mkdir", "refusing "
+			    "ILLUMOS_CONTRACT_ROOT=%s: the cgroup it is in "
+			    "belongs to uid %ld, who could kill or move our "
+			    "members (only uid %d or root may own it)", env,
+			    refused_owner, (int)geteuid()));
 		if (err != 0)
 			return (ct_err_set(err, "mkdir", "cannot use "
 			    "ILLUMOS_CONTRACT_ROOT=%s as the contract root: %s"
@@ -215,49 +314,90 @@ out:
 
 /*
  * The registry of reaper membership: dir (made 0700 if absent and create
- * says so), and used
- * only if it is a real directory of ours that nobody else may enter (its
- * contracts' records are trusted).
+ * says so, in a directory checked first: ours or root's, sticky if others
+ * may write it), and used only if it is a real directory of ours that
+ * nobody else may enter (its contracts' records are trusted).  EACCES
+ * with *ownerp: somebody else's, or open to others.
  */
 static int
-use_registry(const char *dir, bool create)
+use_registry(const char *dir, bool create, uid_t *ownerp, bool quiet)
 {
 	struct stat st;
-	int fd;
+	uid_t powner = 0;
+	int fd, err;
 
+	if (create && (err = parent_trusted(dir, &powner)) != 0) {
+		*ownerp = powner;
+		return (quiet ? err : ct_err_set(err, "stat", "refusing to make "
+		    "the contract registry %s: the directory it is in belongs "
+		    "to uid %d and others may write it", dir, (int)powner));
+	}
 	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return (ct_err_set(errno, "mkdir", "cannot make the contract "
-		    "registry %s: %s", dir, strerror(errno)));
+		return (quiet ? errno : ct_err_set(errno, "mkdir", "cannot make "
+		    "the contract registry %s: %s", dir, strerror(errno)));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return (ct_err_set(errno, "open", "cannot open the contract "
-		    "registry %s: %s", dir, strerror(errno)));
+	    O_CLOEXEC)) < 0 && (err = errno) != 0 &&
+	    lstat(dir, &st) == 0 && st.st_uid != geteuid()) {
+		*ownerp = st.st_uid;	/* somebody else's: skipped, named */
+		return (quiet ? EACCES : ct_err_set(EACCES, "open", "refusing "
+		    "the contract registry %s: it belongs to uid %d", dir,
+		    (int)st.st_uid));
+	}
+	if (fd < 0)
+		return (quiet ? err : ct_err_set(err, "open", "cannot open "
+		    "the contract registry %s: %s", dir, strerror(err)));
 	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0) {
 		(void) close(fd);
-		return (ct_err_set(EACCES, "open", "refusing the contract "
-		    "registry %s: it must be a directory owned by uid %d with "
-		    "mode 0700 (it is uid %d, mode %03o)", dir, (int)geteuid(),
-		    (int)st.st_uid, (unsigned)(st.st_mode & 0777)));
+		*ownerp = st.st_uid;
+		return (quiet ? EACCES : ct_err_set(EACCES, "open", "refusing "
+		    "the contract registry %s: it must be a directory owned by "
+		    "uid %d with mode 0700 (it is uid %d, mode %03o)", dir,
+		    (int)geteuid(), (int)st.st_uid,
+		    (unsigned)(st.st_mode & 0777)));
 	}
 	if ((root.path = realpath(dir, NULL)) == NULL) {
 		(void) close(fd);
 		return (ENOMEM);
 	}
 	root.fd = fd;
+	root.untrusted = false;
 	lx_ms_use(&lx_mship_reaper);
 	return (0);
 }
 
-/* $ILLUMOS_CONTRACT_ROOT, $XDG_RUNTIME_DIR/..., /dev/shm/..., /tmp/... */
+/* $XDG_RUNTIME_DIR if it is ours alone (sudo -E passes a user's on). */
+static const char *
+runtime_dir(void)
+{
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (xdg == NULL || xdg[0] != '/' || stat(xdg, &st) != 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0)
+		return (NULL);
+	return (xdg);
+}
+
+#define	NSPARE_NAMES	4	/* per directory: the first, then -1 .. -3 */
+
+/*
+ * $ILLUMOS_CONTRACT_ROOT, else the first usable of $XDG_RUNTIME_DIR/
+ * illumos-contract, /dev/shm/illumos-contract-<uid>[-k], /tmp/...: any
+ * user may make a name in /dev/shm or /tmp first (squat it), so one that
+ * is not ours is skipped for the next, the same for every process of
+ * ours.  When none is left the error names who has them.
+ */
 static int
 discover_registry(const char *env)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char *dir = NULL;
+	const char *xdg = runtime_dir();
+	const char *bases[] = { "/dev/shm", "/tmp" };
+	char *dir = NULL, who[96] = "";
+	size_t wl = 0;
+	uid_t owner;
 	int err;
-
-	struct stat shm;
 
 	/*
 	 * Records are small files written and removed with every contract:
@@ -266,21 +406,49 @@ discover_registry(const char *env)
 	 * $XDG_RUNTIME_DIR, else /dev/shm (tmpfs in containers too).
 	 */
 	if (env != NULL)
-		dir = strdup(env);
-	else if (xdg != NULL && xdg[0] == '/')
-		(void) asprintf(&dir, "%s/illumos-contract", xdg);
-	else if (stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) &&
-	    access("/dev/shm", W_OK | X_OK) == 0)
-		(void) asprintf(&dir, "/dev/shm/illumos-contract-%d",
-		    (int)geteuid());
-	else
-		(void) asprintf(&dir, "/tmp/illumos-contract-%d",
-		    (int)geteuid());
-	if (dir == NULL)
-		return (ENOMEM);
-	err = use_registry(dir, true);
-	free(dir);
-	return (err);
+		return (use_registry(env, true, &owner, false));
+	if (xdg != NULL) {
+		if (asprintf(&dir, "%s/illumos-contract", xdg) < 0)
+			return (ENOMEM);
+		err = use_registry(dir, true, &owner, false);
+		free(dir);
+		return (err);
+	}
+	for (size_t b = 0; b < sizeof (bases) / sizeof (bases[0]); b++) {
+		struct stat st;
+		if (stat(bases[b], &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    access(bases[b], W_OK | X_OK) != 0)
+			continue;
+		for (int k = 0; k < NSPARE_NAMES; k++) {
+			if ((k == 0 ? asprintf(&dir, "%s/illumos-contract-%d",
+			    bases[b], (int)geteuid()) : asprintf(&dir,
+			    "%s/illumos-contract-%d-%d", bases[b],
+			    (int)geteuid(), k)) < 0)
+				return (ENOMEM);
+			owner = geteuid();
+			err = use_registry(dir, true, &owner, true);
+			if (err == 0) {
+				free(dir);
+				return (0);
+			}
+			if (err != EACCES && err != ENOTDIR && err != ELOOP) {
+				(void) ct_err_set(err, "mkdir", "cannot make the "
+				    "contract registry %s: %s", dir,
+				    strerror(err));
+				free(dir);
+				return (err);
+			}
+			if (wl < sizeof (who) - 24)
+				wl += (size_t)snprintf(who + wl, sizeof (who) -
+				    wl, "%s%d", wl == 0 ? "" : ",", (int)owner);
+			free(dir);
+		}
+	}
+	return (ct_err_set(EACCES, "mkdir", "no usable contract registry: "
+	    "every candidate in /dev/shm and /tmp (illumos-contract-%d and "
+	    "-1 to -%d) is taken by another user (uids %s) or open to others"
+	    "; set ILLUMOS_CONTRACT_ROOT to a directory of your own",
+	    (int)geteuid(), NSPARE_NAMES - 1, who));
 }
 
 /* Is path (or, if it does not exist yet, its parent) in cgroupfs? */
@@ -307,8 +475,8 @@ in_cgroupfs(const char *path)
 static int
 discover(void)
 {
-	const char *env = getenv("ILLUMOS_CONTRACT_ROOT");
-	const char *want = getenv("ILLUMOS_CONTRACT_MEMBERSHIP");
+	const char *env = secure_getenv("ILLUMOS_CONTRACT_ROOT");
+	const char *want = secure_getenv("ILLUMOS_CONTRACT_MEMBERSHIP");
 	int err;
 
 	if (env != NULL && env[0] == '\0')
@@ -358,8 +526,10 @@ lx_root_use(const char *dir)
 	(void) pthread_mutex_lock(&root_lock);
 	if (root.path != NULL)
 		err = 0;
-	else if (!lx_cg_is_cgroup2(dir))
-		err = use_registry(dir, false);
+	else if (!lx_cg_is_cgroup2(dir)) {
+		uid_t owner;
+		err = use_registry(dir, false, &owner, false);
+	}
 	else if ((err = try_root(dir, false, R_OK | X_OK)) == 0)
 		lx_ms_use(&lx_mship_cgroup);
 	(void) pthread_mutex_unlock(&root_lock);
@@ -406,7 +576,8 @@ test_stall(void)
 	static long us = -1;
 
 	if (us < 0) {
-		const char *e = getenv("ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US");
+		const char *e = LX_TEST_ENV(
+		    "ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US");
 		us = e != NULL ? strtol(e, NULL, 10) : 0;
 		if (us < 0 || us > 1000000)
 			us = 0;
@@ -422,12 +593,17 @@ test_stall(void)
  * the hint's read, the mkdir and the hint's write are one step for every
  * process on the root (a lock on the root's open file; best effort:
  * without it, a process that stalls in between could hand out a freed id
- * again and move the hint back).  ENOENT: the root itself is gone.
+ * again and move the hint back; and since anyone may open a cgroup root,
+ * the wait for it is bounded).  ENOENT: the root itself is gone.
  */
 static int
 mkdir_next(const lx_root_t *r, ct_id_t *idp)
 {
-	bool locked = flock(r->fd, LOCK_EX) == 0;
+	/*
+	 * Bounded (src/linux/trylock.c): past it we go on without, and the
+	 * mkdir stays the arbiter -- at worst an id is reused early.
+	 */
+	bool locked = lx_trylock(r->fd) == 0;
 	uint64_t hint = 0;
 	char name[16];
 	int err = 0;
@@ -459,7 +635,7 @@ mkdir_next(const lx_root_t *r, ct_id_t *idp)
 		id = id == INT32_MAX ? 1 : id + 1;
 	}
 	if (locked)
-		(void) flock(r->fd, LOCK_UN);
+		lx_unlock(r->fd);
 	return (err);
 }
 
@@ -471,6 +647,12 @@ lx_root_mkdir(ct_id_t *idp)
 
 	if ((err = lx_root_find(&r)) != 0)
 		return (err);
+	if (r->untrusted)
+		return (ct_err_set(EACCES, "mkdir", "refusing to make contracts "
+		    "in %s: it or a cgroup above it belongs to uid %d or may be "
+		    "written by others, who could kill or move our members "
+		    "(only uid %d or root may own them)", r->path,
+		    (int)r->owner, (int)geteuid()));
 	if ((err = mkdir_next(r, idp)) != ENOENT)
 		return (err);
 	/* The root was removed underneath us: find (make) it anew, once. */
@@ -480,6 +662,7 @@ lx_root_mkdir(ct_id_t *idp)
 	root.fd = -1;
 	root.path = NULL;
 	root.delegated = false;
+	root.untrusted = false;
 	(void) pthread_mutex_unlock(&root_lock);
 	if ((err = lx_root_find(&r)) != 0)
 		return (err);

@@ -387,7 +387,7 @@ ct_spawn_mode_get(ct_spawn_mode_t *modep)
 	static bool env_read;
 
 	if (!env_read) {
-		const char *e = getenv("ILLUMOS_CONTRACT_SPAWN");
+		const char *e = secure_getenv("ILLUMOS_CONTRACT_SPAWN");
 		env_read = true;
 		if (e != NULL && strcmp(e, "shim") == 0) {
 			spawn_mode = CT_SPAWN_SHIM;
@@ -585,4 +585,11 @@ ct_spawn_abort(ct_id_t id)
 		ts.forked = 0;
 	}
 	return (0);
+}
+
+int
+ct_spawn_dirfd(void)
+{
+	return (ts.inflight.id != 0 && lx_ms()->first_is_anchor ?
+	    ts.inflight.dirfd : -1);
 }

@@ -347,7 +347,8 @@ test_bury_on_observe(void)
 	static int on = -1;
 
 	if (on < 0)
-		on = getenv("ILLUMOS_CONTRACT_TEST_BURY_ON_OBSERVE") != NULL;
+		on = LX_TEST_ENV(
+		    "ILLUMOS_CONTRACT_TEST_BURY_ON_OBSERVE") != NULL;
 	return (on != 0);
 }
 

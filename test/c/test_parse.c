@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "../../src/linux/parse.c"
+#include "../../src/linux/safeio.c"
 #include "../../src/linux/proc.c"
 #include "../../src/linux/core.c"
 

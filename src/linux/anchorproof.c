@@ -1,0 +1,165 @@
+/*
+ * anchorproof.c -- is the process a reaper record names really the anchor
+ * of that contract (docs/security.md, "Records")?  The record is a file a
+ * member of the contract may rewrite, so the pid in it proves nothing by
+ * itself: "1 <init's start time>" would make init's whole tree look like
+ * members, to be listed and killed.  A process is the anchor only if
+ *
+ *   - it still runs with the start time the record gives (not a reuse);
+ *   - its executable is our helper, ct-exec, the very file beside us;
+ *   - it holds the contract's own directory open (an anchor keeps it for
+ *     its records to the end; the kernel's fd table is no file anyone can
+ *     forge: /proc/<pid>/fd/N resolves to the open directory itself).
+ *
+ * ct-exec marks itself child subreaper before it does anything else and
+ * exits when it cannot (src/helpers/anchor.c): /proc shows no such flag,
+ * but a ct-exec holding a contract's directory is past that point.  The
+ * start time is checked again last, so the facts are of one process.
+ *
+ * A proof is cached by (pid, start, directory): the same anchor is asked
+ * about on every status and notice.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lx.h"
+
+typedef struct proven {
+	pid_t pid;
+	uint64_t start;
+	dev_t dev;
+	ino_t ino;
+} proven_t;
+
+#define	NPROVEN	64		/* a cache, not a registry: overwritten */
+
+static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
+static proven_t cache[NPROVEN];
+static dev_t helper_dev;
+static ino_t helper_ino;
+static bool helper_known;
+
+/* The ct-exec beside the addon (or beside this program). */
+static int
+helper_id(dev_t *devp, ino_t *inop)
+{
+	const char *dir = ct_helper_dir();
+	char *self = NULL, *path = NULL;
+	struct stat st;
+	int err = 0;
+
+	if (helper_known) {
+		*devp = helper_dev;
+		*inop = helper_ino;
+		return (0);
+	}
+	if (dir == NULL) {
+		if ((self = realpath("/proc/self/exe", NULL)) == NULL)
+			return (errno);
+		dir = dirname(self);
+	}
+	if (asprintf(&path, "%s/ct-exec", dir) < 0)
+		path = NULL;
+	free(self);
+	if (path == NULL)
+		return (ENOMEM);
+	if (stat(path, &st) != 0)
+		err = errno;
+	free(path);
+	if (err != 0)
+		return (err);
+	helper_dev = *devp = st.st_dev;
+	helper_ino = *inop = st.st_ino;
+	helper_known = true;
+	return (0);
+}
+
+/* Does pid hold an fd on the directory (dev, ino)? */
+static bool
+holds_dir(pid_t pid, dev_t dev, ino_t ino)
+{
+	char path[48];
+	struct dirent *de;
+	struct stat st;
+	bool yes = false;
+	DIR *d;
+	int dfd;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/fd", (int)pid);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (false);
+	if ((d = fdopendir(dfd)) == NULL) {
+		(void) close(dfd);
+		return (false);
+	}
+	while (!yes && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		yes = fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_dev == dev && st.st_ino == ino;
+	}
+	(void) closedir(d);
+	return (yes);
+}
+
+int
+lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
+{
+	struct stat dir, exe;
+	char path[48];
+	uint64_t now;
+	dev_t hdev = 0;
+	ino_t hino = 0;
+	size_t slot;
+	int err;
+
+	if (pid <= 1)
+		return (ct_err_set(EBADMSG, "open", "pid %d named as the anchor "
+		    "of a contract: the record is forged", (int)pid));
+	if (lx_proc_start(pid, &now) != 0 || now != start)
+		return (ESRCH);
+	if (fstat(dirfd, &dir) != 0)
+		return (errno);
+	slot = ((size_t)pid * 31u + (size_t)dir.st_ino) % NPROVEN;
+	(void) pthread_mutex_lock(&plock);
+	bool hit = cache[slot].pid == pid && cache[slot].start == start &&
+	    cache[slot].dev == dir.st_dev && cache[slot].ino == dir.st_ino;
+	err = hit ? 0 : helper_id(&hdev, &hino);
+	(void) pthread_mutex_unlock(&plock);
+	if (hit)
+		return (0);
+	if (err != 0)
+		return (ct_err_set(err, "stat", "cannot find ct-exec to prove "
+		    "the anchor of a contract by: %s", strerror(err)));
+	(void) snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &exe) != 0 || exe.st_dev != hdev || exe.st_ino != hino)
+		err = EBADMSG;
+	/* Just exec'd, it may be a few microseconds from opening it. */
+	for (int i = 0; err == 0 && !holds_dir(pid, dir.st_dev, dir.st_ino);
+	    i++) {
+		struct timespec step = { 0, 20 * 1000 };
+		if (i == 2500 || lx_proc_start(pid, &now) != 0 || now != start)
+			err = EBADMSG;
+		else
+			(void) nanosleep(&step, NULL);
+	}
+	if (lx_proc_start(pid, &now) != 0 || now != start)
+		return (ESRCH);	/* it ended meanwhile: whatever it was */
+	if (err != 0)
+		return (ct_err_set(EBADMSG, "open", "pid %d named as the anchor "
+		    "of a contract is not its anchor (not ct-exec holding the "
+		    "contract's directory): the record is forged", (int)pid));
+	(void) pthread_mutex_lock(&plock);
+	cache[slot] = (proven_t){ pid, start, dir.st_dev, dir.st_ino };
+	(void) pthread_mutex_unlock(&plock);
+	return (0);
+}

@@ -1,0 +1,408 @@
+'use strict';
+// docs/security.md: another local user (setpriv with numeric uids 65534
+// and 65533, no accounts needed), a hostile member of our own tree (the
+// holder's uid rewriting its contract's records) and a root process with a
+// user's environment, for both memberships.  Each test failed before its
+// fix (issue 23's points, named in each title).
+const { test, after } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const cp = require('child_process');
+const h = require('../lib/helpers');
+const nb = require('../lib/nobody');
+
+const pkg = nb.stagePackage();
+after(() => fs.rmSync(pkg, { recursive: true, force: true }));
+const lib = JSON.stringify(pkg);
+const STRANGER = 65534;
+const VICTIM = 65533;
+const tool = (name) => path.join(pkg, 'build', 'Release', name);
+
+// Our environment for a child node, without the test runner's context.
+function envWith(extra) {
+  const env = { ...process.env, ...extra };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+function asUid(uid, cmd) {
+  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
+    '--', ...cmd];
+}
+
+// A process of another user that holds an flock on file until killed.
+async function strangerLock(file) {
+  // Its own process group: flock's child (the sleep) holds the lock too.
+  const p = cp.spawn(asUid(STRANGER, [])[0], [...asUid(STRANGER, []).slice(1),
+    'flock', '-x', file, 'sleep', '600'], { stdio: 'ignore', detached: true });
+  p.kill = () => { try { process.kill(-p.pid, 'SIGKILL'); } catch {} };
+  // Held once our own non-blocking try fails.
+  await h.until(() => cp.spawnSync('flock', ['-n', '-x', file, 'true'])
+    .status === 1, 10000, 'the stranger\'s lock');
+  return p;
+}
+
+function cgRoot(tag) {
+  const dir = path.join(h.cgroup2Mount(), `ict-sec-${tag}-${process.pid}`);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+function removeCg(dir) {
+  nb.removeCgroup(dir);
+}
+
+function registry(tag) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ict-sec-${tag}-`));
+}
+
+// A registry whose records were planted (a FIFO would hang reapRoot's
+// read): kill the anchor's tree by its pid, wait for it, remove it all.
+async function dropPlanted(reg, anchor) {
+  for (let pass = 0; pass < 50; pass++) {
+    const tree = h.descendants(anchor);
+    if (tree.length === 0) break;
+    for (const p of tree) try { process.kill(p, 'SIGKILL'); } catch {}
+  }
+  try { process.kill(anchor, 'SIGKILL'); } catch {}
+  await h.until(() => !h.alive(anchor), 5000, 'the anchor to go');
+  fs.rmSync(reg, { recursive: true, force: true });
+}
+
+// Point 1: a stranger's flock on the cgroup root blocks no spawn.
+test('point 1: another user\'s flock on the cgroup root does not block ' +
+  'set_template and spawn', async (t) => {
+  const root = cgRoot('lockroot');
+  t.after(() => removeCg(root));
+  const locker = await strangerLock(root);
+  t.after(() => locker.kill('SIGKILL'));
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    ct.set_template({ type: 'process' });
+    cp.spawn('true', [], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    c.on('pr_empty', () => { console.log('empty ' + c.ctid); process.exit(0); });
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: root,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup' }, timeout: 20000 });
+  assert.strictEqual(r.code, 0, `hung or failed: ${r.signal} ${r.err}`);
+  assert.match(r.out, /^empty \d+/);
+});
+
+// Point 1: a stranger's flock on a contract keeps no noorphan member alive.
+test('point 1: another user\'s flock on a contract does not keep a ' +
+  'SIGKILLed noorphan holder\'s members alive', async (t) => {
+  const root = cgRoot('lockct');
+  t.after(() => removeCg(root));
+  const holder = cp.spawn(process.execPath, ['-e', `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    ct.set_template({ type: 'process', param: { noorphan: true } });
+    cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    const t = setInterval(() => {
+      const m = c.status().pr_members;
+      if (m.length > 0) {
+        clearInterval(t);
+        console.log(JSON.stringify({ ctid: c.ctid, member: m[0] }));
+      }
+    }, 2);
+    setInterval(() => {}, 1000);
+  `], { env: envWith({ ILLUMOS_CONTRACT_ROOT: root,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup' }), stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await h.once(holder.stdout, 'data', 10000);
+  const { ctid, member } = JSON.parse(String(line));
+  const locker = await strangerLock(path.join(root, String(ctid)));
+  t.after(() => locker.kill('SIGKILL'));
+  holder.kill('SIGKILL');
+  await h.until(() => !h.alive(member), 15000, 'the member to be killed');
+  // And ctstat answers.
+  const s = cp.spawnSync(tool('ctstat'), [], { timeout: 15000,
+    env: envWith({ ILLUMOS_CONTRACT_ROOT: root }) });
+  assert.strictEqual(s.status, 0, String(s.stderr));
+});
+
+// Point 2: a squatted registry name is skipped; none left names the owner.
+test('point 2: a registry name squatted by another user is skipped; ' +
+  'with all taken, the error names the owner', async (t) => {
+  const names = [];
+  for (const base of ['/dev/shm', '/tmp']) {
+    names.push(`${base}/illumos-contract-${VICTIM}`);
+    for (let k = 1; k < 4; k++) names.push(`${base}/illumos-contract-${VICTIM}-${k}`);
+  }
+  const clean = () => {
+    for (const n of names) fs.rmSync(n, { recursive: true, force: true });
+  };
+  clean();
+  t.after(clean);
+  const squat = (n) => cp.execFileSync(asUid(STRANGER, [])[0],
+    [...asUid(STRANGER, []).slice(1), 'mkdir', '-m', '700', n]);
+  squat(names[0]);
+  const script = `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    try {
+      ct.set_template({ type: 'process' });
+      cp.spawn('true', [], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      c.on('pr_empty', () => {
+        console.log(JSON.stringify({ root: ct.features.root }));
+        process.exit(0);
+      });
+    } catch (e) {
+      console.log(JSON.stringify({ code: e.code, message: e.message }));
+    }`;
+  const env = { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' };
+  let r = await nb.runWrapped(script, (c) => asUid(VICTIM, c), { env, timeout: 20000 });
+  assert.strictEqual(r.code, 0, r.err);
+  assert.deepStrictEqual(JSON.parse(r.out), { root: names[1] });
+  fs.rmSync(names[1], { recursive: true, force: true });
+  for (const n of names.slice(1)) squat(n);
+  r = await nb.runWrapped(script, (c) => asUid(VICTIM, c), { env, timeout: 20000 });
+  const o = JSON.parse(r.out);
+  assert.strictEqual(o.code, 'EACCES', r.out);
+  assert.match(o.message, new RegExp(`uids ${STRANGER}`));
+});
+
+// Point 3: root with a user's $XDG_RUNTIME_DIR does not use it.
+test('point 3: root with another user\'s XDG_RUNTIME_DIR keeps its ' +
+  'registry out of it', async (t) => {
+  const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-xdg-'));
+  fs.chownSync(xdg, STRANGER, STRANGER);
+  t.after(() => fs.rmSync(xdg, { recursive: true, force: true }));
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    console.log(JSON.stringify({ root: ct.features.root }));
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper',
+    XDG_RUNTIME_DIR: xdg } });
+  assert.strictEqual(r.code, 0, r.err);
+  const { root } = JSON.parse(r.out);
+  assert.ok(typeof root === 'string' && !root.startsWith(xdg), root);
+  assert.deepStrictEqual(fs.readdirSync(xdg), []);
+});
+
+// Point 3: no contract of root's in a cgroup another user was delegated.
+test('point 3: root makes no contract under a cgroup delegated to ' +
+  'another user (it could cgroup.kill them)', async (t) => {
+  const deleg = nb.delegatedCgroup('sec');
+  t.after(() => nb.removeCgroup(deleg));
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    try {
+      ct.set_template({ type: 'process' });
+      require('child_process').spawn('true', [], { stdio: 'ignore' });
+      console.log(JSON.stringify({ made: ct.latest().ctid }));
+    } catch (e) {
+      console.log(JSON.stringify({ code: e.code, message: e.message }));
+    }
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: path.join(deleg, 'contract'),
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup' } });
+  assert.strictEqual(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  assert.strictEqual(o.code, 'EACCES', r.out);
+  assert.match(o.message, new RegExp(`uid ${nb.nobodyIds().uid}`));
+});
+
+test('point 4: a record turned into a FIFO by a member is refused, no ' +
+  'hang (status and ctstat)', async (t) => {
+  const reg = registry('fifo');
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const fs = require('fs');
+    const path = require('path');
+    ct.set_template({ type: 'process' });
+    cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    const rec = path.join(${JSON.stringify(reg)}, String(c.ctid), 'user.ct.anchor');
+    const out = { ctid: c.ctid, anchor: Number(fs.readFileSync(rec, 'utf8').split(' ')[0]) };
+    fs.unlinkSync(rec);
+    cp.execFileSync('mkfifo', [rec]);
+    try { c.status(); out.code = 'none'; } catch (e) { out.code = e.code; }
+    console.log(JSON.stringify(out));
+    process.exit(0);
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 20000 });
+  assert.strictEqual(r.code, 0, `hung: ${r.signal} ${r.err}`);
+  const o = JSON.parse(r.out);
+  t.after(() => dropPlanted(reg, o.anchor));
+  assert.strictEqual(o.code, 'EBADMSG');
+  const s = cp.spawnSync(tool('ctstat'), ['-v', '-i', String(o.ctid)], {
+    timeout: 15000, env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }) });
+  assert.notStrictEqual(s.signal, 'SIGTERM', 'ctstat hung');
+});
+
+test('point 4: a forged anchor record ("1 <init\'s start>") lists no ' +
+  'stranger as a member', async (t) => {
+  const reg = registry('forge');
+  const initStart = fs.readFileSync('/proc/1/stat', 'utf8').split(') ')[1]
+    .split(' ')[19];
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const fs = require('fs');
+    const path = require('path');
+    ct.set_template({ type: 'process' });
+    cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+    ct.clear_template();
+    const c = ct.latest();
+    const rec = path.join(${JSON.stringify(reg)}, String(c.ctid), 'user.ct.anchor');
+    const out = { ctid: c.ctid, anchor: Number(fs.readFileSync(rec, 'utf8').split(' ')[0]) };
+    fs.writeFileSync(rec + '.new', '1 ${initStart}');
+    fs.renameSync(rec + '.new', rec);
+    try { out.members = c.status().pr_members.length; } catch (e) { out.code = e.code; }
+    console.log(JSON.stringify(out));
+    process.exit(0);
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 20000 });
+  assert.strictEqual(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  t.after(() => dropPlanted(reg, o.anchor));
+  assert.strictEqual(o.members, undefined, `listed ${o.members} members`);
+  assert.strictEqual(o.code, 'EBADMSG');
+});
+
+test('point 4: a record linked to /dev/zero is refused (ctstat stays small)',
+  async (t) => {
+    const reg = registry('zero');
+    const r = await nb.runWrapped(`
+      const ct = require(${lib});
+      const cp = require('child_process');
+      const fs = require('fs');
+      const path = require('path');
+      ct.set_template({ type: 'process' });
+      cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      const rec = path.join(${JSON.stringify(reg)}, String(c.ctid), 'user.ct.terms');
+      const out = { ctid: c.ctid, anchor: Number(fs.readFileSync(path.join(path.dirname(rec), 'user.ct.anchor'), 'utf8').split(' ')[0]) };
+      fs.unlinkSync(rec);
+      fs.symlinkSync('/dev/zero', rec);
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 20000 });
+    assert.strictEqual(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    t.after(() => dropPlanted(reg, o.anchor));
+    const s = cp.spawnSync(tool('ctstat'), ['-v', '-i', String(o.ctid)], {
+      timeout: 15000, env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+        ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }) });
+    assert.strictEqual(s.signal, null, 'ctstat was killed (hung or ran away)');
+    assert.doesNotMatch(String(s.stdout), new RegExp(`^${o.ctid} .*process`, 'm'),
+      'the contract was read as if sound');
+  });
+
+// Point 7: the keeper holds none of its holder's fds.
+for (const membership of ['cgroup', 'reaper']) {
+  test(`point 7 (${membership}): the keeper has /dev/null on 0-2 and no ` +
+    'inherited fd', async (t) => {
+    const reg = membership === 'reaper' ? registry('keep') : cgRoot('keep');
+    t.after(() => (membership === 'reaper' ? h.reapRoot(reg) : removeCg(reg)));
+    const holder = cp.spawn(process.execPath, ['-e', `
+      const ct = require(${lib});
+      const cp = require('child_process');
+      ct.set_template({ type: 'process' });
+      cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      console.log(JSON.stringify({ pid: process.pid }));
+      process.stdin.on('data', () => { c.stop(); process.exit(0); });
+    `], { env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: membership }),
+    stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await h.once(holder.stdout, 'data', 10000);
+    const { pid } = JSON.parse(String(line));
+    let keeper = 0;
+    await h.until(() => {
+      for (const e of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(e)) continue;
+        let argv;
+        try { argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+        if (argv[0] === 'ct-keeper' && argv[2] === String(pid)) keeper = Number(e);
+      }
+      return keeper !== 0;
+    }, 10000, 'the keeper');
+    const fds = {};
+    for (const fd of fs.readdirSync(`/proc/${keeper}/fd`)) {
+      try { fds[fd] = fs.readlinkSync(`/proc/${keeper}/fd/${fd}`); } catch {}
+    }
+    holder.stdin.write('x\n');
+    await h.once(holder, 'exit', 10000);
+    for (const fd of ['0', '1', '2']) assert.strictEqual(fds[fd], '/dev/null', JSON.stringify(fds));
+    // 3: its command pipe; anything else is a descriptor of its poll loop.
+    for (const [fd, to] of Object.entries(fds)) {
+      if (Number(fd) > 2) assert.ok(!/^pipe:/.test(to) || fd === '3', JSON.stringify(fds));
+    }
+  });
+}
+
+// Point 8: release builds have no test switch.
+test('point 8: a release build reads no ILLUMOS_CONTRACT_TEST_* switch',
+  () => {
+    const src = path.join(__dirname, '..', '..', 'src');
+    for (const f of fs.readdirSync(path.join(src, 'linux'))) {
+      if (!f.endsWith('.c')) continue;
+      const r = cp.spawnSync('cc', ['-E', '-D_GNU_SOURCE', `-I${src}`,
+        `-I${path.join(src, 'linux')}`, path.join(src, 'linux', f)],
+      { encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /getenv\s*\(\s*"ILLUMOS_CONTRACT_TEST_/,
+        `${f} reads a test switch in a release build`);
+    }
+  });
+
+// Point 11: no spawn under an active template runs outside a contract.
+test('point 11: execSync with a template active under an anchor fails ' +
+  'closed (ENOTSUP), nothing runs', async (t) => {
+  const reg = registry('sync');
+  t.after(() => h.reapRoot(reg));
+  const marker = path.join(reg, 'ran');
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    ct.set_template({ type: 'process' });
+    let code = 'none';
+    try { cp.execSync('touch ${marker}'); } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ code }));
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } });
+  assert.strictEqual(r.code, 0, r.err);
+  assert.deepStrictEqual(JSON.parse(r.out), { code: 'ENOTSUP' });
+  assert.ok(!fs.existsSync(marker), 'the child ran outside any contract');
+});
+
+for (const membership of ['cgroup', 'reaper']) {
+  test(`point 11 (${membership}): ctstat -v prints a hostile fmri with its ` +
+    'control bytes escaped', async (t) => {
+    const reg = membership === 'reaper' ? registry('esc') : cgRoot('esc');
+    t.after(() => (membership === 'reaper' ? h.reapRoot(reg) : removeCg(reg)));
+    const env = envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: membership });
+    const holder = cp.spawn(process.execPath, ['-e', `
+      const ct = require(${lib});
+      ct.set_template({ type: 'process', svc_fmri: 'svc:/x\\u001b]0;owned\\u0007' });
+      require('child_process').spawn('sleep', ['600'], { stdio: 'ignore' });
+      ct.clear_template();
+      const c = ct.latest();
+      console.log(JSON.stringify({ ctid: c.ctid }));
+      process.stdin.on('data', () => { c.stop(); process.exit(0); });
+    `], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await h.once(holder.stdout, 'data', 10000);
+    const { ctid } = JSON.parse(String(line));
+    const s = cp.spawnSync(tool('ctstat'), ['-v', '-i', String(ctid)],
+      { env, encoding: 'latin1', timeout: 15000 });
+    holder.stdin.write('x\n');
+    await h.once(holder, 'exit', 10000);
+    assert.strictEqual(s.status, 0, s.stderr);
+    assert.doesNotMatch(s.stdout, /[\x1b\x07]/);
+    assert.match(s.stdout, /svc:\/x\\033\]0;owned\\007/);
+  });
+}
