@@ -3,7 +3,7 @@
  * end) and one short wrapper per export.  Node-API glue only: a wrapper
  * checks its arguments, calls one function of ct.h, and turns the result
  * into a JS value or a thrown error.  It calls no OS API for contracts
- * itself; the backend (src/linux/ or src/illumos.c) is picked at build
+ * itself; the backend (src/linux/ or src/illumos/) is picked at build
  * time.  The helpers the wrappers share are in src/binding/ (bnd.h).
  */
 #include <errno.h>

@@ -30,7 +30,10 @@
 
 int shim_main(int, char **, char **);
 
-/* exec.c, for anchor.c: execvp (returns the error), messages, lengths. */
+/*
+ * execvp.c, for exec.c and anchor.c: execvp (returns the error), messages,
+ * lengths.
+ */
 long shim_execvp(const char *file, char **argv, char **envp);
 void shim_say(const char *a, const char *b, const char *c, const char *d);
 const char *shim_errname(long err);

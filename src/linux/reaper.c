@@ -7,8 +7,10 @@
  * anchor's descendants.  The anchor is never a member.
  *
  * A contract is a directory <registry>/<ctid> of small files, one per
- * record (the same keys as the cgroup xattrs), written whole under a
- * temporary name and renamed.  The anchor writes two records itself:
+ * record (the same keys as the cgroup xattrs): a new one created
+ * exclusively and written in one write, an existing one replaced whole
+ * through a temporary name and a rename (rp_meta_set).  The anchor
+ * writes two records itself:
  * "user.ct.program" (the program's pid) and, when its wait finds no child
  * left, "user.ct.done" (the program's wait status and the tree's CPU time);
  * the holder records "user.ct.anchor" (the anchor's pid and start time)

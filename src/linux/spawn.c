@@ -1,6 +1,6 @@
 /*
  * spawn.c -- putting a new child into a new contract before it runs user
- * code (docs/ARCHITECTURE.md, "Creation"), for the calling thread's active
+ * code (docs/ARCHITECTURE.md, "Linux: creation"), for the calling thread's active
  * process template (tmpl.c hands it over with lx_spawn_use):
  *
  *   atfork  pthread_atfork handlers: while the forking thread has an active

@@ -1,8 +1,8 @@
 /*
  * watch.c -- what we know of each contract we follow: its terms, its
  * members (as far as the proc connector told us), its unacknowledged
- * critical events, and whether it is empty.  Events are published here
- * into the queue of evq.c.
+ * critical events, and whether it is empty.  What it learns becomes
+ * records through publish.c.
  *
  * Empty is decided in one place, recheck(): the membership mechanism says
  * "no member left", and every member's EXIT we know of has been seen (or
