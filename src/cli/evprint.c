@@ -159,7 +159,7 @@ cli_event_details(FILE *f, const ct_evrec_t *ev)
 		if (ev->have & CT_EVP_EXITSTATUS)
 			detail_wait(f, ev->exitstatus);
 		break;
-	case NC_PR_EV_CORE:
+	case NC_PR_EV_CORE: {
 		const char *lab[3] = { "process core", "global core",
 		    "global zone core" };
 		const char *path[3] = { ev->pcorefile, ev->gcorefile,
@@ -172,6 +172,7 @@ cli_event_details(FILE *f, const ct_evrec_t *ev)
 			(void) fputc('\n', f);
 		}
 		break;
+	}
 	case NC_PR_EV_SIGNAL:
 		if (ev->have & CT_EVP_SIGNAL)
 			detail_signal(f, "signal", ev->signal);

@@ -100,7 +100,7 @@ static char **
 anchor_argv(int dirfd, int report, char *const argv[])
 {
 	const char *helpers = ct_helper_dir();
-	char *self = NULL, *exe = NULL, **av;
+	char *self = NULL, *exe = NULL, **av = NULL;
 	size_t n = 0;
 
 	while (argv[n] != NULL)

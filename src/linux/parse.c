@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,15 +207,31 @@ number_term(lx_terms_t *t, const char *key, size_t klen,
 	}
 }
 
+/*
+ * Decimal digits at p, never reading at or past end (a record need not be
+ * NUL-terminated): *stopp at the first non-digit, or end.
+ */
+static unsigned long long
+dec_bounded(const char *p, const char *end, const char **stopp)
+{
+	unsigned long long v = 0;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		v = v > ULLONG_MAX / 10 ? ULLONG_MAX : v * 10 + (unsigned)(*p - '0');
+	*stopp = p;
+	return (v);
+}
+
 /* A string term at v ("<len>:<bytes>;"): 0 and *nextp past it. */
 static int
 string_term(char **slot, const char *v, const char *end, const char **nextp)
 {
-	char *colon, *s;
-	unsigned long long sl = strtoull(v, &colon, 10);
+	const char *colon;
+	char *s;
+	unsigned long long sl = dec_bounded(v, end, &colon);
 
-	if (colon == v || *colon != ':' || sl >= (size_t)(end - colon - 1) ||
-	    colon[1 + sl] != ';')
+	if (colon == v || colon >= end || *colon != ':' ||
+	    sl >= (size_t)(end - colon - 1) || colon[1 + sl] != ';')
 		return (EINVAL);
 	if ((s = strndup(colon + 1, (size_t)sl)) == NULL)
 		return (ENOMEM);
@@ -247,8 +264,8 @@ lx_terms_decode(const char *buf, size_t len, lx_terms_t *t)
 			err = string_term(str_slot(t, i), eq + 1, end, &p);
 			continue;
 		}
-		char *stop;
-		unsigned long long n = strtoull(eq + 1, &stop, 10);
+		const char *stop;
+		unsigned long long n = dec_bounded(eq + 1, end, &stop);
 		if (stop == eq + 1 || stop >= end || *stop != ';') {
 			err = EINVAL;
 			break;
