@@ -13,20 +13,21 @@
     ],
     "ct_linux": [
       "<@(ct_linux_base)",
-      "src/linux/core.c", "src/linux/connector.c", "src/linux/keep.c",
+      "src/linux/core.c", "src/linux/connector.c", "src/linux/trace.c",
+      "src/linux/keep.c",
       "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"
     ],
     "ct_illumos": [
       "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
-      "src/illumos/status.c", "src/illumos/events.c"
+      "src/illumos/status.c", "src/illumos/events.c", "src/illumos/trace.c"
     ]
   },
   "targets": [
     {
       "target_name": "illumos_contract",
-      "sources": ["src/binding.c", "src/binding/args.c", "src/binding/convert.c", "src/binding/errors.c", "src/binding/events.c", "src/binding/objects.c", "<@(ct_core)"],
+      "sources": ["src/binding.c", "src/binding/args.c", "src/binding/convert.c", "src/binding/errors.c", "src/binding/events.c", "src/binding/objects.c", "src/binding/trace.c", "<@(ct_core)"],
       "include_dirs": ["src"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],

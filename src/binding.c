@@ -516,6 +516,8 @@ static const struct export {
 	{ "spawnAbort", b_spawn_abort },
 	{ "spawnReady", b_spawn_ready },
 	{ "setHelperDir", b_set_helper_dir },
+	{ "trace", bnd_trace },
+	{ "traceArm", bnd_trace_arm },
 };
 
 /*
