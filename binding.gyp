@@ -98,7 +98,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/cli/spawn.c",
+            "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
             "<@(ct_linux)",
             "<@(ct_core)"
           ],
@@ -151,7 +151,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/cli/spawn.c",
+            "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
             "<@(ct_illumos)",
             "<@(ct_core)"
           ],
