@@ -17,14 +17,15 @@
     ],
     "ct_linux": [
       "<@(ct_linux_base)",
-      "src/linux/core.c", "src/linux/nlwalk.c", "src/linux/connector.c", "src/linux/keep.c",
+      "src/linux/core.c", "src/linux/nlwalk.c", "src/linux/connector.c",
+      "src/linux/trace.c", "src/linux/keep.c",
       "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"
     ],
     "ct_illumos": [
       "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
-      "src/illumos/status.c", "src/illumos/events.c"
+      "src/illumos/status.c", "src/illumos/events.c", "src/illumos/trace.c"
     ]
   },
   "target_defaults": {
@@ -35,7 +36,7 @@
   "targets": [
     {
       "target_name": "illumos_contract",
-      "sources": ["src/binding.c", "src/binding/args.c", "src/binding/convert.c", "src/binding/errors.c", "src/binding/events.c", "src/binding/objects.c", "<@(ct_core)"],
+      "sources": ["src/binding.c", "src/binding/args.c", "src/binding/convert.c", "src/binding/errors.c", "src/binding/events.c", "src/binding/objects.c", "src/binding/trace.c", "<@(ct_core)"],
       "include_dirs": ["src"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],
@@ -106,7 +107,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/cli/spawn.c",
+            "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
             "<@(ct_linux)",
             "<@(ct_core)"
           ],
@@ -159,7 +160,7 @@
           "type": "executable",
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
-            "src/cli/spawn.c",
+            "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
             "<@(ct_illumos)",
             "<@(ct_core)"
           ],

@@ -336,6 +336,14 @@ class Contract extends EventEmitter {
     return binding.usage(h);
   }
 
+  // One record per process that was ever a member (spawned with
+  // trace: true; docs/trace.md).  Lost counts land on the array.
+  trace() {
+    const { records, lost } = require('./trace').read(this._h());
+    if (lost > 0) Object.defineProperty(records, 'lost', { value: lost });
+    return records;
+  }
+
   dispose() {
     const h = this._h();
     this[kHandle] = null;

@@ -8,6 +8,7 @@ const childProcess = require('child_process');
 const { binding } = require('./binding');
 const { Contract, can, signalNumber, typeError } = require('./contract');
 const tmpl = require('./template');
+const trace = require('./trace');
 
 function abortError(signal) {
   const e = new Error('The operation was aborted',
@@ -115,8 +116,10 @@ function withCleanup(template, cleanup) {
 function start(cmd, args, options) {
   const {
     template: given = { type: 'process' }, signal, timeout, cleanup,
-    killSignal = 'SIGTERM', forceKillAfterDelay = 5000, ...spawnOptions
+    killSignal = 'SIGTERM', forceKillAfterDelay = 5000, trace: traced,
+    ...spawnOptions
   } = options;
+  const tracing = trace.checkTrace(traced);
   const snap = tmpl.snapshot(given); // checked as it will be used
   checkTemplate(snap);
   const template = withCleanup(snap, cleanup);
@@ -130,12 +133,12 @@ function start(cmd, args, options) {
   if (signal && signal.aborted) throw abortError(signal);
   let child;
   let contract = null;
-  tmpl.withTemplate(template, () => {
+  trace.withTrace(tracing, () => tmpl.withTemplate(template, () => {
     child = childProcess.spawn(cmd, args, spawnOptions);
     if (child.pid !== undefined) contract = new Contract();
-  });
+  }));
   return {
-    child, contract,
+    child, contract, tracing,
     control: { timeout, signal, killSignal, forceKillAfterDelay },
   };
 }
@@ -265,6 +268,7 @@ function settle(cmd, started, output, resolve, reject) {
     };
     if (child.stdout) result.stdout = stdout();
     if (child.stderr) result.stderr = stderr();
+    if (started.tracing) result.processes = contract.trace();
     try { contract.dispose(); } catch { /* the caller disposed it */ }
     if (why === null) resolve(result);
     else reject(stoppedError(why, cmd, control, result));

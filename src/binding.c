@@ -566,6 +566,8 @@ static const struct export {
 	{ "spawnSignal", b_spawn_signal },
 	{ "spawnRelease", b_spawn_release },
 	{ "setHelperDir", b_set_helper_dir },
+	{ "trace", bnd_trace },
+	{ "traceArm", bnd_trace_arm },
 };
 
 /*

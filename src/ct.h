@@ -445,6 +445,45 @@ int ct_evq_pop(int (*next)(ct_evrec_t *), ct_evrec_t *ev);
 void ct_evrec_fini(ct_evrec_t *ev);	/* core: src/records.c */
 
 /* ------------------------------------------------------------------ */
+/* Backend: traces (docs/trace.md) */
+
+/* What a trace record could not learn (ct_proc_t.missed). */
+#define	CT_PM_ARGV	0x1	/* no argv: argv is [comm] or empty */
+#define	CT_PM_CPU	0x2	/* exited, CPU unknown (reaped too soon) */
+#define	CT_PM_EXIT	0x4	/* its EXIT was lost: end time is a bound */
+#define	CT_PM_FORK	0x8	/* its FORK was lost: start time is a bound */
+
+/* One process that was a member of a traced contract. */
+typedef struct ct_proc {
+	pid_t pid, ppid;
+	char *argv;		/* NUL-separated words, argvlen bytes */
+	size_t argvlen;
+	uint64_t start_us, end_us;	/* CLOCK_REALTIME µs; end 0: running */
+	bool exited;
+	int exitstatus;		/* raw wait status, once exited */
+	uint64_t user_usec, system_usec;	/* valid once exited, !CPU */
+	uint32_t missed;	/* CT_PM_* */
+	uint64_t *exec_us;	/* when it exec'd (each exec) */
+	size_t nexec;
+} ct_proc_t;
+
+typedef struct ct_trace {
+	ct_proc_t *procs;	/* in order of first sight */
+	size_t nprocs;
+	uint64_t lost;		/* connector overflows while it was traced */
+} ct_trace_t;
+
+/*
+ * Trace the contracts this thread creates from now on (true) until it
+ * says false: every process that becomes a member gets a record.  Call
+ * it around a spawn.  ENOTSUP where no per-process events can be had.
+ */
+int ct_trace_arm(bool on);
+/* A copy of the records of a traced contract (ENOENT: not traced). */
+int ct_contract_trace(ct_contract_t *c, ct_trace_t *t);
+void ct_trace_fini(ct_trace_t *t);	/* core: src/records.c */
+
+/* ------------------------------------------------------------------ */
 /* Backend: what this host delivers */
 
 typedef struct ct_features {
@@ -459,6 +498,7 @@ typedef struct ct_features {
 	bool holder_death;	/* noorphan/orphan applied when a holder dies */
 	const char *membership;	/* "cgroup", "reaper" (static), or NULL */
 	ct_spawn_mode_t spawn;
+	bool trace;		/* ct_trace_arm can succeed */
 } ct_features_t;
 
 int ct_features_get(ct_features_t *f);

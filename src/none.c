@@ -311,3 +311,17 @@ ct_spawn_dirfd(void)
 {
 	return (-1);
 }
+
+int
+ct_trace_arm(bool on)
+{
+	return (on ? nosup("ct_trace_arm") : 0);
+}
+
+int
+ct_contract_trace(ct_contract_t *c, ct_trace_t *t)
+{
+	(void) c;
+	(void) memset(t, 0, sizeof (*t));
+	return (nosup("ct_contract_trace"));
+}

@@ -36,3 +36,14 @@ ct_features_fini(ct_features_t *f)
 	free(f->root_error);
 	f->root = f->root_error = NULL;
 }
+
+void
+ct_trace_fini(ct_trace_t *t)
+{
+	for (size_t i = 0; i < t->nprocs; i++) {
+		free(t->procs[i].argv);
+		free(t->procs[i].exec_us);
+	}
+	free(t->procs);
+	(void) memset(t, 0, sizeof (*t));
+}

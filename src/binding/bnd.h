@@ -140,4 +140,8 @@ napi_value bnd_status_object(napi_env env, const ct_cstatus_t *st);
 napi_value bnd_usage_object(napi_env env, const ct_usage_t *u);
 napi_value bnd_features_object(napi_env env, const ct_features_t *f);
 
+/* ---- traces (trace.c): exports ---- */
+napi_value bnd_trace(napi_env env, napi_callback_info info);
+napi_value bnd_trace_arm(napi_env env, napi_callback_info info);
+
 #endif /* BND_H */

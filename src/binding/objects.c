@@ -239,6 +239,7 @@ bnd_features_object(napi_env env, const ct_features_t *f)
 	    f->pr_events));
 	bnd_set(env, o, "devices", bnd_bool(env, f->devices));
 	bnd_set(env, o, "holderDeath", bnd_bool(env, f->holder_death));
+	bnd_set(env, o, "trace", bnd_bool(env, f->trace));
 	bnd_set(env, o, "spawn", bnd_str(env, bnd_spawn_modes[f->spawn]));
 	bnd_set(env, o, "membership", f->membership != NULL ?
 	    bnd_str(env, f->membership) : nul);

@@ -145,4 +145,12 @@ typedef struct cli_child {
  */
 int cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp);
 
+/* ------------------------------------------------------------------ */
+/* trace_out.c, trace_page.c: ctrun --trace FILE (docs/trace.md) */
+
+/* Take a leading "--trace FILE" / "--trace=FILE" out of argv. */
+int cli_trace_option(int *argcp, char **argv, const char **filep);
+/* The contract's trace as FILE.json (Chrome Trace Event Format) or .html. */
+int cli_trace_write(ct_contract_t *ct, const char *file, uint64_t now_us);
+
 #endif /* CLI_H */

@@ -1,7 +1,8 @@
 /*
  * ctrun.c -- run a command in a new process contract (ctrun(1); docs/ARCHITECTURE.md, "Tools").
  *
- *   ctrun [-i events] [-f events] [-c events] [-l contract|child|none]
+ *   ctrun [--trace FILE] [-i events] [-f events] [-c events]
+ *         [-l contract|child|none]
  *         [-o params] [-r count [-t]] [-v] [-V] [-F fmri] [-A aux]
  *         [--] command [argument ...]
  *
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -45,6 +47,7 @@ typedef struct opts {
 	unsigned long nrestarts;	/* 0: without limit */
 	int verbose;			/* 1: -v, 2: -V */
 	const char *fmri, *aux;
+	const char *trace;		/* --trace FILE, or NULL */
 	char **argv;
 } opts_t;
 
@@ -54,7 +57,7 @@ static void
 usage(FILE *f)
 {
 	(void) fprintf(f,
-	    "Usage: ctrun [-i events] [-f events] [-c events] "
+	    "Usage: ctrun [--trace FILE] [-i events] [-f events] [-c events] "
 	    "[-l contract|child|none]\n"
 	    "             [-o params] [-r count [-t]] [-v] [-V] [-F fmri] "
 	    "[-A aux]\n"
@@ -74,6 +77,10 @@ usage(FILE *f)
 	    "(0: always)\n"
 	    "  -t           transfer inherited contracts on restart\n"
 	    "  -v, -V       report contract events (-V: with details)\n"
+	    "  --trace FILE write every process of the contract to FILE "
+	    "(first option;\n"
+	    "               .json: Chrome Trace Event Format, .html: a "
+	    "timeline page)\n"
 	    "Exit status: command's; 123 killed by a signal; 124 internal "
 	    "error;\n"
 	    "125 usage; 126 not executable; 127 not found.\n"
@@ -449,6 +456,35 @@ exec_failed(cli_child_t *ch, const char *cmd)
 	    EXIT_NOTFOUND : EXIT_NOEXEC);
 }
 
+/* --trace: the contract made for this spawn records every process. */
+static int
+trace_spawn(const opts_t *o, const ct_template_t *t, cli_child_t *ch)
+{
+	int err;
+
+	if (o->trace == NULL)
+		return (cli_spawn(t, o->argv, ch));
+	if ((err = ct_trace_arm(true)) != 0)
+		return (err);
+	err = cli_spawn(t, o->argv, ch);
+	(void) ct_trace_arm(false);
+	return (err);
+}
+
+static int
+trace_write(const opts_t *o, ct_contract_t *ct)
+{
+	struct timespec ts;
+	int err;
+
+	(void) clock_gettime(CLOCK_REALTIME, &ts);
+	err = cli_trace_write(ct, o->trace, (uint64_t)ts.tv_sec * 1000000u +
+	    (uint64_t)ts.tv_nsec / 1000u);
+	if (err != 0)
+		cli_error(err, "cannot write the trace to %s", o->trace);
+	return (err);
+}
+
 static int
 run(const opts_t *o, ct_template_t *t)
 {
@@ -464,7 +500,7 @@ run(const opts_t *o, ct_template_t *t)
 		return (EXIT_INTERNAL);
 	}
 	for (;;) {
-		if ((err = cli_spawn(t, o->argv, &ch)) != 0) {
+		if ((err = trace_spawn(o, t, &ch)) != 0) {
 			cli_error(err, "cannot run %s in a new contract",
 			    o->argv[0]);
 			if (prev != NULL)
@@ -506,6 +542,10 @@ run(const opts_t *o, ct_template_t *t)
 			}
 			continue;
 		}
+		if (o->trace != NULL && trace_write(o, ch.ct) != 0) {
+			release(ch.ct);
+			return (EXIT_INTERNAL);
+		}
 		if (o->life == LIFE_CHILD)
 			leave(o, ch.ct);
 		else
@@ -526,10 +566,13 @@ main(int argc, char **argv)
 		usage(stdout);
 		return (0);
 	}
-	if (parse(argc, argv, &o) != 0) {
+	const char *trace;
+	if (cli_trace_option(&argc, argv, &trace) != 0 ||
+	    parse(argc, argv, &o) != 0) {
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
+	o.trace = trace;
 	/* Whole lines: ours and the command's output may interleave. */
 	(void) setvbuf(stderr, NULL, _IOLBF, 0);
 	if (make_template(&o, &t) != 0) {

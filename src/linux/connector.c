@@ -27,6 +27,8 @@ static int nlfd = -1;
 static int nl_status = ENOTCONN;	/* 0 once open */
 static const lx_cn_sink_t *sink;
 static int holds;			/* spawns between fork and commit */
+static int exec_asks;			/* traces that want EXEC events */
+static uint64_t event_ns;		/* timestamp of the event delivered */
 static uint64_t hold_since;
 
 #define	HOLD_MAX_NS	(100 * 1000 * 1000)	/* a commit that never came */
@@ -93,6 +95,7 @@ deliver(const void *data, size_t len, void *arg)
 	(void) arg;
 	memset(&pe, 0, sizeof (pe));
 	memcpy(&pe, data, len < sizeof (pe) ? len : sizeof (pe));
+	event_ns = pe.timestamp_ns;
 	switch (pe.what) {
 	case PROC_EVENT_FORK:
 		/* Threads share their process's membership: skip them. */
@@ -110,9 +113,15 @@ deliver(const void *data, size_t len, void *arg)
 	case PROC_EVENT_COREDUMP:
 		sink->coredump(pe.event_data.coredump.process_tgid);
 		break;
+	case PROC_EVENT_EXEC:
+		/* Older kernels send it unasked: only traces want it. */
+		if (exec_asks > 0 && sink->exec != NULL)
+			sink->exec(pe.event_data.exec.process_tgid);
+		break;
 	default:
 		break;
 	}
+	event_ns = 0;
 }
 
 void
@@ -155,7 +164,12 @@ on_readable(void *arg)
 	lx_cn_drain();
 }
 
-/* Subscribe: nlmsghdr, cn_msg, the op, and (6.6+) an event filter. */
+/*
+ * Subscribe: nlmsghdr, cn_msg, the op, and (6.6+) an event filter.  A
+ * second LISTEN on the same socket replaces its filter (the kernel keeps
+ * one per socket), so EXEC is asked for only while a trace wants it:
+ * tracing off costs nothing (docs/trace.md).
+ */
 static int
 listen_on(int fd)
 {
@@ -164,7 +178,8 @@ listen_on(int fd)
 	struct nlmsghdr *nl = (struct nlmsghdr *)req;
 	struct cn_msg *cn = NLMSG_DATA(nl);
 	uint32_t body[2] = { PROC_CN_MCAST_LISTEN,
-	    PROC_EVENT_FORK | PROC_EVENT_EXIT | PROC_EVENT_COREDUMP };
+	    PROC_EVENT_FORK | PROC_EVENT_EXIT | PROC_EVENT_COREDUMP |
+	    (exec_asks > 0 ? PROC_EVENT_EXEC : 0) };
 	size_t blen = connector_filters() ? 8 : 4;
 	size_t len = NLMSG_LENGTH(sizeof (struct cn_msg) + blen);
 
@@ -216,6 +231,26 @@ lx_cn_open(const lx_cn_sink_t *s)
 	sink = s;
 	nlfd = fd;
 	return (nl_status = 0);
+}
+
+int
+lx_cn_exec(bool on)
+{
+	bool was = exec_asks > 0;
+
+	if (on)
+		exec_asks++;
+	else if (exec_asks > 0)
+		exec_asks--;
+	if (nlfd < 0 || was == (exec_asks > 0) || !connector_filters())
+		return (0);
+	return (listen_on(nlfd));
+}
+
+uint64_t
+lx_cn_event_ns(void)
+{
+	return (event_ns);
 }
 
 int

@@ -25,6 +25,7 @@ struct ct_contract {
 };
 
 #define	TERMS(c)	(lx_watch_terms((c)->w))
+#define	TERMS_W(w)	(lx_watch_terms(w))
 
 static bool
 held_by_us(const lx_hstate_t *st)
@@ -137,6 +138,70 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 	return (0);
 }
 
+/* ---- traces (docs/trace.md) ---- */
+
+static __thread bool trace_armed;
+
+int
+ct_trace_arm(bool on)
+{
+	int err;
+
+	if (!on) {
+		if (trace_armed)
+			(void) lx_cn_exec(false);
+		trace_armed = false;
+		return (0);
+	}
+	if (trace_armed)
+		return (0);
+	if ((err = lx_members_listen()) != 0)
+		return (ct_err_set(ENOTSUP, "socket", "trace: true needs the "
+		    "proc connector for every fork, exec and exit, and it cannot "
+		    "be had here (%s%s)", strerror(err), err == ECONNREFUSED ?
+		    ": a network namespace other than the host's" : ""));
+	/* EXEC asked for before the child can exec. */
+	if ((err = lx_cn_exec(true)) != 0) {
+		(void) lx_cn_exec(false);
+		return (ct_err_set(err, "send", "cannot ask the proc connector "
+		    "for exec events: %s", strerror(err)));
+	}
+	trace_armed = true;
+	return (0);
+}
+
+/* A contract made while this thread is armed is traced from its birth. */
+static void
+trace_start(lx_watch_t *w, pid_t born)
+{
+	lx_trace_t *t;
+	bool anchor = lx_ms()->first_is_anchor;
+
+	if (!trace_armed || lx_watch_trace(w) != NULL ||
+	    TERMS_W(w)->type != CT_TYPE_PROCESS)
+		return;
+	if ((t = lx_trace_new(anchor ? born : 0, getpid())) == NULL)
+		return;
+	if (!anchor)
+		(void) lx_trace_fork(t, getpid(), born, 0);
+	(void) lx_cn_exec(true);	/* the watch's own ask */
+	lx_watch_set_trace(w, t);
+}
+
+int
+ct_contract_trace(ct_contract_t *c, ct_trace_t *t)
+{
+	const lx_trace_t *lt = lx_watch_trace(c->w);
+
+	memset(t, 0, sizeof (*t));
+	if (lt == NULL)
+		return (ct_err_set(ENOENT, "ct_trace", "contract %" PRId32
+		    " is not traced: ask with trace: true when spawning it",
+		    c->id));
+	lx_cn_drain();	/* what the kernel has told so far */
+	return (lx_trace_copy(lt, t));
+}
+
 int
 lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms, pid_t pid)
 {
@@ -148,6 +213,8 @@ lx_contract_hold(ct_id_t id, int dirfd, const lx_terms_t *terms, pid_t pid)
 	if (dirfd < 0 && (err = lx_root_open_ct(id, &fd, &got, &st)) != 0)
 		return (err);
 	err = follow(id, fd, dirfd < 0 ? &got : terms, true, pid, &w);
+	if (err == 0 && pid != 0)
+		trace_start(w, pid);
 	if (err == 0)
 		lx_watch_put(w);
 	if (dirfd < 0) {

@@ -97,6 +97,8 @@ ct_features_get(ct_features_t *f)
 	if (lx_members_listen() == 0)
 		f->pr_events |= NC_PR_EV_FORK | NC_PR_EV_EXIT |
 		    NC_PR_EV_CORE | NC_PR_EV_SIGNAL;
+	/* Traces: every fork, exec and exit, from the connector alone. */
+	f->trace = lx_members_listen() == 0;
 	f->devices = true;
 	f->holder_death = lx_keeper_available();
 	return (0);

@@ -18,6 +18,7 @@
  *   evq.c        the event loop's one fd: sources, notices, the records
  *   nlwalk.c     netlink datagrams, bounds-checked (fuzzed)
  *   connector.c  the netlink proc connector
+ *   trace.c      the records of a traced contract's processes
  *   keep.c       the holder's side of the keeper process
  *   watch.c      watches: what is known of each contract we follow
  *   members.c    member events from the connector (fork, exit, core)
@@ -395,6 +396,7 @@ typedef struct lx_cn_sink {
 	void (*exit)(pid_t pid, int status);
 	void (*coredump)(pid_t pid);
 	void (*lost)(void);	/* messages were dropped: resynchronise */
+	void (*exec)(pid_t pid);	/* only while lx_cn_exec is on */
 } lx_cn_sink_t;
 
 /* Open it (once) and deliver to sink: 0, or why it cannot be had. */
@@ -407,6 +409,30 @@ void lx_cn_drain(void);
 void lx_cn_hold(bool on);
 /* Whether reading waits for such a spawn now (no EXIT can arrive). */
 bool lx_cn_held(void);
+/* Deliver EXEC events too while any trace wants them (counted). */
+int lx_cn_exec(bool on);
+/* The kernel's timestamp (CLOCK_MONOTONIC ns) of the event in delivery. */
+uint64_t lx_cn_event_ns(void);
+
+/* ------------------------------------------------------------------ */
+/* trace.c: one record per process that was a member (docs/trace.md) */
+
+typedef struct lx_trace lx_trace_t;
+
+/* hidden: the anchor (no record; its children get ppid creator), or 0. */
+lx_trace_t *lx_trace_new(pid_t hidden, pid_t creator);
+void lx_trace_free(lx_trace_t *t);
+/* Events, at the kernel's time mono_ns (0: now). */
+int lx_trace_fork(lx_trace_t *t, pid_t ppid, pid_t pid, uint64_t mono_ns);
+void lx_trace_exec(lx_trace_t *t, pid_t pid, uint64_t mono_ns);
+void lx_trace_exit(lx_trace_t *t, pid_t pid, int status, uint64_t mono_ns);
+/* Messages were lost: the members now are pids[0..n). */
+void lx_trace_resync(lx_trace_t *t, const pid_t *pids, size_t n);
+int lx_trace_copy(const lx_trace_t *t, ct_trace_t *out);
+/* Parsers, for tests. */
+size_t lx_trace_argv_clean(char *buf, size_t len, bool cut);
+int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
+    uint64_t *startp);
 
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */
@@ -463,6 +489,9 @@ ct_evrec_t *lx_watch_publish_as(lx_watch_t *w, uint32_t type, pid_t pid,
     bool critical);
 /* An internal record (NC_EVX_*), whatever the sets say. */
 ct_evrec_t *lx_watch_notify(lx_watch_t *w, uint32_t type);
+/* Its trace, or NULL; set_trace gives it one (freed with the watch). */
+lx_trace_t *lx_watch_trace(const lx_watch_t *w);
+void lx_watch_set_trace(lx_watch_t *w, lx_trace_t *t);
 /* Visit every watch, retired ones too if asked (fn may end w). */
 void lx_watch_each(void (*fn)(lx_watch_t *, void *), void *arg,
     bool retired);

@@ -46,6 +46,9 @@ on_fork(pid_t ppid, pid_t pid)
 		return;		/* not one of ours */
 	lx_watch_t *w = m->w;
 	lx_member_add(w, pid, false);
+	if (lx_watch_trace(w) != NULL)
+		(void) lx_trace_fork(lx_watch_trace(w), ppid, pid,
+		    lx_cn_event_ns());
 	if ((ev = lx_watch_publish(w, NC_PR_EV_FORK, pid)) != NULL) {
 		/*
 		 * The anchor is never a visible pid: the program it forked is
@@ -133,6 +136,8 @@ on_exit_(pid_t pid, int status)
 		lx_member_exited(pid);	/* the anchor: the end is near */
 		return;
 	}
+	if (lx_watch_trace(w) != NULL)
+		lx_trace_exit(lx_watch_trace(w), pid, status, lx_cn_event_ns());
 	if (WIFSIGNALED(status))
 		on_signalled(m, pid, status);
 	if ((ev = lx_watch_publish(w, NC_PR_EV_EXIT, pid)) != NULL) {
@@ -163,6 +168,8 @@ resync_one(lx_watch_t *w, void *arg)
 		(void) lx_member_drop_all(w);
 		for (size_t k = 0; err == 0 && k < n; k++)
 			lx_member_add(w, pids[k], false);
+		if (lx_watch_trace(w) != NULL)
+			lx_trace_resync(lx_watch_trace(w), pids, err == 0 ? n : 0);
 		free(pids);
 	}
 	after = lx_member_count(w);
@@ -176,6 +183,16 @@ resync_one(lx_watch_t *w, void *arg)
 	lx_watch_recheck(w);
 }
 
+/* Only while a trace asked for EXEC events (lx_cn_exec). */
+static void
+on_exec(pid_t pid)
+{
+	lx_member_t *m = lx_member_get(pid);
+
+	if (m != NULL && !m->hidden && lx_watch_trace(m->w) != NULL)
+		lx_trace_exec(lx_watch_trace(m->w), pid, lx_cn_event_ns());
+}
+
 static void
 on_lost(void)
 {
@@ -187,6 +204,7 @@ static const lx_cn_sink_t sink = {
 	.exit = on_exit_,
 	.coredump = on_coredump,
 	.lost = on_lost,
+	.exec = on_exec,
 };
 
 int

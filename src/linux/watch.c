@@ -514,9 +514,30 @@ watch_free(lx_watch_t *w)
 	if (w->token >= 0)
 		lx_ms()->unfollow(w->token);
 	(void) close(w->dirfd);
+	if (w->trace != NULL) {
+		lx_trace_free(w->trace);
+		(void) lx_cn_exec(false);
+	}
 	free(w->unacked);
 	lx_terms_fini(&w->terms);
 	free(w);
+}
+
+lx_trace_t *
+lx_watch_trace(const lx_watch_t *w)
+{
+	return (w->trace);
+}
+
+/* The watch owns t from now on, and one of the connector's EXEC asks. */
+void
+lx_watch_set_trace(lx_watch_t *w, lx_trace_t *t)
+{
+	if (w->trace != NULL) {
+		lx_trace_free(w->trace);
+		(void) lx_cn_exec(false);
+	}
+	w->trace = t;
 }
 
 void

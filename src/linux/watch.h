@@ -34,6 +34,7 @@ struct lx_watch {
 	uint64_t lost;
 	uint32_t dev_state;
 	lx_terms_t terms;	/* fixed for the contract's life */
+	lx_trace_t *trace;	/* trace: true asked for it, else NULL */
 };
 
 #endif /* WATCH_H */
