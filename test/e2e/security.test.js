@@ -314,7 +314,7 @@ for (const membership of ['cgroup', 'reaper']) {
       ct.clear_template();
       const c = ct.latest();
       console.log(JSON.stringify({ pid: process.pid }));
-      process.stdin.on('data', () => { c.stop(); process.exit(0); });
+      process.stdin.on('data', () => c.stop().then(() => process.exit(0)));
     `], { env: envWith({ ILLUMOS_CONTRACT_ROOT: reg,
       ILLUMOS_CONTRACT_MEMBERSHIP: membership }),
     stdio: ['pipe', 'pipe', 'inherit'] });
@@ -393,7 +393,7 @@ for (const membership of ['cgroup', 'reaper']) {
       ct.clear_template();
       const c = ct.latest();
       console.log(JSON.stringify({ ctid: c.ctid }));
-      process.stdin.on('data', () => { c.stop(); process.exit(0); });
+      process.stdin.on('data', () => c.stop().then(() => process.exit(0)));
     `], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     const line = await h.once(holder.stdout, 'data', 10000);
     const { ctid } = JSON.parse(String(line));
