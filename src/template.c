@@ -3,7 +3,7 @@
  * backend.  The binding turns the JavaScript object into a ct_value_t tree;
  * this file turns that into a ct_template_t holding the OS defaults
  * (docs/ARCHITECTURE.md, "Templates and defaults") overridden by every term the object gave, or into an
- * error that says which JS error to throw and why (README, "The 1.0.3 surface").
+ * error that says which JS error to throw and why (docs/api.md, "The 1.0.3 surface").
  *
  * Portable: libc only, no Node, no OS calls.  Messages follow Node's own
  * ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE / ERR_OUT_OF_RANGE wording.
@@ -506,7 +506,7 @@ parse_bool(const term_t *term, const ct_value_t *v, ct_template_t *t,
 #define	ANY	(PR | DEV)
 #define	F(f)	offsetof(ct_template_t, f)
 
-/* Every key but "type" (README, "The 1.0.3 surface"), in the order they are documented. */
+/* Every key but "type" (docs/api.md, "The 1.0.3 surface"), in the order they are documented. */
 static const term_t terms[] = {
 	/* key, types, given, parse, field, reset */
 	{ "critical", ANY, CT_T_CRITICAL, parse_events, F(critical), NULL },

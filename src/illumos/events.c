@@ -67,7 +67,7 @@ event_str(int (*get)(ct_evthdl_t, const char **), ct_evthdl_t ev,
  * The payload that libcontract's getters give.  pr_core's signal is in
  * the event's nvlist too, but libcontract's getter answers only for
  * pr_signal and its handle's layout is private, so it is left out
- * (documented in the README) rather than read behind libcontract's back.
+ * (documented in docs/api.md, "On illumos") rather than read behind libcontract's back.
  */
 static int
 event_payload(ct_evthdl_t ev, ct_evrec_t *r)

@@ -1,5 +1,5 @@
 'use strict';
-// cleanup (README, "Extensions"): the trees of spawn() and run() die with the Node
+// cleanup (docs/api.md, "Extensions"): the trees of spawn() and run() die with the Node
 // process by default (noorphan), however it dies; cleanup: false or a
 // template's own param says otherwise; the 1.0.3 calls keep illumos's
 // defaults.

@@ -1,5 +1,5 @@
 'use strict';
-// Whole-tree control (README, "Extensions"): stop with escalation,
+// Whole-tree control (docs/api.md, "Extensions"): stop with escalation,
 // freeze/thaw, usage, run() (its timeout and abort: run.test.js), list().
 const { test } = require('node:test');
 const assert = require('node:assert');
@@ -40,7 +40,7 @@ const reaper = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
 
 test('features report freeze and usage', () => {
   const f = ct.features;
-  // Reaper membership has no freezer (README, "Membership").
+  // Reaper membership has no freezer (docs/linux.md, "Membership: cgroup or reaper").
   assert.strictEqual(f.freeze, !reaper);
   assert.strictEqual(f.usage, true);
   assert.strictEqual(typeof f.memory, 'boolean');

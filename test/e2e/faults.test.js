@@ -1,5 +1,5 @@
 'use strict';
-// Faults (README, "Reliability"): each shows a clear error and that nothing is lost.
+// Faults (docs/building.md, "Reliability"): each shows a clear error and that nothing is lost.
 // Scenarios that need their own process (a low `ulimit -n`, another uid,
 // a tiny netlink buffer, a root removed underneath) run a child node in a
 // jail (test/fuzz/common.js) with its own contract root.

@@ -1,5 +1,5 @@
 'use strict';
-// Leaks (README, "Reliability"): 1,000 create -> member exits -> pr_empty -> dispose
+// Leaks (docs/building.md, "Reliability"): 1,000 create -> member exits -> pr_empty -> dispose
 // cycles leave fds, directories and the keeper exactly as they were, and
 // RSS within a stated slack (test/fuzz/leak.js says why).  The full
 // 10,000 cycles: node test/fuzz/leak.js.
@@ -26,7 +26,7 @@ test('1,000 create/exit/pr_empty/dispose cycles leak nothing', async () => {
   assert.deepStrictEqual(r.problems, []);
 });
 
-// README (Limits): "An owned contract no Contract object refers to any
+// docs/linux.md (Limits): "An owned contract no Contract object refers to any
 // more is abandoned when it empties."  But lib/contract.js keeps every
 // Contract in `registry` (ctid -> Set of strong references) until
 // dispose(), so a Contract that is merely dropped is never collected: its

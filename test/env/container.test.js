@@ -1,6 +1,6 @@
 'use strict';
-// Reaper membership where no cgroup can be written (README, "Reaper
-// membership"): a container simulated with unshare -m -n (and once with
+// Reaper membership where no cgroup can be written (docs/linux.md, "Membership:
+// cgroup or reaper"): a container simulated with unshare -m -n (and once with
 // -p -f --mount-proc, node as PID 1), the cgroup2 mount remounted
 // read-only inside it, as root and as nobody; and nobody on the host
 // without delegation, where the proc connector still opens.

@@ -1,5 +1,5 @@
 'use strict';
-// Without root (README, "Without root"): as nobody with no delegation and
+// Without root (docs/linux.md, "Without root"): as nobody with no delegation and
 // cgroup membership forced, a clear EACCES naming the ways out and no hang
 // (unforced, reaper membership takes over: test/env/container.test.js); inside
 // a cgroup delegated to nobody, contracts work in full.

@@ -1,5 +1,5 @@
 'use strict';
-// worker_threads (README, "Threads"): the addon works in any number of
+// worker_threads (docs/api.md, "Threads"): the addon works in any number of
 // threads at once; templates and latest() are per thread, a contract's
 // events reach the thread that holds it, and a worker that ends gives its
 // contracts up per their terms, leaving no fd, directory or process.

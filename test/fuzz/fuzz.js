@@ -1,5 +1,5 @@
 'use strict';
-// Randomized calls across the whole JS API (README, "Reliability").
+// Randomized calls across the whole JS API (docs/building.md, "Reliability").
 //
 //   npm run fuzz [-- --iterations N] [--seed S] [--spawn atfork|shim]
 //

@@ -1,5 +1,5 @@
 'use strict';
-// Create -> member exits -> pr_empty -> dispose, N times (README, "Reliability").
+// Create -> member exits -> pr_empty -> dispose, N times (docs/building.md, "Reliability").
 //
 //   node test/fuzz/leak.js [--cycles N] [--spawn atfork|shim]   (N: 10000)
 //

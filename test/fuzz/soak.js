@@ -1,5 +1,5 @@
 'use strict';
-// Soak (README, "Reliability"): a mixed workload across processes sharing one contract
+// Soak (docs/building.md, "Reliability"): a mixed workload across processes sharing one contract
 // root, for N minutes, then counts of events expected vs delivered and
 // resources at start vs end.
 //

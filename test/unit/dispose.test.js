@@ -1,5 +1,5 @@
 'use strict';
-// Explicit resource management on Contract (README, "Extensions"): Symbol.dispose
+// Explicit resource management on Contract (docs/api.md, "Extensions"): Symbol.dispose
 // disposes (again: nothing), Symbol.asyncDispose stops the tree this
 // process holds, then disposes; `using` / `await using` where the Node in
 // use parses them.

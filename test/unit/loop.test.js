@@ -1,5 +1,5 @@
 'use strict';
-// When a Contract holds the event loop (README, "Extensions"): an observer with
+// When a Contract holds the event loop (docs/api.md, "Extensions"): an observer with
 // listeners keeps its process alive until the contract is empty, as a
 // socket with a 'data' listener does; unref(), dispose() or no listener
 // let it exit.  Each case is a script of its own whose exit we watch.

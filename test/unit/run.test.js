@@ -1,5 +1,5 @@
 'use strict';
-// run() as Node users expect it (README, "Extensions"): an abort rejects with an
+// run() as Node users expect it (docs/api.md, "Extensions"): an abort rejects with an
 // AbortError and a timeout with ETIMEDOUT, both once the whole tree is
 // stopped and carrying the result's fields; a normal exit resolves; piped
 // output comes back as stdout/stderr (encoding, maxBuffer); the promise

@@ -1,5 +1,5 @@
 'use strict';
-// Bad input never crashes and is never silently ignored (README, "The 1.0.3 surface").
+// Bad input never crashes and is never silently ignored (docs/api.md, "The 1.0.3 surface").
 const { test } = require('node:test');
 const assert = require('node:assert');
 const cp = require('child_process');
