@@ -66,6 +66,12 @@ test('npm pack ships the sources and the prebuilds, no tests or build ' +
   for (const [, src] of gyp.matchAll(/"(src\/[^"]+\.c)"/g)) {
     assert.ok(files.includes(src), `${src} (binding.gyp) is in the package`);
   }
+  // Every page the README links to is shipped: its links work in the
+  // installed package too.
+  const front = fs.readFileSync(path.join(top, 'README.md'), 'utf8');
+  for (const [, doc] of front.matchAll(/\]\((docs\/[^)#\s]+)/g)) {
+    assert.ok(files.includes(doc), `${doc} (linked from README) is shipped`);
+  }
   const built = fs.existsSync(prebuilds) ? listTree(prebuilds) : [];
   for (const f of built) {
     assert.ok(files.includes(`prebuilds/${f}`), `prebuilds/${f} is shipped`);
