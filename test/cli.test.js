@@ -245,6 +245,33 @@ test('ctrun -r restarts the command after a fatal event', async () => {
   assert.ok(ids.every((id) => !left.includes(id)), 'both removed');
 });
 
+// illumos's ctstat selects the union of -i and -t (scan_all,
+// ctstat.c:665-694), and repeated -i/-t accumulate (walk_args).
+test('ctstat -i and -t: a union, and repeated ones accumulate',
+  async (t) => {
+    const mk = () => ct.spawn('sleep', ['30'],
+      { template: { type: 'process' }, stdio: 'ignore' }).contract;
+    const a = mk();
+    const b = mk();
+    t.after(async () => {
+      for (const c of [a, b]) {
+        await c.stop({ signal: 'SIGKILL' });
+        c.dispose();
+      }
+    });
+    const ids = (out) => out.split('\n').slice(1).filter(Boolean)
+      .map((l) => Number(l.split(/ +/)[0]));
+    let r = await run('ctstat', ['-i', String(a.ctid), '-t', 'device']);
+    assert.strictEqual(r.code, 0, r.err);
+    assert.deepStrictEqual(ids(r.out), [a.ctid], r.out);
+    r = await run('ctstat', ['-i', String(a.ctid), '-i', String(b.ctid)]);
+    assert.deepStrictEqual(ids(r.out), [a.ctid, b.ctid].sort((x, y) => x - y),
+      r.out);
+    r = await run('ctstat', ['-t', 'device', '-t', 'process']);
+    assert.ok(ids(r.out).includes(a.ctid) && ids(r.out).includes(b.ctid),
+      r.out);
+  });
+
 test('ctstat: the table of illumos, a row per contract, -v terms',
   async (t) => {
     const { child, contract } = ct.spawn('sleep', ['30'], {
