@@ -297,19 +297,22 @@ test('ctstat: the table of illumos, a row per contract, -v terms',
 
     r = await run('ctstat', ['-v', '-i', String(id), '-t', 'process']);
     assert.strictEqual(r.code, 0, r.err);
+    // illumos's print_verbose (ctstat.c:448-473): "label:" padded to the
+    // longest label plus two, then the value.
+    const f = (label, value) => `\t${`${label}:`.padEnd(23)}${value}`;
     assert.deepStrictEqual(r.out.split('\n'), [
       head, row,
-      '\tcookie               : 0x2a',
-      '\tinformative event set: fork',
-      '\tcritical event set   : hwerr empty',
-      '\tfatal event set      : hwerr',
-      '\tparameter set        : noorphan', // spawn()'s cleanup
-      `\tmember processes     : ${child.pid}`,
-      '\tinherited contracts  : none',
-      '\tservice fmri         : ',
-      `\tservice fmri ctid    : ${id}`,
-      `\tcreator              : ${comm}`,
-      '\taux                  : ',
+      f('cookie', '0x2a'),
+      f('informative event set', 'fork'),
+      f('critical event set', 'hwerr empty'),
+      f('fatal event set', 'hwerr'),
+      f('parameter set', 'noorphan'), // spawn()'s cleanup
+      f('member processes', child.pid),
+      f('inherited contracts', 'none'),
+      f('service fmri', ''),
+      f('service fmri ctid', id),
+      f('creator', comm),
+      f('aux', ''),
       '',
     ]);
 

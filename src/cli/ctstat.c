@@ -211,10 +211,9 @@ static const field_t pr_fields[] = {
 	{ NULL, NULL }
 };
 
+/* illumos's vcommon + vdevice (ctstat.c:404-433): no event sets. */
 static const field_t dev_fields[] = {
 	{ "cookie", f_cookie },
-	{ "informative event set", f_info },
-	{ "critical event set", f_crit },
 	{ "device", f_device },
 	{ "dev_state", f_devstate },
 	{ NULL, NULL }
@@ -231,8 +230,14 @@ print_fields(const ct_cstatus_t *st)
 		if ((int)strlen(fl->label) > width)
 			width = (int)strlen(fl->label);
 	}
+	/*
+	 * illumos's print_verbose (ctstat.c:448-473): the colon right after
+	 * the label, then spaces up to the longest label plus two.
+	 */
+	width += 2;
 	for (const field_t *fl = tab; fl->label != NULL; fl++) {
-		(void) printf("\t%-*s: ", width, fl->label);
+		(void) printf("\t%s%-*s", fl->label,
+		    width - (int)strlen(fl->label), ":");
 		fl->print(stdout, st);
 		(void) putchar('\n');
 	}
