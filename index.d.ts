@@ -218,7 +218,11 @@ export interface PrEmptyEvent extends ContractEventBase<'pr_empty'> {
 
 export interface PrCoreEvent extends ContractEventBase<'pr_core'> {
   pid: number;
-  signal: number;
+  /**
+   * The signal that dumped core.  Absent on illumos: libcontract has no
+   * getter for it on pr_core (docs/illumos.md, "What differs from Linux").
+   */
+  signal?: number;
   /** Core file paths where written (illumos). */
   pcorefile?: string;
   gcorefile?: string;

@@ -90,8 +90,10 @@ const kHandle = Symbol('handle');
 // status every POLL_MS while it waits (stop(), `await using`, the loop
 // held for a listener), instead of waiting forever.
 const POLL_MS = 50;
+let backendName = null; // fixed for the life of the process
 function blindToEmpty(h) {
-  if (binding.features().backend !== 'illumos') return false;
+  if (backendName === null) backendName = binding.features().backend;
+  if (backendName !== 'illumos') return false;
   let st;
   try { st = binding.status(h); } catch { return false; }
   return st.type === 'process' && !st.critical.pr_empty &&

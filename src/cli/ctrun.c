@@ -73,8 +73,8 @@ usage(FILE *f)
 	    "  -l contract  wait until the contract is empty (default)\n"
 	    "  -l child     wait for command only\n"
 	    "  -l none      return once command has been exec'd\n"
-	    "  -r count     restart after a fatal event, count times "
-	    "(0: always)\n"
+	    "  -r count     run count times in all, restarting after a "
+	    "fatal event (0: always)\n"
 	    "  -t           transfer inherited contracts on restart\n"
 	    "  -v, -V       report contract events (-V: with details)\n"
 	    "  --trace FILE write every process of the contract to FILE "
@@ -96,20 +96,67 @@ verbose(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* On stdout, as illumos's v_printf (ctrun.c:220-228). */
 	va_start(ap, fmt);
-	(void) fprintf(stderr, "%s(%d): ", cli_prog, (int)getpid());
-	(void) vfprintf(stderr, fmt, ap);
-	(void) fputc('\n', stderr);
+	(void) printf("%s(%d): ", cli_prog, (int)getpid());
+	(void) vprintf(fmt, ap);
+	(void) putchar('\n');
+	(void) fflush(stdout);
 	va_end(ap);
+}
+
+/*
+ * The list arg with each name given by a prefix spelt out: illumos's
+ * str2bit (ctrun.c:126-136) takes the first name of the table that the
+ * word begins, so "ex" is exit and "c" core.  Words that begin no name
+ * stay as they are (and are refused after).  NULL: out of memory.
+ */
+static char *
+prefix_expand(const ct_name_t *tab, const char *arg)
+{
+	size_t longest = 1, n = 0;
+	char *out;
+
+	for (const ct_name_t *e = tab; e->name != NULL; e++)
+		if (strlen(e->name) > longest)
+			longest = strlen(e->name);
+	/* At worst every character a word of its own, spelt out longest. */
+	if ((out = malloc(strlen(arg) * (longest + 1) + 1)) == NULL)
+		return (NULL);
+	for (const char *p = arg; *p != '\0'; ) {
+		size_t len = strcspn(p, ", \t");
+		const char *word = p;
+
+		for (const ct_name_t *e = tab; len > 0 && e->name != NULL;
+		    e++) {
+			if (strncmp(e->name, p, len) == 0 &&
+			    strcmp(e->name, "none") != 0) {
+				word = e->name;
+				break;
+			}
+		}
+		if (word == p) {
+			(void) memcpy(out + n, p, len);
+			n += len;
+		} else {
+			n += (size_t)sprintf(out + n, "%s", word);
+		}
+		p += len;
+		if (*p != '\0')
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return (out);
 }
 
 /* -i, -f, -c, -o: a list of names of tab.  Messages here; EINVAL. */
 static int
-opt_set(const ct_name_t *tab, const char *arg, const char *what,
+opt_set(const ct_name_t *tab, const char *arg0, const char *what,
     uint32_t *setp)
 {
-	char *bad = NULL;
-	int err = cli_set_parse(tab, arg, what, setp, &bad);
+	char *bad = NULL, *arg = prefix_expand(tab, arg0);
+	int err = arg == NULL ? ENOMEM :
+	    cli_set_parse(tab, arg, what, setp, &bad);
 
 	if (err == EINVAL && strcmp(bad, "none") == 0)
 		(void) fprintf(stderr, "%s: \"none\" cannot be combined with "
@@ -119,8 +166,9 @@ opt_set(const ct_name_t *tab, const char *arg, const char *what,
 		    what, bad, tab == cli_pr_fatal ? " (only core, signal and "
 		    "hwerr can be fatal)" : "");
 	else if (err != 0)
-		cli_error(err, "cannot parse \"%s\"", arg);
+		cli_error(err, "cannot parse \"%s\"", arg0);
 	free(bad);
+	free(arg);
 	return (err != 0 ? EINVAL : 0);
 }
 
@@ -301,12 +349,13 @@ on_event(const opts_t *o, const cli_child_t *ch, const ct_evrec_t *ev,
 	if (cli_event_hidden(ev))
 		return;
 	if (o->verbose > 0) {
-		(void) fprintf(stderr, "%s(%d): event from contract %d: ",
+		(void) printf("%s(%d): event from contract %d: ",
 		    cli_prog, (int)getpid(), (int)ev->ctid);
-		cli_event_summary(stderr, ev, ch->ctid, NULL);
-		(void) fputc('\n', stderr);
+		cli_event_summary(stdout, ev, ch->ctid, NULL);
+		(void) putchar('\n');
 		if (o->verbose > 1)
-			cli_event_details(stderr, ev);
+			cli_event_details(stdout, ev);
+		(void) fflush(stdout);
 	}
 	if (!(ev->flags & (NC_EVF_INFO | NC_EVF_ACK)) && ev->evid != 0) {
 		(void) ct_contract_ack(ch->ct, ev->evid);
@@ -485,6 +534,16 @@ trace_write(const opts_t *o, ct_contract_t *ct)
 	return (err);
 }
 
+/*
+ * -r count: count runs in all, so count - 1 restarts (illumos's
+ * "opt_count-- > 1", ctrun.c:679); 0: without limit.
+ */
+static bool
+may_restart(const opts_t *o, unsigned long restarts)
+{
+	return (o->nrestarts == 0 || restarts + 1 < o->nrestarts);
+}
+
 static int
 run(const opts_t *o, ct_template_t *t)
 {
@@ -527,8 +586,8 @@ run(const opts_t *o, ct_template_t *t)
 			release(ch.ct);
 			return (EXIT_INTERNAL);
 		}
-		if (o->restart && w.fatal && w.empty && (o->nrestarts == 0 ||
-		    restarts < o->nrestarts)) {
+		if (o->restart && w.fatal && w.empty &&
+		    may_restart(o, restarts)) {
 			if (o->verbose > 0)
 				verbose("failure in contract %d, restarting "
 				    "command", (int)ch.ctid);

@@ -211,10 +211,9 @@ static const field_t pr_fields[] = {
 	{ NULL, NULL }
 };
 
+/* illumos's vcommon + vdevice (ctstat.c:404-433): no event sets. */
 static const field_t dev_fields[] = {
 	{ "cookie", f_cookie },
-	{ "informative event set", f_info },
-	{ "critical event set", f_crit },
 	{ "device", f_device },
 	{ "dev_state", f_devstate },
 	{ NULL, NULL }
@@ -231,8 +230,14 @@ print_fields(const ct_cstatus_t *st)
 		if ((int)strlen(fl->label) > width)
 			width = (int)strlen(fl->label);
 	}
+	/*
+	 * illumos's print_verbose (ctstat.c:448-473): the colon right after
+	 * the label, then spaces up to the longest label plus two.
+	 */
+	width += 2;
 	for (const field_t *fl = tab; fl->label != NULL; fl++) {
-		(void) printf("\t%-*s: ", width, fl->label);
+		(void) printf("\t%s%-*s", fl->label,
+		    width - (int)strlen(fl->label), ":");
 		fl->print(stdout, st);
 		(void) putchar('\n');
 	}
@@ -267,15 +272,34 @@ print_row(const ct_cstatus_t *st)
 }
 
 static bool
-wanted(const opts_t *o, ct_id_t id)
+in_ids(const opts_t *o, ct_id_t id)
 {
-	if (o->ids == NULL)
-		return (true);
 	for (size_t i = 0; i < o->nids; i++) {
 		if (o->ids[i] == id)
 			return (true);
 	}
 	return (false);
+}
+
+/*
+ * -i and -t select a union, as illumos's ctstat: a contract is shown if
+ * its id is listed, or else if its type is (scan_all, ctstat.c:665-694);
+ * with neither, every contract.  Before its status is read, only an id
+ * list without a type list can rule one out.
+ */
+static bool
+wanted(const opts_t *o, ct_id_t id)
+{
+	return (o->ids == NULL || o->types != 0 || in_ids(o, id));
+}
+
+static bool
+selected(const opts_t *o, ct_id_t id, ct_type_t type)
+{
+	if (o->ids == NULL && o->types == 0)
+		return (true);
+	return ((o->ids != NULL && in_ids(o, id)) ||
+	    (o->types & (1u << type)) != 0);
 }
 
 /*
@@ -318,8 +342,7 @@ show(const opts_t *o, ct_id_t id)
 		    (int)id);
 		return (1);
 	}
-	if ((o->types == 0 || (o->types & (1u << st.type))) &&
-	    (o->all || st.state != NC_ST_DEAD)) {
+	if (selected(o, id, st.type) && (o->all || st.state != NC_ST_DEAD)) {
 		print_row(&st);
 		if (o->verbose)
 			print_fields(&st);
@@ -380,18 +403,20 @@ round_(const opts_t *o)
 static int
 parse_ids(const char *arg, opts_t *o)
 {
+	ct_id_t *more;
 	char **items;
 	size_t n;
 	int err;
 
 	if ((err = cli_list_split(arg, "contract id", &items, &n)) != 0)
 		return (err);
-	free(o->ids);
-	o->nids = 0;
-	if ((o->ids = calloc(n + 1, sizeof (ct_id_t))) == NULL) {
+	/* Repeated -i accumulate, as illumos's walk_args appends. */
+	if ((more = realloc(o->ids, (o->nids + n + 1) *
+	    sizeof (ct_id_t))) == NULL) {
 		cli_list_free(items);
 		return (ENOMEM);
 	}
+	o->ids = more;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		if (cli_id_parse(items[i], &o->ids[o->nids++]) != 0) {
 			(void) fprintf(stderr, "%s: invalid contract id "
@@ -407,6 +432,7 @@ static int
 parse(int argc, char **argv, opts_t *o)
 {
 	unsigned long v;
+	uint32_t tset;
 	char *bad;
 	int c, err;
 
@@ -425,9 +451,10 @@ parse(int argc, char **argv, opts_t *o)
 			if (parse_ids(optarg, o) != 0)
 				return (EINVAL);
 			break;
-		case 't':
+		case 't':	/* repeated -t accumulate */
 			err = cli_set_parse(type_bits, optarg, "type",
-			    &o->types, &bad);
+			    &tset, &bad);
+			o->types |= err == 0 ? tset : 0;
 			if (err != 0) {
 				(void) fprintf(stderr, "%s: invalid type "
 				    "\"%s\"\n", cli_prog, bad != NULL ? bad :

@@ -196,6 +196,32 @@ relist(state_t *s)
 	return (err);
 }
 
+/*
+ * The minor of a device contract not watched by id (a bundle's event):
+ * from its status, as libcontract's event dump does on illumos.  NULL:
+ * not a device event, or gone.
+ */
+static char *
+device_minor(const ct_evrec_t *ev)
+{
+#if defined(__sun)
+	ct_cstatus_t st;
+	char *m = NULL;
+
+	if (ev->cttype != CT_TYPE_DEVICE || il_status_id(ev->ctid, &st) != 0) {
+		ct_err_clear();
+		return (NULL);
+	}
+	if (st.dev_minor != NULL)
+		m = strdup(st.dev_minor);
+	ct_cstatus_fini(&st);
+	return (m);
+#else
+	(void) ev;
+	return (NULL);
+#endif
+}
+
 static void
 print_event(state_t *s, const ct_evrec_t *ev)
 {
@@ -208,10 +234,18 @@ print_event(state_t *s, const ct_evrec_t *ev)
 
 	if (ev->evid != 0)
 		(void) snprintf(evid, sizeof (evid), "%" PRIu64, ev->evid);
-	(void) printf("%-7d %-7s %-4s %-3s %-8s ", (int)ev->ctid, evid, crit,
+	/* illumos's widths, without a separator (ctwatch.c:145). */
+	(void) printf("%-8d%-8s%-5s%-4s%-9s", (int)ev->ctid, evid, crit,
 	    (ev->flags & NC_EVF_ACK) ? "yes" : "no", type != NULL ? type : "?");
 	w = find(s, ev->ctid, &pos);
-	cli_event_summary(stdout, ev, ev->ctid, w != NULL ? w->minor : NULL);
+	if (w != NULL && w->minor != NULL) {
+		cli_event_summary(stdout, ev, ev->ctid, w->minor);
+	} else {
+		char *minor = device_minor(ev);
+
+		cli_event_summary(stdout, ev, ev->ctid, minor);
+		free(minor);
+	}
 	(void) putchar('\n');
 	if (s->verbose)
 		cli_event_details(stdout, ev);
@@ -414,7 +448,7 @@ main(int argc, char **argv)
 		return (EXIT_ERROR);
 	}
 	warn_unreliable(&s);
-	(void) printf("%-7s %-7s %-4s %-3s %-8s %s\n", "CTID", "EVID", "CRIT",
+	(void) printf("%-8s%-8s%-5s%-4s%-9s%s\n", "CTID", "EVID", "CRIT",
 	    "ACK", "CTTYPE", "SUMMARY");
 	(void) fflush(stdout);
 	err = loop(&s, evfd, sigfd);

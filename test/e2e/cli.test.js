@@ -148,7 +148,7 @@ test('ctrun -l contract returns only after a backgrounded grandchild',
       'the grandchild finished before ctrun exited');
     const r = await p.done;
     assert.strictEqual(code, 0, r.err);
-    const id = r.err.match(/created contract id (\d+)/)[1];
+    const id = r.out.match(/created contract id (\d+)/)[1];
     assert.ok(!h.contractDirs(root).includes(id), 'abandoned and removed');
   });
 
@@ -185,31 +185,46 @@ test('ctrun exit status: the command\'s, 123, 126, 127', async () => {
   assert.match(r.err, /^ctrun: cannot exec no-such-program-here: /);
 });
 
+// str2bit (illumos ctrun.c:126-136): a word names the first event or
+// parameter of the table it begins.
+test('ctrun takes prefixes of event names, as illumos does', async () => {
+  const r = start(tool('ctrun'), ['-V', '-i', 'fo,ex', '--', 'sh', '-c',
+    'sh -c "exit 0"; exit 0']);
+  const res = await r.done;
+  assert.strictEqual(res.code, 0, res.err);
+  assert.match(res.out, / was created\n/);
+  assert.match(res.out, / exited\n/);
+  const bad = await run('ctrun', ['-i', 'zz', 'true']);
+  assert.strictEqual(bad.code, 125);
+});
+
 test('ctrun -v and -V report the contract and its events', async () => {
   const r = start(tool('ctrun'), ['-V', '-i', 'fork,exit', '--', 'sh', '-c',
     'sh -c "exit 2"; exit 0']);
   const res = await r.done;
   assert.strictEqual(res.code, 0, res.err);
   const pre = `ctrun(${r.p.pid}): `;
-  const lines = res.err.trim().split('\n');
+  const lines = res.out.trim().split('\n');
   const m = lines[0].match(/^ctrun\(\d+\): created contract id (\d+)$/);
-  assert.ok(m, res.err);
+  assert.ok(m, res.out);
   assert.strictEqual(lines[0], `${pre}created contract id ${m[1]}`);
   const ev = `${pre}event from contract ${m[1]}: `;
   const events = lines.filter((l) => l.startsWith(ev))
     .map((l) => l.slice(ev.length));
   assert.strictEqual(events.filter((e) => / was created$/.test(e)).length, 2,
-    res.err);
+    res.out);
   assert.strictEqual(events.filter((e) => / exited$/.test(e)).length, 2);
   assert.strictEqual(events[events.length - 1], 'contract empty');
-  assert.ok(lines.includes(`\tparent pid: ${r.p.pid}`), res.err);
+  assert.ok(lines.includes(`\tparent pid: ${r.p.pid}`), res.out);
   assert.ok(lines.includes('\twait status: 0x200 (exited, code 2)'),
-    res.err);
+    res.out);
 });
 
+// -v on stdout and -r count as count runs in all: illumos's v_printf
+// (ctrun.c:220-228) and "opt_count-- > 1" (ctrun.c:679).
 test('ctrun -r restarts the command after a fatal event', async () => {
   const f = path.join(tmp, 'restart');
-  const r = start(tool('ctrun'), ['-v', '-f', 'signal', '-r', '1', '--',
+  const r = start(tool('ctrun'), ['-v', '-f', 'signal', '-r', '2', '--',
     'sh', '-c', `if [ -e ${f} ]; then exit 5; fi; echo $$ > ${f}; ` +
     'exec sleep 30']);
   await h.until(() => /^\d+\n$/.test(fs.existsSync(f) &&
@@ -218,17 +233,44 @@ test('ctrun -r restarts the command after a fatal event', async () => {
   process.kill(Number(fs.readFileSync(f, 'utf8')), 'SIGTERM');
   const res = await r.done;
   assert.strictEqual(res.code, 5, res.err);
-  const ids = [...res.err.matchAll(/created contract id (\d+)/g)]
+  const ids = [...res.out.matchAll(/created contract id (\d+)/g)]
     .map((x) => x[1]);
-  assert.strictEqual(ids.length, 2, res.err);
+  assert.strictEqual(ids.length, 2, res.out);
   const pre = `ctrun(${r.p.pid}): `;
-  assert.ok(res.err.includes(`${pre}fatal "signal" event from contract ` +
-    `${ids[0]}\n`), res.err);
-  assert.ok(res.err.includes(`${pre}failure in contract ${ids[0]}, ` +
-    'restarting command\n'), res.err);
+  assert.ok(res.out.includes(`${pre}fatal "signal" event from contract ` +
+    `${ids[0]}\n`), res.out);
+  assert.ok(res.out.includes(`${pre}failure in contract ${ids[0]}, ` +
+    'restarting command\n'), res.out);
   const left = h.contractDirs(root);
   assert.ok(ids.every((id) => !left.includes(id)), 'both removed');
 });
+
+// illumos's ctstat selects the union of -i and -t (scan_all,
+// ctstat.c:665-694), and repeated -i/-t accumulate (walk_args).
+test('ctstat -i and -t: a union, and repeated ones accumulate',
+  async (t) => {
+    const mk = () => ct.spawn('sleep', ['30'],
+      { template: { type: 'process' }, stdio: 'ignore' }).contract;
+    const a = mk();
+    const b = mk();
+    t.after(async () => {
+      for (const c of [a, b]) {
+        await c.stop({ signal: 'SIGKILL' });
+        c.dispose();
+      }
+    });
+    const ids = (out) => out.split('\n').slice(1).filter(Boolean)
+      .map((l) => Number(l.split(/ +/)[0]));
+    let r = await run('ctstat', ['-i', String(a.ctid), '-t', 'device']);
+    assert.strictEqual(r.code, 0, r.err);
+    assert.deepStrictEqual(ids(r.out), [a.ctid], r.out);
+    r = await run('ctstat', ['-i', String(a.ctid), '-i', String(b.ctid)]);
+    assert.deepStrictEqual(ids(r.out), [a.ctid, b.ctid].sort((x, y) => x - y),
+      r.out);
+    r = await run('ctstat', ['-t', 'device', '-t', 'process']);
+    assert.ok(ids(r.out).includes(a.ctid) && ids(r.out).includes(b.ctid),
+      r.out);
+  });
 
 test('ctstat: the table of illumos, a row per contract, -v terms',
   async (t) => {
@@ -255,19 +297,22 @@ test('ctstat: the table of illumos, a row per contract, -v terms',
 
     r = await run('ctstat', ['-v', '-i', String(id), '-t', 'process']);
     assert.strictEqual(r.code, 0, r.err);
+    // illumos's print_verbose (ctstat.c:448-473): "label:" padded to the
+    // longest label plus two, then the value.
+    const f = (label, value) => `\t${`${label}:`.padEnd(23)}${value}`;
     assert.deepStrictEqual(r.out.split('\n'), [
       head, row,
-      '\tcookie               : 0x2a',
-      '\tinformative event set: fork',
-      '\tcritical event set   : hwerr empty',
-      '\tfatal event set      : hwerr',
-      '\tparameter set        : noorphan', // spawn()'s cleanup
-      `\tmember processes     : ${child.pid}`,
-      '\tinherited contracts  : none',
-      '\tservice fmri         : ',
-      `\tservice fmri ctid    : ${id}`,
-      `\tcreator              : ${comm}`,
-      '\taux                  : ',
+      f('cookie', '0x2a'),
+      f('informative event set', 'fork'),
+      f('critical event set', 'hwerr empty'),
+      f('fatal event set', 'hwerr'),
+      f('parameter set', 'noorphan'), // spawn()'s cleanup
+      f('member processes', child.pid),
+      f('inherited contracts', 'none'),
+      f('service fmri', ''),
+      f('service fmri ctid', id),
+      f('creator', comm),
+      f('aux', ''),
       '',
     ]);
 
@@ -288,7 +333,7 @@ test('ctwatch prints the events of a contract, then exits 0 on SIGTERM',
     // A contract held by ctrun that waits for a line on its stdin.
     const runner = start(tool('ctrun'), ['-v', '-i', 'fork,exit', '--',
       'sh', '-c', 'read x; sh -c "exit 4"; exit 0'], { stdin: 'pipe' });
-    const id = (await runner.waitErr(/created contract id (\d+)\n/))[1];
+    const id = (await runner.waitOut(/created contract id (\d+)\n/))[1];
     const w = start(tool('ctwatch'), ['-v', id]);
     await w.waitOut(/^CTID {4}EVID.*\n/);
     assert.strictEqual(w.out, HEAD);

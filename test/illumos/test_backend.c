@@ -610,10 +610,25 @@ t_stray_reaped(void)
 	CHECK(nevs == 0);
 }
 
+/* latest keeps its reference to a destroyed contract (ctfs). */
+static void
+t_latest_kept(void)
+{
+	ct_id_t got = 0;
+
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t id = spawned(990);
+	CHECK(model_exit(990, 0) == 0);
+	ct_contract_close(open_ct(id, CT_OPEN_LATEST));	/* abandons */
+	CHECK(!model_exists(id));
+	CHECK(ct_latest_get(CT_TYPE_PROCESS, &got) == 0 && got == id);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } tests[] = {
+	{ "latest_kept", t_latest_kept },
 	{ "unpriv_terms", t_unpriv_terms },
 	{ "bundle_unprivileged", t_bundle_unprivileged },
 	{ "bundle_privileged", t_bundle_privileged },

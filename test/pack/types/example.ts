@@ -85,7 +85,10 @@ ct.once('pr_empty', (ev) => {
   ct.dispose();
 });
 ct.on('pr_core', (ev) => {
-  const sig: number = ev.signal;
+  // @ts-expect-error pr_core's signal is absent on illumos
+  const bare: number = ev.signal;
+  const sig: number | undefined = ev.signal;
+  void bare;
   const core: string | undefined = ev.pcorefile ?? ev.gcorefile ?? ev.zcorefile;
   void sig, core;
 });
