@@ -19,13 +19,14 @@
       "<@(ct_linux_base)",
       "src/linux/core.c", "src/linux/nlwalk.c", "src/linux/connector.c",
       "src/linux/trace.c", "src/linux/keep.c",
-      "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/device.c",
+      "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/procinfo.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"
     ],
     "ct_illumos": [
       "src/illumos/ctfs.c", "src/illumos/tmpl.c", "src/illumos/contract.c",
-      "src/illumos/status.c", "src/illumos/events.c", "src/illumos/trace.c"
+      "src/illumos/status.c", "src/illumos/events.c", "src/illumos/trace.c",
+      "src/illumos/members.c"
     ]
   },
   "target_defaults": {

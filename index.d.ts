@@ -286,6 +286,24 @@ type MetaListener =
 
 // ------------------------------------------------------------- Contract
 
+export interface Member {
+  pid: number;
+  ppid: number;
+  /** The kernel's short command name. */
+  comm: string;
+  /** From /proc/<pid>/cmdline; `[]` for a zombie. */
+  argv: string[];
+  /** One-letter process state ('R', 'S', 'Z', ...). */
+  state: string;
+  /** Start time, ms since the epoch. */
+  startTime: number;
+}
+
+export interface WhenEmptyOptions {
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
 export interface StopOptions {
   /** Sent to every member first (default `'SIGTERM'`). */
   signal?: Signal;
@@ -335,8 +353,19 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
    */
   ref(): this;
   unref(): this;
-  /** Close everything; later calls throw `ERR_CONTRACT_DISPOSED`. */
+  /**
+   * Close everything; later calls throw `ERR_CONTRACT_DISPOSED` (adding a
+   * listener too), except `dispose()` itself, which then does nothing.
+   */
   dispose(): void;
+  /** The live members now (Linux; illumos: from psinfo). */
+  members(): Member[];
+  /**
+   * Resolves once the contract is empty (at once if it already is);
+   * rejects with an AbortError (`ABORT_ERR`) on `signal`, `ETIMEDOUT` on
+   * `timeout` ms.
+   */
+  whenEmpty(options?: WhenEmptyOptions): Promise<{ ctid: number }>;
   /** `using`: dispose (nothing if already disposed). */
   [Symbol.dispose](): void;
   /** `await using`: `stop()` the tree this process holds, then dispose. */

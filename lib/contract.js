@@ -53,6 +53,14 @@ function disposedError() {
   return e;
 }
 
+function abortError(signal) {
+  const e = new Error('The operation was aborted',
+    signal && signal.reason !== undefined ? { cause: signal.reason } : {});
+  e.name = 'AbortError';
+  e.code = 'ABORT_ERR';
+  return e;
+}
+
 function signalNumber(sig) {
   if (typeof sig === 'number') return sig; // the binding range-checks
   if (typeof sig === 'string') {
@@ -133,7 +141,11 @@ class Contract extends EventEmitter {
     if (set === undefined) registry.set(id, set = new Set());
     this._self = new WeakRef(this);
     set.add(this._self);
-    this.on('newListener', (name) => this._listen(name, true));
+    this.on('newListener', (name) => {
+      // A listener on a disposed contract would never be called.
+      if (this[kHandle] === null) throw disposedError();
+      this._listen(name, true);
+    });
     this.on('removeListener', () => this._listen(null, false));
   }
 
@@ -346,8 +358,52 @@ class Contract extends EventEmitter {
     return records;
   }
 
+  // The live members, with what /proc (or psinfo) says of each.
+  members() { return binding.members(this._h()); }
+
+  // Resolve {ctid} once the contract is empty (at once if it is already).
+  whenEmpty(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw typeError('ERR_INVALID_ARG_TYPE',
+        'The "options" argument must be of type object');
+    }
+    const { signal, timeout } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw typeError('ERR_INVALID_ARG_TYPE',
+        'The "signal" option must be an AbortSignal');
+    }
+    if (timeout !== undefined && (typeof timeout !== 'number' ||
+        !(timeout >= 0))) {
+      const e = new RangeError('The "timeout" option must be a number >= 0');
+      e.code = 'ERR_OUT_OF_RANGE';
+      throw e;
+    }
+    this._h();
+    const ctid = this.ctid;
+    if (this._empty) return Promise.resolve({ ctid });
+    if (signal && signal.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      let timer = null;
+      const onAbort = () => finish(abortError(signal));
+      const finish = (err) => {
+        clearTimeout(timer);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve({ ctid });
+      };
+      if (timeout !== undefined && timeout !== Infinity) {
+        timer = setTimeout(() => finish(sysError('ETIMEDOUT',
+          os.constants.errno.ETIMEDOUT, 'whenEmpty', `contract ${ctid} ` +
+          `was not empty after ${timeout} ms`)), timeout);
+      }
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      this._wait('_emptied', () => {}).then(() => finish(null), finish);
+    });
+  }
+
   dispose() {
-    const h = this._h();
+    const h = this[kHandle];
+    if (h === null) return; // again: nothing to do
     this[kHandle] = null;
     this._pollEmpty(false);
     binding.close(h);
@@ -396,4 +452,5 @@ if (typeof Symbol.asyncDispose === 'symbol') {
   });
 }
 
-module.exports = { Contract, OPEN, can, signalNumber, sysError, typeError };
+module.exports = { Contract, OPEN, abortError, can, signalNumber, sysError,
+  typeError };

@@ -6,17 +6,16 @@
 // execFile does.
 const childProcess = require('child_process');
 const { binding } = require('./binding');
-const { Contract, can, signalNumber, typeError } = require('./contract');
+const { Contract, abortError, can, signalNumber, typeError } =
+  require('./contract');
 const tmpl = require('./template');
 const trace = require('./trace');
 
-function abortError(signal) {
-  const e = new Error('The operation was aborted',
-    signal && signal.reason !== undefined ? { cause: signal.reason } : {});
-  e.name = 'AbortError';
-  e.code = 'ABORT_ERR';
-  return e;
-}
+
+// spawn() reports an abort as child_process does: an AbortError 'error'
+// on the child, asynchronously, also when the signal was aborted already
+// (then the tree is stopped at once).
+const kAsyncAbort = Symbol('asyncAbort');
 
 function splitArgs(args, options) {
   if (!Array.isArray(args)) {
@@ -78,7 +77,8 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
   if (timeout !== undefined && timeout !== Infinity) {
     timer = setTimeout(() => stop('timedOut'), timeout);
   }
-  if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  if (signal && signal.aborted) process.nextTick(onAbort); // spawn() only
+  else if (signal) signal.addEventListener('abort', onAbort, { once: true });
   return () => {
     clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
@@ -117,6 +117,7 @@ function start(cmd, args, options) {
   const {
     template: given = { type: 'process' }, signal, timeout, cleanup,
     killSignal = 'SIGTERM', forceKillAfterDelay = 5000, trace: traced,
+    [kAsyncAbort]: asyncAbort,
     ...spawnOptions
   } = options;
   const tracing = trace.checkTrace(traced);
@@ -130,7 +131,9 @@ function start(cmd, args, options) {
     throw typeError('ERR_INVALID_ARG_TYPE',
       'The "signal" option must be an AbortSignal');
   }
-  if (signal && signal.aborted) throw abortError(signal);
+  if (signal && signal.aborted && !asyncAbort) {
+    throw abortError(signal);
+  }
   let child;
   let contract = null;
   trace.withTrace(tracing, () => tmpl.withTemplate(template, () => {
@@ -143,13 +146,21 @@ function start(cmd, args, options) {
   };
 }
 
+
 // spawn(cmd, [args], [options]) -> {child, contract}
 function spawn(cmd, args, options) {
   [args, options] = splitArgs(args, options);
-  const { child, contract, control } = start(cmd, args, options);
+  const { child, contract, control } = start(cmd, args,
+    { ...options, [kAsyncAbort]: true });
   if (contract !== null &&
       (control.timeout !== undefined || control.signal !== undefined)) {
-    const disarm = arm(contract, control, () => {});
+    const onStop = (why) => {
+      if (why === 'aborted') {
+        process.nextTick(() => child.emit('error', abortError(control.signal)));
+      }
+    };
+    const disarm = arm(contract, control, onStop);
+
     // Disposed before it emptied: the wait rejects; disarm all the same.
     contract._wait('_emptied', () => {}).then(disarm, disarm);
   }

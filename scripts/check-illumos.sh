@@ -55,6 +55,13 @@ done
 	exit 2
 }
 
+# <sys/priv.h> (pulled in by <procfs.h>) includes <sys/priv_names.h>,
+# which an illumos build generates from usr/src/uts/common/os/priv_defs:
+# it is in no source tree, and an empty one stands in (nothing here uses
+# the privilege names it defines).
+mkdir -p "$hdrs/generated/sys"
+: >"$hdrs/generated/sys/priv_names.h"
+
 # The binding includes node_api.h; Node's own headers stand in for the
 # ones an illumos Node would have.
 node_inc=$(node -p "require('path').join(process.execPath, '..', '..', \
@@ -86,6 +93,7 @@ for f in "$@"; do
 	    -I"$hdrs/usr/src/lib/libnvpair" \
 	    -I"$hdrs/usr/src/head" -I"$hdrs/usr/src/uts/common" \
 	    -I"$hdrs/usr/src/uts/intel" \
+	    -idirafter "$hdrs/generated" \
 	    -idirafter "$node_inc" -idirafter "$cc_inc" -I src -I src/illumos \
 	    "$f" || rc=1
 done

@@ -304,6 +304,25 @@ b_usage(napi_env env, napi_callback_info info)
 	return (bnd_usage_object(env, &u));
 }
 
+static napi_value
+b_members(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	ct_contract_t *c;
+	ct_member_t *m;
+	size_t n;
+	int err;
+
+	if ((c = bnd_contract_args(env, info, 1, argv)) == NULL)
+		return (NULL);
+	if ((err = ct_contract_members(c, &m, &n)) != 0)
+		return (bnd_throw_sys(env, err, "read",
+		    "cannot read the members"));
+	napi_value arr = bnd_members_array(env, m, n);
+	ct_members_free(m, n);
+	return (arr);
+}
+
 /* The highest signal number (lib/spawn.js checks killSignal with it). */
 static napi_value
 b_sig_max(napi_env env, napi_callback_info info)
@@ -551,6 +570,7 @@ static const struct export {
 	{ "sigsend", b_sigsend },
 	{ "freeze", b_freeze },
 	{ "usage", b_usage },
+	{ "members", b_members },
 	{ "list", b_list },
 	{ "sigMax", b_sig_max },
 	{ "features", b_features },

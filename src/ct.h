@@ -374,6 +374,28 @@ typedef struct ct_usage {
 } ct_usage_t;
 int ct_contract_usage(ct_contract_t *c, ct_usage_t *u);
 
+/*
+ * The live members now, one record each (held and observed contracts):
+ * comm and argv as the OS reports them (argv empty for a zombie, and cut
+ * at CT_MEMBER_ARGMAX bytes, since a member writes its own), state the
+ * one-letter process state, start_ms the start in ms since the epoch.  A
+ * member that exits while it is read is left out.  Free with
+ * ct_members_free (core: src/records.c).
+ */
+#define	CT_MEMBER_ARGMAX	(256 * 1024)
+typedef struct ct_member {
+	pid_t pid, ppid;
+	char state;
+	char *comm;
+	char **argv;		/* argc strings */
+	size_t argc;
+	uint64_t start_ms;
+	uint64_t user_usec, system_usec;	/* its own CPU so far */
+} ct_member_t;
+int ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np);
+void ct_members_free(ct_member_t *m, size_t n);
+void ct_members_free_one(ct_member_t *m);	/* and leave it zeroed */
+
 /* Contract ids of a type (CT_TYPE_COUNT: all) visible to the caller. */
 int ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np);
 

@@ -255,6 +255,15 @@ ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 }
 
 int
+ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
+{
+	(void) c;
+	*mp = NULL;
+	*np = 0;
+	return (nosup("ct_contract_members"));
+}
+
+int
 ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np)
 {
 	(void) type;

@@ -47,3 +47,21 @@ ct_trace_fini(ct_trace_t *t)
 	free(t->procs);
 	(void) memset(t, 0, sizeof (*t));
 }
+
+void
+ct_members_free_one(ct_member_t *m)
+{
+	free(m->comm);
+	for (size_t j = 0; j < m->argc; j++)
+		free(m->argv[j]);
+	free(m->argv);
+	(void) memset(m, 0, sizeof (*m));
+}
+
+void
+ct_members_free(ct_member_t *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ct_members_free_one(&m[i]);
+	free(m);
+}

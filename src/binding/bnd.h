@@ -138,6 +138,7 @@ extern const char *const bnd_spawn_modes[BND_NSPAWN];
 napi_value bnd_event_object(napi_env env, const ct_evrec_t *ev);
 napi_value bnd_status_object(napi_env env, const ct_cstatus_t *st);
 napi_value bnd_usage_object(napi_env env, const ct_usage_t *u);
+napi_value bnd_members_array(napi_env env, const ct_member_t *m, size_t n);
 napi_value bnd_features_object(napi_env env, const ct_features_t *f);
 
 /* ---- traces (trace.c): exports ---- */

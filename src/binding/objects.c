@@ -219,6 +219,33 @@ bnd_usage_object(napi_env env, const ct_usage_t *u)
 }
 
 napi_value
+bnd_members_array(napi_env env, const ct_member_t *m, size_t n)
+{
+	napi_value arr, o, argv;
+	char state[2] = { 0, 0 };
+
+	napi_create_array_with_length(env, n, &arr);
+	for (size_t i = 0; i < n; i++) {
+		napi_create_object(env, &o);
+		bnd_set(env, o, "pid", bnd_num(env, (double)m[i].pid));
+		bnd_set(env, o, "ppid", bnd_num(env, (double)m[i].ppid));
+		bnd_set(env, o, "comm", bnd_str(env, m[i].comm != NULL ?
+		    m[i].comm : ""));
+		napi_create_array_with_length(env, m[i].argc, &argv);
+		for (size_t j = 0; j < m[i].argc; j++)
+			napi_set_element(env, argv, (uint32_t)j,
+			    bnd_str(env, m[i].argv[j]));
+		bnd_set(env, o, "argv", argv);
+		state[0] = m[i].state;
+		bnd_set(env, o, "state", bnd_str(env, state));
+		bnd_set(env, o, "startTime", bnd_num(env,
+		    (double)m[i].start_ms));
+		napi_set_element(env, arr, (uint32_t)i, o);
+	}
+	return (arr);
+}
+
+napi_value
 bnd_features_object(napi_env env, const ct_features_t *f)
 {
 	napi_value o, nul;

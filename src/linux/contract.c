@@ -523,6 +523,26 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 }
 
 int
+ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int err;
+
+	*mp = NULL;
+	*np = 0;
+	if ((err = lx_ms()->members(c->dirfd, &pids, &n)) != 0)
+		return (ct_err_set(err, "read", "cannot list the members of "
+		    "contract %" PRId32, c->id));
+	err = lx_members_info(pids, n, mp, np);
+	free(pids);
+	if (err != 0)
+		return (ct_err_set(err, "read", "cannot read the members of "
+		    "contract %" PRId32 " from /proc", c->id));
+	return (0);
+}
+
+int
 ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 {
 	int err;

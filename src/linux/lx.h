@@ -519,6 +519,10 @@ uint32_t lx_watch_dev_state(const lx_watch_t *w);
 const char *lx_watch_devpath(const lx_watch_t *w);
 
 /* ------------------------------------------------------------------ */
+/* procinfo.c: member records from /proc/<pid>/stat and cmdline */
+int lx_members_info(const pid_t *pids, size_t n, ct_member_t **mp,
+    size_t *np);
+
 /* members.c: member events from the proc connector */
 
 /* Listen to the connector (once): 0, or why member events cannot be had. */

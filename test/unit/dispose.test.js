@@ -40,7 +40,9 @@ test('Symbol.dispose disposes; again, it does nothing', async () => {
   c[Symbol.dispose]();
   assert.throws(() => c.status(), disposed);
   c[Symbol.dispose]();
-  assert.throws(() => c.dispose(), disposed, 'dispose() itself still throws');
+  c.dispose(); // DESIGN §2c: dispose() again does nothing
+  assert.throws(() => c.on('pr_exit', () => {}), disposed,
+    'a listener after dispose is refused');
   assert.ok(h.alive(pid), 'dispose does not stop the tree');
   const a = ct.observe(ctid);
   const empty = h.once(a, 'pr_empty');

@@ -1,0 +1,57 @@
+'use strict';
+// ct.members(), ct.whenEmpty(), dispose() twice and a listener after
+// dispose, under the membership the environment forces (both in CI: the
+// reaper half runs this file again with ILLUMOS_CONTRACT_MEMBERSHIP).
+const test = require('node:test');
+const assert = require('node:assert');
+const { spawnSync } = require('node:child_process');
+const ct = require('..');
+
+const child = process.env.I24_MEMBERS_CHILD === '1';
+
+async function body() {
+  const { child: ch, contract } = ct.spawn('sh',
+    ['-c', 'sleep 30 & echo ready; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((r) => ch.stdout.once('data', r));
+  const ms = contract.members();
+  const sleeper = ms.find((m) => m.comm === 'sleep');
+  assert.ok(sleeper, JSON.stringify(ms));
+  assert.deepStrictEqual(sleeper.argv, ['sleep', '30']);
+  assert.strictEqual(typeof sleeper.state, 'string');
+  assert.strictEqual(sleeper.state.length, 1);
+  assert.ok(Math.abs(sleeper.startTime - Date.now()) < 60000);
+  assert.ok(ms.every((m) => m.pid !== process.pid));
+  const obs = ct.observe(contract.ctid);
+  assert.deepStrictEqual(obs.members().map((m) => m.pid).sort(),
+    ms.map((m) => m.pid).sort());
+  obs.dispose();
+  await assert.rejects(contract.whenEmpty({ timeout: 20 }),
+    { code: 'ETIMEDOUT' });
+  const ac = new AbortController();
+  const p = contract.whenEmpty({ signal: ac.signal });
+  ac.abort(new Error('why'));
+  await assert.rejects(p, (e) => e.name === 'AbortError' &&
+    e.code === 'ABORT_ERR' && e.cause.message === 'why');
+  const done = contract.whenEmpty();
+  contract.sigsend('SIGKILL');
+  assert.deepStrictEqual(await done, { ctid: contract.ctid });
+  assert.deepStrictEqual(await contract.whenEmpty(), { ctid: contract.ctid });
+  contract.dispose();
+  contract.dispose(); // again: nothing
+  assert.throws(() => contract.on('pr_exit', () => {}),
+    { code: 'ERR_CONTRACT_DISPOSED' });
+}
+
+if (child) {
+  body().catch((e) => { console.error(e); process.exit(1); });
+} else {
+  for (const m of ['cgroup', 'reaper']) {
+    test(`members/whenEmpty/dispose under ${m} membership`, () => {
+      const r = spawnSync(process.execPath, [__filename], {
+        env: { ...process.env, I24_MEMBERS_CHILD: '1',
+          ILLUMOS_CONTRACT_MEMBERSHIP: m },
+        encoding: 'utf8', timeout: 60000 });
+      assert.strictEqual(r.status, 0, r.stderr);
+    });
+  }
+}
