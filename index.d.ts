@@ -286,6 +286,26 @@ type MetaListener =
 
 // ------------------------------------------------------------- Contract
 
+/** One process of a traced contract (docs/trace.md). */
+export interface TraceRecord {
+  pid: number;
+  ppid: number;
+  /** As of its last exec. */
+  argv: string[];
+  /** Ms since the epoch. */
+  startTime: number;
+  /** null while it runs. */
+  endTime: number | null;
+  exitCode: number | null;
+  signal: Signal | null;
+  /** µs, as in `usage()`; null where it could not be read. */
+  userCPUTime: number | null;
+  systemCPUTime: number | null;
+  /** What could not be seen of it, when something was missed. */
+  missed?: Array<'argv' | 'cpu' | 'exit' | 'fork'>;
+  execTimes?: number[];
+}
+
 export interface Member {
   pid: number;
   ppid: number;
@@ -361,6 +381,11 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
   /** The live members now (Linux; illumos: from psinfo). */
   members(): Member[];
   /**
+   * With `trace: true` in `spawn()`/`run()`: one record per process that was
+   * ever a member (docs/trace.md); `lost` counts messages the kernel dropped.
+   */
+  trace(): TraceRecord[] & { lost?: number };
+  /**
    * Resolves once the contract is empty (at once if it already is);
    * rejects with an AbortError (`ABORT_ERR`) on `signal`, `ETIMEDOUT` on
    * `timeout` ms.
@@ -412,6 +437,8 @@ interface TreeControl {
    * template that gives `param` decides for itself.
    */
   cleanup?: boolean;
+  /** Record every process of the tree: `ct.trace()`, `run()`'s `processes`. */
+  trace?: boolean;
 }
 
 export interface ContractSpawnOptions extends SpawnOptions, TreeControl {
@@ -457,6 +484,8 @@ export interface RunResult<Out extends string | Buffer = string>
   pid: number;
   /** Exit code of the first child, or null. */
   code: number | null;
+  /** With `trace: true`: every process of the tree (docs/trace.md). */
+  processes?: TraceRecord[];
   /** The signal that killed the first child, or null. */
   signal: NodeJS.Signals | null;
   /** Always false here: a timeout rejects (`RunError`, code `'ETIMEDOUT'`). */
@@ -526,6 +555,12 @@ export interface Features {
    * library on that contract root.
    */
   holderDeath: boolean;
+  /**
+   * Whether `trace: true` can record every process of a tree (docs/trace.md):
+   * Linux with the proc connector; false in a container's own network
+   * namespace and on illumos, where `trace: true` throws `ENOTSUP`.
+   */
+  trace: boolean;
   spawn: SpawnMechanism;
   /**
    * Linux: how membership is kept — a cgroup v2 directory, or a subreaper

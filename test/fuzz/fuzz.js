@@ -770,7 +770,9 @@ async function worker(opts) {
     const observed = entry.kind === 'observed';
     const control = ['abandon', 'ack', 'nack', 'qack', 'freeze', 'thaw'];
     let expect;
-    if (disposed && method !== 'stop' && method !== 'listeners') {
+    if (disposed && method === 'dispose') {
+      expect = undefined; // dispose() again does nothing (docs/api.md)
+    } else if (disposed && method !== 'stop' && method !== 'listeners') {
       expect = 'ERR_CONTRACT_DISPOSED';
     } else if (!disposed && observed && control.includes(method)) {
       expect = 'EPERM';
@@ -884,7 +886,10 @@ async function worker(opts) {
     const method = pick(['status', 'usage', 'sigsend', 'ack', 'nack', 'qack',
       'ref', 'unref', 'abandon', 'dispose', 'freeze', 'thaw']);
     const arg = method === 'sigsend' ? 9 : method.endsWith('ack') ? '1' : undefined;
-    call(`disposed.${method}`, () => c[method](arg), { expect: 'ERR_CONTRACT_DISPOSED' });
+    // dispose() again does nothing and returns undefined (docs/api.md).
+    call(`disposed.${method}`, () => c[method](arg), method === 'dispose'
+      ? { onOk: (r) => { if (r !== undefined) fail('dispose() again returned a value'); } }
+      : { expect: 'ERR_CONTRACT_DISPOSED' });
   }
 
   // ---- spawning (a small fraction of the calls) ----
