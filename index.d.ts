@@ -484,8 +484,6 @@ export interface RunResult<Out extends string | Buffer = string>
   pid: number;
   /** Exit code of the first child, or null. */
   code: number | null;
-  /** With `trace: true`: every process of the tree (docs/trace.md). */
-  processes?: TraceRecord[];
   /** The signal that killed the first child, or null. */
   signal: NodeJS.Signals | null;
   /** Always false here: a timeout rejects (`RunError`, code `'ETIMEDOUT'`). */
