@@ -153,7 +153,7 @@ cg_trusted(const char *dir, uid_t *ownerp)
 	if (p == NULL)
 		return (errno);
 	for (;;) {
-		if (lstat(p, &st) != 0) {
+		if (fstatat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			err = errno;
 			break;
 		}
@@ -337,7 +337,8 @@ use_registry(const char *dir, bool create, uid_t *ownerp, bool quiet)
 		    "the contract registry %s: %s", dir, strerror(errno)));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0 && (err = errno) != 0 &&
-	    lstat(dir, &st) == 0 && st.st_uid != geteuid()) {
+	    fstatat(AT_FDCWD, dir, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_uid != geteuid()) {
 		*ownerp = st.st_uid;	/* somebody else's: skipped, named */
 		return (quiet ? EACCES : ct_err_set(EACCES, "open", "refusing "
 		    "the contract registry %s: it belongs to uid %d", dir,
