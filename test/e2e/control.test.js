@@ -23,18 +23,7 @@ async function members(c, n) {
   return c.status().pr_members;
 }
 
-// Wait until n members run `sleep`: the shells before them have set
-// their traps by then.
-async function sleepers(c, n) {
-  const comm = (p) => {
-    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
-      return '';
-    }
-  };
-  await h.until(() => c.status().pr_members.filter(
-    (p) => comm(p) === 'sleep').length >= n, 5000, `${n} sleepers`);
-  return c.status().pr_members;
-}
+const { sleepers } = h;
 
 const reaper = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
 

@@ -191,7 +191,20 @@ function contractDirs(root) {
   }
 }
 
+// Wait until n members of c run `sleep` (a test's shells have set their
+// traps by then); the member pids.
+async function sleepers(c, n) {
+  const comm = (p) => {
+    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
+      return '';
+    }
+  };
+  await until(() => c.status().pr_members.filter(
+    (p) => comm(p) === 'sleep').length >= n, 5000, `${n} sleepers`);
+  return c.status().pr_members;
+}
+
 module.exports = {
   useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
-  descendants, reapRoot, ms,
+  descendants, reapRoot, ms, sleepers,
 };

@@ -13,16 +13,7 @@ const ct = require('../..');
 
 const tree = ['-c', '(setsid sleep 100 &); sleep 100'];
 
-async function sleepers(c, n) {
-  const comm = (p) => {
-    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
-      return '';
-    }
-  };
-  await h.until(() => c.status().pr_members.filter(
-    (p) => comm(p) === 'sleep').length >= n, 5000, `${n} sleepers`);
-  return c.status().pr_members;
-}
+const { sleepers } = h;
 
 const disposed = (e) => e.code === 'ERR_CONTRACT_DISPOSED';
 
