@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -127,6 +129,56 @@ cg_populated(int dirfd, int *populatedp, int *frozenp)
 		return (err);
 	buf[n] = '\0';
 	return (lx_parse_events(buf, populatedp, frozenp));
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * cgroup.events polls POLLPRI after each change once it has been read
+ * (kernfs), so a freeze is waited for, not polled for.
+ */
+static int
+cg_frozen_wait(int dirfd, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int fd, err = ETIMEDOUT;
+
+	if ((fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC)) < 0)
+		return (errno);
+	for (;;) {
+		char buf[256];
+		int pop, frozen;
+		ssize_t n = pread(fd, buf, sizeof (buf) - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+		buf[n] = '\0';
+		if (lx_parse_events(buf, &pop, &frozen) == 0 &&
+		    (frozen == 1 || pop == 0)) {
+			err = 0;
+			break;
+		}
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			break;
+		struct pollfd pfd = { fd, POLLPRI, 0 };
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+			err = errno;
+			break;
+		}
+	}
+	(void) close(fd);
+	return (err);
 }
 
 static int
@@ -406,6 +458,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.kill = cg_kill,
 	.freeze = cg_freeze,
 	.freezing = cg_freezing,
+	.frozen_wait = cg_frozen_wait,
 	.usage = cg_usage,
 	.follow = cg_follow,
 	.unfollow = cg_unfollow,

@@ -427,49 +427,23 @@ ct_contract_qack(ct_contract_t *c, ct_evid_t evid)
 }
 
 /*
- * Signal every member until a pass finds no new one (processes fork while
- * we signal), with the tree frozen meanwhile where we may freeze it.
+ * Signal every member (src/linux/sigsend.c: through pidfds, until a pass
+ * finds no new one), with the tree frozen meanwhile where we may freeze it.
  */
 static int
 signal_loop(ct_contract_t *c, int sig, bool freeze)
 {
-	lx_map_t done = { 0 };
-	int sent = 0, denied = 0, err = 0, was = 1;
-	bool fresh = true;
+	lx_sig_result_t r;
+	int err = lx_sigsend(lx_ms(), c->dirfd, sig, freeze ? LX_SIG_FREEZE : 0, NULL,
+	    NULL, &r);
 
-	/* The asked-for state, not the reached one. */
-	bool asked = true;
-	if (freeze && lx_ms()->freezing(c->dirfd, &asked) == 0 && !asked &&
-	    lx_ms()->freeze(c->dirfd, true) == 0)
-		was = 0;
-	for (int pass = 0; fresh && pass < 10000; pass++) {
-		pid_t *pids;
-		size_t n;
-		fresh = false;
-		if ((err = lx_ms()->members(c->dirfd, &pids, &n)) != 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			if (lx_map_get(&done, pids[i]) != NULL)
-				continue;
-			fresh = true;
-			(void) lx_map_put(&done, pids[i], &done);
-			if (kill(pids[i], sig) == 0)
-				sent++;
-			else if (errno == EPERM)
-				denied++;
-		}
-		free(pids);
-	}
-	if (freeze && was == 0)
-		(void) lx_ms()->freeze(c->dirfd, false);
-	lx_map_fini(&done);
 	if (err != 0)
 		return (ct_err_set(err, "read", "cannot list the members of "
 		    "contract %" PRId32 ": %s", c->id, strerror(err)));
-	if (sent == 0 && denied > 0)
+	if (r.sent == 0 && r.denied > 0)
 		return (ct_err_set(EPERM, "kill", "not permitted to signal the "
 		    "members of contract %" PRId32, c->id));
-	if (sent == 0 && denied == 0)
+	if (r.sent == 0 && r.denied == 0)
 		return (ct_err_set(ESRCH, "sigsend", "contract %" PRId32 " has "
 		    "no members", c->id));
 	return (0);

@@ -227,6 +227,11 @@ typedef struct lx_mship {
 	int (*freeze)(int dirfd, bool on);
 	/* Whether a freeze is asked for now (not whether it is reached). */
 	int (*freezing)(int dirfd, bool *onp);
+	/*
+	 * Wait up to ms for an asked-for freeze to be reached (ETIMEDOUT);
+	 * NULL without a freezer.
+	 */
+	int (*frozen_wait)(int dirfd, int ms);
 	int (*usage)(int dirfd, ct_usage_t *u);
 	/*
 	 * Have contract id (directory dirfd in root rootfd/rootpath)
@@ -251,6 +256,26 @@ typedef struct lx_mship {
 	int (*last_exit)(int dirfd, pid_t *pidp);
 } lx_mship_t;
 
+/* sigsend.c: a signal to the members and nothing else (any table) */
+
+#define	LX_SIG_FREEZE	0x1	/* freeze (and wait for it) meanwhile */
+
+typedef struct lx_sig_result {
+	size_t sent;		/* members signalled */
+	size_t denied;		/* members we may not signal (EPERM) */
+} lx_sig_result_t;
+
+/* Which members (NULL: all); called for verified members only. */
+typedef bool (*lx_sig_want_t)(pid_t pid, void *arg);
+
+/*
+ * Signal every member of contract dirfd, forks included, each through a
+ * pidfd opened while it was listed as one; 0 or the listing's error.
+ */
+int lx_sigsend(const lx_mship_t *ms, int dirfd, int sig, int flags,
+    lx_sig_want_t want, void *arg, lx_sig_result_t *r);
+
+/* The tables. */
 extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */
 extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
 

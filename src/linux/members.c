@@ -15,25 +15,33 @@
 
 #include "lx.h"
 
+typedef struct culprit {
+	pid_t pid, pgid;
+} culprit_t;
+
+/* pgrponly: the culprit's group, less the culprit (it is dying). */
+static bool
+in_group(pid_t pid, void *arg)
+{
+	const culprit_t *c = arg;
+
+	return (pid != c->pid && getpgid(pid) == c->pgid);
+}
+
 /* Kill the members for a fatal event (pgrponly: the culprit's group). */
 static void
 fatal_kill(lx_watch_t *w, pid_t culprit, pid_t pgid)
 {
 	int dirfd = lx_watch_dirfd(w);
-	pid_t *pids;
-	size_t n;
+	culprit_t c = { culprit, pgid };
+	lx_sig_result_t r;
 
 	if (!(lx_watch_terms(w)->params & NC_PR_PGRPONLY)) {
 		(void) lx_ms()->kill(dirfd);
 		return;
 	}
-	if (pgid <= 0 || lx_ms()->members(dirfd, &pids, &n) != 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (pids[i] != culprit && getpgid(pids[i]) == pgid)
-			(void) kill(pids[i], SIGKILL);
-	}
-	free(pids);
+	if (pgid > 0)
+		(void) lx_sigsend(lx_ms(), dirfd, SIGKILL, 0, in_group, &c, &r);
 }
 
 static void

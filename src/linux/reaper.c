@@ -290,31 +290,14 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 	return (err == ESRCH ? EOWNERDEAD : err);
 }
 
-/* SIGKILL every member until a pass finds no new one. */
+/* SIGKILL every member, forks included (src/linux/sigsend.c). */
 static int
 rp_kill(int dirfd)
 {
-	lx_map_t seen = { 0 };
-	bool fresh = true;
-	int err = 0;
+	lx_sig_result_t r;
 
-	for (int pass = 0; fresh && pass < 10000; pass++) {
-		pid_t *pids;
-		size_t n;
-		fresh = false;
-		if ((err = rp_members(dirfd, &pids, &n)) != 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			if (lx_map_get(&seen, pids[i]) != NULL)
-				continue;
-			fresh = true;
-			(void) lx_map_put(&seen, pids[i], &seen);
-			(void) kill(pids[i], SIGKILL);
-		}
-		free(pids);
-	}
-	lx_map_fini(&seen);
-	return (err);
+	return (lx_sigsend(&lx_mship_reaper, dirfd, SIGKILL, 0, NULL, NULL,
+	    &r));
 }
 
 static int

@@ -160,6 +160,34 @@ async function once(emitter, event, deadline = 5000) {
   }
 }
 
+// Like once(), for work whose length is the machine's (a fork storm on a
+// loaded machine runs at a fraction of its usual rate): rejects only when
+// progress() -- a count that grows while the work goes on -- has not moved
+// for `stall` ms, so a slow machine waits longer and a hang still fails.
+async function onceProgressing(emitter, event, progress, stall = 10000) {
+  const wait = ms(stall);
+  let last = progress();
+  let since = Date.now();
+  let watch;
+  const stalled = new Promise((resolve, reject) => {
+    watch = setInterval(() => {
+      const now = progress();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since > wait) {
+        reject(new Error(`no progress for ${wait} ms waiting for ${event}`));
+      }
+    }, 250);
+  });
+  try {
+    const args = await Promise.race([events.once(emitter, event), stalled]);
+    return args.length <= 1 ? args[0] : args;
+  } finally {
+    clearInterval(watch);
+  }
+}
+
 function fdCount() {
   return fs.readdirSync('/proc/self/fd').length;
 }
@@ -205,6 +233,6 @@ async function sleepers(c, n) {
 }
 
 module.exports = {
-  useRoot, once, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
+  useRoot, once, onceProgressing, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
   descendants, reapRoot, ms, sleepers,
 };
