@@ -6,8 +6,14 @@
  * Kernel facts: since 6.6 a listener may filter by event type (we ask
  * for the three we use); recent kernels let any uid listen, older ones
  * need CAP_NET_ADMIN; a network namespace other than the host's is
- * refused (ECONNREFUSED).  The receive buffer overflows in fork storms:
- * recv then fails with ENOBUFS, and the sink resynchronises.
+ * refused (ECONNREFUSED); and where the listener has a pid namespace of
+ * its own in the host's network namespace (docker --network=host,
+ * rootless runc) the kernel accepts the listen request and ignores it,
+ * silently.  So the socket is trusted only once it has delivered the FORK
+ * of a child we made for the purpose (probe): the kernel queues that
+ * message in the forking parent's context, before fork returns, so it is
+ * there to read at once or never (ENOMSG).  The receive buffer overflows
+ * in fork storms: recv then fails with ENOBUFS, and the sink resynchronises.
  */
 #include <errno.h>
 #include <linux/cn_proc.h>
@@ -15,8 +21,10 @@
 #include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +201,70 @@ listen_on(int fd)
 	return (send(fd, req, len, 0) < 0 ? errno : 0);
 }
 
+typedef struct probe {
+	pid_t parent, child;
+	bool seen;
+} probe_t;
+
+static void
+probe_deliver(const void *data, size_t len, void *arg)
+{
+	struct proc_event pe;
+	probe_t *p = arg;
+
+	memset(&pe, 0, sizeof (pe));
+	memcpy(&pe, data, len < sizeof (pe) ? len : sizeof (pe));
+	if (pe.what == PROC_EVENT_FORK &&
+	    (pid_t)pe.event_data.fork.parent_tgid == p->parent &&
+	    (pid_t)pe.event_data.fork.child_tgid == p->child)
+		p->seen = true;
+}
+
+/*
+ * Fork a child that exits at once (vfork: no copy of our address space;
+ * every signal blocked meanwhile, so no handler of ours runs in it), reap
+ * it, and read what the socket has: its FORK must be there.  What else is
+ * read happened before the connector was open to the sink (not yet set):
+ * it is dropped, as it would have been before the bind.
+ */
+static int
+probe(int fd)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	sigset_t all, old;
+	probe_t p = { getpid(), -1, false };
+
+	for (int attempt = 0; attempt < 3 && !p.seen; attempt++) {
+		(void) sigfillset(&all);
+		(void) pthread_sigmask(SIG_SETMASK, &all, &old);
+		pid_t pid = vfork();
+		if (pid == 0)
+			_exit(0);
+		(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pid < 0)
+			return (errno);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p.child = pid;
+		for (;;) {
+			struct sockaddr_nl from;
+			socklen_t fl = sizeof (from);
+			ssize_t n = recvfrom(fd, buf, sizeof (buf), MSG_DONTWAIT,
+			    (struct sockaddr *)&from, &fl);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == ENOBUFS)
+				break;		/* dropped: probe again */
+			if (n <= 0)
+				break;
+			if (fl >= sizeof (from) && from.nl_pid == 0)
+				(void) lx_nl_cn_walk(buf, (long)n,
+				    probe_deliver, &p);
+		}
+	}
+	return (p.seen ? 0 : ENOMSG);
+}
+
 int
 lx_cn_open(const lx_cn_sink_t *s)
 {
@@ -202,7 +274,8 @@ lx_cn_open(const lx_cn_sink_t *s)
 
 	/* Refusals are final; other failures may pass. */
 	if (nl_status == 0 || nl_status == EPERM || nl_status == EACCES ||
-	    nl_status == EPROTONOSUPPORT || nl_status == ECONNREFUSED)
+	    nl_status == EPROTONOSUPPORT || nl_status == ECONNREFUSED ||
+	    nl_status == ENOMSG)
 		return (nl_status);
 	/* For tests: behave as on a kernel that refuses us the connector. */
 	if (LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_NO_CONNECTOR") != NULL)
@@ -222,7 +295,7 @@ lx_cn_open(const lx_cn_sink_t *s)
 		    sizeof (size));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0)
 		err = errno;
-	else if ((err = listen_on(fd)) == 0)
+	else if ((err = listen_on(fd)) == 0 && (err = probe(fd)) == 0)
 		err = lx_evq_add(fd, on_readable, NULL);
 	if (err != 0) {
 		(void) close(fd);
@@ -251,6 +324,24 @@ uint64_t
 lx_cn_event_ns(void)
 {
 	return (event_ns);
+}
+
+const char *
+lx_cn_why(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return ("a network namespace other than the host's");
+	case ENOMSG:
+		return ("the kernel accepted the listen request and delivered "
+		    "nothing: a pid namespace of its own in the host's network "
+		    "namespace");
+	case EPERM:
+	case EACCES:
+		return ("this kernel lets only CAP_NET_ADMIN listen");
+	default:
+		return (strerror(err));
+	}
 }
 
 int

@@ -158,8 +158,7 @@ ct_trace_arm(bool on)
 	if ((err = lx_members_listen()) != 0)
 		return (ct_err_set(ENOTSUP, "socket", "trace: true needs the "
 		    "proc connector for every fork, exec and exit, and it cannot "
-		    "be had here (%s%s)", strerror(err), err == ECONNREFUSED ?
-		    ": a network namespace other than the host's" : ""));
+		    "be had here (%s)", lx_cn_why(err)));
 	/* EXEC asked for before the child can exec. */
 	if ((err = lx_cn_exec(true)) != 0) {
 		(void) lx_cn_exec(false);

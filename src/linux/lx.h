@@ -428,6 +428,8 @@ typedef struct lx_cn_sink {
 int lx_cn_open(const lx_cn_sink_t *sink);
 /* 0 if it is open, else the reason it is not (ENOTCONN: not tried). */
 int lx_cn_status(void);
+/* Why the connector is not ours, for a message (err: lx_cn_status()). */
+const char *lx_cn_why(int err);
 /* Read whatever is waiting now (before deciding a contract is empty). */
 void lx_cn_drain(void);
 /* A spawn is between its fork and its commit (true), or no longer. */

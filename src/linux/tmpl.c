@@ -44,7 +44,7 @@ process_check(const ct_template_t *t)
 		    "per-member events (fork, exit, core, signal) as critical "
 		    "or fatal, but the proc connector is not open to this "
 		    "process (%s); only pr_empty and sigsend work here",
-		    strerror(err)));
+		    lx_cn_why(err)));
 	return (0);
 }
 

@@ -360,6 +360,45 @@ test('point 8: a release build reads no ILLUMOS_CONTRACT_TEST_* switch',
   });
 
 // Point 11: no spawn under an active template runs outside a contract.
+// docker --network=host, rootless runc: a pid namespace of its own in the
+// host's network namespace.  The kernel takes the connector's listen
+// request and ignores it, so nothing may be claimed from it.
+test('point 9: where the kernel ignores the connector (own pid namespace, ' +
+  'host network), features claim pr_empty only and member events as ' +
+  'critical or fatal throw ENOTSUP', () => {
+  const script = `
+    const ct = require(${lib});
+    const f = ct.features;
+    const out = { events: Object.keys(f.events).filter((k) => f.events[k]),
+      trace: f.trace };
+    try {
+      ct.set_template({ type: 'process', fatal: { pr_core: true } });
+      ct.clear_template();
+      out.fatal = 'accepted';
+    } catch (e) { out.fatal = e.code; }
+    try {
+      ct.spawn('true', [], { trace: true, stdio: 'ignore' });
+      out.trace_spawn = 'accepted';
+    } catch (e) { out.trace_spawn = e.code; }
+    const { contract } = ct.spawn('sh', ['-c', 'sleep 0.05 &'],
+      { stdio: 'ignore' });
+    contract.on('pr_empty', () => {
+      contract.dispose();
+      out.emptied = true;
+      console.log(JSON.stringify(out));
+    });`;
+  for (const membership of ['cgroup', 'reaper']) {
+    const r = cp.spawnSync('unshare', ['-m', '-p', '-f', '--mount-proc',
+      process.execPath, '-e', script], { encoding: 'utf8',
+      env: envWith({ ILLUMOS_CONTRACT_MEMBERSHIP: membership }),
+      timeout: h.ms(20000) });
+    assert.strictEqual(r.status, 0, `${membership}: ${r.stderr}`);
+    assert.deepStrictEqual(JSON.parse(r.stdout), { events: ['pr_empty'],
+      trace: false, fatal: 'ENOTSUP', trace_spawn: 'ENOTSUP',
+      emptied: true }, membership);
+  }
+});
+
 test('point 11: execSync with a template active under an anchor fails ' +
   'closed (ENOTSUP), nothing runs', async (t) => {
   const reg = registry('sync');
