@@ -130,6 +130,7 @@ class Contract extends EventEmitter {
     this._owned = how !== OPEN.observe;
     this._observer = how === OPEN.observe;
     this._empty = false;
+    this._broken = null; // the error, once the mechanism lost the tree
     this._unrefd = false;
     this._wants = false;
     this._waiters = { _frozen: [], _thawed: [], _emptied: [] };
@@ -166,15 +167,15 @@ class Contract extends EventEmitter {
   // freeze or thaw is pending.  An abandoned contract gets no more events.
   _reref() {
     const open = this[kHandle] !== null;
-    if (open && (this._internal > 0 || (Boolean(this._has) && !this._empty))) {
+    const live = !this._empty && this._broken === null;
+    if (open && (this._internal > 0 || (Boolean(this._has) && live))) {
       pinned.add(this);
     } else {
       pinned.delete(this);
     }
     const wants = open && !this._unrefd &&
       (this._internal > 0 ||
-       ((this._owned || this._observer) && !this._empty &&
-        Boolean(this._has)));
+       ((this._owned || this._observer) && live && Boolean(this._has)));
     this._pollEmpty(wants && !this._empty && this._blind);
     if (wants === this._wants) return;
     this._wants = wants;
@@ -210,7 +211,20 @@ class Contract extends EventEmitter {
       this.emit(name, ev);
       return;
     }
-    // Internal notifications: emptiness (whatever the sets say), freezer.
+    // Internal notifications: emptiness (whatever the sets say), freezer,
+    // and a tree the mechanism lost (a killed anchor, docs/linux.md): it
+    // can never be seen empty, so what waits for that fails, now and later.
+    if (name === '_broken') {
+      if (this._broken !== null) return;
+      this._broken = sysError('EOWNERDEAD', os.constants.errno.EOWNERDEAD,
+        'wait', `contract ${this.ctid} lost its tree: its anchor was ` +
+        'killed, and its members were reparented out of its reach; it ' +
+        'will never be seen empty');
+      this._broken.ctid = this.ctid;
+      this._reref();
+      for (const w of this._waiters._emptied.splice(0)) w(this._broken);
+      return;
+    }
     if (name === '_emptied') {
       this._empty = true;
       this._reref();
@@ -221,6 +235,9 @@ class Contract extends EventEmitter {
 
   // Resolve once the internal notification `name` arrives.
   _wait(name, start) {
+    if (name === '_emptied' && this._broken !== null) {
+      return Promise.reject(this._broken);
+    }
     return new Promise((resolve, reject) => {
       this._internal++;
       this._reref();
@@ -444,7 +461,12 @@ if (typeof Symbol.asyncDispose === 'symbol') {
         try {
           await this.stop();
         } catch (e) {
-          if (e.code !== 'ERR_CONTRACT_DISPOSED') throw e; // disposed meanwhile
+          // Disposed meanwhile: done.  A lost tree (EOWNERDEAD): the
+          // handle goes all the same, and the error says what happened.
+          if (e.code !== 'ERR_CONTRACT_DISPOSED') {
+            if (this[kHandle] !== null) this.dispose();
+            throw e;
+          }
         }
       }
       if (this[kHandle] !== null) this.dispose();

@@ -73,6 +73,8 @@ typedef enum {
 #define	NC_EVX_FROZEN		0x20000	/* cgroup.events reports frozen 1 */
 #define	NC_EVX_THAWED		0x40000	/* cgroup.events reports frozen 0 */
 #define	NC_EVX_EMPTIED		0x80000	/* empty, whatever the sets say */
+/* The mechanism lost the tree (a killed anchor): never empty now. */
+#define	NC_EVX_BROKEN		0x100000
 
 /* Event flags (ctev_flags). */
 #define	NC_EVF_ACK		0x1	/* has been acknowledged */

@@ -37,6 +37,7 @@ static const ct_name_t ext_events[] = {
 	{ "_frozen", NC_EVX_FROZEN },
 	{ "_thawed", NC_EVX_THAWED },
 	{ "_emptied", NC_EVX_EMPTIED },
+	{ "_broken", NC_EVX_BROKEN },
 	{ NULL, 0 }
 };
 

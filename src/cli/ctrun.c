@@ -346,6 +346,13 @@ on_event(const opts_t *o, const cli_child_t *ch, const ct_evrec_t *ev,
 		return;		/* an earlier attempt's, abandoned */
 	if (ev->type == NC_EVX_EMPTIED)
 		w->empty = true;
+	if (ev->type == NC_EVX_BROKEN) {
+		/* Never empty now: say so and stop waiting for it. */
+		(void) fprintf(stderr, "%s: contract %d lost its tree (its "
+		    "anchor was killed): members may still run, out of "
+		    "reach\n", cli_prog, (int)ev->ctid);
+		w->empty = true;
+	}
 	if (cli_event_hidden(ev))
 		return;
 	if (o->verbose > 0) {

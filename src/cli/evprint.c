@@ -74,7 +74,7 @@ bool
 cli_event_hidden(const ct_evrec_t *ev)
 {
 	return (ev->type == NC_EVX_FROZEN || ev->type == NC_EVX_THAWED ||
-	    ev->type == NC_EVX_EMPTIED);
+	    ev->type == NC_EVX_EMPTIED || ev->type == NC_EVX_BROKEN);
 }
 
 static void

@@ -237,6 +237,7 @@ recheck(lx_watch_t *w)
 		if (!w->broken) {
 			w->broken = true;
 			lost_exits(w);
+			(void) lx_watch_notify(w, NC_EVX_BROKEN);
 		}
 		return;
 	} else if (err != 0) {

@@ -119,6 +119,36 @@ test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => 
   fs.rmSync(log, { force: true });
 });
 
+// A member (or anyone of our uid) may SIGKILL the anchor: the tree is then
+// reparented out of reach and can never be seen empty.  What waits for
+// empty must settle, with EOWNERDEAD, and the loop must not stay held.
+test('a killed anchor: stop(), whenEmpty() and await using settle with ' +
+  'EOWNERDEAD', { skip: !reaper }, async () => {
+  const { child, c } = spawnIn('setsid sleep 100 & exec sleep 100');
+  const pids = await members(c, 2);
+  const anchor = Number(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    .split(') ')[1].split(' ')[1]);
+  assert.notStrictEqual(anchor, process.pid, 'the program has an anchor');
+  try {
+    const lost = h.once(c, 'pr_lost');
+    const waiting = c.whenEmpty();
+    process.kill(anchor, 'SIGKILL');
+    await lost;
+    await assert.rejects(waiting, (e) => e.code === 'EOWNERDEAD' &&
+      e.errno === os.constants.errno.EOWNERDEAD && e.ctid === c.ctid);
+    await assert.rejects(c.stop(), (e) => e.code === 'EOWNERDEAD');
+    await assert.rejects(c.whenEmpty(), (e) => e.code === 'EOWNERDEAD');
+    await assert.rejects(c[Symbol.asyncDispose](),
+      (e) => e.code === 'EOWNERDEAD');
+    assert.throws(() => c.status(), (e) => e.code === 'ERR_CONTRACT_DISPOSED',
+      'await using disposed it all the same');
+  } finally {
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+});
+
 test('usage() counts an exited setsid grandchild after pr_empty', async () => {
   const { c } = spawnIn('(setsid sh -c \'i=0; while [ $i -lt 300000 ]; ' +
     'do i=$((i+1)); done\' &); exit 0');
