@@ -118,7 +118,7 @@ for (const [name, n] of Object.entries(os.constants.signals)) {
  * rest of the tree, is reaped by the backend when it ends (spawnRelease).
  * An anchor that ends without a report (killed) reports itself.
  */
-function presentProgram(child, ctid, report) {
+function presentProgram(child, report) {
   const anchor = child.pid;
   const handle = child._handle;
   const exit = handle.onexit; // Node's: sets the codes, emits 'exit'
@@ -126,7 +126,11 @@ function presentProgram(child, ctid, report) {
   let anchorExit = null;
   let done = false;
 
-  child.pid = binding.spawnFirst(ctid, anchor);
+  // Blocks until the anchor wrote the program's pid, the report's first
+  // line (read in C, before this stream reads anything).
+  const fd = report._handle && typeof report._handle.fd === 'number'
+    ? report._handle.fd : -1;
+  child.pid = binding.spawnFirst(anchor, fd);
   // uv's convention: 0 or a negative errno.
   handle.kill = (sig) => -binding.spawnSignal(anchor, sig);
 
@@ -162,7 +166,11 @@ function presentProgram(child, ctid, report) {
     return ref.call(this);
   };
   report.setEncoding('latin1');
-  report.on('data', (d) => { said += d; });
+  // The status line ends the child at once, not at the pipe's close.
+  report.on('data', (d) => {
+    said += d;
+    finish();
+  });
   report.on('close', finish);
   report.on('error', () => {}); // its close follows; the anchor reports
 }
@@ -242,7 +250,7 @@ function hookedSpawn(options) {
   }
   if (this.pid !== undefined) {
     binding.spawnCommit(ctid, this.pid);
-    if (pipe) presentProgram(this, ctid, pipe);
+    if (pipe) presentProgram(this, pipe);
   } else {
     binding.spawnAbort(ctid);
   }

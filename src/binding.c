@@ -492,21 +492,21 @@ b_spawn_abort(napi_env env, napi_callback_info info)
 	return (NULL);
 }
 
-/* (ctid, child) -> the pid presented as the child: the program's. */
+/* (child, report fd) -> the pid presented as the child: the program's. */
 static napi_value
 b_spawn_first(napi_env env, napi_callback_info info)
 {
 	napi_value argv[2];
-	int64_t id, pid;
+	int64_t pid, fd;
 	pid_t first;
 	int err;
 
 	if (!bnd_args(env, info, 2, argv) ||
-	    !bnd_get_int(env, argv[0], "ctid", 1, INT32_MAX, &id) ||
-	    !bnd_get_int(env, argv[1], "pid", 1, INT32_MAX, &pid))
+	    !bnd_get_int(env, argv[0], "pid", 1, INT32_MAX, &pid) ||
+	    !bnd_get_int(env, argv[1], "fd", -1, INT32_MAX, &fd))
 		return (NULL);
-	if ((err = ct_spawn_first((ct_id_t)id, (pid_t)pid, &first)) != 0)
-		return (bnd_result(env, err, "open", "cannot find the program"));
+	if ((err = ct_spawn_first((pid_t)pid, (int)fd, &first)) != 0)
+		return (bnd_result(env, err, "read", "cannot find the program"));
 	return (bnd_num(env, (double)first));
 }
 

@@ -286,13 +286,15 @@ int ct_spawn_abort(ct_id_t id);
  * "Linux: membership"): under reaper membership the child is the
  * contract's anchor and the program is its first member; elsewhere the
  * child is the program.  ct_spawn_first: the program's pid, once it runs
- * (child itself where they are one).  ct_spawn_signal: send sig to that
+ * (child itself where they are one); report is the caller's end of the
+ * anchor's report pipe (ct-exec --anchor --report), whose first line,
+ * the pid, it reads and leaves the rest (-1: none, child stands in).  ct_spawn_signal: send sig to that
  * program (through the anchor, which is the only one that may know it is
  * still the program).  ct_spawn_release: the caller stopped waiting for
  * child before it exited (it reported the program's exit instead): reap
  * it when it exits.
  */
-int ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp);
+int ct_spawn_first(pid_t child, int report, pid_t *firstp);
 int ct_spawn_signal(pid_t child, int sig);
 int ct_spawn_release(pid_t child);
 /*

@@ -127,9 +127,9 @@ ct_spawn_ready(void)
 }
 
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	(void) id, (void) child, (void) firstp;
+	(void) child, (void) report, (void) firstp;
 	return (nosup("ct_spawn_first"));
 }
 

@@ -216,7 +216,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	ssize_t n;
 
 	memset(cp, 0, sizeof (*cp));
-	cp->pid = -1;
+	cp->pid = cp->program = -1;
 	cp->report = -1;
 	/* A plain fork() is ours to make: prefer the atfork handlers. */
 	(void) ct_spawn_mode_set(CT_SPAWN_ATFORK);
@@ -249,6 +249,9 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	(void) close(p[1]);
 	p[1] = -1;
+	if (rp[1] >= 0)
+		(void) close(rp[1]);	/* the anchor's alone: EOF if it dies */
+	rp[1] = -1;
 	if (err != 0) {
 		err = ct_err_set(err, "fork", "cannot fork");
 		(void) ct_spawn_abort(reserved);
@@ -265,6 +268,10 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		cp->exec_err = r.err != 0 ? r.err : EINVAL;
 		cp->join_failed = r.stage == 0;
 	}
+	/* The report's first line: the program's pid (the rest is ctrun's). */
+	cp->program = cp->pid;
+	if (mode == CT_SPAWN_ANCHOR && cp->exec_err == 0)
+		(void) ct_spawn_first(cp->pid, rp[0], &cp->program);
 	cp->report = rp[0];
 	rp[0] = -1;
 out:

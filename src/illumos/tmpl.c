@@ -435,9 +435,9 @@ ct_spawn_ready(void)
 
 /* The kernel puts the child itself in the contract: it is the program. */
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	(void) id;
+	(void) report;
 	*firstp = child;
 	return (0);
 }

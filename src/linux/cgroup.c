@@ -340,9 +340,9 @@ cg_rmdir(int rootfd, const char *name)
 
 /* The child joined itself (or was moved in): it is the program. */
 static int
-cg_first(int dirfd, pid_t child, pid_t *firstp)
+cg_first(int report, pid_t child, pid_t *firstp)
 {
-	(void) dirfd;
+	(void) report;
 	*firstp = child;
 	return (0);
 }

@@ -240,9 +240,10 @@ typedef struct lx_mship {
 	int (*rmdir)(int rootfd, const char *name);
 	/*
 	 * The spawned child as its caller presents it: the program's pid
-	 * once it runs (contract directory dirfd), and a signal for it.
+	 * once it runs (report: the parent's end of the helper's report
+	 * pipe, or -1), and a signal for it.
 	 */
-	int (*first)(int dirfd, pid_t child, pid_t *firstp);
+	int (*first)(int report, pid_t child, pid_t *firstp);
 	int (*signal_first)(pid_t child, int sig);
 	/*
 	 * The last member to exit, once empty, where the mechanism knows it

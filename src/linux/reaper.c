@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -40,6 +41,9 @@
 
 #define	LX_META_ANCHOR	"user.ct.anchor"
 #define	LX_META_DONE	"user.ct.done"
+
+/* How long the holder waits for the anchor to say it forked the program. */
+#define	RP_FIRST_WAIT_MS	10000
 
 /*
  * A record; ENODATA (as a missing xattr) if absent or not written yet.
@@ -475,25 +479,49 @@ rp_rmdir(int rootfd, const char *name)
 
 /*
  * The program the anchor forked: what its holder presents as the child.
- * The anchor forks it before anything else, so this waits microseconds;
- * an anchor that died first never ran it (its own pid stands in).
+ * The anchor writes its pid as the first line of its report (anchor.c)
+ * right after the fork, so this blocks on the pipe, never polls: only
+ * that line is read (byte by byte, a few bytes), the status that follows
+ * is left for the report's reader.  An anchor that ended first never ran
+ * it, and one with no report cannot say: its own pid stands in.
  */
 static int
-rp_first(int dirfd, pid_t child, pid_t *firstp)
+rp_first(int report, pid_t child, pid_t *firstp)
 {
-	struct timespec step = { 0, 50 * 1000 };
-	uint64_t start;
-	pid_t prog;
+	char line[16];
+	size_t n = 0;
 
 	*firstp = child;
-	for (int i = 0; i < 200000; i++) {	/* 10 s */
-		if (lx_reaper_program(dirfd, &prog) == 0 && prog > 0) {
-			*firstp = prog;
-			return (0);
+	if (report < 0)
+		return (0);
+	while (n < sizeof (line)) {
+		struct pollfd pf = { report, POLLIN, 0 };
+		ssize_t r = read(report, &line[n], 1);
+		if (r == 1 && line[n] == '\n')
+			break;
+		if (r == 1) {
+			n++;
+		} else if (r == 0) {
+			return (0);	/* closed unsaid: the anchor failed */
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Not written yet: the fork takes microseconds. */
+			int p = poll(&pf, 1, RP_FIRST_WAIT_MS);
+			if (p == 0)
+				return (0);
+			if (p < 0 && errno != EINTR)
+				return (errno);
+		} else if (errno != EINTR) {
+			return (errno);
 		}
-		if (lx_proc_start(child, &start) != 0)
-			return (0);
-		(void) nanosleep(&step, NULL);
+	}
+	if (n == 0 || n == sizeof (line))
+		return (EBADMSG);
+	line[n] = '\0';
+	{
+		uint64_t v;
+		if (lx_parse_u64s(line, &v, 1) != 0 || v == 0 || v > INT32_MAX)
+			return (EBADMSG);
+		*firstp = (pid_t)v;
 	}
 	return (0);
 }

@@ -493,16 +493,9 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 }
 
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	int fd, err;
-
-	*firstp = child;
-	if ((err = lx_root_open(id, &fd)) != 0)
-		return (err == ESRCH ? 0 : err);	/* over already */
-	err = lx_ms()->first(fd, child, firstp);
-	(void) close(fd);
-	return (err);
+	return (lx_ms()->first(report, child, firstp));
 }
 
 int
