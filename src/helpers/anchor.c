@@ -29,6 +29,7 @@
  * the loop needs no libc and nothing is lost between a check and a wait.
  */
 #include "exec_sys.h"
+#include "../linux/keys.h"
 
 #ifndef __NR_close_range
 #define	__NR_close_range	436
@@ -120,7 +121,7 @@ a_done(int dirfd, int status, long last)
 	    buf + n);
 	buf[n++] = ' ';
 	n += a_utoa((unsigned long)last, buf + n);
-	a_record(dirfd, "user.ct.done", buf, n);
+	a_record(dirfd, LX_META_DONE, buf, n);
 }
 
 /* Exit as the program did: its code, or its own signal (no core). */
@@ -295,7 +296,7 @@ anchor_main(int argc, char **argv, char **envp)
 		 */
 		char buf[24];
 		size_t n = a_utoa((unsigned long)prog, buf);
-		a_record((int)dirfd, "user.ct.program", buf, n);
+		a_record((int)dirfd, LX_META_PROGRAM, buf, n);
 		if (report >= 0) {
 			buf[n++] = '\n';
 			(void) shim_write(report, buf, n);

@@ -347,6 +347,21 @@ cg_first(int report, pid_t child, pid_t *firstp)
 	return (0);
 }
 
+/* The child joins by itself, however it was chosen to. */
+static ct_spawn_mode_t
+cg_spawn_mode(ct_spawn_mode_t mode)
+{
+	return (mode);
+}
+
+/* The child is the first member. */
+static pid_t
+cg_hidden(pid_t child)
+{
+	(void) child;
+	return (0);
+}
+
 static int
 cg_signal_first(pid_t child, int sig)
 {
@@ -393,7 +408,7 @@ cg_features(int rootfd, ct_features_t *f)
 
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
-	.helper_flag = NULL,
+	.spawn_mode = cg_spawn_mode,
 	.joinfile = "/cgroup.procs",
 	.spare_open = cg_spare_open,
 	.join = cg_join,
@@ -411,6 +426,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.unfollow = cg_unfollow,
 	.rmdir = cg_rmdir,
 	.first = cg_first,
+	.hidden = cg_hidden,
 	.signal_first = cg_signal_first,
 	.last_exit = cg_last_exit,
 };

@@ -10,10 +10,10 @@
  * record (the same keys as the cgroup xattrs): a new one created
  * exclusively and written in one write, an existing one replaced whole
  * through a temporary name and a rename (rp_meta_set).  The anchor
- * writes two records itself:
- * "user.ct.program" (the program's pid) and, when its wait finds no child
- * left, "user.ct.done" (the program's wait status and the tree's CPU time);
- * the holder records "user.ct.anchor" (the anchor's pid and start time)
+ * writes two records itself (keys.h):
+ * LX_META_PROGRAM (the program's pid) and, when its wait finds no child
+ * left, LX_META_DONE (the program's wait status and the tree's CPU time);
+ * the holder records LX_META_ANCHOR (the anchor's pid and start time)
  * right after the spawn.
  *
  * Kernel facts: /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)
@@ -39,8 +39,6 @@
 
 #include "lx.h"
 
-#define	LX_META_ANCHOR	"user.ct.anchor"
-#define	LX_META_DONE	"user.ct.done"
 
 /* How long the holder waits for the anchor to say it forked the program. */
 #define	RP_FIRST_WAIT_MS	10000
@@ -223,7 +221,7 @@ await_program(int dirfd, pid_t anchor)
 	uint64_t start;
 
 	for (int i = 0; i < 5000; i++) {
-		if (lx_is_regular(dirfd, "user.ct.program") ||
+		if (lx_is_regular(dirfd, LX_META_PROGRAM) ||
 		    lx_proc_start(anchor, &start) != 0)
 			return;
 		(void) nanosleep(&step, NULL);
@@ -583,6 +581,21 @@ rp_join(int dirfd, int joinfd, pid_t anchor)
 	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
 }
 
+/* Every contract is started by its anchor, ct-exec --anchor. */
+static ct_spawn_mode_t
+rp_spawn_mode(ct_spawn_mode_t mode)
+{
+	(void) mode;
+	return (CT_SPAWN_ANCHOR);
+}
+
+/* The child is the anchor: the program's parent, never a member. */
+static pid_t
+rp_hidden(pid_t child)
+{
+	return (child);
+}
+
 /* No freezer; usage exact once the contract is empty. */
 static void
 rp_features(int rootfd, ct_features_t *f)
@@ -593,8 +606,7 @@ rp_features(int rootfd, ct_features_t *f)
 
 const lx_mship_t lx_mship_reaper = {
 	.name = "reaper",
-	.first_is_anchor = true,
-	.helper_flag = "--anchor",
+	.spawn_mode = rp_spawn_mode,
 	.joinfile = "",
 	.spare_open = rp_spare_open,
 	.join = rp_join,
@@ -612,17 +624,7 @@ const lx_mship_t lx_mship_reaper = {
 	.unfollow = rp_unfollow,
 	.rmdir = rp_rmdir,
 	.first = rp_first,
+	.hidden = rp_hidden,
 	.signal_first = rp_signal_first,
 	.last_exit = rp_last_exit,
 };
-
-int
-lx_reaper_program(int dirfd, pid_t *pidp)
-{
-	uint64_t v;
-	int err = lx_meta_get_u64(dirfd, "user.ct.program", &v);
-
-	if (err == 0)
-		*pidp = (pid_t)v;
-	return (err);
-}

@@ -279,8 +279,8 @@ atfork_prepare(void)
 {
 	ts.forks++;
 	ts.forking = 0;
-	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
-	    lx_ms()->helper_flag != NULL)
+	if (ts.tmpl == NULL || lx_ms()->spawn_mode(spawn_mode) !=
+	    CT_SPAWN_ATFORK)
 		return;
 	ct_lock();
 	ts.locked = true;
@@ -372,13 +372,15 @@ lx_spawn_latest(ct_id_t *idp)
 	return (0);
 }
 
-/* Reaper membership: every child is started by an anchor. */
-static bool
-anchored(void)
+/* The mode a spawn uses now: the chosen one, as the mechanism allows. */
+static ct_spawn_mode_t
+mode_now(void)
 {
 	const lx_root_t *r;
 
-	return (lx_root_find(&r) == 0 && lx_ms()->helper_flag != NULL);
+	/* The root picks the mechanism. */
+	return (lx_root_find(&r) == 0 ? lx_ms()->spawn_mode(spawn_mode) :
+	    spawn_mode);
 }
 
 int
@@ -397,7 +399,7 @@ ct_spawn_mode_get(ct_spawn_mode_t *modep)
 			spawn_mode_forced = true;
 		}
 	}
-	*modep = anchored() ? CT_SPAWN_ANCHOR : spawn_mode;
+	*modep = mode_now();
 	return (0);
 }
 
@@ -583,6 +585,6 @@ ct_spawn_abort(ct_id_t id)
 int
 ct_spawn_dirfd(void)
 {
-	return (ts.inflight.id != 0 && lx_ms()->first_is_anchor ?
+	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_ANCHOR ?
 	    ts.inflight.dirfd : -1);
 }
