@@ -3,7 +3,7 @@
  *
  * Every OS backend (src/illumos/, src/linux/) implements the functions
  * declared in the "backend" sections below; src/names.c, src/template.c,
- * src/error.c, src/records.c and src/evq.c are the core, shared by all
+ * src/error.c, src/records.c and src/evpop.c are the core, shared by all
  * of them.
  * The Node-API glue (src/binding.c, src/binding/) and the tools (src/cli/) call nothing
  * else.
@@ -445,24 +445,21 @@ int ct_evq_dispatch(void);
  *
  * The duty every backend meets here: the emptiness of a process contract
  * this process holds reaches this queue, whatever the contract's sets
- * say, as one of
- *   - its pr_empty (the kernel's, or the backend's own), carrying
- *     NC_EVF_INTERNAL when the user's terms did not ask for it (the
- *     backend subscribed it: illumos sends pr_empty only when a set has
- *     it), or
- *   - an NC_EVX_EMPTIED record, before the pr_empty if there is one.
+ * say, as its pr_empty (the kernel's, or the backend's own), carrying
+ * NC_EVF_INTERNAL when the user's terms did not ask for it (the backend
+ * subscribed it: illumos sends pr_empty only when a set has it).  No
+ * backend makes NC_EVX_EMPTIED: the core does (ct_evq_pop).
  * Held contracts are those opened CT_OPEN_LATEST or CT_OPEN_ADOPT whose
  * terms let the backend learn it (an adopted illumos contract whose sets
  * leave pr_empty out never says it emptied).
  */
 int ct_evq_next(ct_evrec_t *ev);
 /*
- * Core (src/evq.c): the next event for the layers above, popped with
+ * Core (src/evpop.c): the next event for the layers above, popped with
  * next (the backend's ct_evq_next: ct_evq_pop(ct_evq_next, &ev)).  It is
  * what next gives, except that every process pr_empty is preceded by
- * an NC_EVX_EMPTIED record for the same contract (unless the backend sent
- * one just before), and a pr_empty marked NC_EVF_INTERNAL is replaced by
- * that record.  The JS layer waits on NC_EVX_EMPTIED ("_emptied") in
+ * an NC_EVX_EMPTIED record for the same contract, and a pr_empty marked
+ * NC_EVF_INTERNAL is replaced by that record.  The JS layer waits on NC_EVX_EMPTIED ("_emptied") in
  * stop() and run(), and releases the event loop with it.
  */
 int ct_evq_pop(int (*next)(ct_evrec_t *), ct_evrec_t *ev);

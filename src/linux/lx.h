@@ -16,7 +16,7 @@
  *   root.c       the contract root: finding it, ids, opening, scanning;
  *                lx_root_get runs holder.c's sweep once (its one call down)
  *   holder.c     the holder-death rules and the sweep
- *   evq.c        the event loop's one fd: sources, notices, the records
+ *   evloop.c     the event loop's one fd: sources, notices, the records
  *   nlwalk.c     netlink datagrams, bounds-checked (fuzzed)
  *   connector.c  the netlink proc connector
  *   trace.c      the records of a traced contract's processes
@@ -31,7 +31,7 @@
  *   spawn.c      putting a new child into a new contract
  *   tmpl.c       ct_tmpl_* : active templates, latest, create
  *
- * A file calls only files above it in this list (and evq.c's handlers and
+ * A file calls only files above it in this list (and evloop.c's handlers and
  * the membership table call back only through pointers they were given).
  */
 #ifndef LX_H
@@ -353,7 +353,7 @@ bool lx_holder_absent(int dirfd);
 void lx_holder_emptied(ct_id_t id, int dirfd);
 
 /* ------------------------------------------------------------------ */
-/* evq.c: one fd for the event loop; the queue of records */
+/* evloop.c: one fd for the event loop; the queue of records */
 
 typedef void lx_evq_fn_t(void *arg);
 

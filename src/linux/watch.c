@@ -174,12 +174,11 @@ recheck(lx_watch_t *w)
 		lost_exits(w);
 	pending_set(w, false);
 	w->emptied = true;
-	/* The internal notice first: a pr_empty listener may dispose. */
-	(void) lx_watch_notify(w, NC_EVX_EMPTIED);
 	/* pr_empty names a pid: without the connector, the mechanism's. */
 	if (w->last_exit == 0)
 		(void) lx_ms()->last_exit(w->dirfd, &w->last_exit);
-	(void) lx_watch_publish(w, NC_PR_EV_EMPTY, w->last_exit);
+	/* Always queued: the core makes NC_EVX_EMPTIED of it (evpop.c). */
+	lx_watch_publish_empty(w, w->last_exit);
 	if (!w->held)
 		lx_holder_emptied(w->id, w->dirfd);
 	settle(w);

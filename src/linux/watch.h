@@ -38,6 +38,11 @@ struct lx_watch {
 	lx_trace_t *trace;	/* trace: true asked for it, else NULL */
 };
 
+/*
+ * publish.c: w emptied: its pr_empty, as the sets say, else one marked
+ * NC_EVF_INTERNAL; either way the core precedes it with NC_EVX_EMPTIED.
+ */
+void lx_watch_publish_empty(lx_watch_t *w, pid_t pid);
 /* watch.c: a member of w exited (members.c): is w empty now? */
 void lx_watch_exit_seen(lx_watch_t *w);
 
