@@ -208,29 +208,27 @@ function hookedSpawn(options) {
     e.syscall = 'execve';
     throw e;
   }
-  const { ctid, procs, dirfd } = binding.spawnPrepare();
+  const { ctid, dirfd } = binding.spawnPrepare();
   const { file, args, stdio } = options;
-  options.file = shim;
   // The shim joins the contract and execs the program.  An anchor starts
   // the contract, forks the program and reaps its tree; it gets its
   // directory as an inherited fd, never as a path, and a pipe on which it
   // reports how the program ended (the last of the appended entries).
+  // The command line is the backend's (ct_spawn_argv, as ctrun's is).
   let report = -1;
+  let dirAt = dirfd;
   if (how === 'anchor') {
     const a = withStdio(stdio, dirfd, 'pipe');
     if (a !== null) {
       options.stdio = a;
       report = a.length - 1;
+      dirAt = report - 1;
     }
-    options.args = ['ct-exec', '--anchor',
-      ...(report >= 0 ? ['--report', `${report}`, `@${report - 1}`]
-        : [`@${dirfd}`]),
-      file, ...args];
-  } else {
-    options.args = ['ct-exec', procs, file, ...args];
   }
   let r;
   try {
+    options.args = binding.spawnArgv('ct-exec', dirAt, report, file, args);
+    options.file = shim;
     r = origSpawn.call(this, options);
   } catch (e) {
     binding.spawnAbort(ctid);

@@ -273,6 +273,19 @@ int ct_spawn_prepare(ct_id_t *idp, char **procsp);
  */
 int ct_spawn_dirfd(void);
 /*
+ * The helper's command line (ct-exec, src/helpers/) that runs file with
+ * argv (argv[0] included) for the spawn ct_spawn_prepare reserved, in the
+ * mode in use: argv0, then the shim's join file (CT_SPAWN_SHIM) or the
+ * anchor's --anchor [--report REPORT] @DIRFD (CT_SPAWN_ANCHOR; the fds as
+ * the child has them, report -1: none), then file and argv.  Built here
+ * only, for the spawn hook and ctrun alike: NULL-terminated, every string
+ * malloc'd (ct_spawn_argv_free).  EINVAL: no spawn reserved, or a mode
+ * that runs no helper.
+ */
+int ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp);
+void ct_spawn_argv_free(char **av);
+/*
  * After a successful spawn of pid (any mode): the contract made for it is
  * the thread's latest; in shim mode pid is moved in from the parent
  * before this returns, so the contract is never seen without its first

@@ -316,6 +316,21 @@ ct_features_get(ct_features_t *f)
 }
 
 int
+ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp)
+{
+	(void) argv0, (void) dirfd, (void) report, (void) file, (void) argv;
+	*avp = NULL;
+	return (nosup("ct_spawn_argv"));
+}
+
+void
+ct_spawn_argv_free(char **av)
+{
+	(void) av;
+}
+
+int
 ct_spawn_dirfd(void)
 {
 	return (-1);

@@ -582,6 +582,69 @@ ct_spawn_abort(ct_id_t id)
 	return (0);
 }
 
+/* ct-exec's command line: its usage is in src/helpers/exec.c, anchor.c. */
+int
+ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp)
+{
+	ct_spawn_mode_t mode = mode_now();
+	const lx_root_t *r;
+	size_t n = 0, k = 0;
+	char **av;
+	int err = 0;
+
+	*avp = NULL;
+	if (ts.inflight.id == 0 || (mode != CT_SPAWN_SHIM &&
+	    mode != CT_SPAWN_ANCHOR))
+		return (EINVAL);
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	while (argv[n] != NULL)
+		n++;
+	if ((av = calloc(n + 7, sizeof (*av))) == NULL)
+		return (ENOMEM);
+	if ((av[k++] = strdup(argv0)) == NULL)
+		err = ENOMEM;
+	if (err == 0 && mode == CT_SPAWN_SHIM) {
+		if (asprintf(&av[k++], "%s/%" PRId32 "%s", r->path,
+		    ts.inflight.id, lx_ms()->joinfile) < 0)
+			err = ENOMEM;
+	} else if (err == 0) {
+		if ((av[k++] = strdup("--anchor")) == NULL)
+			err = ENOMEM;
+		if (err == 0 && report >= 0 &&
+		    ((av[k++] = strdup("--report")) == NULL ||
+		    asprintf(&av[k++], "%d", report) < 0))
+			err = ENOMEM;
+		if (err == 0 && asprintf(&av[k++], "@%d", dirfd) < 0)
+			err = ENOMEM;
+	}
+	if (err == 0 && (av[k++] = strdup(file)) == NULL)
+		err = ENOMEM;
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		if ((av[k++] = strdup(argv[i])) == NULL)
+			err = ENOMEM;
+	}
+	if (err != 0) {
+		/* A failed asprintf leaves its slot undefined: clear it. */
+		av[k - 1] = NULL;
+		ct_spawn_argv_free(av);
+		return (err);
+	}
+	*avp = av;
+	return (0);
+}
+
+void
+ct_spawn_argv_free(char **av)
+{
+	if (av == NULL)
+		return;
+	for (size_t i = 0; av[i] != NULL; i++)
+		free(av[i]);
+	free(av);
+}
+
 int
 ct_spawn_dirfd(void)
 {
