@@ -5,7 +5,7 @@
     "ct_glibc_floor%": "0",
     "ct_test%": "0",
     "ct_core": ["src/names.c", "src/template.c", "src/error.c", "src/records.c",
-      "src/helperdir.c", "src/evq.c", "src/lock.c"],
+      "src/helperdir.c", "src/evpop.c", "src/lock.c"],
     "ct_linux_base": [
       "src/linux/parse.c", "src/linux/map.c", "src/linux/safeio.c",
       "src/linux/trylock.c",
@@ -13,7 +13,7 @@
       "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/anchorproof.c",
       "src/linux/reaper.c", "src/linux/sigsend.c",
       "src/linux/root.c",
-      "src/linux/holder.c", "src/linux/evq.c"
+      "src/linux/holder.c", "src/linux/evloop.c"
     ],
     "ct_linux": [
       "<@(ct_linux_base)",

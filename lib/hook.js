@@ -118,7 +118,7 @@ for (const [name, n] of Object.entries(os.constants.signals)) {
  * rest of the tree, is reaped by the backend when it ends (spawnRelease).
  * An anchor that ends without a report (killed) reports itself.
  */
-function presentProgram(child, ctid, report) {
+function presentProgram(child, report) {
   const anchor = child.pid;
   const handle = child._handle;
   const exit = handle.onexit; // Node's: sets the codes, emits 'exit'
@@ -126,7 +126,11 @@ function presentProgram(child, ctid, report) {
   let anchorExit = null;
   let done = false;
 
-  child.pid = binding.spawnFirst(ctid, anchor);
+  // Blocks until the anchor wrote the program's pid, the report's first
+  // line (read in C, before this stream reads anything).
+  const fd = report._handle && typeof report._handle.fd === 'number'
+    ? report._handle.fd : -1;
+  child.pid = binding.spawnFirst(anchor, fd);
   // uv's convention: 0 or a negative errno.
   handle.kill = (sig) => -binding.spawnSignal(anchor, sig);
 
@@ -162,7 +166,11 @@ function presentProgram(child, ctid, report) {
     return ref.call(this);
   };
   report.setEncoding('latin1');
-  report.on('data', (d) => { said += d; });
+  // The status line ends the child at once, not at the pipe's close.
+  report.on('data', (d) => {
+    said += d;
+    finish();
+  });
   report.on('close', finish);
   report.on('error', () => {}); // its close follows; the anchor reports
 }
@@ -200,29 +208,27 @@ function hookedSpawn(options) {
     e.syscall = 'execve';
     throw e;
   }
-  const { ctid, procs, dirfd } = binding.spawnPrepare();
+  const { ctid, dirfd } = binding.spawnPrepare();
   const { file, args, stdio } = options;
-  options.file = shim;
   // The shim joins the contract and execs the program.  An anchor starts
   // the contract, forks the program and reaps its tree; it gets its
   // directory as an inherited fd, never as a path, and a pipe on which it
   // reports how the program ended (the last of the appended entries).
+  // The command line is the backend's (ct_spawn_argv, as ctrun's is).
   let report = -1;
+  let dirAt = dirfd;
   if (how === 'anchor') {
     const a = withStdio(stdio, dirfd, 'pipe');
     if (a !== null) {
       options.stdio = a;
       report = a.length - 1;
+      dirAt = report - 1;
     }
-    options.args = ['ct-exec', '--anchor',
-      ...(report >= 0 ? ['--report', `${report}`, `@${report - 1}`]
-        : [`@${dirfd}`]),
-      file, ...args];
-  } else {
-    options.args = ['ct-exec', procs, file, ...args];
   }
   let r;
   try {
+    options.args = binding.spawnArgv('ct-exec', dirAt, report, file, args);
+    options.file = shim;
     r = origSpawn.call(this, options);
   } catch (e) {
     binding.spawnAbort(ctid);
@@ -242,7 +248,7 @@ function hookedSpawn(options) {
   }
   if (this.pid !== undefined) {
     binding.spawnCommit(ctid, this.pid);
-    if (pipe) presentProgram(this, ctid, pipe);
+    if (pipe) presentProgram(this, pipe);
   } else {
     binding.spawnAbort(ctid);
   }

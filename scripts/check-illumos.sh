@@ -77,7 +77,7 @@ cc_inc=$(gcc -print-file-name=include)
 cd "$here"
 set --
 for f in src/illumos/*.c src/names.c src/template.c \
-    src/error.c src/records.c src/helperdir.c src/evq.c src/lock.c \
+    src/error.c src/records.c src/helperdir.c src/evpop.c src/lock.c \
     src/cli/*.c; do
 	[ -f "$f" ] && set -- "$@" "$f"
 done

@@ -492,21 +492,76 @@ b_spawn_abort(napi_env env, napi_callback_info info)
 	return (NULL);
 }
 
-/* (ctid, child) -> the pid presented as the child: the program's. */
+/*
+ * (argv0, dirfd, report, file, args) -> the helper's command line, as
+ * ct_spawn_argv builds it for the spawn reserved (an array of strings).
+ */
+static napi_value
+b_spawn_argv(napi_env env, napi_callback_info info)
+{
+	napi_value argv[5], out = NULL;
+	int64_t dirfd, report;
+	char *argv0 = NULL, *file = NULL, **args = NULL, **av = NULL;
+	uint32_t n = 0;
+	bool isarr = false;
+	int err;
+
+	if (!bnd_args(env, info, 5, argv) ||
+	    (argv0 = bnd_get_str(env, argv[0], "argv0")) == NULL ||
+	    !bnd_get_int(env, argv[1], "dirfd", -1, INT32_MAX, &dirfd) ||
+	    !bnd_get_int(env, argv[2], "report", -1, INT32_MAX, &report) ||
+	    (file = bnd_get_str(env, argv[3], "file")) == NULL)
+		goto out;
+	if (napi_is_array(env, argv[4], &isarr) != napi_ok || !isarr ||
+	    napi_get_array_length(env, argv[4], &n) != napi_ok) {
+		bnd_throw_arg(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+		    "The \"args\" argument must be an array of strings");
+		goto out;
+	}
+	if ((args = calloc((size_t)n + 1, sizeof (*args))) == NULL) {
+		(void) bnd_throw_sys(env, ENOMEM, "malloc", "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value e;
+		if (napi_get_element(env, argv[4], i, &e) != napi_ok ||
+		    (args[i] = bnd_get_str(env, e, "args")) == NULL)
+			goto out;
+	}
+	if ((err = ct_spawn_argv(argv0, (int)dirfd, (int)report, file, args,
+	    &av)) != 0) {
+		(void) bnd_throw_sys(env, err, "spawn",
+		    "cannot build the helper's command line");
+		goto out;
+	}
+	napi_create_array(env, &out);
+	for (uint32_t i = 0; av[i] != NULL; i++)
+		napi_set_element(env, out, i, bnd_str(env, av[i]));
+out:
+	ct_spawn_argv_free(av);
+	for (uint32_t i = 0; args != NULL && i < n; i++)
+		free(args[i]);
+	free(args);
+	free(argv0);
+	free(file);
+	return (out);
+}
+
+/* (child, report fd) -> the pid presented as the child: the program's. */
 static napi_value
 b_spawn_first(napi_env env, napi_callback_info info)
 {
 	napi_value argv[2];
-	int64_t id, pid;
+	int64_t pid, fd;
 	pid_t first;
 	int err;
 
 	if (!bnd_args(env, info, 2, argv) ||
-	    !bnd_get_int(env, argv[0], "ctid", 1, INT32_MAX, &id) ||
-	    !bnd_get_int(env, argv[1], "pid", 1, INT32_MAX, &pid))
+	    !bnd_get_int(env, argv[0], "pid", 1, INT32_MAX, &pid) ||
+	    !bnd_get_int(env, argv[1], "fd", -1, INT32_MAX, &fd))
 		return (NULL);
-	if ((err = ct_spawn_first((ct_id_t)id, (pid_t)pid, &first)) != 0)
-		return (bnd_result(env, err, "open", "cannot find the program"));
+	if ((err = ct_spawn_first((pid_t)pid, (int)fd, &first)) != 0)
+		return (bnd_result(env, err, "read", "cannot find the program"));
 	return (bnd_num(env, (double)first));
 }
 
@@ -582,6 +637,7 @@ static const struct export {
 	{ "spawnCommit", b_spawn_commit },
 	{ "spawnAbort", b_spawn_abort },
 	{ "spawnReady", b_spawn_ready },
+	{ "spawnArgv", b_spawn_argv },
 	{ "spawnFirst", b_spawn_first },
 	{ "spawnSignal", b_spawn_signal },
 	{ "spawnRelease", b_spawn_release },

@@ -3,7 +3,7 @@
  *
  * Every OS backend (src/illumos/, src/linux/) implements the functions
  * declared in the "backend" sections below; src/names.c, src/template.c,
- * src/error.c, src/records.c and src/evq.c are the core, shared by all
+ * src/error.c, src/records.c and src/evpop.c are the core, shared by all
  * of them.
  * The Node-API glue (src/binding.c, src/binding/) and the tools (src/cli/) call nothing
  * else.
@@ -275,6 +275,19 @@ int ct_spawn_prepare(ct_id_t *idp, char **procsp);
  */
 int ct_spawn_dirfd(void);
 /*
+ * The helper's command line (ct-exec, src/helpers/) that runs file with
+ * argv (argv[0] included) for the spawn ct_spawn_prepare reserved, in the
+ * mode in use: argv0, then the shim's join file (CT_SPAWN_SHIM) or the
+ * anchor's --anchor [--report REPORT] @DIRFD (CT_SPAWN_ANCHOR; the fds as
+ * the child has them, report -1: none), then file and argv.  Built here
+ * only, for the spawn hook and ctrun alike: NULL-terminated, every string
+ * malloc'd (ct_spawn_argv_free).  EINVAL: no spawn reserved, or a mode
+ * that runs no helper.
+ */
+int ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp);
+void ct_spawn_argv_free(char **av);
+/*
  * After a successful spawn of pid (any mode): the contract made for it is
  * the thread's latest; in shim mode pid is moved in from the parent
  * before this returns, so the contract is never seen without its first
@@ -288,13 +301,15 @@ int ct_spawn_abort(ct_id_t id);
  * "Linux: membership"): under reaper membership the child is the
  * contract's anchor and the program is its first member; elsewhere the
  * child is the program.  ct_spawn_first: the program's pid, once it runs
- * (child itself where they are one).  ct_spawn_signal: send sig to that
+ * (child itself where they are one); report is the caller's end of the
+ * anchor's report pipe (ct-exec --anchor --report), whose first line,
+ * the pid, it reads and leaves the rest (-1: none, child stands in).  ct_spawn_signal: send sig to that
  * program (through the anchor, which is the only one that may know it is
  * still the program).  ct_spawn_release: the caller stopped waiting for
  * child before it exited (it reported the program's exit instead): reap
  * it when it exits.
  */
-int ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp);
+int ct_spawn_first(pid_t child, int report, pid_t *firstp);
 int ct_spawn_signal(pid_t child, int sig);
 int ct_spawn_release(pid_t child);
 /*
@@ -445,24 +460,21 @@ int ct_evq_dispatch(void);
  *
  * The duty every backend meets here: the emptiness of a process contract
  * this process holds reaches this queue, whatever the contract's sets
- * say, as one of
- *   - its pr_empty (the kernel's, or the backend's own), carrying
- *     NC_EVF_INTERNAL when the user's terms did not ask for it (the
- *     backend subscribed it: illumos sends pr_empty only when a set has
- *     it), or
- *   - an NC_EVX_EMPTIED record, before the pr_empty if there is one.
+ * say, as its pr_empty (the kernel's, or the backend's own), carrying
+ * NC_EVF_INTERNAL when the user's terms did not ask for it (the backend
+ * subscribed it: illumos sends pr_empty only when a set has it).  No
+ * backend makes NC_EVX_EMPTIED: the core does (ct_evq_pop).
  * Held contracts are those opened CT_OPEN_LATEST or CT_OPEN_ADOPT whose
  * terms let the backend learn it (an adopted illumos contract whose sets
  * leave pr_empty out never says it emptied).
  */
 int ct_evq_next(ct_evrec_t *ev);
 /*
- * Core (src/evq.c): the next event for the layers above, popped with
+ * Core (src/evpop.c): the next event for the layers above, popped with
  * next (the backend's ct_evq_next: ct_evq_pop(ct_evq_next, &ev)).  It is
  * what next gives, except that every process pr_empty is preceded by
- * an NC_EVX_EMPTIED record for the same contract (unless the backend sent
- * one just before), and a pr_empty marked NC_EVF_INTERNAL is replaced by
- * that record.  The JS layer waits on NC_EVX_EMPTIED ("_emptied") in
+ * an NC_EVX_EMPTIED record for the same contract, and a pr_empty marked
+ * NC_EVF_INTERNAL is replaced by that record.  The JS layer waits on NC_EVX_EMPTIED ("_emptied") in
  * stop() and run(), and releases the event loop with it.
  */
 int ct_evq_pop(int (*next)(ct_evrec_t *), ct_evrec_t *ev);

@@ -127,9 +127,9 @@ ct_spawn_ready(void)
 }
 
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	(void) id, (void) child, (void) firstp;
+	(void) child, (void) report, (void) firstp;
 	return (nosup("ct_spawn_first"));
 }
 
@@ -313,6 +313,21 @@ ct_features_get(ct_features_t *f)
 		return (ENOMEM);
 	(void) snprintf(f->root_error, len, WHY_FMT, os);
 	return (0);
+}
+
+int
+ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp)
+{
+	(void) argv0, (void) dirfd, (void) report, (void) file, (void) argv;
+	*avp = NULL;
+	return (nosup("ct_spawn_argv"));
+}
+
+void
+ct_spawn_argv_free(char **av)
+{
+	(void) av;
 }
 
 int

@@ -128,10 +128,12 @@ typedef struct cli_child {
 	ct_contract_t *ct;	/* opened CT_OPEN_LATEST */
 	int exec_err;		/* 0: the program runs; else why not */
 	bool join_failed;	/* exec_err is from joining, not exec */
+	pid_t program;		/* the program: pid, or the anchor's first */
 	/*
 	 * Reaper membership: pid is the contract's anchor, which writes the
-	 * program's wait status here once it reaped it ("N\n"), then closes
-	 * it (docs/ARCHITECTURE.md, "Linux: membership"); else -1.
+	 * program's pid here once it forked it, then its wait status once it
+	 * reaped it ("N\n" each; cli_spawn reads the first), then closes it
+	 * (docs/ARCHITECTURE.md, "Linux: membership"); else -1.
 	 */
 	int report;
 } cli_child_t;

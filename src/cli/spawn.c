@@ -92,19 +92,17 @@ hold(ct_id_t reserved, cli_child_t *cp)
 }
 
 /*
- * Reaper membership: the child is an anchor, ct-exec --anchor --report RFD
- * @FD, beside
- * this program (or where the addon said), which runs argv.  NULL: ENOMEM.
+ * Reaper membership: the child is an anchor, ct-exec beside this program
+ * (or where the addon said), which runs argv; its command line is the
+ * backend's (ct_spawn_argv, as the spawn hook's is).
  */
-static char **
-anchor_argv(int dirfd, int report, char *const argv[])
+static int
+anchor_argv(int dirfd, int report, char *const argv[], char ***avp)
 {
 	const char *helpers = ct_helper_dir();
-	char *self = NULL, *exe = NULL, **av = NULL;
-	size_t n = 0;
+	char *self = NULL, *exe = NULL;
+	int err;
 
-	while (argv[n] != NULL)
-		n++;
 	if (helpers == NULL && (self = realpath("/proc/self/exe", NULL)) !=
 	    NULL) {
 		char *slash = strrchr(self, '/');
@@ -112,31 +110,14 @@ anchor_argv(int dirfd, int report, char *const argv[])
 			*slash = '\0';
 		helpers = self;
 	}
-	if (helpers == NULL || asprintf(&exe, "%s/ct-exec", helpers) < 0 ||
-	    (av = calloc(n + 7, sizeof (*av))) == NULL) {
+	if (helpers == NULL || asprintf(&exe, "%s/ct-exec", helpers) < 0) {
 		free(self);
-		free(exe);
-		return (NULL);
+		return (ENOMEM);
 	}
 	free(self);
-	av[0] = exe;
-	av[1] = (char *)"--anchor";
-	av[2] = (char *)"--report";
-	if (asprintf(&av[3], "%d", report) < 0) {
-		free(exe);
-		free(av);
-		return (NULL);
-	}
-	if (asprintf(&av[4], "@%d", dirfd) < 0) {
-		free(av[3]);
-		free(exe);
-		free(av);
-		return (NULL);
-	}
-	av[5] = argv[0];	/* FILE, then ARGV0 ARG... */
-	for (size_t i = 0; i < n; i++)
-		av[6 + i] = argv[i];
-	return (av);
+	err = ct_spawn_argv(exe, dirfd, report, argv[0], argv, avp);
+	free(exe);
+	return (err);
 }
 
 /*
@@ -155,9 +136,7 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	if (mode == CT_SPAWN_ANCHOR) {
 		/* The child inherits the directory (child() clears CLOEXEC). */
 		*dirfdp = ct_spawn_dirfd();
-		if ((*anchorp = anchor_argv(*dirfdp, report, *argvp)) == NULL)
-			err = ENOMEM;
-		else
+		if ((err = anchor_argv(*dirfdp, report, *argvp, anchorp)) == 0)
 			*argvp = *anchorp;
 	} else if ((*procfdp = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
 		err = ct_err_set(errno, "open", "cannot open %s", procs);
@@ -216,7 +195,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	ssize_t n;
 
 	memset(cp, 0, sizeof (*cp));
-	cp->pid = -1;
+	cp->pid = cp->program = -1;
 	cp->report = -1;
 	/* A plain fork() is ours to make: prefer the atfork handlers. */
 	(void) ct_spawn_mode_set(CT_SPAWN_ATFORK);
@@ -249,6 +228,9 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	(void) close(p[1]);
 	p[1] = -1;
+	if (rp[1] >= 0)
+		(void) close(rp[1]);	/* the anchor's alone: EOF if it dies */
+	rp[1] = -1;
 	if (err != 0) {
 		err = ct_err_set(err, "fork", "cannot fork");
 		(void) ct_spawn_abort(reserved);
@@ -265,16 +247,15 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		cp->exec_err = r.err != 0 ? r.err : EINVAL;
 		cp->join_failed = r.stage == 0;
 	}
+	/* The report's first line: the program's pid (the rest is ctrun's). */
+	cp->program = cp->pid;
+	if (mode == CT_SPAWN_ANCHOR && cp->exec_err == 0)
+		(void) ct_spawn_first(cp->pid, rp[0], &cp->program);
 	cp->report = rp[0];
 	rp[0] = -1;
 out:
 	(void) ct_tmpl_active_clear(CT_TYPE_PROCESS);
-	if (anchor != NULL) {
-		free(anchor[0]);	/* the ct-exec path */
-		free(anchor[3]);	/* the report fd */
-		free(anchor[4]);	/* "@FD": the contract's directory */
-	}
-	free(anchor);
+	ct_spawn_argv_free(anchor);
 	if (procfd >= 0)
 		(void) close(procfd);
 	if (p[0] >= 0)

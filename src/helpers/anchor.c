@@ -12,9 +12,10 @@
  * subtree.  It forks FILE (searched in PATH like execvp) and then only
  * reaps, and forwards the signals it receives to the program.  Its holder
  * presents the program as the child it spawned (docs/ARCHITECTURE.md,
- * "Linux: membership"): so the anchor writes the program's wait status to
- * FD ("--report", a pipe of the holder's) as soon as it has reaped it,
- * then closes FD; and a SIGRTMAX queued to it (sigqueue, SI_QUEUE) with a
+ * "Linux: membership"): so the anchor writes the program's pid to RFD
+ * ("--report", a pipe of the holder's) as soon as it forked it, a line,
+ * and the program's wait status, a second line, as soon as it has reaped
+ * it, then closes RFD; and a SIGRTMAX queued to it (sigqueue, SI_QUEUE) with a
  * signal number as its value is that signal for the program, which is
  * how SIGKILL and SIGSTOP, which it cannot take, are forwarded.  When its
  * wait finds no child left the contract is empty: it records that in DIR
@@ -28,6 +29,7 @@
  * the loop needs no libc and nothing is lost between a check and a wait.
  */
 #include "exec_sys.h"
+#include "../linux/keys.h"
 
 #ifndef __NR_close_range
 #define	__NR_close_range	436
@@ -119,7 +121,7 @@ a_done(int dirfd, int status, long last)
 	    buf + n);
 	buf[n++] = ' ';
 	n += a_utoa((unsigned long)last, buf + n);
-	a_record(dirfd, "user.ct.done", buf, n);
+	a_record(dirfd, LX_META_DONE, buf, n);
 }
 
 /* Exit as the program did: its code, or its own signal (no core). */
@@ -287,9 +289,18 @@ anchor_main(int argc, char **argv, char **envp)
 		return (126);
 	}
 	{
+		/*
+		 * The record for anyone who reads the directory, then the
+		 * same pid as the report's first line, on which the holder
+		 * blocks (ct_spawn_first): it never polls for the record.
+		 */
 		char buf[24];
-		a_record((int)dirfd, "user.ct.program", buf, a_utoa(
-		    (unsigned long)prog, buf));
+		size_t n = a_utoa((unsigned long)prog, buf);
+		a_record((int)dirfd, LX_META_PROGRAM, buf, n);
+		if (report >= 0) {
+			buf[n++] = '\n';
+			(void) shim_write(report, buf, n);
+		}
 	}
 	a_detach((int)dirfd, report);
 	for (;;) {

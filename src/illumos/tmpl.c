@@ -435,9 +435,9 @@ ct_spawn_ready(void)
 
 /* The kernel puts the child itself in the contract: it is the program. */
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	(void) id;
+	(void) report;
 	*firstp = child;
 	return (0);
 }
@@ -460,4 +460,20 @@ int
 ct_spawn_dirfd(void)
 {
 	return (-1);
+}
+
+/* The kernel makes the contract at fork: no helper runs. */
+int
+ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp)
+{
+	(void) argv0, (void) dirfd, (void) report, (void) file, (void) argv;
+	*avp = NULL;
+	return (EINVAL);
+}
+
+void
+ct_spawn_argv_free(char **av)
+{
+	(void) av;
 }

@@ -392,10 +392,25 @@ cg_rmdir(int rootfd, const char *name)
 
 /* The child joined itself (or was moved in): it is the program. */
 static int
-cg_first(int dirfd, pid_t child, pid_t *firstp)
+cg_first(int report, pid_t child, pid_t *firstp)
 {
-	(void) dirfd;
+	(void) report;
 	*firstp = child;
+	return (0);
+}
+
+/* The child joins by itself, however it was chosen to. */
+static ct_spawn_mode_t
+cg_spawn_mode(ct_spawn_mode_t mode)
+{
+	return (mode);
+}
+
+/* The child is the first member. */
+static pid_t
+cg_hidden(pid_t child)
+{
+	(void) child;
 	return (0);
 }
 
@@ -445,7 +460,7 @@ cg_features(int rootfd, ct_features_t *f)
 
 const lx_mship_t lx_mship_cgroup = {
 	.name = "cgroup",
-	.helper_flag = NULL,
+	.spawn_mode = cg_spawn_mode,
 	.joinfile = "/cgroup.procs",
 	.spare_open = cg_spare_open,
 	.join = cg_join,
@@ -464,6 +479,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.unfollow = cg_unfollow,
 	.rmdir = cg_rmdir,
 	.first = cg_first,
+	.hidden = cg_hidden,
 	.signal_first = cg_signal_first,
 	.last_exit = cg_last_exit,
 };

@@ -174,14 +174,14 @@ static void
 trace_start(lx_watch_t *w, pid_t born)
 {
 	lx_trace_t *t;
-	bool anchor = lx_ms()->first_is_anchor;
+	pid_t hidden = lx_ms()->hidden(born);
 
 	if (!trace_armed || lx_watch_trace(w) != NULL ||
 	    TERMS_W(w)->type != CT_TYPE_PROCESS)
 		return;
-	if ((t = lx_trace_new(anchor ? born : 0, getpid())) == NULL)
+	if ((t = lx_trace_new(hidden, getpid())) == NULL)
 		return;
-	if (!anchor)
+	if (hidden == 0)
 		(void) lx_trace_fork(t, getpid(), born, 0);
 	(void) lx_cn_exec(true);	/* the watch's own ask */
 	lx_watch_set_trace(w, t);

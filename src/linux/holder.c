@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -136,18 +135,6 @@ void
 lx_holder_sweep(void)
 {
 	(void) lx_root_scan(sweep_one, NULL);
-}
-
-int
-lx_root_get(const lx_root_t **rp)
-{
-	static pthread_once_t swept = PTHREAD_ONCE_INIT;
-	int err;
-
-	if ((err = lx_root_find(rp)) != 0)
-		return (err);
-	(void) pthread_once(&swept, lx_holder_sweep);
-	return (0);
 }
 
 bool

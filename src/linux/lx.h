@@ -13,22 +13,25 @@
  *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
  *   anchorproof.c  whether a process is a contract's anchor
  *   reaper.c     membership by subreaper anchor (lx_mship_reaper)
- *   root.c       the contract root: finding it, ids, opening, scanning
+ *   root.c       the contract root: finding it, ids, opening, scanning;
+ *                lx_root_get runs holder.c's sweep once (its one call down)
  *   holder.c     the holder-death rules and the sweep
- *   evq.c        the event loop's one fd: sources, notices, the records
+ *   evloop.c     the event loop's one fd: sources, notices, the records
  *   nlwalk.c     netlink datagrams, bounds-checked (fuzzed)
  *   connector.c  the netlink proc connector
  *   trace.c      the records of a traced contract's processes
  *   keep.c       the holder's side of the keeper process
  *   watch.c      watches: what is known of each contract we follow
- *   members.c    member events from the connector (fork, exit, core)
+ *   members.c    the member table (pid -> watch), member events from the
+ *                connector (fork, exit, core); one layer with watch.c
+ *                (watch.h)
  *   device.c     device contracts from kernel uevents
  *   contract.c   ct_contract_* : open, status, control
  *   features.c   ct_features_get, ct_contract_list
  *   spawn.c      putting a new child into a new contract
  *   tmpl.c       ct_tmpl_* : active templates, latest, create
  *
- * A file calls only files above it in this list (and evq.c's handlers and
+ * A file calls only files above it in this list (and evloop.c's handlers and
  * the membership table call back only through pointers they were given).
  */
 #ifndef LX_H
@@ -192,17 +195,13 @@ char *lx_core_expand(const char *pattern, const lx_core_facts_t *f);
 typedef struct lx_mship {
 	const char *name;	/* features.membership: "cgroup" */
 	/*
-	 * The spawned child is the contract's anchor: not a member itself,
-	 * the parent of the first one (its events are not the user's).
+	 * How a child gets in (spawn.c builds on it): mode is the one chosen
+	 * for a child that joins by itself, at fork (atfork) or as ct-exec
+	 * JOINFILE (the shim), JOINFILE the spare's joinfile; a mechanism
+	 * that starts every contract with its own helper returns that mode
+	 * instead (CT_SPAWN_ANCHOR: ct-exec --anchor, joinfile "").
 	 */
-	bool first_is_anchor;
-	/*
-	 * How a child gets in.  NULL: it joins by itself, at fork (atfork)
-	 * or as ct-exec JOINFILE (the shim), JOINFILE the spare's joinfile.
-	 * Else every contract is started by ct-exec HELPER_FLAG DIR, the
-	 * anchor, and joinfile is "" (DIR is the contract's directory).
-	 */
-	const char *helper_flag;
+	ct_spawn_mode_t (*spawn_mode)(ct_spawn_mode_t mode);
 	const char *joinfile;
 	/* Open what the parent joins a child through (-1: nothing). */
 	int (*spare_open)(int dirfd, int *joinfdp);
@@ -245,9 +244,16 @@ typedef struct lx_mship {
 	int (*rmdir)(int rootfd, const char *name);
 	/*
 	 * The spawned child as its caller presents it: the program's pid
-	 * once it runs (contract directory dirfd), and a signal for it.
+	 * once it runs (report: the parent's end of the helper's report
+	 * pipe, or -1), and a signal for it.
 	 */
-	int (*first)(int dirfd, pid_t child, pid_t *firstp);
+	int (*first)(int report, pid_t child, pid_t *firstp);
+	/*
+	 * The spawned child when it is not a member but the first member's
+	 * parent (an anchor: followed, never reported; its fork of the
+	 * program is the first pr_fork), else 0.
+	 */
+	pid_t (*hidden)(pid_t child);
 	int (*signal_first)(pid_t child, int sig);
 	/*
 	 * The last member to exit, once empty, where the mechanism knows it
@@ -285,8 +291,6 @@ extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
  */
 int lx_anchor_prove(int dirfd, pid_t pid, uint64_t start);
 
-/* reaper.c: the program the anchor runs, once it has forked. */
-int lx_reaper_program(int dirfd, pid_t *pidp);
 
 /* ------------------------------------------------------------------ */
 /* meta.c: a contract's records, through the mechanism in use */
@@ -294,12 +298,8 @@ int lx_reaper_program(int dirfd, pid_t *pidp);
 const lx_mship_t *lx_ms(void);
 void lx_ms_use(const lx_mship_t *ms);
 
-/* The records' keys, each named once. */
-#define	LX_META_TERMS	"user.ct.terms"		/* lx_terms_t */
-#define	LX_META_STATE	"user.ct.state"		/* lx_hstate_t */
-#define	LX_META_NEVENTS	"user.ct.nevents"	/* unacked critical */
-#define	LX_META_DEVSTATE "user.ct.devstate"	/* a device's state */
-#define	LX_META_NEXT	"user.ct.next"		/* the root's next-id hint */
+/* The records' keys, each named once (the anchor writes some: keys.h). */
+#include "keys.h"
 
 int lx_terms_write(int dirfd, const lx_terms_t *t);
 int lx_terms_read(int dirfd, lx_terms_t *t);
@@ -330,6 +330,12 @@ typedef struct lx_root {
 /* The root, discovered once (no sweep: see lx_root_get). */
 int lx_root_find(const lx_root_t **rp);
 /*
+ * The root, with holder.c's rules applied once to whatever earlier
+ * processes left (a holder and its keeper that died together).
+ * Everything that works on contracts gets the root here.
+ */
+int lx_root_get(const lx_root_t **rp);
+/*
  * Use dir, which must exist already, as the root (the keeper: it never
  * makes a root its holder may have removed on the way out).
  */
@@ -358,12 +364,6 @@ int lx_root_open_ct(ct_id_t id, int *fdp, lx_terms_t *terms,
 /* holder.c: the holder-death rules, in one place */
 
 /*
- * The root, with the rules applied once to whatever earlier processes
- * left (a holder and its keeper that died together).  Everything that
- * works on contracts gets the root here.
- */
-int lx_root_get(const lx_root_t **rp);
-/*
  * Apply the rules to contract <root>/<name> if its holder is gone:
  * noorphan -> kill the members; inherit with a live regent -> inherited;
  * else orphan.  Empty orphans and dead contracts are removed; spares of
@@ -378,7 +378,7 @@ bool lx_holder_absent(int dirfd);
 void lx_holder_emptied(ct_id_t id, int dirfd);
 
 /* ------------------------------------------------------------------ */
-/* evq.c: one fd for the event loop; the queue of records */
+/* evloop.c: one fd for the event loop; the queue of records */
 
 typedef void lx_evq_fn_t(void *arg);
 
@@ -523,6 +523,18 @@ void lx_watch_set_trace(lx_watch_t *w, lx_trace_t *t);
 void lx_watch_each(void (*fn)(lx_watch_t *, void *), void *arg,
     bool retired);
 
+/* Device contracts: their state, kept with the watch. */
+void lx_watch_devstate(lx_watch_t *w, uint32_t state);
+uint32_t lx_watch_dev_state(const lx_watch_t *w);
+const char *lx_watch_devpath(const lx_watch_t *w);
+
+/* ------------------------------------------------------------------ */
+/* procinfo.c: member records from /proc/<pid>/stat and cmdline */
+int lx_members_info(const pid_t *pids, size_t n, ct_member_t **mp,
+    size_t *np);
+
+/* members.c: the member table and member events from the connector */
+
 /* Members known from the connector (pid -> watch). */
 typedef struct lx_member {
 	lx_watch_t *w;
@@ -540,17 +552,6 @@ void lx_member_exited(pid_t pid);
 size_t lx_member_drop_all(lx_watch_t *w);
 size_t lx_member_count(const lx_watch_t *w);
 
-/* Device contracts: their state, kept with the watch. */
-void lx_watch_devstate(lx_watch_t *w, uint32_t state);
-uint32_t lx_watch_dev_state(const lx_watch_t *w);
-const char *lx_watch_devpath(const lx_watch_t *w);
-
-/* ------------------------------------------------------------------ */
-/* procinfo.c: member records from /proc/<pid>/stat and cmdline */
-int lx_members_info(const pid_t *pids, size_t n, ct_member_t **mp,
-    size_t *np);
-
-/* members.c: member events from the proc connector */
 
 /* Listen to the connector (once): 0, or why member events cannot be had. */
 int lx_members_listen(void);

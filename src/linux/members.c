@@ -1,5 +1,6 @@
 /*
- * members.c -- member events from the proc connector: pr_fork, pr_exit,
+ * members.c -- the member table (which watch each known pid belongs to)
+ * and member events from the proc connector: pr_fork, pr_exit,
  * pr_core, pr_signal, and the fatal sets (docs/ARCHITECTURE.md,
  * "Fatal events").  A process is a
  * member when the mechanism listed it as one when its watch began, or
@@ -14,6 +15,101 @@
 #include <unistd.h>
 
 #include "lx.h"
+#include "watch.h"
+
+/* ---- the member table: pid -> its watch ---- */
+
+static lx_map_t by_pid;		/* pid -> lx_member_t */
+
+lx_member_t *
+lx_member_get(pid_t pid)
+{
+	return (lx_map_get(&by_pid, pid));
+}
+
+void
+lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
+{
+	lx_member_t *m = lx_map_get(&by_pid, pid);
+
+	if (m != NULL) {
+		if (m->w == w)
+			return;
+		if (!m->hidden)
+			m->w->npids--;	/* a reused pid: the old one is gone */
+		else
+			m->w->nhidden--;
+		free(m->corefile);
+		m->corefile = NULL;
+	} else if ((m = calloc(1, sizeof (*m))) == NULL ||
+	    lx_map_put(&by_pid, pid, m) != 0) {
+		free(m);
+		return;
+	}
+	m->w = w;
+	m->core = false;
+	/* pgrponly: its group, in case it is reaped before we look again. */
+	m->pgid = (w->terms.params & NC_PR_PGRPONLY) ? getpgid(pid) : 0;
+	m->hidden = hidden;
+	if (!hidden)
+		w->npids++;
+	else
+		w->nhidden++;	/* the anchor: its EXIT is not waited for */
+}
+
+static void
+member_drop(pid_t pid)
+{
+	lx_member_t *m = lx_map_del(&by_pid, pid);
+
+	if (m != NULL) {
+		if (!m->hidden)
+			m->w->npids--;
+		else
+			m->w->nhidden--;
+		free(m->corefile);
+		free(m);
+	}
+}
+
+void
+lx_member_exited(pid_t pid)
+{
+	lx_member_t *m = lx_map_get(&by_pid, pid);
+	lx_watch_t *w;
+
+	if (m == NULL)
+		return;
+	w = m->w;
+	if (!m->hidden)
+		w->last_exit = pid;
+	member_drop(pid);
+	lx_watch_exit_seen(w);
+}
+
+size_t
+lx_member_drop_all(lx_watch_t *w)
+{
+	size_t i = 0, gone = 0;
+	int32_t pid;
+	void *v;
+
+	while (w->npids + w->nhidden > 0 &&
+	    lx_map_next(&by_pid, &i, &pid, &v)) {
+		if (((lx_member_t *)v)->w == w) {
+			gone += !((lx_member_t *)v)->hidden;
+			member_drop(pid);
+			i = 0;	/* the table may have been rebuilt */
+		}
+	}
+	return (gone);
+}
+
+size_t
+lx_member_count(const lx_watch_t *w)
+{
+	return (w->npids);
+}
 
 typedef struct culprit {
 	pid_t pid, pgid;

@@ -1,5 +1,5 @@
 /*
- * publish.c -- what a watch says: events into the queue of evq.c (with
+ * publish.c -- what a watch says: events into the queue of evloop.c (with
  * the critical ones counted until acknowledged, and auto-acknowledged
  * where nobody holds the contract), and what it answers when asked.
  */
@@ -66,6 +66,28 @@ lx_watch_publish(lx_watch_t *w, uint32_t type, pid_t pid)
 	if (!critical && (w->terms.informative & type) == 0)
 		return (NULL);
 	return (lx_watch_publish_as(w, type, pid, critical));
+}
+
+void
+lx_watch_publish_empty(lx_watch_t *w, pid_t pid)
+{
+	const uint32_t e = NC_PR_EV_EMPTY;
+	ct_evrec_t *ev;
+
+	if (((w->terms.critical | w->terms.informative) & e) != 0) {
+		(void) lx_watch_publish(w, e, pid);
+		return;
+	}
+	/* Not asked for: internal, only for the core's notice. */
+	if ((ev = lx_evq_push(w->id, w->gen, w->terms.type, e,
+	    NC_EVF_INFO | NC_EVF_INTERNAL)) == NULL) {
+		w->lost++;
+		return;
+	}
+	if (pid != 0) {
+		ev->pid = pid;
+		ev->have = CT_EVP_PID;
+	}
 }
 
 int

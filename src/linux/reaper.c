@@ -10,10 +10,10 @@
  * record (the same keys as the cgroup xattrs): a new one created
  * exclusively and written in one write, an existing one replaced whole
  * through a temporary name and a rename (rp_meta_set).  The anchor
- * writes two records itself:
- * "user.ct.program" (the program's pid) and, when its wait finds no child
- * left, "user.ct.done" (the program's wait status and the tree's CPU time);
- * the holder records "user.ct.anchor" (the anchor's pid and start time)
+ * writes two records itself (keys.h):
+ * LX_META_PROGRAM (the program's pid) and, when its wait finds no child
+ * left, LX_META_DONE (the program's wait status and the tree's CPU time);
+ * the holder records LX_META_ANCHOR (the anchor's pid and start time)
  * right after the spawn.
  *
  * Kernel facts: /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)
@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -38,8 +39,9 @@
 
 #include "lx.h"
 
-#define	LX_META_ANCHOR	"user.ct.anchor"
-#define	LX_META_DONE	"user.ct.done"
+
+/* How long the holder waits for the anchor to say it forked the program. */
+#define	RP_FIRST_WAIT_MS	10000
 
 /*
  * A record; ENODATA (as a missing xattr) if absent or not written yet.
@@ -219,7 +221,7 @@ await_program(int dirfd, pid_t anchor)
 	uint64_t start;
 
 	for (int i = 0; i < 5000; i++) {
-		if (lx_is_regular(dirfd, "user.ct.program") ||
+		if (lx_is_regular(dirfd, LX_META_PROGRAM) ||
 		    lx_proc_start(anchor, &start) != 0)
 			return;
 		(void) nanosleep(&step, NULL);
@@ -458,25 +460,49 @@ rp_rmdir(int rootfd, const char *name)
 
 /*
  * The program the anchor forked: what its holder presents as the child.
- * The anchor forks it before anything else, so this waits microseconds;
- * an anchor that died first never ran it (its own pid stands in).
+ * The anchor writes its pid as the first line of its report (anchor.c)
+ * right after the fork, so this blocks on the pipe, never polls: only
+ * that line is read (byte by byte, a few bytes), the status that follows
+ * is left for the report's reader.  An anchor that ended first never ran
+ * it, and one with no report cannot say: its own pid stands in.
  */
 static int
-rp_first(int dirfd, pid_t child, pid_t *firstp)
+rp_first(int report, pid_t child, pid_t *firstp)
 {
-	struct timespec step = { 0, 50 * 1000 };
-	uint64_t start;
-	pid_t prog;
+	char line[16];
+	size_t n = 0;
 
 	*firstp = child;
-	for (int i = 0; i < 200000; i++) {	/* 10 s */
-		if (lx_reaper_program(dirfd, &prog) == 0 && prog > 0) {
-			*firstp = prog;
-			return (0);
+	if (report < 0)
+		return (0);
+	while (n < sizeof (line)) {
+		struct pollfd pf = { report, POLLIN, 0 };
+		ssize_t r = read(report, &line[n], 1);
+		if (r == 1 && line[n] == '\n')
+			break;
+		if (r == 1) {
+			n++;
+		} else if (r == 0) {
+			return (0);	/* closed unsaid: the anchor failed */
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Not written yet: the fork takes microseconds. */
+			int p = poll(&pf, 1, RP_FIRST_WAIT_MS);
+			if (p == 0)
+				return (0);
+			if (p < 0 && errno != EINTR)
+				return (errno);
+		} else if (errno != EINTR) {
+			return (errno);
 		}
-		if (lx_proc_start(child, &start) != 0)
-			return (0);
-		(void) nanosleep(&step, NULL);
+	}
+	if (n == 0 || n == sizeof (line))
+		return (EBADMSG);
+	line[n] = '\0';
+	{
+		uint64_t v;
+		if (lx_parse_u64s(line, &v, 1) != 0 || v == 0 || v > INT32_MAX)
+			return (EBADMSG);
+		*firstp = (pid_t)v;
 	}
 	return (0);
 }
@@ -538,6 +564,21 @@ rp_join(int dirfd, int joinfd, pid_t anchor)
 	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));
 }
 
+/* Every contract is started by its anchor, ct-exec --anchor. */
+static ct_spawn_mode_t
+rp_spawn_mode(ct_spawn_mode_t mode)
+{
+	(void) mode;
+	return (CT_SPAWN_ANCHOR);
+}
+
+/* The child is the anchor: the program's parent, never a member. */
+static pid_t
+rp_hidden(pid_t child)
+{
+	return (child);
+}
+
 /* No freezer; usage exact once the contract is empty. */
 static void
 rp_features(int rootfd, ct_features_t *f)
@@ -548,8 +589,7 @@ rp_features(int rootfd, ct_features_t *f)
 
 const lx_mship_t lx_mship_reaper = {
 	.name = "reaper",
-	.first_is_anchor = true,
-	.helper_flag = "--anchor",
+	.spawn_mode = rp_spawn_mode,
 	.joinfile = "",
 	.spare_open = rp_spare_open,
 	.join = rp_join,
@@ -567,17 +607,7 @@ const lx_mship_t lx_mship_reaper = {
 	.unfollow = rp_unfollow,
 	.rmdir = rp_rmdir,
 	.first = rp_first,
+	.hidden = rp_hidden,
 	.signal_first = rp_signal_first,
 	.last_exit = rp_last_exit,
 };
-
-int
-lx_reaper_program(int dirfd, pid_t *pidp)
-{
-	uint64_t v;
-	int err = lx_meta_get_u64(dirfd, "user.ct.program", &v);
-
-	if (err == 0)
-		*pidp = (pid_t)v;
-	return (err);
-}

@@ -517,6 +517,22 @@ lx_root_find(const lx_root_t **rp)
 	return (0);
 }
 
+/*
+ * The root, with holder.c's rules applied once to whatever earlier
+ * processes left: the one call from here into a file below (lx.h).
+ */
+int
+lx_root_get(const lx_root_t **rp)
+{
+	static pthread_once_t swept = PTHREAD_ONCE_INIT;
+	int err;
+
+	if ((err = lx_root_find(rp)) != 0)
+		return (err);
+	(void) pthread_once(&swept, lx_holder_sweep);
+	return (0);
+}
+
 int
 lx_root_use(const char *dir)
 {

@@ -279,8 +279,8 @@ atfork_prepare(void)
 {
 	ts.forks++;
 	ts.forking = 0;
-	if (spawn_mode != CT_SPAWN_ATFORK || ts.tmpl == NULL ||
-	    lx_ms()->helper_flag != NULL)
+	if (ts.tmpl == NULL || lx_ms()->spawn_mode(spawn_mode) !=
+	    CT_SPAWN_ATFORK)
 		return;
 	ct_lock();
 	ts.locked = true;
@@ -372,13 +372,15 @@ lx_spawn_latest(ct_id_t *idp)
 	return (0);
 }
 
-/* Reaper membership: every child is started by an anchor. */
-static bool
-anchored(void)
+/* The mode a spawn uses now: the chosen one, as the mechanism allows. */
+static ct_spawn_mode_t
+mode_now(void)
 {
 	const lx_root_t *r;
 
-	return (lx_root_find(&r) == 0 && lx_ms()->helper_flag != NULL);
+	/* The root picks the mechanism. */
+	return (lx_root_find(&r) == 0 ? lx_ms()->spawn_mode(spawn_mode) :
+	    spawn_mode);
 }
 
 int
@@ -397,7 +399,7 @@ ct_spawn_mode_get(ct_spawn_mode_t *modep)
 			spawn_mode_forced = true;
 		}
 	}
-	*modep = anchored() ? CT_SPAWN_ANCHOR : spawn_mode;
+	*modep = mode_now();
 	return (0);
 }
 
@@ -493,16 +495,9 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 }
 
 int
-ct_spawn_first(ct_id_t id, pid_t child, pid_t *firstp)
+ct_spawn_first(pid_t child, int report, pid_t *firstp)
 {
-	int fd, err;
-
-	*firstp = child;
-	if ((err = lx_root_open(id, &fd)) != 0)
-		return (err == ESRCH ? 0 : err);	/* over already */
-	err = lx_ms()->first(fd, child, firstp);
-	(void) close(fd);
-	return (err);
+	return (lx_ms()->first(report, child, firstp));
 }
 
 int
@@ -587,9 +582,72 @@ ct_spawn_abort(ct_id_t id)
 	return (0);
 }
 
+/* ct-exec's command line: its usage is in src/helpers/exec.c, anchor.c. */
+int
+ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
+    char *const argv[], char ***avp)
+{
+	ct_spawn_mode_t mode = mode_now();
+	const lx_root_t *r;
+	size_t n = 0, k = 0;
+	char **av;
+	int err = 0;
+
+	*avp = NULL;
+	if (ts.inflight.id == 0 || (mode != CT_SPAWN_SHIM &&
+	    mode != CT_SPAWN_ANCHOR))
+		return (EINVAL);
+	if ((err = lx_root_get(&r)) != 0)
+		return (err);
+	while (argv[n] != NULL)
+		n++;
+	if ((av = calloc(n + 7, sizeof (*av))) == NULL)
+		return (ENOMEM);
+	if ((av[k++] = strdup(argv0)) == NULL)
+		err = ENOMEM;
+	if (err == 0 && mode == CT_SPAWN_SHIM) {
+		if (asprintf(&av[k++], "%s/%" PRId32 "%s", r->path,
+		    ts.inflight.id, lx_ms()->joinfile) < 0)
+			err = ENOMEM;
+	} else if (err == 0) {
+		if ((av[k++] = strdup("--anchor")) == NULL)
+			err = ENOMEM;
+		if (err == 0 && report >= 0 &&
+		    ((av[k++] = strdup("--report")) == NULL ||
+		    asprintf(&av[k++], "%d", report) < 0))
+			err = ENOMEM;
+		if (err == 0 && asprintf(&av[k++], "@%d", dirfd) < 0)
+			err = ENOMEM;
+	}
+	if (err == 0 && (av[k++] = strdup(file)) == NULL)
+		err = ENOMEM;
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		if ((av[k++] = strdup(argv[i])) == NULL)
+			err = ENOMEM;
+	}
+	if (err != 0) {
+		/* A failed asprintf leaves its slot undefined: clear it. */
+		av[k - 1] = NULL;
+		ct_spawn_argv_free(av);
+		return (err);
+	}
+	*avp = av;
+	return (0);
+}
+
+void
+ct_spawn_argv_free(char **av)
+{
+	if (av == NULL)
+		return;
+	for (size_t i = 0; av[i] != NULL; i++)
+		free(av[i]);
+	free(av);
+}
+
 int
 ct_spawn_dirfd(void)
 {
-	return (ts.inflight.id != 0 && lx_ms()->first_is_anchor ?
+	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_ANCHOR ?
 	    ts.inflight.dirfd : -1);
 }

@@ -36,7 +36,7 @@
 #define	RECHECK_NS	(1 * 1000 * 1000)
 
 
-static lx_map_t by_id, by_pid;	/* ctid -> watch; pid -> lx_member_t */
+static lx_map_t by_id;		/* ctid -> watch */
 static lx_watch_t *watches;	/* all of them, for the sweeps */
 static int tfd = -1;		/* the recheck timer */
 static size_t npending;		/* watches with pending_since != 0 */
@@ -61,98 +61,6 @@ kept(lx_watch_t *w, bool on)
 		w->kept = on;
 		lx_keeper_hold(on);
 	}
-}
-
-/* ---- members ---- */
-
-lx_member_t *
-lx_member_get(pid_t pid)
-{
-	return (lx_map_get(&by_pid, pid));
-}
-
-void
-lx_member_add(lx_watch_t *w, pid_t pid, bool hidden)
-{
-	lx_member_t *m = lx_map_get(&by_pid, pid);
-
-	if (m != NULL) {
-		if (m->w == w)
-			return;
-		if (!m->hidden)
-			m->w->npids--;	/* a reused pid: the old one is gone */
-		else
-			m->w->nhidden--;
-		free(m->corefile);
-		m->corefile = NULL;
-	} else if ((m = calloc(1, sizeof (*m))) == NULL ||
-	    lx_map_put(&by_pid, pid, m) != 0) {
-		free(m);
-		return;
-	}
-	m->w = w;
-	m->core = false;
-	/* pgrponly: its group, in case it is reaped before we look again. */
-	m->pgid = (w->terms.params & NC_PR_PGRPONLY) ? getpgid(pid) : 0;
-	m->hidden = hidden;
-	if (!hidden)
-		w->npids++;
-	else
-		w->nhidden++;	/* the anchor: its EXIT is not waited for */
-}
-
-static void
-member_drop(pid_t pid)
-{
-	lx_member_t *m = lx_map_del(&by_pid, pid);
-
-	if (m != NULL) {
-		if (!m->hidden)
-			m->w->npids--;
-		else
-			m->w->nhidden--;
-		free(m->corefile);
-		free(m);
-	}
-}
-
-void
-lx_member_exited(pid_t pid)
-{
-	lx_member_t *m = lx_map_get(&by_pid, pid);
-	lx_watch_t *w;
-
-	if (m == NULL)
-		return;
-	w = m->w;
-	if (!m->hidden)
-		w->last_exit = pid;
-	member_drop(pid);
-	recheck(w);
-}
-
-size_t
-lx_member_drop_all(lx_watch_t *w)
-{
-	size_t i = 0, gone = 0;
-	int32_t pid;
-	void *v;
-
-	while (w->npids + w->nhidden > 0 &&
-	    lx_map_next(&by_pid, &i, &pid, &v)) {
-		if (((lx_member_t *)v)->w == w) {
-			gone += !((lx_member_t *)v)->hidden;
-			member_drop(pid);
-			i = 0;	/* the table may have been rebuilt */
-		}
-	}
-	return (gone);
-}
-
-size_t
-lx_member_count(const lx_watch_t *w)
-{
-	return (w->npids);
 }
 
 /* ---- empty ---- */
@@ -267,12 +175,11 @@ recheck(lx_watch_t *w)
 		lost_exits(w);
 	pending_set(w, false);
 	w->emptied = true;
-	/* The internal notice first: a pr_empty listener may dispose. */
-	(void) lx_watch_notify(w, NC_EVX_EMPTIED);
 	/* pr_empty names a pid: without the connector, the mechanism's. */
 	if (w->last_exit == 0)
 		(void) lx_ms()->last_exit(w->dirfd, &w->last_exit);
-	(void) lx_watch_publish(w, NC_PR_EV_EMPTY, w->last_exit);
+	/* Always queued: the core makes NC_EVX_EMPTIED of it (evpop.c). */
+	lx_watch_publish_empty(w, w->last_exit);
 	if (!w->held)
 		lx_holder_emptied(w->id, w->dirfd);
 	settle(w);
@@ -410,6 +317,7 @@ static void
 process_start(lx_watch_t *w, pid_t born)
 {
 	bool members = lx_cn_status() == 0;
+	pid_t hidden = born != 0 ? lx_ms()->hidden(born) : 0;
 	int pop;
 
 	/* Our own new child is its only member (later forks are reported). */
@@ -422,10 +330,10 @@ process_start(lx_watch_t *w, pid_t born)
 			free(pids);
 		}
 	}
-	if (born != 0 && lx_ms()->first_is_anchor) {
+	if (hidden != 0) {
 		/* Its fork of the program is the first member's pr_fork. */
 		if (members)
-			lx_member_add(w, born, true);
+			lx_member_add(w, hidden, true);
 	} else if (born != 0) {
 		ct_evrec_t *ev;
 		if (members)
@@ -441,7 +349,7 @@ process_start(lx_watch_t *w, pid_t born)
 	 * Our own anchor cannot be gone unseen: we reap it, and the
 	 * mechanism's notice (a pidfd) fires even if it exited already.
 	 */
-	if (born != 0 && lx_ms()->first_is_anchor)
+	if (hidden != 0)
 		return;
 	if (lx_ms()->populated(w->dirfd, &pop, &w->frozen) != 0 || pop == 0) {
 		/*
@@ -574,6 +482,12 @@ lx_watch_release(lx_watch_t *w, lx_state_t state)
 	w->held = false;
 	kept(w, false);
 	w->nunacked = 0;	/* pending critical events are auto-acked */
+}
+
+void
+lx_watch_exit_seen(lx_watch_t *w)
+{
+	recheck(w);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
- * watch.h -- what a watch holds, shared by the two files that make up
- * watches: watch.c (knowing: members, empty, lifetime) and publish.c
- * (saying: events, acknowledgements, accessors).  Nothing else sees it.
+ * watch.h -- what a watch holds, shared by the three files that make up
+ * watches: watch.c (knowing: empty, lifetime), members.c (the member
+ * table and the connector's member events) and publish.c (saying:
+ * events, acknowledgements, accessors).  Nothing else sees it.
  */
 #ifndef WATCH_H
 #define	WATCH_H
@@ -36,5 +37,13 @@ struct lx_watch {
 	lx_terms_t terms;	/* fixed for the contract's life */
 	lx_trace_t *trace;	/* trace: true asked for it, else NULL */
 };
+
+/*
+ * publish.c: w emptied: its pr_empty, as the sets say, else one marked
+ * NC_EVF_INTERNAL; either way the core precedes it with NC_EVX_EMPTIED.
+ */
+void lx_watch_publish_empty(lx_watch_t *w, pid_t pid);
+/* watch.c: a member of w exited (members.c): is w empty now? */
+void lx_watch_exit_seen(lx_watch_t *w);
 
 #endif /* WATCH_H */

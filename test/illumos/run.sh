@@ -18,7 +18,7 @@ M=test/illumos/model
 BIN=test/c/bin
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g ${IL_CFLAGS:-}"
 BACKEND=${IL_BACKEND:-$(ls src/illumos/*.c)}
-CORE="src/names.c src/template.c src/error.c src/records.c src/evq.c src/lock.c"
+CORE="src/names.c src/template.c src/error.c src/records.c src/evpop.c src/lock.c"
 
 mkdir -p "$BIN/il" || exit 1
 PIC=

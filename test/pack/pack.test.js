@@ -55,7 +55,7 @@ test('npm pack ships the sources and the prebuilds, no tests or build ' +
     'index.js', 'index.mjs', 'index.d.ts', 'lib/binding.js',
     'lib/contract.js', 'lib/spawn.js', 'lib/template.js', 'src/ct.h',
     'src/binding.c', 'src/names.c', 'src/template.c', 'src/error.c',
-    'src/records.c', 'src/evq.c', 'src/helperdir.c',
+    'src/records.c', 'src/evpop.c', 'src/helperdir.c',
     'src/illumos/il.h', 'src/illumos/tools.h', 'src/illumos/ctfs.c',
     'src/illumos/tmpl.c', 'src/illumos/contract.c', 'src/illumos/status.c',
     'src/illumos/events.c', 'src/none.c', 'src/helpers/exec.c']) {

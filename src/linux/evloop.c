@@ -1,5 +1,5 @@
 /*
- * evq.c -- the one fd the event loop polls (ct_evq_fd), and the queue of
+ * evloop.c -- the one fd the event loop polls (ct_evq_fd), and the queue of
  * records the binding drains (ct_evq_next).
  *
  * An epoll set gathers every source; each source registers its fd with a
