@@ -124,9 +124,10 @@ test_event_names(void)
 		CHECK_STR(ct_names_event(ty, NC_EVX_FROZEN), "_frozen");
 		CHECK_STR(ct_names_event(ty, NC_EVX_THAWED), "_thawed");
 		CHECK_STR(ct_names_event(ty, NC_EVX_EMPTIED), "_emptied");
+		CHECK_STR(ct_names_event(ty, NC_EVX_BROKEN), "_broken");
 		CHECK(ct_names_event(ty, 0x80) == NULL);
 		CHECK(ct_names_event(ty, 0x3) == NULL);
-		CHECK(ct_names_event(ty, 0x100000) == NULL);
+		CHECK(ct_names_event(ty, 0x200000) == NULL);
 		CHECK(ct_names_event(ty, UINT32_MAX) == NULL);
 	}
 	/* Extensions are above every real event bit. */
