@@ -136,9 +136,10 @@ test('run() waits for a backgrounded grandchild; code of the first child',
     t.after(() => fs.rmSync(mark, { force: true }));
     fs.rmSync(mark, { force: true });
     const r = await ct.run('sh', ['-c', `(sleep 0.3; touch ${mark}) & exit 3`],
-      { stdio: 'ignore' });
+      { stdio: 'ignore', reject: false });
     assert.ok(fs.existsSync(mark), 'the grandchild finished first');
     assert.strictEqual(r.code, 3);
+    assert.strictEqual(r.exitCode, 3);
     assert.strictEqual(r.signal, null);
     assert.strictEqual(r.timedOut, false);
     assert.strictEqual(r.aborted, false);

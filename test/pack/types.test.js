@@ -95,7 +95,8 @@ test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
     out.status = contract.status();
     await contract.stop();
     contract.dispose();
-    out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe' });
+    out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe',
+      all: true });
     out.plain = await ct.run('true');
     const err = (e) => ({ ...e, name: e.name, message: e.message });
     await ct.run('sleep', ['100'], { timeout: 10 }).catch((e) => {
@@ -103,11 +104,15 @@ test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
     });
     await ct.run('sleep', ['100'], { stdio: 'pipe',
       signal: AbortSignal.timeout(10) }).catch((e) => { out.abort = err(e); });
+    await ct.run('sh', ['-c', 'exit 3'], { stdio: 'pipe', all: true }).catch((e) => {
+      out.failed = err(e);
+    });
     process.stdout.write(JSON.stringify(out));
   })();`);
+  assert.strictEqual(o.failed.code, 'ERR_CHILD_PROCESS_FAILED');
   assert.strictEqual(o.timeout.code, 'ETIMEDOUT');
   assert.strictEqual(o.abort.code, 'ABORT_ERR');
   typecheck(t, 'ProcessStatus', [o.status]);
   typecheck(t, 'RunResult<string>', [o.piped, o.plain]);
-  typecheck(t, 'RunError<string>', [o.timeout, o.abort]);
+  typecheck(t, 'RunError<string>', [o.timeout, o.abort, o.failed]);
 });
