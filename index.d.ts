@@ -670,21 +670,25 @@ export function adopt(ctid: number): Contract;
 export function observe(ctid: number): Contract;
 
 /** `child_process.spawn` in a fresh contract. */
-export function spawn(command: string, options?: ContractSpawnOptions): SpawnResult;
+// Overloads with args come first: when a call matches none, tsc reports
+// the last one that takes as many arguments, and `run(cmd, opts)`'s
+// mistakes should be reported against the options, not as an options
+// object that is no string array.
 export function spawn(command: string, args?: readonly string[] | null,
   options?: ContractSpawnOptions): SpawnResult;
+export function spawn(command: string, options?: ContractSpawnOptions): SpawnResult;
 
 /**
  * Spawn in a fresh contract; resolves when the whole tree is gone by
  * itself, rejects (`RunError`) on a non-zero exit or a signal (unless
  * `reject: false`), or when an abort, a timeout or `maxBuffer` stopped it.
  */
-export function run(command: string, options: RunBufferOptions): RunPromise<Buffer>;
 export function run(command: string, args: readonly string[] | null | undefined,
   options: RunBufferOptions): RunPromise<Buffer>;
-export function run(command: string, options?: RunOptions): RunPromise<string>;
+export function run(command: string, options: RunBufferOptions): RunPromise<Buffer>;
 export function run(command: string, args?: readonly string[] | null,
   options?: RunOptions): RunPromise<string>;
+export function run(command: string, options?: RunOptions): RunPromise<string>;
 
 /** Ids of the visible contracts (of `type`, or all), ascending. */
 export function list(type?: ContractType): number[];
