@@ -446,10 +446,29 @@ export interface ContractSpawnOptions extends SpawnOptions, TreeControl {
   template?: ProcessTemplate;
 }
 
+/** How a `spawn()` tree with a `timeout` or `signal` ended. */
+export interface SpawnEnd {
+  /** The timeout fired and stopped the tree. */
+  timedOut: boolean;
+  /** The signal aborted (before the call too: then nothing was started). */
+  aborted: boolean;
+  /** SIGKILL was needed after `killSignal`. */
+  forced: boolean;
+}
+
 export interface SpawnResult {
+  /** A ChildProcess that never ran (pid undefined) if `signal` was aborted. */
   child: ChildProcess;
-  /** null when the program could not be started (no contract is left). */
+  /**
+   * null when the program could not be started or the signal was aborted
+   * before the call (no contract is left).
+   */
   contract: Contract<'process'> | null;
+  /**
+   * With a `timeout` or `signal`: settles once the contract is empty (or
+   * disposed), never rejects.  null without either.
+   */
+  ended: Promise<SpawnEnd> | null;
 }
 
 /** A process template whose `type` may be left out. */

@@ -59,15 +59,19 @@ function checkDelay(name, v) {
   }
 }
 
-// Stop the whole contract when the timeout fires or the signal aborts.
+// Stop the whole contract when the timeout fires or the signal aborts;
+// onStop(why) first (false: stopped already), then stop()'s promise to
+// onStopping.
 function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
-  onStop) {
+  onStop, onStopping = () => {}) {
   let timer = null;
   const stop = (why) => {
     try {
-      onStop(why);
-      contract.stop({ signal: killSignal, timeout: forceKillAfterDelay })
-        .catch(() => {}); // disposed meanwhile: nothing left to stop
+      if (onStop(why) === false) return;
+      const p = contract.stop({ signal: killSignal,
+        timeout: forceKillAfterDelay });
+      p.catch(() => {}); // disposed meanwhile: nothing left to stop
+      onStopping(p);
     } catch {
       // Disposed meanwhile (a timer or abort listener must not throw).
     }
@@ -76,8 +80,7 @@ function arm(contract, { timeout, signal, killSignal, forceKillAfterDelay },
   if (timeout !== undefined && timeout !== Infinity) {
     timer = setTimeout(() => stop('timedOut'), timeout);
   }
-  if (signal && signal.aborted) process.nextTick(onAbort); // spawn() only
-  else if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  if (signal) signal.addEventListener('abort', onAbort, { once: true });
   return () => {
     clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
@@ -130,8 +133,14 @@ function start(cmd, args, options) {
     throw typeError('ERR_INVALID_ARG_TYPE',
       'The "signal" option must be an AbortSignal');
   }
-  if (signal && signal.aborted && !asyncAbort) {
-    throw abortError(signal);
+  if (signal && signal.aborted) {
+    if (!asyncAbort) throw abortError(signal);
+    // spawn(): a ChildProcess that never ran, nothing started.
+    const child = new childProcess.ChildProcess();
+    child.spawnfile = cmd;
+    child.spawnargs = [cmd, ...args];
+    return { child, contract: null, tracing, aborted: true,
+      control: { timeout, signal, killSignal, forceKillAfterDelay } };
   }
   let child;
   let contract = null;
@@ -146,24 +155,51 @@ function start(cmd, args, options) {
 }
 
 
-// spawn(cmd, [args], [options]) -> {child, contract}
+// spawn(cmd, [args], [options]) -> {child, contract, ended}.  With a
+// timeout or a signal, `ended` is a Promise of {timedOut, aborted, forced}
+// once the contract is empty (or disposed): whether a timeout or an abort
+// stopped the tree, and whether SIGKILL was needed; else null.
 function spawn(cmd, args, options) {
   [args, options] = splitArgs(args, options);
-  const { child, contract, control } = start(cmd, args,
-    { ...options, [kAsyncAbort]: true });
-  if (contract !== null &&
-      (control.timeout !== undefined || control.signal !== undefined)) {
-    const onStop = (why) => {
-      if (why === 'aborted') {
-        process.nextTick(() => child.emit('error', abortError(control.signal)));
-      }
-    };
-    const disarm = arm(contract, control, onStop);
-
-    // Disposed before it emptied: the wait rejects; disarm all the same.
-    contract._wait('_emptied', () => {}).then(disarm, disarm);
+  const started = start(cmd, args, { ...options, [kAsyncAbort]: true });
+  const { child, contract, control } = started;
+  const armed = control.timeout !== undefined || control.signal !== undefined;
+  if (started.aborted) {
+    // As child_process: no throw; the AbortError comes asynchronously,
+    // then 'close' (as after a failed spawn) for whoever waits on it.
+    process.nextTick(() => {
+      child.emit('error', abortError(control.signal));
+      setImmediate(() => child.emit('close', null, null));
+    });
+    return { child, contract, ended: Promise.resolve(
+      { timedOut: false, aborted: true, forced: false }) };
   }
-  return { child, contract };
+  if (contract === null || !armed) {
+    return { child, contract, ended: null };
+  }
+  let why = null;
+  let stopping = null;
+  const onStop = (reason) => {
+    if (why !== null) return false;
+    why = reason;
+    if (why === 'aborted') {
+      process.nextTick(() => child.emit('error', abortError(control.signal)));
+    }
+    return true;
+  };
+  const disarm = arm(contract, control, onStop, (p) => { stopping = p; });
+  // Disposed before it emptied: the wait rejects; disarm all the same.
+  const ended = contract._wait('_emptied', () => {}).catch(() => {})
+    .then(async () => {
+      disarm();
+      let forced = false;
+      if (stopping !== null) {
+        try { forced = (await stopping).forced; } catch { /* disposed */ }
+      }
+      return { timedOut: why === 'timedOut', aborted: why === 'aborted',
+        forced };
+    });
+  return { child, contract, ended };
 }
 
 function checkOutput(encoding, maxBuffer) {
@@ -322,7 +358,10 @@ function settle(command, started, output, t0, resolve, reject) {
       timeout: control.forceKillAfterDelay });
     stopping.catch(() => {}); // disposed meanwhile: reported by the wait
   };
-  const disarm = arm(contract, control, stopFor);
+  const disarm = arm(contract, control, (reason) => {
+    stopFor(reason);
+    return false; // stopFor stops it
+  });
   const both = output.all && (child.stdout || child.stderr) ? [] : null;
   const stdout = collect(child.stdout, output.encoding, output.maxBuffer,
     () => stopFor('stdout'), both);

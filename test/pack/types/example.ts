@@ -5,7 +5,7 @@
 import * as contract from 'illumos_contract';
 import {
   Contract, type ContractError, type ProcessTemplate, type RunResult, type RunError,
-  type PrForkEvent, type ContractEvent, type Features, type Usage,
+  type PrForkEvent, type ContractEvent, type Features, type Usage, type SpawnEnd,
 } from 'illumos_contract';
 
 // ---- templates
@@ -210,6 +210,15 @@ contract.spawn('true', [], { cleanup: 'yes' });
 contract.spawn('true', { cwd: '/' });
 // @ts-expect-error spawn() takes process templates only
 contract.spawn('true', [], { template: { type: 'device' } });
+
+async function spawnEnds(): Promise<void> {
+  const { ended } = contract.spawn('sleep', ['9'], { timeout: 100 });
+  if (ended !== null) {
+    const { timedOut, aborted, forced }: SpawnEnd = await ended;
+    void timedOut, aborted, forced;
+  }
+}
+void spawnEnds;
 
 async function runs(): Promise<void> {
   const r: RunResult = await contract.run('make', ['-j8'], { timeout: 60000 });
