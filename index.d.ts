@@ -446,10 +446,29 @@ export interface ContractSpawnOptions extends SpawnOptions, TreeControl {
   template?: ProcessTemplate;
 }
 
+/** How a `spawn()` tree with a `timeout` or `signal` ended. */
+export interface SpawnEnd {
+  /** The timeout fired and stopped the tree. */
+  timedOut: boolean;
+  /** The signal aborted (before the call too: then nothing was started). */
+  aborted: boolean;
+  /** SIGKILL was needed after `killSignal`. */
+  forced: boolean;
+}
+
 export interface SpawnResult {
+  /** A ChildProcess that never ran (pid undefined) if `signal` was aborted. */
   child: ChildProcess;
-  /** null when the program could not be started (no contract is left). */
+  /**
+   * null when the program could not be started or the signal was aborted
+   * before the call (no contract is left).
+   */
   contract: Contract<'process'> | null;
+  /**
+   * With a `timeout` or `signal`: settles once the contract is empty (or
+   * disposed), never rejects.  null without either.
+   */
+  ended: Promise<SpawnEnd> | null;
 }
 
 /** A process template whose `type` may be left out. */
@@ -465,6 +484,12 @@ export interface RunOptions extends SpawnOptions, TreeControl {
   encoding?: RunEncoding;
   /** Bytes of stdout or stderr after which the tree is stopped (1 MiB). */
   maxBuffer?: number;
+  /** false: a non-zero exit or a signal resolves (default true: rejects). */
+  reject?: boolean;
+  /** Written to stdin, which is then closed (stdin becomes a pipe). */
+  input?: string | Uint8Array;
+  /** Add `all`: stdout and stderr interleaved as they arrived. */
+  all?: boolean;
 }
 
 /** `run()` options that give Buffers for stdout/stderr. */
@@ -476,13 +501,17 @@ export interface RunOutput<Out extends string | Buffer = string> {
   stdout?: Out;
   /** Present when stderr was piped. */
   stderr?: Out;
+  /** With `all: true` (and stdout or stderr piped): both, interleaved. */
+  all?: Out;
 }
 
 export interface RunResult<Out extends string | Buffer = string>
   extends RunOutput<Out> {
   ctid: number;
   pid: number;
-  /** Exit code of the first child, or null. */
+  /** Exit code of the first child, or null (killed by a signal). */
+  exitCode: number | null;
+  /** The same as `exitCode`. */
   code: number | null;
   /** The signal that killed the first child, or null. */
   signal: NodeJS.Signals | null;
@@ -492,21 +521,28 @@ export interface RunResult<Out extends string | Buffer = string>
   aborted: boolean;
   /** Whether SIGKILL was needed after `killSignal`. */
   forced: boolean;
+  /** Ms from the call until the whole tree was gone. */
+  durationMs: number;
+  /** The program and its arguments, quoted as a POSIX shell takes them. */
+  command: string;
   /** Where the host has it (not on illumos). */
   usage?: Usage | undefined;
 }
 
 /**
- * Why `run()` stopped the tree before it ended by itself: an abort
- * (`name` `'AbortError'`, `code` `'ABORT_ERR'`, `cause` the signal's
- * reason), a timeout (`'ETIMEDOUT'`), or output past `maxBuffer` (a
- * RangeError, `'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'`).  Rejected once the
- * whole tree is gone, with the result's fields; none of them when the
- * signal was aborted before the call (nothing was started).
+ * Why `run()` rejected: the first child exited non-zero or was killed by a
+ * signal (`'ERR_CHILD_PROCESS_FAILED'`; not with `reject: false`), or the
+ * tree was stopped before it ended by itself: an abort (`name`
+ * `'AbortError'`, `code` `'ABORT_ERR'`, `cause` the signal's reason), a
+ * timeout (`'ETIMEDOUT'`), output past `maxBuffer` (a RangeError,
+ * `'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'`).  Rejected once the whole tree is
+ * gone, with the result's fields; none of them when the signal was aborted
+ * before the call (nothing was started).
  */
 export interface RunError<Out extends string | Buffer = string>
   extends Error, RunOutput<Out> {
-  code: 'ABORT_ERR' | 'ETIMEDOUT' | 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+  code: 'ERR_CHILD_PROCESS_FAILED' | 'ABORT_ERR' | 'ETIMEDOUT' |
+    'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
   cause?: unknown;
   ctid?: number;
   pid?: number;
@@ -516,16 +552,27 @@ export interface RunError<Out extends string | Buffer = string>
   timedOut?: boolean;
   aborted?: boolean;
   forced?: boolean;
+  durationMs?: number;
+  command?: string;
   usage?: Usage | undefined;
 }
 
-/** What `run()` returns: the promise, with the child and its contract. */
+/**
+ * What `run()` returns: the promise, with the child and its contract, and
+ * whole-tree control (`await using p = run(...)` stops the tree).
+ */
 export interface RunPromise<Out extends string | Buffer = string>
   extends Promise<RunResult<Out>> {
   /** null when nothing was started (a signal aborted before the call). */
   readonly child: ChildProcess | null;
   /** null when nothing was started; disposed once the promise settles. */
   readonly contract: Contract<'process'> | null;
+  /** Signal every member; false when there is no tree (any more). */
+  kill(signal?: Signal): boolean;
+  /** `Contract.stop()`, with run()'s `killSignal`/`forceKillAfterDelay`. */
+  stop(options?: StopOptions): Promise<StopResult>;
+  /** `await using`: `stop()`, then wait until the promise has settled. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 // ------------------------------------------------------------- features
@@ -594,6 +641,7 @@ export type ContractErrorCode =
   | 'ERR_CONTRACT_DISPOSED' // a call on a disposed Contract
   | 'ABORT_ERR' // spawn() with an aborted signal; run() aborted
   // (and 'ETIMEDOUT': run() stopped by its timeout)
+  | 'ERR_CHILD_PROCESS_FAILED' // run(): a non-zero exit or a signal
   | 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'; // run() output past maxBuffer
 
 /**
@@ -641,21 +689,25 @@ export function adopt(ctid: number): Contract;
 export function observe(ctid: number): Contract;
 
 /** `child_process.spawn` in a fresh contract. */
-export function spawn(command: string, options?: ContractSpawnOptions): SpawnResult;
+// Overloads with args come first: when a call matches none, tsc reports
+// the last one that takes as many arguments, and `run(cmd, opts)`'s
+// mistakes should be reported against the options, not as an options
+// object that is no string array.
 export function spawn(command: string, args?: readonly string[] | null,
   options?: ContractSpawnOptions): SpawnResult;
+export function spawn(command: string, options?: ContractSpawnOptions): SpawnResult;
 
 /**
  * Spawn in a fresh contract; resolves when the whole tree is gone by
- * itself, rejects (`RunError`) when an abort, a timeout or `maxBuffer`
- * stopped it.
+ * itself, rejects (`RunError`) on a non-zero exit or a signal (unless
+ * `reject: false`), or when an abort, a timeout or `maxBuffer` stopped it.
  */
-export function run(command: string, options: RunBufferOptions): RunPromise<Buffer>;
 export function run(command: string, args: readonly string[] | null | undefined,
   options: RunBufferOptions): RunPromise<Buffer>;
-export function run(command: string, options?: RunOptions): RunPromise<string>;
+export function run(command: string, options: RunBufferOptions): RunPromise<Buffer>;
 export function run(command: string, args?: readonly string[] | null,
   options?: RunOptions): RunPromise<string>;
+export function run(command: string, options?: RunOptions): RunPromise<string>;
 
 /** Ids of the visible contracts (of `type`, or all), ascending. */
 export function list(type?: ContractType): number[];

@@ -77,7 +77,8 @@ async function waitThenClean() {
   let r;
   let stopped = false;
   try {
-    r = await run(cmd, args, { timeout: wait, forceKillAfterDelay: grace });
+    r = await run(cmd, args, { timeout: wait, forceKillAfterDelay: grace,
+      reject: false });
   } catch (e) {
     if (e.code !== 'ETIMEDOUT') {
       log(`cannot run ${cmd}: ${e.message}`);

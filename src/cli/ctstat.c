@@ -219,8 +219,58 @@ static const field_t dev_fields[] = {
 	{ NULL, NULL }
 };
 
+static int
+cmp_member(const void *a, const void *b)
+{
+	pid_t x = ((const ct_member_t *)a)->pid;
+	pid_t y = ((const ct_member_t *)b)->pid;
+
+	return ((x > y) - (x < y));
+}
+
+/*
+ * Beyond illumos's ctstat, which lists pids only: under "member
+ * processes", one line per member, "PID: ARGV" in the value column
+ * ("[comm]" for a zombie, whose argv is gone), so that who leaked what is
+ * in view.  Nothing if the members cannot be read (the pid list says it).
+ */
 static void
-print_fields(const ct_cstatus_t *st)
+print_commands(ct_id_t id, int width)
+{
+	ct_contract_t *c;
+	ct_member_t *m;
+	size_t n;
+
+	if (ct_contract_open(id, CT_OPEN_OBSERVE, &c) != 0) {
+		ct_err_clear();
+		return;
+	}
+	if (ct_contract_members(c, &m, &n) != 0) {
+		ct_err_clear();
+		ct_contract_close(c);
+		return;
+	}
+	ct_contract_close(c);
+	qsort(m, n, sizeof (*m), cmp_member);
+	for (size_t i = 0; i < n; i++) {
+		(void) printf("\t%*s%d:", width, "", (int)m[i].pid);
+		if (m[i].argc == 0) {
+			(void) fputs(" [", stdout);
+			cli_puts_safe(stdout, m[i].comm != NULL ? m[i].comm :
+			    "?");
+			(void) putchar(']');
+		}
+		for (size_t k = 0; k < m[i].argc; k++) {
+			(void) putchar(' ');
+			cli_puts_safe(stdout, m[i].argv[k]);
+		}
+		(void) putchar('\n');
+	}
+	ct_members_free(m, n);
+}
+
+static void
+print_fields(ct_id_t id, const ct_cstatus_t *st)
 {
 	const field_t *tab = st->type == CT_TYPE_DEVICE ? dev_fields :
 	    pr_fields;
@@ -240,6 +290,8 @@ print_fields(const ct_cstatus_t *st)
 		    width - (int)strlen(fl->label), ":");
 		fl->print(stdout, st);
 		(void) putchar('\n');
+		if (fl->print == f_members && st->nmembers > 0)
+			print_commands(id, width);
 	}
 }
 
@@ -345,7 +397,7 @@ show(const opts_t *o, ct_id_t id)
 	if (selected(o, id, st.type) && (o->all || st.state != NC_ST_DEAD)) {
 		print_row(&st);
 		if (o->verbose)
-			print_fields(&st);
+			print_fields(id, &st);
 	}
 	ct_cstatus_fini(&st);
 	return (0);

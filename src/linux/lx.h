@@ -66,6 +66,9 @@ int lx_parse_pids(const char *buf, pid_t **pidsp, size_t *np);
 bool lx_parse_ctid(const char *name, ct_id_t *idp);
 /* /proc/<pid>/stat: the start time (field 22); ESRCH if a zombie. */
 int lx_parse_stat_start(const char *buf, uint64_t *startp);
+/* /proc/<pid>/stat: utime, stime, cutime, cstime (fields 14-17), ticks;
+ * a zombie's too (what it ran until it exited). */
+int lx_parse_stat_times(const char *buf, uint64_t t[4]);
 /* The value of "key value" in a flat keyed file (cpu.stat), or 0. */
 uint64_t lx_parse_keyed(const char *buf, const char *key);
 /* Exactly n space-separated decimals (a record we wrote), else EINVAL. */
@@ -160,6 +163,8 @@ void lx_unlock(int fd);
 
 /* Start time of pid (clock ticks since boot), or ESRCH. */
 int lx_proc_start(pid_t pid, uint64_t *startp);
+/* CPU time of pid and of the children it reaped (lx_parse_stat_times). */
+int lx_proc_times(pid_t pid, uint64_t t[4]);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
 

@@ -96,6 +96,23 @@ lx_parse_stat_start(const char *buf, uint64_t *startp)
 	return (0);
 }
 
+int
+lx_parse_stat_times(const char *buf, uint64_t t[4])
+{
+	unsigned long long v[4];
+	const char *p;
+
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return (ESRCH);
+	/* state is field 3; fields 4 .. 13, then utime .. cstime. */
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return (ESRCH);
+	for (int i = 0; i < 4; i++)
+		t[i] = v[i];
+	return (0);
+}
+
 uint64_t
 lx_parse_keyed(const char *buf, const char *key)
 {

@@ -24,6 +24,20 @@ lx_proc_start(pid_t pid, uint64_t *startp)
 	return (err);
 }
 
+int
+lx_proc_times(pid_t pid, uint64_t t[4])
+{
+	char path[32], *buf;
+	int err;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
+	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
+		return (ESRCH);
+	err = lx_parse_stat_times(buf, t);
+	free(buf);
+	return (err);
+}
+
 void
 lx_self(pid_t *pidp, uint64_t *startp)
 {

@@ -340,7 +340,53 @@ rp_done_get(int dirfd, uint64_t v[RP_DONE_FIELDS])
 	return (0);
 }
 
-/* Exact once empty: the anchor's RUSAGE_CHILDREN counts the whole tree. */
+/*
+ * While the tree runs: what the anchor has reaped so far (its cutime and
+ * cstime in /proc/<anchor>/stat, the RUSAGE_CHILDREN it records at the
+ * end) plus each live member's own time and what it reaped itself (a
+ * member's reaped children are in its cutime until it is reaped in turn).
+ * In clock ticks (10 ms at USER_HZ 100), and a process that is reaped
+ * during the reads may be counted twice or not at all: an estimate, the
+ * exact figure being the done record's.  The anchor is read last and
+ * proved again after (its pid could be another's by then): ESRCH when it
+ * is gone meanwhile.
+ */
+static int
+rp_usage_live(int dirfd, ct_usage_t *u)
+{
+	uint64_t t[4], user = 0, sys = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	pid_t anchor, *pids;
+	size_t n;
+	int err;
+
+	if ((err = anchor_of(dirfd, &anchor)) != 0)
+		return (err);
+	if ((err = rp_members(dirfd, &pids, &n)) != 0)
+		return (err);
+	for (size_t i = 0; i < n; i++) {
+		if (lx_proc_times(pids[i], t) == 0) {
+			user += t[0] + t[2];
+			sys += t[1] + t[3];
+		}
+	}
+	free(pids);
+	if (lx_proc_times(anchor, t) != 0 || anchor_of(dirfd, &anchor) != 0)
+		return (ESRCH);
+	user += t[2];
+	sys += t[3];
+	if (hz <= 0)
+		hz = 100;
+	u->user_usec = user * 1000000ULL / (uint64_t)hz;
+	u->system_usec = sys * 1000000ULL / (uint64_t)hz;
+	return (0);
+}
+
+/*
+ * Exact once empty: the anchor's RUSAGE_CHILDREN counts the whole tree
+ * (its done record); before that, rp_usage_live's estimate.  A spare
+ * whose anchor is still starting has run nothing yet.
+ */
 static int
 rp_usage(int dirfd, ct_usage_t *u)
 {
@@ -348,11 +394,24 @@ rp_usage(int dirfd, ct_usage_t *u)
 	int err;
 
 	memset(u, 0, sizeof (*u));
-	if ((err = rp_done_get(dirfd, v)) != 0)
-		return (err == ENODATA ? ENOTSUP : err);
-	u->user_usec = v[1];
-	u->system_usec = v[2];
-	return (0);
+	for (int tries = 0; tries < 2; tries++) {
+		if ((err = rp_done_get(dirfd, v)) == 0) {
+			u->user_usec = v[1];
+			u->system_usec = v[2];
+			return (0);
+		}
+		if (err != ENODATA)
+			return (err);
+		if ((err = rp_usage_live(dirfd, u)) == 0)
+			return (0);
+		memset(u, 0, sizeof (*u));
+		if (err == ENODATA && !done(dirfd))
+			return (0);	/* a spare: its anchor is starting */
+		if (err != ESRCH)
+			return (err);
+		/* The anchor ended meanwhile: its record says it all now. */
+	}
+	return (removed(dirfd) ? ENOENT : EOWNERDEAD);
 }
 
 /* ---- notices: a pidfd on each watched contract's anchor ---- */

@@ -125,6 +125,18 @@ test_stat(void)
 	CHECK_INT(lx_parse_stat_start("77 sh S 1 2", &start), ESRCH);
 	CHECK_INT(lx_parse_stat_start("77 (sh) S 1 2", &start), ESRCH);
 	CHECK_INT(lx_parse_stat_start("77 (sh)", &start), ESRCH);
+
+	/* utime .. cstime are fields 14 .. 17 (11 .. 14 in tail); a
+	 * zombie's count too. */
+	uint64_t t[4] = { 0 };
+	(void) snprintf(buf, sizeof (buf), "77 (a b) c) Z %s", tail);
+	CHECK_INT(lx_parse_stat_times(buf, t), 0);
+	CHECK_INT(t[0], 11);
+	CHECK_INT(t[1], 12);
+	CHECK_INT(t[2], 13);
+	CHECK_INT(t[3], 14);
+	CHECK_INT(lx_parse_stat_times("77 (sh) S 1 2 3", t), ESRCH);
+	CHECK_INT(lx_parse_stat_times("77 sh S 1 2", t), ESRCH);
 }
 
 static void

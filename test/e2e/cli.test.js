@@ -308,6 +308,8 @@ test('ctstat: the table of illumos, a row per contract, -v terms',
       f('fatal event set', 'hwerr'),
       f('parameter set', 'noorphan'), // spawn()'s cleanup
       f('member processes', child.pid),
+      // Beyond illumos: each member's command, in the value column.
+      `\t${''.padEnd(23)}${child.pid}: sleep 30`,
       f('inherited contracts', 'none'),
       f('service fmri', ''),
       f('service fmri ctid', id),

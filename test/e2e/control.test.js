@@ -160,15 +160,45 @@ test('usage() counts an exited setsid grandchild after pr_empty', async () => {
   c.dispose();
 });
 
+test('usage() while the tree runs: what was reaped, by the anchor or a ' +
+  'member, and what the live members ran', async () => {
+  const burn = 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done';
+  // An orphan that exits (reaped by the anchor under reaper membership),
+  // a subshell sh reaps, and sh's own loop; then it waits, alive.
+  const { child, contract: c } = ct.spawn('sh', ['-c',
+    `(setsid sh -c '${burn}; echo orphan' &); (${burn}); ${burn}; ` +
+    'echo ready; exec sleep 100'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await h.until(() => /orphan/.test(out) && /ready/.test(out), 30000,
+    'the three loops');
+  await sleepers(c, 1);
+  const live = c.usage();
+  const liveTotal = live.userCPUTime + live.systemCPUTime;
+  assert.ok(Number.isInteger(live.userCPUTime) &&
+    Number.isInteger(live.systemCPUTime), JSON.stringify(live));
+  await c.stop();
+  const end = c.usage();
+  const endTotal = end.userCPUTime + end.systemCPUTime;
+  // The sleep adds next to nothing: the running figure had all three
+  // loops (each about a third), within the clock tick of /proc's counts.
+  assert.ok(liveTotal >= 0.8 * endTotal,
+    `while running ${liveTotal} µs, at the end ${endTotal} µs`);
+  assert.ok(liveTotal <= endTotal + 50000,
+    `while running ${liveTotal} µs, at the end ${endTotal} µs`);
+  c.dispose();
+});
+
 test('run() waits for a backgrounded grandchild; code of the first child',
   async (t) => {
     const mark = path.join(os.tmpdir(), `ict-run-${process.pid}`);
     t.after(() => fs.rmSync(mark, { force: true }));
     fs.rmSync(mark, { force: true });
     const r = await ct.run('sh', ['-c', `(sleep 0.3; touch ${mark}) & exit 3`],
-      { stdio: 'ignore' });
+      { stdio: 'ignore', reject: false });
     assert.ok(fs.existsSync(mark), 'the grandchild finished first');
     assert.strictEqual(r.code, 3);
+    assert.strictEqual(r.exitCode, 3);
     assert.strictEqual(r.signal, null);
     assert.strictEqual(r.timedOut, false);
     assert.strictEqual(r.aborted, false);

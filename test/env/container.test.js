@@ -48,7 +48,7 @@ const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r,
   const mark = process.env.XDG_RUNTIME_DIR + '/mark';
   const r = await ct.run('sh', ['-c',
     '(setsid sh -c "sleep 0.3; echo done > ' + mark + '" &); exit 5'],
-    { stdio: 'ignore' });
+    { stdio: 'ignore', reject: false });
   out.run = { code: r.code, daemonDone: fs.existsSync(mark) };
 
   // stop() of a TERM-ignoring tree escalates; no survivor.

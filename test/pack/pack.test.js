@@ -5,7 +5,8 @@
 // ES module entry and the types work from the installed copy; with the
 // prebuilds, an install with no scripts, no compiler, make or python and
 // no Node headers works the same, and npx ctrun too; package.json's man
-// lists the man pages.  Also: on an OS with neither backend
+// lists the man pages; without every prebuild, prepack refuses to pack
+// unless ILLUMOS_CONTRACT_SOURCE_PACK=1 asks for a source-only one.  Also: on an OS with neither backend
 // (src/none.c), require() works and every call throws ENOTSUP.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
@@ -45,10 +46,59 @@ function listTree(dir, rel = '') {
       ? listTree(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
 }
 
+// Without prebuilds/ at all (a clone where npm run prebuilds did not
+// run) the pack is source-only, which prepack refuses unless asked.
+const sourceOnly = fs.existsSync(prebuilds) ? {}
+  : { ILLUMOS_CONTRACT_SOURCE_PACK: '1' };
+
+test('prepack refuses a pack without a prebuild for every target, unless ' +
+  'ILLUMOS_CONTRACT_SOURCE_PACK=1 asks for a source-only one', (t) => {
+  const script = path.join(top, 'scripts', 'prepack.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-prepack-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const env = { ...process.env };
+  delete env.ILLUMOS_CONTRACT_SOURCE_PACK;
+  const check = (extra) => cp.spawnSync(process.execPath, [script, dir],
+    { encoding: 'utf8', env: { ...env, ...extra } });
+  const helpers = ['ct-exec', 'ct-keeper', 'ctrun', 'ctstat', 'ctwatch'];
+  const want = [
+    ...['node.napi.glibc.node', 'node.napi.musl.node', ...helpers]
+      .map((f) => `linux-x64/${f}`),
+    ...['node.napi.glibc.node', ...helpers].map((f) => `linux-arm64/${f}`),
+  ];
+  let r = check({});
+  assert.strictEqual(r.status, 1, r.stderr);
+  assert.match(r.stderr, /refusing to pack/);
+  for (const f of want) assert.ok(r.stderr.includes(`  ${f}\n`), f);
+  r = check({ ILLUMOS_CONTRACT_SOURCE_PACK: '1' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /source-only pack, as asked/);
+  for (const f of want) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), 'x');
+  }
+  fs.writeFileSync(path.join(dir, 'linux-arm64', 'ctwatch'), '');
+  r = check({});
+  assert.strictEqual(r.status, 1, 'an empty file is no prebuild');
+  assert.match(r.stderr, /^ {2}linux-arm64\/ctwatch$/m);
+  fs.writeFileSync(path.join(dir, 'linux-arm64', 'ctwatch'), 'x');
+  r = check({});
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stderr, '');
+  const pkg = JSON.parse(fs.readFileSync(path.join(top, 'package.json')));
+  assert.strictEqual(pkg.scripts.prepack, 'node scripts/prepack.js');
+  if (fs.existsSync(prebuilds)) return;
+  // And npm pack itself stops, here where there are none.
+  r = cp.spawnSync(npm, ['pack', '--dry-run'], { cwd: top, env,
+    encoding: 'utf8', timeout: h.ms(120000) });
+  assert.notStrictEqual(r.status, 0, 'npm pack without prebuilds failed');
+  assert.match(r.stderr, /refusing to pack/);
+});
+
 test('npm pack ships the sources and the prebuilds, no tests or build ' +
   'products', () => {
   const out = sh(npm, ['pack', '--json', '--pack-destination', tmp],
-    { cwd: top });
+    { cwd: top, env: { ...process.env, ...sourceOnly } });
   const [info] = JSON.parse(out.slice(out.indexOf('[')));
   const files = info.files.map((f) => f.path).sort();
   for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp',
@@ -106,7 +156,7 @@ function install(app, args, env) {
   fs.writeFileSync(path.join(app, 'package.json'),
     JSON.stringify({ name: 'app', private: true }));
   const tgz = path.join(tmp, 'package.tgz');
-  assert.ok(fs.existsSync(tgz), 'the first test packed it');
+  assert.ok(fs.existsSync(tgz), 'the pack test packed it');
   const cmd = ['install', tgz, '--no-audit', '--no-fund', ...args];
   const t0 = process.hrtime.bigint();
   const r = cp.spawnSync(npm, [...cmd, '--offline'],

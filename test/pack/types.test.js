@@ -95,7 +95,8 @@ test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
     out.status = contract.status();
     await contract.stop();
     contract.dispose();
-    out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe' });
+    out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe',
+      all: true });
     out.plain = await ct.run('true');
     const err = (e) => ({ ...e, name: e.name, message: e.message });
     await ct.run('sleep', ['100'], { timeout: 10 }).catch((e) => {
@@ -103,11 +104,50 @@ test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
     });
     await ct.run('sleep', ['100'], { stdio: 'pipe',
       signal: AbortSignal.timeout(10) }).catch((e) => { out.abort = err(e); });
+    await ct.run('sh', ['-c', 'exit 3'], { stdio: 'pipe', all: true }).catch((e) => {
+      out.failed = err(e);
+    });
     process.stdout.write(JSON.stringify(out));
   })();`);
+  assert.strictEqual(o.failed.code, 'ERR_CHILD_PROCESS_FAILED');
   assert.strictEqual(o.timeout.code, 'ETIMEDOUT');
   assert.strictEqual(o.abort.code, 'ABORT_ERR');
   typecheck(t, 'ProcessStatus', [o.status]);
   typecheck(t, 'RunResult<string>', [o.piped, o.plain]);
-  typecheck(t, 'RunError<string>', [o.timeout, o.abort]);
+  typecheck(t, 'RunError<string>', [o.timeout, o.abort, o.failed]);
+});
+
+// A mistake in run(cmd, opts) / spawn(cmd, opts) is reported against the
+// options (index.d.ts lists the overloads with args first), not as an
+// options object that is no `readonly string[]`.
+test('index.d.ts overloads: an options mistake names the option', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-types-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(top, path.join(dir, 'node_modules', 'illumos_contract'));
+  const calls = [
+    "run('true', { timout: 500 })",
+    "run('true', { killSignal: 'SIGBOGUS' })",
+    "run('true', [], { timout: 500 })",
+    "spawn('true', { killSignal: 'SIGBOGUS' })",
+  ];
+  fs.writeFileSync(path.join(dir, 'check.mts'),
+    "import { run, spawn } from 'illumos_contract';\n" +
+    calls.map((c) => `void ${c};\n`).join(''));
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022',
+      module: 'nodenext', moduleResolution: 'nodenext', types: ['node'],
+      typeRoots: [path.join(top, 'node_modules', '@types')] },
+    files: ['check.mts'],
+  }));
+  const r = cp.spawnSync(process.execPath, [tsc, '-p', '.'],
+    { cwd: dir, encoding: 'utf8', timeout: 120000 });
+  assert.ifError(r.error);
+  const out = r.stdout + r.stderr;
+  assert.notStrictEqual(r.status, 0, out);
+  assert.doesNotMatch(out, /readonly string\[\]/);
+  assert.match(out, /check\.mts\(2,.*\n(.*\n)*?.*'timout' does not exist in type 'RunOptions'/);
+  assert.match(out, /check\.mts\(3,.*\n(.*\n)*?.*Type '"SIGBOGUS"' is not assignable/);
+  assert.match(out, /check\.mts\(4,.*\n(.*\n)*?.*'timout' does not exist in type 'RunOptions'/);
+  assert.match(out, /check\.mts\(5,.*\n(.*\n)*?.*Type '"SIGBOGUS"' is not assignable/);
 });

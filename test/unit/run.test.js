@@ -1,9 +1,10 @@
 'use strict';
-// run() as Node users expect it (docs/api.md, "Extensions"): an abort rejects with an
-// AbortError and a timeout with ETIMEDOUT, both once the whole tree is
-// stopped and carrying the result's fields; a normal exit resolves; piped
-// output comes back as stdout/stderr (encoding, maxBuffer); the promise
-// exposes child and contract.
+// run() with execa's conventions (docs/api.md, "run()"): an abort rejects
+// with an AbortError, a timeout with ETIMEDOUT, a non-zero exit or a
+// signal with ERR_CHILD_PROCESS_FAILED (unless reject: false), all once
+// the whole tree is gone and carrying the result's fields; piped output
+// comes back as stdout/stderr/all, input goes to stdin; the promise
+// exposes child and contract, and kill(), stop(), Symbol.asyncDispose.
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
@@ -100,19 +101,147 @@ test('a timeout rejects with ETIMEDOUT once every member is dead',
     assert.ok(gone(e.ctid));
   });
 
-test('a normal exit resolves, zero or not, even with a timeout and signal ' +
-  'armed', async () => {
+test('a zero exit resolves; a non-zero exit or a signal rejects, with the ' +
+  'result\'s fields; reject: false resolves them', async () => {
     const ac = new AbortController();
-    const r = await ct.run('sh', ['-c', 'exit 7'],
+    const ok = await ct.run('sh', ['-c', 'exit 0'],
       { stdio: 'ignore', timeout: 60000, signal: ac.signal });
-    assert.strictEqual(r.code, 7);
-    assert.strictEqual(r.timedOut, false);
-    assert.strictEqual(r.aborted, false);
+    assert.strictEqual(ok.exitCode, 0);
+    assert.strictEqual(ok.code, 0);
+    assert.strictEqual(ok.command, "sh -c 'exit 0'");
+    assert.ok(ok.durationMs > 0 && ok.durationMs < 60000, `${ok.durationMs}`);
     ac.abort(); // after the end: nothing to do, nothing thrown
-    const k = await ct.run('sh', ['-c', 'kill -9 $$'], { stdio: 'ignore' });
-    assert.strictEqual(k.code, null);
+    const e = await ct.run('sh', ['-c', 'exit 7'], { stdio: 'pipe' })
+      .then(() => assert.fail('resolved'), (err) => err);
+    assert.ok(e instanceof Error);
+    assert.strictEqual(e.code, 'ERR_CHILD_PROCESS_FAILED');
+    assert.strictEqual(e.exitCode, 7);
+    assert.strictEqual(e.signal, null);
+    assert.strictEqual(e.command, "sh -c 'exit 7'");
+    assert.match(e.message, /exited with code 7/);
+    assert.strictEqual(e.stdout, '');
+    assert.strictEqual(e.stderr, '');
+    assert.ok(e.durationMs > 0);
+    assert.ok(gone(e.ctid));
+    const k = await ct.run('sh', ['-c', 'kill -9 $$'], { stdio: 'ignore' })
+      .then(() => assert.fail('resolved'), (err) => err);
+    assert.strictEqual(k.code, 'ERR_CHILD_PROCESS_FAILED');
+    assert.strictEqual(k.exitCode, null);
     assert.strictEqual(k.signal, 'SIGKILL');
+    assert.match(k.message, /killed by SIGKILL/);
+    const seven = await ct.run('sh', ['-c', 'exit 7'],
+      { stdio: 'ignore', reject: false });
+    assert.strictEqual(seven.exitCode, 7);
+    assert.strictEqual(seven.code, 7);
+    const killed = await ct.run('sh', ['-c', 'kill -9 $$'],
+      { stdio: 'ignore', reject: false });
+    assert.strictEqual(killed.exitCode, null);
+    assert.strictEqual(killed.signal, 'SIGKILL');
   });
+
+test('command: the program and its arguments, quoted for a shell', async () => {
+  const r = await ct.run('printf', ['%s', "it's", 'a b', ''],
+    { stdio: 'ignore' });
+  assert.strictEqual(r.command, "printf %s 'it'\\''s' 'a b' ''");
+});
+
+test('input is written to stdin, which is then closed', async () => {
+  const r = await ct.run('cat', { stdio: 'pipe', input: 'hello' });
+  assert.strictEqual(r.stdout, 'hello');
+  // The default stdio ('inherit') gets a piped stdin for the input.
+  const b = await ct.run('sh', ['-c', 'wc -c >&2'],
+    { stdio: ['pipe', 'ignore', 'pipe'], input: Buffer.alloc(70000, 1) });
+  assert.strictEqual(b.stderr.trim(), '70000');
+  const d = await ct.run('sh', ['-c', 'read x; test "$x" = hi'],
+    { input: 'hi\n' });
+  assert.strictEqual(d.exitCode, 0);
+  // A program that never reads its stdin: no EPIPE escapes.
+  const t = await ct.run('true', [], { stdio: 'pipe',
+    input: Buffer.alloc(1 << 20) });
+  assert.strictEqual(t.exitCode, 0);
+  await assert.rejects(ct.run('cat', { stdio: ['ignore', 'pipe', 'pipe'],
+    input: 'x' }), (e) => e instanceof TypeError &&
+    e.code === 'ERR_INVALID_ARG_VALUE');
+  await assert.rejects(ct.run('cat', { stdio: 'pipe', input: 5 }),
+    (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+});
+
+test('all: true interleaves stdout and stderr as they arrived', async () => {
+  // Each write waits for the last one to have arrived here.
+  const p = ct.run('sh', ['-c',
+    'echo one; read a; echo two >&2; read b; echo three'],
+  { stdio: 'pipe', all: true });
+  p.child.stdout.once('data', () => p.child.stdin.write('\n'));
+  p.child.stderr.once('data', () => p.child.stdin.end('\n'));
+  const r = await p;
+  assert.strictEqual(r.all, 'one\ntwo\nthree\n');
+  assert.strictEqual(r.stdout, 'one\nthree\n');
+  assert.strictEqual(r.stderr, 'two\n');
+  const buf = await ct.run('sh', ['-c', 'echo x'],
+    { stdio: 'pipe', all: true, encoding: 'buffer' });
+  assert.ok(Buffer.isBuffer(buf.all) && buf.all.toString() === 'x\n');
+  const none = await ct.run('true', [], { stdio: 'pipe' });
+  assert.ok(!('all' in none));
+  const ignored = await ct.run('true', [], { stdio: 'ignore', all: true });
+  assert.ok(!('all' in ignored), 'nothing piped: no all');
+});
+
+test('an unknown option key throws a TypeError; so do bad reject/all',
+  async () => {
+    assert.throws(() => ct.run('true', { timout: 500 }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' &&
+        /"timout"/.test(e.message));
+    assert.throws(() => ct.run('true', [], { stdio: 'ignore', bogus: 1 }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE');
+    await assert.rejects(ct.run('true', [], { reject: 'no' }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+    await assert.rejects(ct.run('true', [], { all: 1 }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+  });
+
+test('the promise\'s kill() signals every member, setsid daemons included',
+  async () => {
+    const p = ct.run('sh', ['-c', '(setsid sleep 100 &); sleep 100'],
+      { stdio: 'ignore' });
+    const pids = await sleepers(p.contract, 2);
+    assert.throws(() => p.kill('SIGBOGUS'),
+      (e) => e.code === 'ERR_UNKNOWN_SIGNAL');
+    assert.strictEqual(p.kill(), true);
+    const e = await p.then(() => assert.fail('resolved'), (err) => err);
+    assert.strictEqual(e.code, 'ERR_CHILD_PROCESS_FAILED');
+    assert.strictEqual(e.signal, 'SIGTERM');
+    assert.ok(pids.every((pid) => !h.alive(pid)), 'every member is gone');
+    assert.strictEqual(p.kill(), false, 'nothing left to signal');
+  });
+
+test('the promise\'s stop() stops the whole tree and resolves {forced}',
+  async () => {
+    const p = ct.run('sh', ['-c', 'trap "" TERM; ' +
+      '(setsid sh -c \'trap "" TERM; sleep 100\' &); sleep 100'],
+    { stdio: 'ignore', forceKillAfterDelay: 200, reject: false });
+    const pids = await sleepers(p.contract, 2);
+    const { forced } = await p.stop();
+    assert.strictEqual(forced, true, 'SIGTERM was ignored');
+    assert.ok(pids.every((pid) => !h.alive(pid)));
+    const r = await p;
+    assert.strictEqual(r.signal, 'SIGKILL');
+    assert.deepStrictEqual(await p.stop(), { forced: false });
+  });
+
+test('await using: the tree is stopped when the scope ends', async () => {
+  assert.strictEqual(typeof Symbol.asyncDispose, 'symbol');
+  const p = ct.run('sh', ['-c', '(setsid sleep 100 &); sleep 100'],
+    { stdio: 'ignore' });
+  const pids = await sleepers(p.contract, 2);
+  await p[Symbol.asyncDispose](); // what `await using p = run(...)` calls
+  assert.ok(pids.every((pid) => !h.alive(pid)), 'every member is gone');
+  assert.ok(gone(p.contract.ctid));
+  await assert.rejects(p, (e) => e.signal === 'SIGTERM');
+  // Nothing started: disposal does nothing.
+  const none = ct.run('true', [], { signal: AbortSignal.abort() });
+  await none[Symbol.asyncDispose]();
+  await assert.rejects(none, (e) => e.code === 'ABORT_ERR');
+});
 
 test('stdio pipe: stdout and stderr of the whole tree, as strings',
   async () => {

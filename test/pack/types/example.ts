@@ -5,7 +5,7 @@
 import * as contract from 'illumos_contract';
 import {
   Contract, type ContractError, type ProcessTemplate, type RunResult, type RunError,
-  type PrForkEvent, type ContractEvent, type Features, type Usage,
+  type PrForkEvent, type ContractEvent, type Features, type Usage, type SpawnEnd,
 } from 'illumos_contract';
 
 // ---- templates
@@ -211,6 +211,15 @@ contract.spawn('true', { cwd: '/' });
 // @ts-expect-error spawn() takes process templates only
 contract.spawn('true', [], { template: { type: 'device' } });
 
+async function spawnEnds(): Promise<void> {
+  const { ended } = contract.spawn('sleep', ['9'], { timeout: 100 });
+  if (ended !== null) {
+    const { timedOut, aborted, forced }: SpawnEnd = await ended;
+    void timedOut, aborted, forced;
+  }
+}
+void spawnEnds;
+
 async function runs(): Promise<void> {
   const r: RunResult = await contract.run('make', ['-j8'], { timeout: 60000 });
   const code: number | null = r.code;
@@ -237,8 +246,40 @@ async function runs(): Promise<void> {
       void exit, err.forced, err.ctid, err.cause;
     }
   }
+  const f = await contract.run('cat', { stdio: 'pipe', input: 'hi', all: true,
+    reject: false });
+  const fcode: number | null = f.exitCode;
+  const ms: number = f.durationMs;
+  const cmd: string = f.command;
+  const all: string | undefined = f.all;
+  void fcode, ms, cmd, all;
+  await contract.run('cat', [], { input: Buffer.from('x') });
+  const q = contract.run('sleep', ['9']);
+  const sent: boolean = q.kill('SIGINT');
+  const { forced }: { forced: boolean } = await q.stop({ timeout: 100 });
+  void sent, forced;
+  {
+    await using held = contract.run('sleep', ['9'], { stdio: 'ignore' });
+    void held.contract;
+  }
+  try {
+    await contract.run('false');
+  } catch (e) {
+    const err = e as RunError;
+    if (err.code === 'ERR_CHILD_PROCESS_FAILED') {
+      void err.exitCode, err.signal, err.command, err.durationMs, err.stdout;
+    }
+  }
   // @ts-expect-error encoding is a Buffer encoding, 'buffer' or null
   await contract.run('true', { encoding: 'utf-9' });
+  // @ts-expect-error an unknown option (a typo of timeout)
+  await contract.run('true', { timout: 500 });
+  // @ts-expect-error an unknown option, after args
+  await contract.run('true', [], { timout: 500 });
+  // @ts-expect-error killSignal is a signal name or number
+  await contract.run('true', { killSignal: 'SIGBOGUS' });
+  // @ts-expect-error input is a string or bytes
+  await contract.run('cat', { input: 5 });
   // @ts-expect-error run() results have no contract object
   void r.contract;
   // @ts-expect-error forceKillAfterDelay is a number

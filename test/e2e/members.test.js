@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
-const ct = require('..');
+const ct = require('../..');
 
 const child = process.env.I24_MEMBERS_CHILD === '1';
 
