@@ -602,8 +602,9 @@ export interface Features {
   holderDeath: boolean;
   /**
    * Whether `trace: true` can record every process of a tree (docs/trace.md):
-   * Linux with the proc connector; false in a container's own network
-   * namespace and on illumos, where `trace: true` throws `ENOTSUP`.
+   * Linux with the proc connector (false in a container's own network
+   * namespace, where `trace: true` throws `ENOTSUP`); illumos from the
+   * contract's `pr_fork`/`pr_exit` and `/proc` (no exec times, argv 80 bytes).
    */
   trace: boolean;
   spawn: SpawnMechanism;

@@ -69,12 +69,17 @@ attach(ct_contract_t *c, ct_open_t how)
 		    c->type == CT_TYPE_PROCESS && w->nhandles == 0) {
 			ct_cstatus_t st;
 
+			bool traced = false;
+
 			if (il_status_read(c->type, c->ctid, &st) == 0) {
-				w->hide_empty = il_tmpl_hides_empty(c->ctid,
-				    &st);
+				w->hidden = il_tmpl_hidden(c->ctid, &st,
+				    &traced);
 				ct_cstatus_fini(&st);
 			}
 			ct_err_clear();
+			if (traced && w->trace == NULL &&
+			    (w->trace = il_trace_new(c->ctid)) == NULL)
+				err = ct_err_set(ENOMEM, NULL, "out of memory");
 		}
 	}
 	if (err != 0) {
@@ -205,9 +210,8 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 
 	if ((err = il_status_read(c->type, c->ctid, st)) != 0)
 		return (err);
-	/* The pr_empty we subscribed is not the user's term. */
-	if (c->w->hide_empty)
-		st->informative &= ~(uint32_t)CT_PR_EV_EMPTY;
+	/* The events we subscribed are not the user's terms. */
+	st->informative &= ~c->w->hidden;
 	return (0);
 }
 

@@ -311,6 +311,8 @@ il_watch_put(watch_t *w)
 	if (w->nhandles != 0 || w->reap)
 		return;
 	il_ep_close(&w->ev);
+	il_trace_free(w->trace);
+	w->trace = NULL;
 	*watch_slot(w->ctid) = w->next;
 	if (il_dispatching) {
 		w->next = g_dead;

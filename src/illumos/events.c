@@ -223,6 +223,15 @@ event_take(endpoint_t *ep, ct_evthdl_t ev, bool *queuedp)
 
 	if (!event_wanted(ep, ev, &w))
 		return (0);
+	if (w != NULL && ep->type == CT_TYPE_PROCESS) {
+		uint_t type = ct_event_get_type(ev);
+
+		if (w->trace != NULL)
+			il_trace_event(w->trace, ev);
+		/* A trace's pr_fork/pr_exit the user did not ask for. */
+		if ((type & w->hidden & (CT_PR_EV_FORK | CT_PR_EV_EXIT)) != 0)
+			return (0);
+	}
 	if ((n = calloc(1, sizeof (*n))) == NULL)
 		return (ENOMEM);
 	n->rec.ctid = (ct_id_t)ct_event_get_ctid(ev);
@@ -230,7 +239,8 @@ event_take(endpoint_t *ep, ct_evthdl_t ev, bool *queuedp)
 	n->rec.evid = ct_event_get_evid(ev);
 	n->rec.type = ct_event_get_type(ev);
 	n->rec.flags = ct_event_get_flags(ev) & (CTE_ACK | CTE_INFO | CTE_NEG);
-	if (w != NULL && w->hide_empty && ep->type == CT_TYPE_PROCESS &&
+	if (w != NULL && (w->hidden & CT_PR_EV_EMPTY) != 0 &&
+	    ep->type == CT_TYPE_PROCESS &&
 	    n->rec.type == CT_PR_EV_EMPTY)
 		n->rec.flags |= NC_EVF_INTERNAL;
 	if ((err = event_payload(ev, &n->rec)) != 0) {
@@ -371,6 +381,7 @@ ct_features_get(ct_features_t *f)
 	f->devices = true;
 	f->holder_death = true;	/* the kernel applies it */
 	f->spawn = CT_SPAWN_KERNEL;
+	f->trace = true;	/* from pr_fork and pr_exit (trace.c) */
 	/* freeze, usage, memory: false; the JS layer never asks for them. */
 	if (stat(CTFS_ROOT "/all", &sb) == 0)
 		return ((f->root = strdup(CTFS_ROOT)) == NULL ? ENOMEM : 0);

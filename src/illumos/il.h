@@ -8,6 +8,7 @@
  *   tmpl.c      templates, latest, creation, spawn
  *   contract.c  handles, status, control, listing
  *   events.c    reading events into the queue; features; the tools' calls
+ *   trace.c     the records of traced contracts (docs/trace.md)
  *
  * Descriptors.  ctfs checks the open flag word of some of its files exactly
  * (docs/ARCHITECTURE.md, "ctfs open flags"): template wants O_RDWR, ctl
@@ -62,6 +63,7 @@ int il_abandon_id(ct_type_t type, ct_id_t id);
 /* Process-wide state: event port, pbundles, watches, the event FIFO */
 
 typedef struct watch watch_t;
+typedef struct il_trace il_trace_t;
 
 typedef enum {
 	IL_EP_PBUNDLE,		/* <type>/pbundle: contracts we hold */
@@ -100,7 +102,9 @@ struct watch {
 	ct_type_t type;
 	unsigned nhandles;	/* open handles; 0: kept only to reap */
 	bool owned;		/* held by this process (pbundle brings it) */
-	bool hide_empty;	/* pr_empty is ours, not in the user's terms */
+	uint32_t hidden;	/* events in its terms that are ours, not the
+				 * user's: pr_empty, a trace's pr_fork/exit */
+	il_trace_t *trace;	/* traced (trace.c), or NULL */
 	bool reap;		/* no handle left: abandon once it empties */
 	/* By source (0 pbundle, 1 events endpoint): ids queued that the
 	 * other has not brought yet, the newest IL_PEND, oldest first. */
@@ -161,10 +165,21 @@ extern bool il_dispatching;
 int il_ep_drain(endpoint_t *ep);
 
 /*
- * tmpl.c: whether contract latest (status st) was made with a pr_empty of
- * ours: matched to the template that made it by its terms.
+ * tmpl.c: the events of contract latest (status st) that are ours, not
+ * the user's (pr_empty; pr_fork and pr_exit of a trace), and whether it
+ * was made to be traced: matched to the template that made it by its
+ * terms.
  */
-bool il_tmpl_hides_empty(ct_id_t latest, const ct_cstatus_t *st);
+uint32_t il_tmpl_hidden(ct_id_t latest, const ct_cstatus_t *st,
+    bool *tracedp);
+/* tmpl.c: ct_trace_arm: the active template (and later ones) traced. */
+int il_tmpl_trace(bool on);
+
+/* trace.c: the records of a traced contract (docs/trace.md). */
+il_trace_t *il_trace_new(ct_id_t ctid);
+void il_trace_free(il_trace_t *t);
+/* With the lock: a pr_fork or pr_exit of its contract, as it is read. */
+void il_trace_event(il_trace_t *t, ct_evthdl_t ev);
 /*
  * contract.c, after this thread made latest (seen by a spawn's commit or
  * by latest()): transfer, the template's transfer term, was abandoned by

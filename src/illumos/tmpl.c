@@ -12,6 +12,11 @@
  * So a process template that leaves pr_empty out of both sets gets it in
  * its informative set, and the contracts it makes carry a note that the
  * event is ours: the queue marks it internal, and the core hides it.
+ *
+ * Traces, the same way: while a thread is armed (ct_trace_arm), its
+ * process templates get pr_fork and pr_exit where the terms leave them
+ * out, and those events feed the contract's trace (trace.c) without
+ * reaching the user's queue.
  */
 #include "il.h"
 
@@ -22,27 +27,34 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Per thread: its templates and whether each hides pr_empty. */
+/*
+ * Per thread: its templates, the events of the active process template
+ * that are ours (pr_empty; a trace's pr_fork and pr_exit), and whether it
+ * traces; whether this thread is armed (ct_trace_arm).
+ */
 static _Thread_local int tl_tmpl_fd[CT_TYPE_COUNT] = { -1, -1 };
-static _Thread_local bool tl_hide;	/* the active process template's */
-static _Thread_local bool tl_last_hide;	/* ... or the last one active */
-/* The contract the last spawn made, and whether it hides pr_empty. */
+static _Thread_local uint32_t tl_hidden;
+static _Thread_local bool tl_traced, tl_armed;
+/* The contract the last spawn made, and the same of its template. */
 static _Thread_local ct_id_t tl_spawned;
-static _Thread_local bool tl_spawned_hide;
+static _Thread_local uint32_t tl_spawned_hidden;
+static _Thread_local bool tl_spawned_trace;
 /* The latest before the current spawn (-1: unknown), for ct_spawn_abort. */
 static _Thread_local ct_id_t tl_before = -1;
 /* The active process template's transfer term (0: none). */
 static _Thread_local ct_id_t tl_transfer;
 /*
- * The final terms of the last templates activated here, and whether each
- * had our pr_empty: a contract is matched to the template that made it by
- * its terms, not to whichever template is active when it is opened.
+ * The final terms of the last templates activated here, the events of
+ * each that were ours, and whether it traced: a contract is matched to
+ * the template that made it by its terms, not to whichever template is
+ * active when it is opened.
  */
 #define	TL_MADE	8
 typedef struct {
 	uint32_t critical, informative, fatal, params;
 	uint64_t cookie;
-	bool hide, used;
+	uint32_t hidden;
+	bool trace, used;
 } made_t;
 static _Thread_local made_t tl_made[TL_MADE];
 static _Thread_local unsigned tl_nmade;
@@ -147,33 +159,37 @@ tmpl_apply(int fd, const ct_template_t *t)
 #undef TERM
 
 /*
- * After the user's terms: subscribe pr_empty where they left it out (see
- * the top of the file).  *hidep says whether it was added.
+ * After the user's terms: subscribe what they left out of want, our
+ * events (see the top of the file), informative (which needs no
+ * privilege, contract.c, ctmpl_set); *drop of what we added before goes.
+ * *hiddenp: ours now.
  */
 static int
-tmpl_want_empty(int fd, bool *hidep)
+tmpl_want(int fd, uint32_t want, uint32_t drop, uint32_t *hiddenp)
 {
-	uint_t crit, info;
+	uint_t crit, info, add;
 	int err;
 
-	*hidep = false;
 	if ((err = ct_tmpl_get_critical(fd, &crit)) != 0)
 		return (term_err(err, "ct_tmpl_get_critical", "critical"));
 	if ((err = ct_tmpl_get_informative(fd, &info)) != 0)
 		return (term_err(err, "ct_tmpl_get_informative",
 		    "informative"));
-	if (((crit | info) & CT_PR_EV_EMPTY) != 0)
-		return (0);
-	if ((err = ct_tmpl_set_informative(fd, info | CT_PR_EV_EMPTY)) != 0)
+	add = want & ~(crit | info);
+	if ((add | (info & drop)) != 0 && (err = ct_tmpl_set_informative(fd,
+	    (info & ~drop) | add)) != 0)
 		return (term_err(err, "ct_tmpl_set_informative",
 		    "informative"));
-	*hidep = true;
+	*hiddenp = (*hiddenp & ~drop) | add;
 	return (0);
 }
 
+/* What a trace needs of a contract's terms (trace.c). */
+#define	TRACE_EVENTS	(CT_PR_EV_FORK | CT_PR_EV_EXIT)
+
 /* Note the final terms of the process template fd (see tl_made). */
 static void
-made_note(int fd, bool hide)
+made_note(int fd, uint32_t hidden, bool trace)
 {
 	made_t *m = &tl_made[tl_nmade++ % TL_MADE];
 	uint_t v;
@@ -190,7 +206,8 @@ made_note(int fd, bool hide)
 	if (ct_pr_tmpl_get_param(fd, &v) == 0)
 		m->params = v;
 	(void) ct_tmpl_get_cookie(fd, &m->cookie);
-	m->hide = hide;
+	m->hidden = hidden;
+	m->trace = trace;
 	m->used = true;
 }
 
@@ -199,7 +216,7 @@ ct_tmpl_active_set(const ct_template_t *t)
 {
 	char path[IL_PATH_MAX];
 	ct_type_t type = t->type;
-	bool hide = false;
+	uint32_t hidden = 0;
 	int fd, err;
 
 	if ((unsigned)type >= CT_TYPE_COUNT)
@@ -212,7 +229,8 @@ ct_tmpl_active_set(const ct_template_t *t)
 		return (ct_err_set(errno, "open", "cannot open %s", path));
 	err = tmpl_apply(fd, t);
 	if (err == 0 && type == CT_TYPE_PROCESS)
-		err = tmpl_want_empty(fd, &hide);
+		err = tmpl_want(fd, CT_PR_EV_EMPTY | (tl_armed ? TRACE_EVENTS :
+		    0), 0, &hidden);
 	/*
 	 * Listen on the pbundle before anything is made: informative events
 	 * published while no one listens are never queued
@@ -235,10 +253,38 @@ ct_tmpl_active_set(const ct_template_t *t)
 		(void) close(tl_tmpl_fd[type]);
 	tl_tmpl_fd[type] = fd;
 	if (type == CT_TYPE_PROCESS) {
-		tl_hide = tl_last_hide = hide;
+		tl_hidden = hidden;
+		tl_traced = tl_armed;
 		tl_transfer = (t->given & CT_T_TRANSFER) ? t->transfer : 0;
-		made_note(fd, hide);
+		made_note(fd, hidden, tl_armed);
 	}
+	return (0);
+}
+
+/*
+ * ct_trace_arm: templates activated from now on trace; so does the one
+ * active now, given the trace's events (or, disarmed, rid of them) and
+ * activated again (the kernel activates a copy, contract.c,
+ * ctmpl_activate).
+ */
+int
+il_tmpl_trace(bool on)
+{
+	int fd = tl_tmpl_fd[CT_TYPE_PROCESS], err;
+	uint32_t hidden = tl_hidden;
+
+	tl_armed = on;
+	if (fd < 0 || tl_traced == on)
+		return (0);
+	if ((err = tmpl_want(fd, on ? TRACE_EVENTS : 0, on ? 0 :
+	    hidden & TRACE_EVENTS, &hidden)) != 0)
+		return (err);
+	if ((err = ct_tmpl_activate(fd)) != 0)
+		return (ct_err_set(err, "ct_tmpl_activate",
+		    "cannot activate the process template"));
+	tl_hidden = hidden;
+	tl_traced = on;
+	made_note(fd, hidden, on);
 	return (0);
 }
 
@@ -261,25 +307,30 @@ ct_tmpl_active_clear(ct_type_t type)
 		if (err != 0 && first == 0)
 			first = ct_err_set(err, "ct_tmpl_clear",
 			    "cannot clear the %s template", il_type_dirs[t]);
-		if (t == CT_TYPE_PROCESS)
-			tl_hide = false;	/* tl_last_hide stays */
+		if (t == CT_TYPE_PROCESS) {
+			tl_hidden = 0;
+			tl_traced = false;
+		}
 	}
 	return (first);
 }
 
 /*
- * Whether latest, this thread's newest process contract, was made with a
- * pr_empty of ours: known exactly for what a spawn made, else from the
- * template active (or last active) on this thread.
+ * Which events of latest, this thread's newest process contract, are
+ * ours, and whether it is traced: known exactly for what a spawn made,
+ * else from the templates last activated on this thread.
  */
-bool
-il_tmpl_hides_empty(ct_id_t latest, const ct_cstatus_t *st)
+uint32_t
+il_tmpl_hidden(ct_id_t latest, const ct_cstatus_t *st, bool *tracedp)
 {
-	if (latest == tl_spawned)
-		return (tl_spawned_hide);
-	if (((st->critical | st->informative) & CT_PR_EV_EMPTY) == 0 ||
-	    (st->critical & CT_PR_EV_EMPTY) != 0)
-		return (false);	/* no pr_empty, or the user's critical one */
+	/* Ours only ever informative: never the user's critical events. */
+	uint32_t mine = st->informative & ~st->critical;
+
+	*tracedp = false;
+	if (latest == tl_spawned) {
+		*tracedp = tl_spawned_trace;
+		return (tl_spawned_hidden & mine);
+	}
 	/* Newest first: the template whose terms the contract has. */
 	for (unsigned i = 1; i <= TL_MADE && i <= tl_nmade; i++) {
 		const made_t *m = &tl_made[(tl_nmade - i) % TL_MADE];
@@ -287,10 +338,12 @@ il_tmpl_hides_empty(ct_id_t latest, const ct_cstatus_t *st)
 		if (m->used && m->critical == st->critical &&
 		    m->informative == st->informative &&
 		    m->fatal == st->fatal && m->params == st->params &&
-		    m->cookie == st->cookie)
-			return (m->hide);
+		    m->cookie == st->cookie) {
+			*tracedp = m->trace;
+			return (m->hidden & mine);
+		}
 	}
-	return (false);	/* not made by a template of ours: its terms */
+	return (0);	/* not made by a template of ours: its terms */
 }
 
 ct_id_t
@@ -382,7 +435,8 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	if (tl_tmpl_fd[CT_TYPE_PROCESS] >= 0 &&
 	    il_latest_read(CT_TYPE_PROCESS, &latest, path) == 0) {
 		tl_spawned = latest;
-		tl_spawned_hide = tl_hide;
+		tl_spawned_hidden = tl_hidden;
+		tl_spawned_trace = tl_traced;
 		il_after_fork(latest, tl_transfer);
 	}
 	return (0);

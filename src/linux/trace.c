@@ -175,8 +175,9 @@ lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
 
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] != 'Z')
 		return (ESRCH);
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu "
-	    "%*s %*s %*s %*s %*s %*s %llu", &ut, &st, &start) != 3)
+	/* state, then fields 4..13 skipped (ten), 14 and 15, 16..21, 22. */
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu "
+	    "%llu %*s %*s %*s %*s %*s %*s %llu", &ut, &st, &start) != 3)
 		return (ESRCH);
 	*utp = ut;
 	*stp = st;

@@ -38,7 +38,7 @@ seed() {	# seed DIR NAME PRINTF-FORMAT
 	printf "$3" >"$1/$2"
 }
 
-for h in nlwalk records; do
+for h in nlwalk records procinfo; do
 	corpus=$BIN/$h.corpus
 	rm -rf "$corpus"
 	mkdir -p "$corpus"
@@ -57,6 +57,14 @@ for h in nlwalk records; do
 		seed "$corpus" stat '\0031 (a) b) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0'
 		seed "$corpus" pids '\0041\n2\n3\n'
 		seed "$corpus" events '\005populated 1\nfrozen 0\n'
+		;;
+	procinfo)
+		# procinfo.c is compiled into the harness (static parsers).
+		src="src/linux/trace.c src/linux/map.c"
+		seed "$corpus" stat '\00042 (a) b) S 7 1 1 0 -1 4194560 0 0 0 0 3 4 0 0 20 0 1 0 500'
+		seed "$corpus" cmdline '\001sh\000-c\000read x\000'
+		seed "$corpus" zombie '\0029 (cc) Z 1 1 1 0 -1 4194560 0 0 0 0 7 8 0 0 20 0 1 0 300'
+		seed "$corpus" argv '\203a\000bc'
 		;;
 	esac
 	# shellcheck disable=SC2086

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ct.h"
@@ -624,10 +625,197 @@ t_latest_kept(void)
 	CHECK(ct_latest_get(CT_TYPE_PROCESS, &got) == 0 && got == id);
 }
 
+/* ---- traces (docs/trace.md, "illumos") ---- */
+
+static uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+}
+
+static const ct_proc_t *
+proc_of(const ct_trace_t *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid == pid)
+			return (&t->procs[i]);
+	return (NULL);
+}
+
+static bool
+argv_is(const ct_proc_t *p, const char *words, size_t len)
+{
+	return (p != NULL && p->argvlen == len &&
+	    memcmp(p->argv, words, len) == 0);
+}
+
+/*
+ * A traced spawn: pr_fork and pr_exit subscribed for the trace and kept
+ * from the user; a record per process with its arguments (psinfo), its
+ * CPU and end (the zombie's usage), and what was missed when a parent
+ * reaped before the pr_exit was read.
+ */
+static void
+t_trace_records(void)
+{
+	ct_cstatus_t st;
+	ct_trace_t t;
+	const ct_proc_t *p;
+	uint64_t before = wall_us();
+
+	CHECK(ct_trace_arm(true) == 0);
+	activate(0, 0, 0);
+	ct_id_t id = spawned(300);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(ct_tmpl_active_clear(CT_TYPE_PROCESS) == 0);
+	CHECK(ct_trace_arm(false) == 0);
+	CHECK((model_informative(id) & (NC_PR_EV_FORK | NC_PR_EV_EXIT)) ==
+	    (NC_PR_EV_FORK | NC_PR_EV_EXIT));
+	CHECK(ct_contract_status(c, &st) == 0);
+	CHECK((st.informative & (NC_PR_EV_FORK | NC_PR_EV_EXIT)) == 0);
+	ct_cstatus_fini(&st);
+
+	CHECK(model_exec(300, "/bin/sh -c make  all") == 0);
+	CHECK(model_member_fork(300, 301) == 0);
+	CHECK(model_exec(301, "cc -c a.c") == 0);
+	collect();
+	CHECK(model_cpu(301, 30000000, 10000000, 2000000) == 0);
+	CHECK(model_exit(301, 0) == 0);		/* a zombie, not reaped */
+	/* A zombie by the time its pr_fork is read: CPU, no arguments. */
+	CHECK(model_member_fork(300, 303) == 0);
+	CHECK(model_exec(303, "true") == 0);
+	CHECK(model_cpu(303, 1000000, 0, 0) == 0);
+	CHECK(model_exit(303, 0) == 0);
+	CHECK(model_member_fork(300, 302) == 0);
+	CHECK(model_exit(302, SIGKILL) == 0);
+	CHECK(model_reap(302) == 0);		/* before we read a thing */
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == 0);	/* not the user's */
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 0);
+	CHECK(model_reap(301) == 0);
+	CHECK(model_reap(303) == 0);
+	CHECK(model_cpu(300, 5000000, 1000000, 0) == 0);
+	CHECK(model_exit(300, 2 << 8) == 0);
+	collect();
+	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
+
+	CHECK(ct_contract_trace(c, &t) == 0);
+	CHECK(t.nprocs == 4 && t.lost == 0);
+	p = proc_of(&t, 300);
+	CHECK(p != NULL && p->ppid == getpid() && p->exited &&
+	    p->exitstatus == (2 << 8) && p->missed == 0);
+	CHECK(argv_is(p, "/bin/sh\0-c\0make\0all", 20));
+	CHECK(p != NULL && p->user_usec == 5000 && p->system_usec == 1000);
+	CHECK(p != NULL && p->start_us + 1000 >= before &&
+	    p->end_us >= p->start_us && p->end_us <= wall_us() + 1000);
+	p = proc_of(&t, 301);
+	CHECK(p != NULL && p->ppid == 300 && p->exited &&
+	    p->exitstatus == 0 && p->missed == 0);
+	CHECK(argv_is(p, "cc\0-c\0a.c", 10));
+	/* pr_stime + pr_ttime, as ptime(1) counts system time. */
+	CHECK(p != NULL && p->user_usec == 30000 && p->system_usec == 12000);
+	p = proc_of(&t, 303);
+	CHECK(p != NULL && p->exited && p->argvlen == 0 &&
+	    p->missed == CT_PM_ARGV && p->user_usec == 1000);
+	p = proc_of(&t, 302);
+	CHECK(p != NULL && p->ppid == 300 && p->exited &&
+	    p->exitstatus == SIGKILL && p->argvlen == 0);
+	CHECK(p != NULL && p->missed == (CT_PM_ARGV | CT_PM_CPU));
+	ct_trace_fini(&t);
+	ct_contract_close(c);
+}
+
+/*
+ * No exec event: arguments read at the pr_fork are those before the
+ * exec; read again when the process forks and when the trace is copied.
+ */
+static void
+t_trace_argv_later(void)
+{
+	ct_trace_t t;
+
+	CHECK(ct_trace_arm(true) == 0);
+	activate(0, 0, 0);
+	ct_id_t id = spawned(310);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK(ct_trace_arm(false) == 0);
+	collect();				/* pr_fork read before exec */
+	CHECK(ct_contract_trace(c, &t) == 0);
+	CHECK(t.nprocs == 1 && argv_is(&t.procs[0], "test_backend", 13));
+	ct_trace_fini(&t);
+	CHECK(model_exec(310, "make -j4") == 0);
+	CHECK(model_member_fork(310, 311) == 0);
+	CHECK(model_member_fork(310, 312) == 0);
+	collect();
+	CHECK(model_exec(312, "ld -o x") == 0);
+	CHECK(ct_contract_trace(c, &t) == 0);
+	CHECK(t.nprocs == 3);
+	CHECK(argv_is(proc_of(&t, 310), "make\0-j4", 9));	/* at its fork */
+	CHECK(argv_is(proc_of(&t, 311), "make\0-j4", 9));	/* a copy */
+	CHECK(argv_is(proc_of(&t, 312), "ld\0-o\0x", 8));	/* at the copy */
+	CHECK(proc_of(&t, 312) != NULL && !proc_of(&t, 312)->exited &&
+	    proc_of(&t, 312)->end_us == 0);
+	ct_trace_fini(&t);
+	CHECK(sigsend(P_CTID, (id_t)id, SIGKILL) == 0);
+	collect();
+	ct_contract_close(c);
+}
+
+/*
+ * The user's own pr_fork is still theirs; untraced contracts have no
+ * trace and none of the trace's terms; arming after the template is set
+ * gives it the events, disarming takes them away again.
+ */
+static void
+t_trace_terms(void)
+{
+	ct_trace_t t;
+	size_t i = 0;
+
+	activate(0, NC_PR_EV_FORK, 0);
+	ct_id_t plain = spawned(320);
+	ct_contract_t *c0 = open_ct(plain, CT_OPEN_LATEST);
+	CHECK((model_informative(plain) & NC_PR_EV_EXIT) == 0);
+	CHECK(ct_contract_trace(c0, &t) == ENOENT);
+
+	CHECK(ct_trace_arm(true) == 0);		/* template active already */
+	ct_id_t id = spawned(321);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
+	CHECK((model_informative(id) & NC_PR_EV_EXIT) != 0);
+	CHECK(ct_trace_arm(false) == 0);
+	ct_id_t after = spawned(322);
+	ct_contract_t *c2 = open_ct(after, CT_OPEN_LATEST);
+	CHECK((model_informative(after) & NC_PR_EV_EXIT) == 0);
+	CHECK(ct_contract_trace(c2, &t) == ENOENT);
+
+	CHECK(model_member_fork(321, 323) == 0);
+	CHECK(model_exit(323, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_FORK, &i) == 2);	/* the user's term */
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 0);	/* ours */
+	CHECK(ct_contract_trace(c, &t) == 0);
+	CHECK(t.nprocs == 2 && proc_of(&t, 323) != NULL &&
+	    proc_of(&t, 323)->exited && proc_of(&t, 323)->ppid == 321);
+	ct_trace_fini(&t);
+	CHECK(sigsend(P_CTID, (id_t)id, SIGKILL) == 0);
+	CHECK(sigsend(P_CTID, (id_t)plain, SIGKILL) == 0);
+	CHECK(sigsend(P_CTID, (id_t)after, SIGKILL) == 0);
+	collect();
+	ct_contract_close(c);
+	ct_contract_close(c0);
+	ct_contract_close(c2);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } tests[] = {
+	{ "trace_records", t_trace_records },
+	{ "trace_argv_later", t_trace_argv_later },
+	{ "trace_terms", t_trace_terms },
 	{ "latest_kept", t_latest_kept },
 	{ "unpriv_terms", t_unpriv_terms },
 	{ "bundle_unprivileged", t_bundle_unprivileged },

@@ -20,11 +20,12 @@
 #include <unistd.h>
 
 #include <sys/ctfs.h>
+#include <procfs.h>
 
 #include "mint.h"
 
 typedef enum {
-	F_NONE, F_TMPL, F_CTL, F_STATUS, F_LISTENER, F_DIR
+	F_NONE, F_TMPL, F_CTL, F_STATUS, F_LISTENER, F_DIR, F_PROC
 } fkind_t;
 
 typedef struct mfd {
@@ -34,6 +35,8 @@ typedef struct mfd {
 	mtmpl_t tmpl;		/* TMPL */
 	mlistener_t l;		/* LISTENER */
 	int dirtype;		/* DIR: 0, 1, or 2 for all */
+	pid_t pid;		/* PROC: /proc/<pid>/<procfile> (proc.c) */
+	int procfile;
 } mfd_t;
 
 static mfd_t *fds[MAX_FD];
@@ -239,13 +242,32 @@ int
 model_open(const char *path, int flags, ...)
 {
 	char file[32];
-	int type;
+	int type, pfile;
 	ctid_t id;
+	pid_t pid;
 	mcontract_t *ct;
 
 	opened = realloc(opened, (nopened + 1) * sizeof (*opened));
 	if (opened == NULL || (opened[nopened++] = strdup(path)) == NULL)
 		abort();
+	if (p_parse(path, &pid, &pfile)) {
+		char probe[sizeof (psinfo_t) + sizeof (prusage_t)];
+		size_t len;
+		int fd, err;
+
+		/* prvnops.c: both files are read-only; a reaped pid is gone. */
+		if (pfile == 0)
+			return (fail(ENOENT));
+		if ((flags & O_ACCMODE) != O_RDONLY)
+			return (fail(EACCES));
+		if ((err = p_read(pid, pfile, probe, &len)) != 0)
+			return (fail(err));
+		if ((fd = fd_new(F_PROC, (flags & O_CLOEXEC) != 0)) >= 0) {
+			fds[fd]->pid = pid;
+			fds[fd]->procfile = pfile;
+		}
+		return (fd);
+	}
 	if (!parse(path, &type, &id, file, sizeof (file)))
 		return (fail(ENOENT));
 	if (id == 0 && file[0] == '\0') {
@@ -286,6 +308,28 @@ model_close(int fd)
 	free(f);
 	fds[fd] = NULL;
 	return (close(fd));
+}
+
+/* A /proc file is made anew at every read, as pr_read_psinfo does. */
+ssize_t
+model_pread(int fd, void *buf, size_t n, off_t off)
+{
+	char data[sizeof (psinfo_t) + sizeof (prusage_t)];
+	size_t len = 0;
+	int err;
+
+	if (!model_is_fd(fd))
+		return (pread(fd, buf, n, off));
+	if (fds[fd]->kind != F_PROC || off < 0)
+		return (fail(EINVAL));
+	if ((err = p_read(fds[fd]->pid, fds[fd]->procfile, data, &len)) != 0)
+		return (fail(err));
+	if ((size_t)off >= len)
+		return (0);
+	if (n > len - (size_t)off)
+		n = len - (size_t)off;
+	(void) memcpy(buf, data + off, n);
+	return ((ssize_t)n);
 }
 
 int

@@ -67,6 +67,7 @@ k_reset(void)
 	memset(&m_stats, 0, sizeof (m_stats));
 	next_id = 0;
 	max_live = 0;
+	p_reset();
 	swap_state = 0;
 	m_priv_event = m_priv_observer = true;
 }
@@ -269,6 +270,7 @@ model_fork(pid_t pid)
 	ct->params = t->params;
 	ct->cookie = t->cookie;
 	add_member(ct, pid);
+	p_fork(getpid(), pid, ct->id);
 	m_latest[CTT_PROCESS] = ct->id;
 	/* contract_process_fork (process.c:1049): its first pr_fork. */
 	if ((e = pr_event(ct, CT_PR_EV_FORK, pid)) != NULL) {
@@ -308,6 +310,7 @@ model_member_fork(pid_t ppid, pid_t pid)
 	if (ct == NULL)
 		return (ESRCH);
 	add_member(ct, pid);
+	p_fork(ppid, pid, ct->id);
 	if ((e = pr_event(ct, CT_PR_EV_FORK, pid)) != NULL) {
 		e->ppid = ppid;
 		e->has_ppid = true;
@@ -327,6 +330,8 @@ model_exit(pid_t pid, int status)
 	if (ct == NULL)
 		return (ESRCH);
 	ct->members[i] = ct->members[--ct->nmembers];
+	/* exit.c: the zombie's usage is final before contract_exit. */
+	p_exit(pid, status);
 	if ((e = pr_event(ct, CT_PR_EV_EXIT, pid)) != NULL) {
 		e->exitstatus = status;
 		e->has_exit = true;
@@ -353,6 +358,7 @@ model_foreign(pid_t pid, uint_t critical, uint_t informative,
 	ct->informative = informative;
 	ct->deny_observe = !may_observe;
 	add_member(ct, pid);
+	p_fork(1, pid, ct->id);
 	return (ct->id);
 }
 

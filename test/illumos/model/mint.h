@@ -73,6 +73,14 @@ int k_abandon(mcontract_t *ct);
 int k_adopt(mcontract_t *ct);
 void k_publish(mcontract_t *ct, mevent_t *e);
 int k_ack(mcontract_t *ct, ctevid_t evid, bool nack);
+/* proc.c: the model's /proc (psinfo, usage) of its processes. */
+#define	PROC_PSINFO	1
+#define	PROC_USAGE	2
+void p_reset(void);
+void p_fork(pid_t ppid, pid_t pid, ctid_t ctid);
+void p_exit(pid_t pid, int status);
+bool p_parse(const char *path, pid_t *pidp, int *filep);
+int p_read(pid_t pid, int file, void *buf, size_t *lenp);
 void port_reset(void);
 void port_forget(int fd);
 void port_kick_all(void);

@@ -38,6 +38,16 @@ int model_exit(pid_t pid, int status);
 /* A contract of another process, with pid as its member. */
 ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
     bool may_observe);
+/*
+ * The model's /proc (proc.c): member pid execs (its psinfo's pr_fname and
+ * pr_psargs become psargs, cut as the kernel cuts them); its CPU so far
+ * (usage: pr_utime, pr_stime, pr_ttime); its parent reaps the zombie
+ * that model_exit left (both files ENOENT from then on).  ESRCH: none.
+ */
+int model_exec(pid_t pid, const char *psargs);
+int model_cpu(pid_t pid, uint64_t user_ns, uint64_t sys_ns,
+    uint64_t trap_ns);
+int model_reap(pid_t pid);
 /* Make contract id inherited by our process contract (for adopt). */
 int model_inherit(ctid_t id);
 /*
