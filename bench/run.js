@@ -240,6 +240,10 @@ async function main() {
       holderRow(hc), 'median <= 5', hc ? hc.median <= 5 : undefined],
     ['holder_death_ms.reaper: median / max', holderRow(hr), 'median <= 5',
       hr ? hr.median <= 5 : undefined],
+    ['  of which the holder\'s own death / the keeper, median ms: ' +
+      'cgroup; reaper', hc || hr ? [hc, hr].map((h) => (h && h.keeper_ms
+      ? `${h.holder_exit_ms.median} / ${h.keeper_ms.median}` : 'n/a'))
+      .join('; ') : undefined],
     ['treekill_speedup.ours_survivors', t.ours_survivors, '0',
       t.ours_survivors === undefined ? undefined : t.ours_survivors === 0],
     ['treekill_speedup.treekill_survivors', t.treekill_survivors],
