@@ -7,9 +7,14 @@
 // process.hrtime.bigint(), libuv's uv_hrtime(), which is CLOCK_MONOTONIC on
 // Linux too.  So each latency includes the kernel's exit of the process,
 // the event reaching the addon and the dispatch into JS.  One contract at a
-// time, the template set once; the short samples run back to back, then
+// time, the template set around each; the short samples run back to back, then
 // the long ones (a short member that starts after an idle gap can spend
 // ~10 ms in its cgroup join, see spawn.js, and would not live < 5 ms).
+//
+// Node's own 'exit' latency is the baseline: each contract sample is
+// paired with a plain one (no template: child_process alone) of the same
+// program, from its stamp to its 'exit' event, in the same run; the ratio
+// is median(pr_empty latency) / median('exit' latency), per kind.
 const { useRoot, helper, quantile, median, nowNs, round, log, done, once } =
   require('./common');
 
@@ -20,6 +25,29 @@ const { spawn } = require('child_process');
 const RUNS = Number(process.env.ICT_BENCH_EMPTY_RUNS) || 200; // per kind
 const KINDS = { short: 200, long: 30000 }; // sleep before exit, µs
 const stamp = helper('stamp');
+
+// A plain spawn of the same program: its stamp to Node's 'exit', in ms.
+function plainSample(sleepUs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(stamp, [String(sleepUs)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let exitAt = null;
+    let closed = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => { out += d; });
+    const finish = () => {
+      if (exitAt === null || !closed) return;
+      clearTimeout(timer);
+      resolve(Number(exitAt - BigInt(out.trim())) / 1e6);
+    };
+    child.once('exit', () => { exitAt = nowNs(); finish(); });
+    child.once('error', reject);
+    child.once('close', () => { closed = true; finish(); });
+    const timer = setTimeout(() => reject(new Error('no exit in 5 s')),
+      5000);
+  });
+}
 
 function sample(sleepUs) {
   return new Promise((resolve, reject) => {
@@ -67,27 +95,39 @@ async function main() {
     const s = BigInt(out.trim());
     if (s < a || s > b) throw new Error('stamp clock is not hrtime clock');
   }
-  contract.set_template({ type: 'process', critical: { pr_empty: true },
-    informative: {} });
+  const TEMPLATE = { type: 'process', critical: { pr_empty: true },
+    informative: {} };
   log(`empty: ${RUNS} short-lived (<5 ms) and ${RUNS} long-lived (>=30 ms) ` +
-    'members, exit -> pr_empty in JS');
+    'members, exit -> pr_empty in JS, each paired with a plain spawn ' +
+    '(exit -> \'exit\')');
   const res = { short: [], long: [] };
+  const plain = { short: [], long: [] };
   const lived = { short: [], long: [] };
+  contract.set_template(TEMPLATE);
   for (let i = 0; i < 10; i++) await sample(KINDS.short); // warm-up
+  contract.clear_template();
+  for (let i = 0; i < 10; i++) await plainSample(KINDS.short);
   for (const k of ['short', 'long']) {
     for (let i = 0; i < RUNS; i++) {
+      // Which goes first alternates, so neither always follows the other.
+      if (i % 2 === 0) plain[k].push(await plainSample(KINDS[k]));
+      contract.set_template(TEMPLATE);
       const s = await sample(KINDS[k]);
+      contract.clear_template();
       res[k].push(s.latency);
       lived[k].push(s.lived);
+      if (i % 2 === 1) plain[k].push(await plainSample(KINDS[k]));
     }
   }
-  contract.clear_template();
   const out = {};
   for (const k of Object.keys(res)) {
     out[k] = {
       median: round(median(res[k])),
       p99: round(quantile(res[k], 0.99)),
       max: round(Math.max(...res[k])),
+      exit_median: round(median(plain[k])),
+      exit_p99: round(quantile(plain[k], 0.99)),
+      ratio_to_exit: round(median(res[k]) / median(plain[k]), 2),
       lived_ms: round(median(lived[k]), 1),
       lived_max_ms: round(Math.max(...lived[k]), 1),
       lived_over_5ms: lived[k].filter((x) => x >= 5).length,

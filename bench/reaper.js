@@ -6,19 +6,15 @@
 //                sigsend('SIGKILL') until pr_empty: no cgroup.kill here,
 //                the library walks the anchor's descendants until none is
 //                left; survivors counted after
-//   holder_death_ms  a holder of a noorphan contract (a setsid daemon and
-//                a child) SIGKILLed: time until every member is gone, over
-//                TRIALS trials; median and max
+// (holder death under both memberships: holder.js)
 const fs = require('fs');
 const path = require('path');
-const cp = require('child_process');
-const { useRoot, nowNs, round, log, done, once, median } = require('./common');
+const { useRoot, nowNs, round, log, done, once } = require('./common');
 
 useRoot('reaper');
 const contract = require('..');
 
 const SIZE = Number(process.env.ICT_BENCH_TREE_SIZE) || 1000;
-const TRIALS = Number(process.env.ICT_BENCH_HOLDER_TRIALS) || 100;
 
 function alive(pid) {
   try {
@@ -54,43 +50,9 @@ async function treekill() {
   return { ms: round(ms, 1), survivors };
 }
 
-const HOLDER = `
-  const ct = require(${JSON.stringify(path.join(__dirname, '..'))});
-  const { contract } = ct.spawn('sh', ['-c', '(setsid sleep 100 &); sleep 100'],
-    { stdio: 'ignore', template: { type: 'process', param: { noorphan: true } } });
-  const poll = () => { const m = contract.status().pr_members;
-    if (m.length >= 2) console.log(JSON.stringify(m)); else setTimeout(poll, 2); };
-  poll();`;
-
-async function holderDeath() {
-  const times = [];
-  for (let i = 0; i < TRIALS; i++) {
-    const h = cp.spawn(process.execPath, ['-e', HOLDER],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await once(h.stdout, 'data', 20000);
-    const tree = JSON.parse(line);
-    const exited = once(h, 'exit', 10000);
-    const t0 = nowNs();
-    h.kill('SIGKILL');
-    while (tree.some(alive)) {
-      if (Number(nowNs() - t0) > 10e9) throw new Error('members survived');
-      await new Promise((r) => setImmediate(r));
-    }
-    times.push(Number(nowNs() - t0) / 1e6);
-    await exited;
-  }
-  times.sort((a, b) => a - b);
-  return { median: round(median(times), 1), max: round(times[times.length - 1], 1),
-    trials: TRIALS };
-}
-
 (async () => {
   const t = await treekill();
   log(`reaper: ${SIZE}-process tree killed in ${t.ms} ms, ${t.survivors} ` +
     'survivors');
-  const hd = await holderDeath();
-  log(`reaper: holder death, ${hd.trials} trials: median ${hd.median} ms, ` +
-    `max ${hd.max} ms`);
-  done({ treekill_ms: t.ms, treekill_survivors: t.survivors,
-    holder_death_ms: hd });
+  done({ treekill_ms: t.ms, treekill_survivors: t.survivors });
 })().catch((e) => { log(e.stack); process.exit(1); });

@@ -1,5 +1,9 @@
 'use strict';
-// npm run bench [-- --json] [-- --only=name,name]
+// npm run bench [-- --json] [-- --only=name,name] [-- --scale-n=N]
+//
+// --scale-n (or ICT_BENCH_SCALE_N) sets how many live contracts the scale
+// step holds, 10,000 by default (making them takes most of that step's
+// minutes); the result says how many it held (scale.contracts).
 //
 // Runs every benchmark in its own node process (each with its own fresh
 // contract root under the cgroup2 mount, removed afterwards), prints a
@@ -17,11 +21,13 @@ const { cgroup2Mount, removeRoot, buildHelpers, log, round } =
 const { values: args } = parseArgs({ options: {
   json: { type: 'boolean', default: false },
   only: { type: 'string' },
+  'scale-n': { type: 'string' },
 } });
 const asJson = args.json;
 const only = args.only !== undefined ? args.only.split(',') : null;
 
-const SCALE_N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
+const SCALE_N = Number(args['scale-n']) ||
+  Number(process.env.ICT_BENCH_SCALE_N) || 10000;
 
 const STEPS = [
   { name: 'floor', script: 'floor.js' },
@@ -38,8 +44,12 @@ const STEPS = [
     env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
   { name: 'reaper_control', script: 'reaper.js', registry: true,
     env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
+  { name: 'holder', script: 'holder.js' },
+  { name: 'holder_reaper', script: 'holder.js', registry: true,
+    env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
   { name: 'storm', script: 'storm.js' },
-  { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'] },
+  { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'],
+    env: { ICT_BENCH_SCALE_N: String(SCALE_N) } },
 ];
 const TIMEOUT_MS = 240000;
 
@@ -154,6 +164,13 @@ async function main() {
   const t = r.treekill || {};
   const st = r.storm || {};
   const sc = r.scale || {};
+  const hc = (r.holder || {}).holder_death_ms;
+  const hr = (r.holder_reaper || {}).holder_death_ms;
+  const ratio = (x, y) => (typeof x === 'number' && typeof y === 'number'
+    ? round(x / y, 2) : undefined);
+  const spawnRatioN = ratio(sc.plain_spawn_ms_n, sc.plain_spawn_ms_10);
+  const holderRow = (h) => (h ? `${h.median} / ${h.max} (${h.trials} ` +
+    'trials)' : undefined);
   const le = (x, lim) => (typeof x === 'number' ? x <= lim : undefined);
   const rows = [
     ['spawn_ratio.atfork (paired median)', a.ratio, '<= 1.10',
@@ -163,6 +180,10 @@ async function main() {
     ['spawn_ratio.reaper (paired median)', rp.ratio, '<= 1.30',
       le(rp.ratio, 1.30)],
     ['spawn_ratio.floor (median)', f.ratio],
+    ['lifecycle_ratio.atfork (spawn to exit and pr_empty to dispose)',
+      a.lifecycle_ratio, '<= 1.10', le(a.lifecycle_ratio, 1.10)],
+    ['  lifecycle_ratio shim / reaper', a.lifecycle_ratio !== undefined
+      ? `${s.lifecycle_ratio} / ${rp.lifecycle_ratio}` : undefined],
     ['  plain spawn to exit, ms (atfork run)', a.plain_ms],
     ['  contract spawn to exit, ms (atfork / shim)',
       a.contract_ms !== undefined ? `${a.contract_ms} / ${s.contract_ms}`
@@ -183,6 +204,14 @@ async function main() {
     ['empty_latency_ms.short.median', e.short && e.short.median, '<= 1',
       le(e.short && e.short.median, 1)],
     ['empty_latency_ms.short.p99', e.short && e.short.p99],
+    ['  Node\'s own exit latency (same program), median short / long, ms',
+      e.short ? `${e.short.exit_median} / ${e.long.exit_median}`
+        : undefined],
+    ['empty_to_exit_ratio.short (pr_empty / Node\'s exit, medians)',
+      e.short && e.short.ratio_to_exit, '<= 1.2',
+      le(e.short && e.short.ratio_to_exit, 1.2)],
+    ['empty_to_exit_ratio.long', e.long && e.long.ratio_to_exit, '<= 1.2',
+      le(e.long && e.long.ratio_to_exit, 1.2)],
     ['empty_latency_ms.long.median', e.long && e.long.median, '<= 1',
       le(e.long && e.long.median, 1)],
     ['empty_latency_ms.long.p99', e.long && e.long.p99],
@@ -190,6 +219,8 @@ async function main() {
       ? `${er.short.median} / ${er.long.median}` : undefined],
     ['  reaper: empty latency p99 short / long, ms', er.short
       ? `${er.short.p99} / ${er.long.p99}` : undefined],
+    ['  reaper: pr_empty / Node\'s exit, short / long', er.short
+      ? `${er.short.ratio_to_exit} / ${er.long.ratio_to_exit}` : undefined],
     ['  members lived, median ms short / long', e.short
       ? `${e.short.lived_ms} / ${e.long.lived_ms}` : undefined],
     ['treekill_speedup.ratio', t.ratio, '>= 100',
@@ -205,10 +236,14 @@ async function main() {
     ['  reaper: survivors', rc.treekill_survivors, '0',
       rc.treekill_survivors === undefined ? undefined
         : rc.treekill_survivors === 0],
-    ['  reaper: holder SIGKILL to members gone, median / max ms',
-      rc.holder_death_ms ? `${rc.holder_death_ms.median} / ` +
-        `${rc.holder_death_ms.max} (${rc.holder_death_ms.trials} trials)`
-        : undefined],
+    ['holder_death_ms.cgroup: holder SIGKILL to members gone, median / max',
+      holderRow(hc), 'median <= 5', hc ? hc.median <= 5 : undefined],
+    ['holder_death_ms.reaper: median / max', holderRow(hr), 'median <= 5',
+      hr ? hr.median <= 5 : undefined],
+    ['  of which the holder\'s own death / the keeper, median ms: ' +
+      'cgroup; reaper', hc || hr ? [hc, hr].map((h) => (h && h.keeper_ms
+      ? `${h.holder_exit_ms.median} / ${h.keeper_ms.median}` : 'n/a'))
+      .join('; ') : undefined],
     ['treekill_speedup.ours_survivors', t.ours_survivors, '0',
       t.ours_survivors === undefined ? undefined : t.ours_survivors === 0],
     ['treekill_speedup.treekill_survivors', t.treekill_survivors],
@@ -230,8 +265,8 @@ async function main() {
     ['scale.rss_bytes_per_contract', sc.rss_bytes_per_contract],
     ['scale.heap_bytes_per_contract', sc.heap_bytes_per_contract],
     ['scale.kernel_bytes_per_contract', sc.kernel_bytes_per_contract],
-    ['scale.fds_per_contract', sc.fds_per_contract, '1',
-      le(sc.fds_per_contract, 1)],
+    ['scale.fds_per_contract', sc.fds_per_contract, '0',
+      le(sc.fds_per_contract, 0)],
     ['scale.dispatch_ms_10', sc.dispatch_ms_10],
     ['scale.dispatch_ms_n', sc.dispatch_ms_n],
     ['scale.dispatch_ratio (n / 10)', sc.dispatch_ratio, '<= 1.5 (flat)',
@@ -239,6 +274,8 @@ async function main() {
     ['  plain spawn to exit with 10 / n contracts held, ms',
       sc.plain_spawn_ms_10 !== undefined
         ? `${sc.plain_spawn_ms_10} / ${sc.plain_spawn_ms_n}` : undefined],
+    ['scale.plain_spawn_ratio (n held / 10 held)', spawnRatioN, '<= 1.2',
+      le(spawnRatioN, 1.2)],
   ];
   const pick = (o, keys) => (o ? Object.fromEntries(keys.map((k) =>
     [k, o[k] === undefined ? null : o[k]])) : null);
@@ -249,26 +286,38 @@ async function main() {
       reaper: rp.ratio === undefined ? null : rp.ratio,
       floor: f.ratio === undefined ? null : f.ratio,
     },
+    lifecycle_ratio: r.atfork || r.shim || r.reaper ? {
+      atfork: a.lifecycle_ratio === undefined ? null : a.lifecycle_ratio,
+      shim: s.lifecycle_ratio === undefined ? null : s.lifecycle_ratio,
+      reaper: rp.lifecycle_ratio === undefined ? null : rp.lifecycle_ratio,
+    } : null,
     empty_latency_ms: r.empty ? {
-      short: pick(e.short, ['median', 'p99']),
-      long: pick(e.long, ['median', 'p99']),
+      short: pick(e.short, ['median', 'p99', 'exit_median', 'exit_p99',
+        'ratio_to_exit']),
+      long: pick(e.long, ['median', 'p99', 'exit_median', 'exit_p99',
+        'ratio_to_exit']),
     } : null,
     empty_latency_reaper_ms: r.empty_reaper ? {
-      short: pick(er.short, ['median', 'p99']),
-      long: pick(er.long, ['median', 'p99']),
+      short: pick(er.short, ['median', 'p99', 'exit_median', 'exit_p99',
+        'ratio_to_exit']),
+      long: pick(er.long, ['median', 'p99', 'exit_median', 'exit_p99',
+        'ratio_to_exit']),
     } : null,
     treekill_speedup: pick(r.treekill, ['ratio', 'ours_ms', 'treekill_ms',
       'ours_survivors', 'treekill_survivors', 'kernel_ms', 'ours_vs_kernel']),
     reaper: r.reaper_control ? { treekill_ms: rc.treekill_ms,
-      treekill_survivors: rc.treekill_survivors,
-      holder_death_ms: rc.holder_death_ms } : null,
+      treekill_survivors: rc.treekill_survivors } : null,
+    holder_death_ms: r.holder || r.holder_reaper ? {
+      cgroup: hc || null, reaper: hr || null } : null,
     storm: pick(r.storm, ['forks', 'fork_events', 'exit_events',
       'critical_lost', 'informative_lost', 'reported_lost']),
     scale: pick(r.scale, ['contracts', 'limited_by', 'create_s', 'rss_bytes_per_contract',
       'heap_bytes_per_contract', 'kernel_bytes_per_contract',
       'fds_per_contract', 'dispatch_ms_10', 'dispatch_ms_n',
-      'dispatch_ratio']),
+      'dispatch_ratio', 'plain_spawn_ms_10', 'plain_spawn_ms_n']),
   };
+  if (json.scale) json.scale.plain_spawn_ratio = spawnRatioN === undefined
+    ? null : spawnRatioN;
   process.stdout.write(`\nillumos_contract benchmarks on ${machine()}\n\n`);
   process.stdout.write(`${table(rows)}\n`);
   process.stdout.write(`\n(${round((Date.now() - t0) / 1000, 1)} s)\n`);

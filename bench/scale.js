@@ -15,11 +15,11 @@
 //              10 and with N contracts held: every child starts with a copy
 //              of the holder's fd table and closes the O_CLOEXEC fds at
 //              exec, so the fds kept per contract cost every spawn
-// The limits that bound N on a machine: RLIMIT_NOFILE (fds / contract),
-// fs.inotify.max_user_watches (one watch per contract) and pid_max (not
-// here: members have exited).  N is lowered to what RLIMIT_NOFILE and the
-// inotify limit leave room for (measured fds per contract on the first
-// ones), and `limited_by` says so.
+// The limits that bound N on a machine: RLIMIT_NOFILE if a contract keeps
+// an fd (measured on the first ones), fs.inotify.max_user_watches (one
+// watch per contract under cgroup membership) and pid_max (not here:
+// members have exited).  N is lowered to what they leave room for, and
+// `limited_by` says so.
 const fs = require('fs');
 const { useRoot, helper, median, quantile, nowNs, round, log, done } =
   require('./common');
@@ -161,9 +161,10 @@ async function main() {
   const fd0 = fdCount();
   await makeMany(BASE, kept);
   await delay(200); // their pr_empty, settled
-  const fdPer = Math.max(1, Math.round((fdCount() - fd0) / BASE));
+  const fdPer = Math.round((fdCount() - fd0) / BASE);
   // Leave room for the spawns in flight and the dispatch samples.
-  const byFds = BASE + Math.floor((limit - fdCount() - 256) / fdPer);
+  const byFds = fdPer > 0
+    ? BASE + Math.floor((limit - fdCount() - 256) / fdPer) : Infinity;
   const byWatches = inotifyWatches() - 1024; // other users of inotify
   let target = N;
   let limitedBy = null;

@@ -17,6 +17,9 @@
 // in bursts longer than a block pair, and pairing keeps it out of the
 // ratio.  ratio_of_medians compares the pooled medians instead.
 //
+// lifecycle_ratio: the whole life of a contract, spawn -> 'exit' and
+// pr_empty -> dispose(), ÷ a plain spawn to 'exit', in block pairs too.
+//
 // Then "sporadic": the same pairs with 50 ms of idle before each run, as a
 // server that spawns now and then does; also how long spawn() (and, for
 // a contract, latest()) blocks the event loop.  See floor.js for why that
@@ -32,6 +35,7 @@ const RUNS = Number(process.env.ICT_BENCH_SPAWN_RUNS) || 400; // each kind
 const BLOCK = 5;
 const WARM = 30;
 const TEMPLATE = { type: 'process', critical: { pr_empty: true } };
+const LIFE_RUNS = Number(process.env.ICT_BENCH_LIFE_RUNS) || 200;
 const SPORADIC = 30;
 const GAP_MS = 50;
 
@@ -55,15 +59,34 @@ function runOnce(withContract, blocked) {
 const plainOnce = () => runOnce(false);
 const contractOnce = () => runOnce(true);
 
+// Spawn /bin/true in a contract: ms to its 'exit' and pr_empty, disposed.
+function lifecycleOnce() {
+  return new Promise((resolve, reject) => {
+    const t0 = nowNs();
+    const child = spawn('/bin/true', [], { stdio: 'ignore' });
+    const ct = contract.latest();
+    let n = 0;
+    const fin = () => {
+      if (++n < 2) return;
+      ct.dispose();
+      resolve(Number(nowNs() - t0) / 1e6);
+    };
+    child.once('error', reject);
+    child.once('exit', fin);
+    ct.once('pr_empty', fin);
+  });
+}
+
 async function block(kind, n, out) {
-  if (kind === 'contract') contract.set_template(TEMPLATE);
+  if (kind !== 'plain') contract.set_template(TEMPLATE);
   try {
     for (let i = 0; i < n; i++) {
-      const t = await (kind === 'contract' ? contractOnce() : plainOnce());
+      const t = await (kind === 'contract' ? contractOnce()
+        : kind === 'lifecycle' ? lifecycleOnce() : plainOnce());
       if (out) out.push(t);
     }
   } finally {
-    if (kind === 'contract') contract.clear_template();
+    if (kind !== 'plain') contract.clear_template();
   }
 }
 
@@ -86,6 +109,19 @@ async function main() {
     ct.push(...got.contract);
     pairs.push(median(got.contract) / median(got.plain));
   }
+  log(`spawn (${mode}): ${LIFE_RUNS} plain spawns and ${LIFE_RUNS} ` +
+    'whole lifecycles (to pr_empty and dispose), alternating in blocks');
+  const life = { plain: [], lifecycle: [], pairs: [] };
+  for (let b = 0; b < LIFE_RUNS / BLOCK; b++) {
+    const first = b % 2 === 0 ? 'plain' : 'lifecycle';
+    const second = first === 'plain' ? 'lifecycle' : 'plain';
+    const got = { plain: [], lifecycle: [] };
+    await block(first, BLOCK, got[first]);
+    await block(second, BLOCK, got[second]);
+    life.plain.push(...got.plain);
+    life.lifecycle.push(...got.lifecycle);
+    life.pairs.push(median(got.lifecycle) / median(got.plain));
+  }
   log(`spawn (${mode}): ${SPORADIC} sporadic pairs, ${GAP_MS} ms idle ` +
     'before each');
   const sp = { plain: [], ct: [], plainBlock: [], ctBlock: [] };
@@ -105,6 +141,9 @@ async function main() {
     ratio_mean: round(mean(ct) / mean(plain)),
     plain_ms: round(median(plain)),
     contract_ms: round(median(ct)),
+    lifecycle_ratio: round(median(life.pairs)),
+    lifecycle_ms: round(median(life.lifecycle)),
+    lifecycle_plain_ms: round(median(life.plain)),
     sporadic_ratio: round(median(sp.ct) / median(sp.plain)),
     sporadic_plain_ms: round(median(sp.plain)),
     sporadic_contract_ms: round(median(sp.ct)),

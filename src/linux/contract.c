@@ -20,12 +20,13 @@
 struct ct_contract {
 	ct_id_t id;
 	ct_open_t how;
-	int dirfd;		/* the watch's */
 	lx_watch_t *w;
 };
 
 #define	TERMS(c)	(lx_watch_terms((c)->w))
 #define	TERMS_W(w)	(lx_watch_terms(w))
+/* The watch's directory, for this call: an idle one keeps no fd (watch.c). */
+#define	DIRFD(c)	(lx_watch_dirfd((c)->w))
 
 static bool
 held_by_us(const lx_hstate_t *st)
@@ -131,8 +132,6 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 			return (err);
 		}
 	}
-	/* One fd per contract: the handle uses its watch's. */
-	c->dirfd = lx_watch_dirfd(c->w);
 	lx_watch_opened(c->w);
 	*cp = c;
 	return (0);
@@ -315,7 +314,7 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	st->svc_ctid = TERMS(c)->svc_ctid != 0 ? TERMS(c)->svc_ctid : c->id;
 	st->frozen = -1;
 	st->lost = lx_watch_lost(c->w);
-	if (lx_state_read(c->dirfd, &hs) != 0)
+	if (lx_state_read(DIRFD(c), &hs) != 0)
 		hs.state = LX_DEAD;	/* the directory is gone */
 	if (hs.state == LX_OWNED && lx_state_holder_gone(&hs))
 		hs.state = LX_ORPHAN;	/* its holder died; keeper pending */
@@ -327,10 +326,10 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 	if (lx_watch_held(c->w))
 		st->nevents = lx_watch_nevents(c->w);
 	else if (hs.state == LX_OWNED &&
-	    lx_meta_get_u64(c->dirfd, LX_META_NEVENTS, &nev) == 0)
+	    lx_meta_get_u64(DIRFD(c), LX_META_NEVENTS, &nev) == 0)
 		st->nevents = (uint32_t)nev;
 	if (hs.state != LX_DEAD) {
-		int merr = lx_ms()->members(c->dirfd, &st->members,
+		int merr = lx_ms()->members(DIRFD(c), &st->members,
 		    &st->nmembers);
 		/* A record refused (docs/security.md): an error, never "none". */
 		if (merr == EBADMSG) {
@@ -339,7 +338,7 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 		}
 		if (merr != 0)
 			st->nmembers = 0;
-		if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0)
+		if (lx_ms()->populated(DIRFD(c), &pop, &frozen) == 0)
 			st->frozen = frozen;
 	}
 	if (TERMS(c)->params & NC_PR_REGENT)
@@ -375,14 +374,14 @@ ct_contract_abandon(ct_contract_t *c)
 	if ((err = need_held(c, "ct_ctl_abandon")) != 0)
 		return (err);
 	if (TERMS(c)->params & NC_PR_NOORPHAN)
-		(void) lx_ms()->kill(c->dirfd);
-	if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0 && pop == 0) {
+		(void) lx_ms()->kill(DIRFD(c));
+	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) == 0 && pop == 0) {
 		lx_watch_release(c->w, LX_DEAD);
-		lx_root_bury(c->id, c->dirfd);
+		lx_root_bury(c->id, DIRFD(c));
 		return (0);
 	}
 	lx_watch_release(c->w, LX_ORPHAN);
-	if ((err = lx_state_write(c->dirfd, &st)) != 0)
+	if ((err = lx_state_write(DIRFD(c), &st)) != 0)
 		return (ct_err_set(err, "fsetxattr", "cannot mark contract %"
 		    PRId32 " orphaned: %s", c->id, strerror(err)));
 	return (0);
@@ -433,8 +432,8 @@ static int
 signal_loop(ct_contract_t *c, int sig, bool freeze)
 {
 	lx_sig_result_t r;
-	int err = lx_sigsend(lx_ms(), c->dirfd, sig, freeze ? LX_SIG_FREEZE : 0, NULL,
-	    NULL, &r);
+	int err = lx_sigsend(lx_ms(), DIRFD(c), sig,
+	    freeze ? LX_SIG_FREEZE : 0, NULL, NULL, &r);
 
 	if (err != 0)
 		return (ct_err_set(err, "read", "cannot list the members of "
@@ -460,14 +459,14 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 	if (sig < 0 || sig >= NSIG)
 		return (ct_err_set(EINVAL, "sigsend", "%d is not a signal",
 		    sig));
-	if (lx_ms()->populated(c->dirfd, &pop, &frozen) != 0 || pop == 0)
+	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) != 0 || pop == 0)
 		return (ct_err_set(ESRCH, "sigsend", "contract %" PRId32 " has "
 		    "no members", c->id));
 	if (sig == 0)
 		return (0);
 	lx_watch_sending(c->w, sig);
 	if (sig == SIGKILL && held &&
-	    lx_ms()->kill(c->dirfd) == 0)
+	    lx_ms()->kill(DIRFD(c)) == 0)
 		return (0);
 	return (signal_loop(c, sig, held));
 }
@@ -482,13 +481,13 @@ ct_contract_freeze(ct_contract_t *c, bool freeze)
 	if (TERMS(c)->type != CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "write", "contract %" PRId32 " is "
 		    "not a process contract", c->id));
-	if ((err = lx_ms()->freeze(c->dirfd, freeze)) != 0)
+	if ((err = lx_ms()->freeze(DIRFD(c), freeze)) != 0)
 		return (ct_err_set(err, "write", "cannot %s contract %" PRId32
 		    ": %s", freeze ? "freeze" : "thaw", c->id,
 		    err == ENOTSUP ? "this kernel has no cgroup freezer "
 		    "(cgroup.freeze needs Linux 5.2)" : strerror(err)));
 	int pop, frozen;
-	if (lx_ms()->populated(c->dirfd, &pop, &frozen) == 0 &&
+	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) == 0 &&
 	    frozen == (freeze ? 1 : 0))
 		lx_watch_note_frozen(c->w, frozen);
 	lx_watch_recheck(c->w);
@@ -504,7 +503,8 @@ ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
 
 	*mp = NULL;
 	*np = 0;
-	if ((err = lx_ms()->members(c->dirfd, &pids, &n)) != 0)
+	int fd = DIRFD(c);
+	if ((err = fd < 0 ? errno : lx_ms()->members(fd, &pids, &n)) != 0)
 		return (ct_err_set(err, "read", "cannot list the members of "
 		    "contract %" PRId32, c->id));
 	err = lx_members_info(pids, n, mp, np);
@@ -518,9 +518,9 @@ ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
 int
 ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 {
-	int err;
+	int err, fd = DIRFD(c);
 
-	if ((err = lx_ms()->usage(c->dirfd, u)) != 0)
+	if ((err = fd < 0 ? errno : lx_ms()->usage(fd, u)) != 0)
 		return (ct_err_set(err, "read", "cannot read the usage of "
 		    "contract %" PRId32 ": %s", c->id, err == ENOENT ?
 		    "the contract no longer exists" : strerror(err)));

@@ -495,7 +495,11 @@ void lx_watch_opened(lx_watch_t *w);
 int lx_watch_get_held(ct_id_t id, lx_watch_t **wp);
 bool lx_watch_held(const lx_watch_t *w);
 const lx_terms_t *lx_watch_terms(const lx_watch_t *w);
-int lx_watch_dirfd(const lx_watch_t *w);
+/*
+ * Its directory, for this turn of the event queue (an idle watch holds no
+ * fd: watch.c); -1 with errno set (ENOENT: gone) if it cannot be opened.
+ */
+int lx_watch_dirfd(lx_watch_t *w);
 ct_id_t lx_watch_id(const lx_watch_t *w);
 /* Which contract of its id: the directory's inode (ids are reused). */
 uint64_t lx_watch_gen(const lx_watch_t *w);

@@ -14,7 +14,8 @@ static void
 nevents_sync(lx_watch_t *w)
 {
 	if (w->held)
-		(void) lx_meta_set_u64(w->dirfd, LX_META_NEVENTS, w->nunacked);
+		(void) lx_meta_set_u64(lx_watch_dirfd(w), LX_META_NEVENTS,
+		    w->nunacked);
 }
 
 ct_evrec_t *
@@ -32,7 +33,7 @@ lx_watch_publish_as(lx_watch_t *w, uint32_t type, pid_t pid, bool critical)
 
 	if (!critical)
 		flags = NC_EVF_INFO;
-	else if (!w->held && (w->orphaned || lx_holder_absent(w->dirfd)))
+	else if (!w->held && (w->orphaned || lx_holder_absent(lx_watch_dirfd(w))))
 		flags = NC_EVF_ACK;	/* nobody holds it: auto-acked */
 	if ((ev = lx_evq_push(w->id, w->gen, w->terms.type, type, flags)) ==
 	    NULL) {
@@ -119,7 +120,8 @@ lx_watch_devstate(lx_watch_t *w, uint32_t state)
 		return;
 	w->dev_state = state;
 	if (w->held)
-		(void) lx_meta_set_u64(w->dirfd, LX_META_DEVSTATE, state);
+		(void) lx_meta_set_u64(lx_watch_dirfd(w), LX_META_DEVSTATE,
+		    state);
 	bool brk = (w->terms.dev_aset & state) == 0;
 	bool critical = brk || (w->terms.critical & state) != 0;
 	if (!critical && (w->terms.informative & state) == 0)
@@ -181,12 +183,6 @@ const lx_terms_t *
 lx_watch_terms(const lx_watch_t *w)
 {
 	return (&w->terms);
-}
-
-int
-lx_watch_dirfd(const lx_watch_t *w)
-{
-	return (w->dirfd);
 }
 
 ct_id_t

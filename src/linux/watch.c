@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,12 +35,15 @@
 
 #define	EMPTY_GRACE_NS	(25 * 1000 * 1000)	/* wait for late EXITs */
 #define	RECHECK_NS	(1 * 1000 * 1000)
+#define	LENT_MAX	16	/* idle watches' fds open at once, at most */
 
 
 static lx_map_t by_id;		/* ctid -> watch */
 static lx_watch_t *watches;	/* all of them, for the sweeps */
 static int tfd = -1;		/* the recheck timer */
 static size_t npending;		/* watches with pending_since != 0 */
+static lx_watch_t *lent[LENT_MAX];	/* oldest first */
+static size_t nlent;
 
 static void recheck(lx_watch_t *w);
 static void watch_free(lx_watch_t *w);
@@ -61,6 +65,103 @@ kept(lx_watch_t *w, bool on)
 		w->kept = on;
 		lx_keeper_hold(on);
 	}
+}
+
+/*
+ * ---- the directory's fd ----
+ *
+ * Every fd a process holds is copied into each child it spawns, so a
+ * holder of 10,000 contracts would pay for 10,000 fds on every later
+ * spawn (docs/performance.md).  A watch keeps its directory open only
+ * while its contract has members (each member's exit re-reads it, and a
+ * pr_empty must not wait for an open).  Once it is empty, or for a device
+ * contract, what needs the directory opens it again from the root's fd,
+ * by id, and checks it is the same one (its inode is the generation: ids
+ * are reused).  Such an fd is lent until the next dispatch of the event
+ * queue, which closes them all: every fd a caller got stays valid for its
+ * whole call, and at most LENT_MAX are open at once (the oldest goes back
+ * first: a call needs only its own).
+ */
+static void
+fd_close(lx_watch_t *w)
+{
+	if (w->dirfd >= 0)
+		(void) close(w->dirfd);
+	w->dirfd = -1;
+	w->lent = false;
+}
+
+/* Off the lent list (w is freed); its fd stays w's to close. */
+static void
+lent_drop(lx_watch_t *w)
+{
+	for (size_t i = 0; w->lent && i < nlent; i++) {
+		if (lent[i] == w) {
+			(void) memmove(&lent[i], &lent[i + 1],
+			    (nlent - i - 1) * sizeof (lent[0]));
+			nlent--;
+			w->lent = false;
+		}
+	}
+}
+
+static void
+lent_return(void *arg)
+{
+	(void) arg;
+	while (nlent > 0)
+		fd_close(lent[--nlent]);
+}
+
+/* w needs its fd no longer than this turn of the event queue. */
+static void
+lend(lx_watch_t *w)
+{
+	if (w->lent || w->dirfd < 0)
+		return;
+	if (nlent == LENT_MAX) {
+		lx_watch_t *old = lent[0];
+		lent_drop(old);
+		fd_close(old);
+	}
+	lent[nlent++] = w;
+	w->lent = true;
+	lx_evq_kick();	/* so a dispatch comes to take it back */
+}
+
+int
+lx_watch_dirfd(lx_watch_t *w)
+{
+	const lx_root_t *r;
+	struct stat sb;
+	char name[16];
+	int fd, err;
+
+	if (w->dirfd >= 0)
+		return (w->dirfd);
+	if (w->gone) {
+		errno = ENOENT;
+		return (-1);
+	}
+	if ((err = lx_root_find(&r)) != 0) {
+		errno = err;
+		return (-1);
+	}
+	(void) snprintf(name, sizeof (name), "%" PRId32, w->id);
+	if ((fd = openat(r->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0) {
+		w->gone = errno == ENOENT;
+		return (-1);
+	}
+	if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_ino != w->gen) {
+		(void) close(fd);
+		w->gone = true;	/* a newer contract of the same id */
+		errno = ENOENT;
+		return (-1);
+	}
+	w->dirfd = fd;
+	lend(w);
+	return (fd);
 }
 
 /* ---- empty ---- */
@@ -104,7 +205,7 @@ settle(lx_watch_t *w)
 		if (w->orphaned && !w->emptied)
 			return;
 		if (w->held && w->opened)
-			lx_root_bury(w->id, w->dirfd);
+			lx_root_bury(w->id, lx_watch_dirfd(w));
 	}
 	watch_free(w);
 }
@@ -131,8 +232,8 @@ lost_exits(lx_watch_t *w)
 static void
 recheck(lx_watch_t *w)
 {
-	int pop, frozen;
-	int err = lx_ms()->populated(w->dirfd, &pop, &frozen);
+	int pop, frozen, fd = lx_watch_dirfd(w);
+	int err = fd < 0 ? errno : lx_ms()->populated(fd, &pop, &frozen);
 
 	if (err == ENOENT || err == ENODEV) {
 		pop = 0;	/* directory gone: it was empty */
@@ -175,13 +276,14 @@ recheck(lx_watch_t *w)
 		lost_exits(w);
 	pending_set(w, false);
 	w->emptied = true;
+	lend(w);	/* nothing more to follow: its fd goes back */
 	/* pr_empty names a pid: without the connector, the mechanism's. */
 	if (w->last_exit == 0)
-		(void) lx_ms()->last_exit(w->dirfd, &w->last_exit);
+		(void) lx_ms()->last_exit(lx_watch_dirfd(w), &w->last_exit);
 	/* Always queued: the core makes NC_EVX_EMPTIED of it (evpop.c). */
 	lx_watch_publish_empty(w, w->last_exit);
 	if (!w->held)
-		lx_holder_emptied(w->id, w->dirfd);
+		lx_holder_emptied(w->id, lx_watch_dirfd(w));
 	settle(w);
 }
 
@@ -229,6 +331,8 @@ watch_init(void)
 		    strerror(err)));
 	}
 	lx_evq_on_notice(on_notice);
+	if ((err = lx_evq_on_dispatch(lent_return, NULL)) != 0)
+		return (err);
 	return (0);
 }
 
@@ -391,6 +495,7 @@ lx_watch_get(ct_id_t id, int dirfd, const lx_terms_t *terms, bool held,
 		uint64_t st = NC_DEV_EV_ONLINE;
 		(void) lx_meta_get_u64(w->dirfd, LX_META_DEVSTATE, &st);
 		w->dev_state = (uint32_t)st;
+		lend(w);	/* no members to follow: no fd kept */
 		*wp = w;
 		return (0);
 	}
@@ -422,7 +527,8 @@ watch_free(lx_watch_t *w)
 		w->next->prev = w->prev;
 	if (w->token >= 0)
 		lx_ms()->unfollow(w->token);
-	(void) close(w->dirfd);
+	lent_drop(w);
+	fd_close(w);
 	if (w->trace != NULL) {
 		lx_trace_free(w->trace);
 		(void) lx_cn_exec(false);

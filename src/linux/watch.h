@@ -13,7 +13,9 @@ struct lx_watch {
 	ct_id_t id;
 	uint64_t gen;		/* the directory's inode: which contract */
 	lx_watch_t *prev, *next;	/* every watch, retired ones too */
-	int dirfd;
+	int dirfd;		/* while it has members, or lent: else -1 */
+	bool lent;		/* dirfd goes back at the next dispatch */
+	bool gone;		/* its directory is gone (or a newer one's) */
 	int token;		/* the mechanism's watch, or -1 */
 	int refs;		/* ct_contract_t handles */
 	bool held;		/* we are the holder */

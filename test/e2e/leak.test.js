@@ -66,3 +66,44 @@ test('a Contract dropped without dispose() is released once it empties',
     common.removeJail(jail);
   }
 });
+
+// docs/linux.md (Limits): an idle contract (members gone, Contract kept)
+// holds no fd, so every later spawn does not copy one per contract held.
+// A call on an idle one borrows its directory until the next dispatch, at
+// most 16 at once (src/linux/watch.c, LENT_MAX): 100 kept contracts then
+// add at most 16 fds whenever they are counted, where one each added 100.
+test('idle contracts hold no fd however many are kept', async () => {
+  const jail = common.makeJail('leak-idle');
+  try {
+    const lib = JSON.stringify(path.join(__dirname, '..', '..'));
+    const run = await common.runWorker(jail, ['-e', `
+      const ct = require(${lib});
+      const fs = require('fs');
+      (async () => {
+        const fds = () => fs.readdirSync('/proc/self/fd').length;
+        const one = async () => {
+          const { contract } = ct.spawn('/bin/true', [], { stdio: 'ignore' });
+          await new Promise((r) => contract.once('pr_empty', r));
+          return contract;
+        };
+        const kept = [await one()];
+        const before = fds();
+        for (let i = 0; i < 100; i++) kept.push(await one());
+        const idle = fds();
+        const states = kept.map((c) => c.status().state);
+        const statused = fds();
+        for (const c of kept) c.dispose();
+        console.log('RESULT ' + JSON.stringify({ before, idle, statused,
+          states: [...new Set(states)] }));
+      })();
+    `], { timeout: 60000 });
+    const r = common.parseResult(run.out);
+    assert.ok(r, run.err);
+    assert.ok(r.idle - r.before <= 16, `fds ${r.before} -> ${r.idle}`);
+    assert.ok(r.statused - r.before <= 16,
+      `fds ${r.before} -> ${r.statused} after status() of each`);
+    assert.strictEqual(r.states.length, 1, `states ${r.states}`);
+  } finally {
+    common.removeJail(jail);
+  }
+});
