@@ -199,7 +199,7 @@ typedef struct lx_mship {
 	 * for a child that joins by itself, at fork (atfork) or as ct-exec
 	 * JOINFILE (the shim), JOINFILE the spare's joinfile; a mechanism
 	 * that starts every contract with its own helper returns that mode
-	 * instead (CT_SPAWN_ANCHOR: ct-exec --anchor, joinfile "").
+	 * instead (CT_SPAWN_REAPER: ct-exec --anchor, joinfile "").
 	 */
 	ct_spawn_mode_t (*spawn_mode)(ct_spawn_mode_t mode);
 	const char *joinfile;

@@ -595,7 +595,7 @@ ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
 
 	*avp = NULL;
 	if (ts.inflight.id == 0 || (mode != CT_SPAWN_SHIM &&
-	    mode != CT_SPAWN_ANCHOR))
+	    mode != CT_SPAWN_REAPER))
 		return (EINVAL);
 	if ((err = lx_root_get(&r)) != 0)
 		return (err);
@@ -648,6 +648,6 @@ ct_spawn_argv_free(char **av)
 int
 ct_spawn_dirfd(void)
 {
-	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_ANCHOR ?
+	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_REAPER ?
 	    ts.inflight.dirfd : -1);
 }
