@@ -482,6 +482,9 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	} else if (id == 0 && ts.forked != 0) {
 		made = ts.forked;
 		ts.forked = 0;
+		/* Joined at fork: the mechanism only records it. */
+		if (made == ts.made.id)
+			(void) lx_ms()->join(ts.made.dirfd, -1, pid);
 	}
 	if (made == 0)
 		return (0);
