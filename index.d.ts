@@ -44,7 +44,7 @@ export type DeviceStateName = 'online' | 'degraded' | 'offline';
 export type ContractState = 'owned' | 'inherited' | 'orphan' | 'dead';
 
 /** How children get into their contract (`features.spawn`). */
-export type SpawnMechanism = 'atfork' | 'shim' | 'kernel' | 'anchor';
+export type SpawnMechanism = 'atfork' | 'shim' | 'kernel' | 'reaper';
 
 /** The backend this build uses. */
 export type Backend = 'linux' | 'illumos' | 'none';

@@ -180,7 +180,7 @@ function hookedSpawn(options) {
   refillSoon();
   const how = tmpl.probe();
   if (how === 'none' || how === null) throw tmpl.failClosed('spawn');
-  if (how !== 'shim' && how !== 'anchor') {
+  if (how !== 'shim' && how !== 'reaper') {
     // The contract directory must exist before the fork: if it cannot be
     // made, fail the spawn here rather than run the child outside it.
     binding.spawnReady();
@@ -217,7 +217,7 @@ function hookedSpawn(options) {
   // The command line is the backend's (ct_spawn_argv, as ctrun's is).
   let report = -1;
   let dirAt = dirfd;
-  if (how === 'anchor') {
+  if (how === 'reaper') {
     const a = withStdio(stdio, dirfd, 'pipe');
     if (a !== null) {
       options.stdio = a;

@@ -8,7 +8,7 @@ const { binding, shimPath } = require('./binding');
 
 const active = { process: null, device: null }; // clones, for restoring
 let lastType = null;
-let mode = null; // 'atfork' | 'shim' | 'anchor' | 'kernel', once probed
+let mode = null; // 'atfork' | 'shim' | 'reaper' | 'kernel', once probed
 
 function clone(t) {
   const c = {};
@@ -39,7 +39,7 @@ const origSpawnSync = childProcess.spawnSync;
 function probe() {
   if (mode !== null) return mode;
   mode = binding.spawnMode();
-  if (mode === 'kernel' || mode === 'anchor') return mode;
+  if (mode === 'kernel' || mode === 'reaper') return mode;
   const shim = shimPath();
   const before = binding.forkCount();
   const r = origSpawnSync(shim || process.execPath,

@@ -248,12 +248,14 @@ int ct_tmpl_create_now(ct_type_t type, ct_id_t *idp);
  *   CT_SPAWN_KERNEL  the kernel does it at fork (illumos)
  *   CT_SPAWN_ATFORK  pthread_atfork handlers join the child (Linux, fork())
  *   CT_SPAWN_SHIM    children are run through the exec shim (Linux)
- *   CT_SPAWN_ANCHOR  children are run by an anchor, the contract's first
- *                    process (Linux, reaper membership)
+ *   CT_SPAWN_REAPER  reaper membership (Linux): every child is run by its
+ *                    contract's anchor (ct-exec --anchor, the first
+ *                    process, a subreaper); one name with
+ *                    features.membership: "reaper"
  */
 typedef enum {
 	CT_SPAWN_KERNEL = 0, CT_SPAWN_ATFORK = 1, CT_SPAWN_SHIM = 2,
-	CT_SPAWN_ANCHOR = 3
+	CT_SPAWN_REAPER = 3
 } ct_spawn_mode_t;
 
 int ct_spawn_mode_get(ct_spawn_mode_t *modep);
@@ -278,7 +280,7 @@ int ct_spawn_dirfd(void);
  * The helper's command line (ct-exec, src/helpers/) that runs file with
  * argv (argv[0] included) for the spawn ct_spawn_prepare reserved, in the
  * mode in use: argv0, then the shim's join file (CT_SPAWN_SHIM) or the
- * anchor's --anchor [--report REPORT] @DIRFD (CT_SPAWN_ANCHOR; the fds as
+ * anchor's --anchor [--report REPORT] @DIRFD (CT_SPAWN_REAPER; the fds as
  * the child has them, report -1: none), then file and argv.  Built here
  * only, for the spawn hook and ctrun alike: NULL-terminated, every string
  * malloc'd (ct_spawn_argv_free).  EINVAL: no spawn reserved, or a mode

@@ -131,7 +131,7 @@ void bnd_set(napi_env env, napi_value obj, const char *key, napi_value v);
 napi_value bnd_int_array(napi_env env, const int32_t *v, size_t n);
 
 /* Spawn mechanisms by ct_spawn_mode_t, as JS names them. */
-#define	BND_NSPAWN	4	/* the last, "anchor", is never asked for */
+#define	BND_NSPAWN	4	/* the last, "reaper", is never asked for */
 extern const char *const bnd_spawn_modes[BND_NSPAWN];
 
 /* Records of ct.h as the JS layer reads them. */

@@ -10,7 +10,7 @@
 #include "bnd.h"
 
 const char *const bnd_spawn_modes[BND_NSPAWN] = { "kernel", "atfork", "shim",
-    "anchor" };
+    "reaper" };
 
 napi_value
 bnd_str(napi_env env, const char *s)

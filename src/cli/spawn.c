@@ -133,7 +133,7 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 
 	if ((err = ct_spawn_prepare(reservedp, &procs)) != 0)
 		return (err);
-	if (mode == CT_SPAWN_ANCHOR) {
+	if (mode == CT_SPAWN_REAPER) {
 		/* The child inherits the directory (child() clears CLOEXEC). */
 		*dirfdp = ct_spawn_dirfd();
 		if ((err = anchor_argv(*dirfdp, report, *argvp, anchorp)) == 0)
@@ -203,9 +203,9 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) ct_spawn_mode_get(&mode);
 	if ((err = ct_tmpl_active_set(t)) != 0)
 		return (err);
-	if (mode == CT_SPAWN_ANCHOR && (cp->exec_err = runnable(argv[0])) != 0)
+	if (mode == CT_SPAWN_REAPER && (cp->exec_err = runnable(argv[0])) != 0)
 		goto out;
-	if (mode == CT_SPAWN_ANCHOR && pipe2(rp, O_CLOEXEC) != 0) {
+	if (mode == CT_SPAWN_REAPER && pipe2(rp, O_CLOEXEC) != 0) {
 		err = ct_err_set(errno, "pipe", "cannot make the report pipe");
 		goto out;
 	}
@@ -249,7 +249,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	}
 	/* The report's first line: the program's pid (the rest is ctrun's). */
 	cp->program = cp->pid;
-	if (mode == CT_SPAWN_ANCHOR && cp->exec_err == 0)
+	if (mode == CT_SPAWN_REAPER && cp->exec_err == 0)
 		(void) ct_spawn_first(cp->pid, rp[0], &cp->program);
 	cp->report = rp[0];
 	rp[0] = -1;

@@ -420,12 +420,23 @@ cg_signal_first(pid_t child, int sig)
 	return (kill(child, sig) == 0 ? 0 : errno);
 }
 
+/*
+ * No cgroup file names the last member to leave: where the connector did
+ * not say, pr_empty names the contract's first member, recorded at its
+ * spawn (cg_join), so that it always carries a pid.
+ */
 static int
 cg_last_exit(int dirfd, pid_t *pidp)
 {
-	(void) dirfd;
-	(void) pidp;
-	return (ENOTSUP);
+	uint64_t v;
+	int err = lx_meta_get_u64(dirfd, LX_META_PROGRAM, &v);
+
+	if (err != 0)
+		return (err);
+	if (v == 0 || v > INT32_MAX)
+		return (ENODATA);
+	*pidp = (pid_t)v;
+	return (0);
 }
 
 /* The child (or its parent, for the shim) writes its pid here. */
@@ -436,17 +447,22 @@ cg_spare_open(int dirfd, int *joinfdp)
 	return (*joinfdp < 0 ? errno : 0);
 }
 
-/* The shim's parent half: ESRCH, it joined by itself and is gone. */
+/*
+ * The parent's half: the shim's child is moved in (ESRCH: it joined by
+ * itself and is gone; joinfd -1: atfork, it joined at fork), and the
+ * first member recorded for cg_last_exit.
+ */
 static int
 cg_join(int dirfd, int joinfd, pid_t child)
 {
 	char buf[16];
 	int n;
 
-	(void) dirfd;
 	n = snprintf(buf, sizeof (buf), "%d", (int)child);
-	if (write(joinfd, buf, (size_t)n) != n && errno != ESRCH)
+	if (joinfd >= 0 && write(joinfd, buf, (size_t)n) != n &&
+	    errno != ESRCH)
 		return (errno);
+	(void) lx_meta_set_u64(dirfd, LX_META_PROGRAM, (uint64_t)child);
 	return (0);
 }
 

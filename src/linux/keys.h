@@ -12,9 +12,10 @@
 #define	LX_META_NEVENTS	"user.ct.nevents"	/* unacked critical */
 #define	LX_META_DEVSTATE "user.ct.devstate"	/* a device's state */
 #define	LX_META_NEXT	"user.ct.next"		/* the root's next-id hint */
-/* Reaper membership: the holder writes the first, the anchor the others. */
+/* The first member's pid: the holder's (cgroup), the anchor's (reaper). */
+#define	LX_META_PROGRAM	"user.ct.program"
+/* Reaper membership: the holder writes the first, the anchor the other. */
 #define	LX_META_ANCHOR	"user.ct.anchor"	/* "<pid> <start time>" */
-#define	LX_META_PROGRAM	"user.ct.program"	/* the program's pid */
 #define	LX_META_DONE	"user.ct.done"		/* "<status> <ut> <st> <last>" */
 
 #endif /* LX_KEYS_H */

@@ -204,13 +204,17 @@ typedef struct lx_mship {
 	 * for a child that joins by itself, at fork (atfork) or as ct-exec
 	 * JOINFILE (the shim), JOINFILE the spare's joinfile; a mechanism
 	 * that starts every contract with its own helper returns that mode
-	 * instead (CT_SPAWN_ANCHOR: ct-exec --anchor, joinfile "").
+	 * instead (CT_SPAWN_REAPER: ct-exec --anchor, joinfile "").
 	 */
 	ct_spawn_mode_t (*spawn_mode)(ct_spawn_mode_t mode);
 	const char *joinfile;
 	/* Open what the parent joins a child through (-1: nothing). */
 	int (*spare_open)(int dirfd, int *joinfdp);
-	/* The parent's half of the join: child is the spawned process. */
+	/*
+	 * The parent's half of the join: child is the spawned process,
+	 * joinfd what spare_open gave (-1: it joined at fork).  Also records
+	 * what the mechanism keeps of it (its pid, for last_exit).
+	 */
 	int (*join)(int dirfd, int joinfd, pid_t child);
 	/* What features may claim for this root. */
 	void (*features)(int rootfd, ct_features_t *f);
@@ -261,8 +265,9 @@ typedef struct lx_mship {
 	pid_t (*hidden)(pid_t child);
 	int (*signal_first)(pid_t child, int sig);
 	/*
-	 * The last member to exit, once empty, where the mechanism knows it
-	 * (pr_empty's pid without the proc connector); ENOTSUP if not.
+	 * The last member to exit, once empty, as far as the mechanism knows
+	 * it (pr_empty's pid where the proc connector did not name one): the
+	 * anchor's last reaped (reaper), the first member (cgroup).
 	 */
 	int (*last_exit)(int dirfd, pid_t *pidp);
 } lx_mship_t;

@@ -628,7 +628,7 @@ static ct_spawn_mode_t
 rp_spawn_mode(ct_spawn_mode_t mode)
 {
 	(void) mode;
-	return (CT_SPAWN_ANCHOR);
+	return (CT_SPAWN_REAPER);
 }
 
 /* The child is the anchor: the program's parent, never a member. */

@@ -482,6 +482,9 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	} else if (id == 0 && ts.forked != 0) {
 		made = ts.forked;
 		ts.forked = 0;
+		/* Joined at fork: the mechanism only records it. */
+		if (made == ts.made.id)
+			(void) lx_ms()->join(ts.made.dirfd, -1, pid);
 	}
 	if (made == 0)
 		return (0);
@@ -595,7 +598,7 @@ ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
 
 	*avp = NULL;
 	if (ts.inflight.id == 0 || (mode != CT_SPAWN_SHIM &&
-	    mode != CT_SPAWN_ANCHOR))
+	    mode != CT_SPAWN_REAPER))
 		return (EINVAL);
 	if ((err = lx_root_get(&r)) != 0)
 		return (err);
@@ -648,6 +651,6 @@ ct_spawn_argv_free(char **av)
 int
 ct_spawn_dirfd(void)
 {
-	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_ANCHOR ?
+	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_REAPER ?
 	    ts.inflight.dirfd : -1);
 }

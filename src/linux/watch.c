@@ -424,6 +424,12 @@ process_start(lx_watch_t *w, pid_t born)
 	pid_t hidden = born != 0 ? lx_ms()->hidden(born) : 0;
 	int pop;
 
+	/*
+	 * Observed: pr_empty's pid as the mechanism knows it now, read
+	 * before its directory can be gone (exits seen later replace it).
+	 */
+	if (born == 0)
+		(void) lx_ms()->last_exit(w->dirfd, &w->last_exit);
 	/* Our own new child is its only member (later forks are reported). */
 	if (members && born == 0) {
 		pid_t *pids;

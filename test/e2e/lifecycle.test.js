@@ -14,7 +14,7 @@ const h = require('../lib/helpers');
 const anchored = process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper';
 const root = h.useRoot('life');
 const ct = require('../..');
-const mode = anchored ? 'anchor' : process.env.ILLUMOS_CONTRACT_SPAWN;
+const mode = anchored ? 'reaper' : process.env.ILLUMOS_CONTRACT_SPAWN;
 
 // child.pid is the program's under both memberships: under reaper, the
 // one the anchor recorded (user.ct.program), never the anchor's own.

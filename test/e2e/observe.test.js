@@ -104,7 +104,7 @@ test('an observer hears of a contract removed before its last ' +
     // no notification sent before the removal is read before it.
     let hit = 0;
     for (let i = 0; i < 3; i++) {
-      const { c, empty } = ours(t, 'exec sleep 100');
+      const { child, c, empty } = ours(t, 'exec sleep 100');
       await h.until(() => c.status().pr_members.length === 1, 5000,
         'the member to run');
       const r = await run(`
@@ -123,6 +123,8 @@ test('an observer hears of a contract removed before its last ' +
         spin(/frozen 1/);
         const t0 = process.hrtime.bigint();
         const o = ct.observe(${c.ctid});
+        let pid = null;
+        o.on('pr_empty', (ev) => { pid = ev.pid; });
         fs.writeFileSync(dir + '/cgroup.kill', '1');
         spin(/populated 0/);
         for (;;) {
@@ -132,11 +134,13 @@ test('an observer hears of a contract removed before its last ' +
         }
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         empties(o).then((n) => {
-          console.log('RESULT ' + JSON.stringify({ n, ms }));
+          console.log('RESULT ' + JSON.stringify({ n, ms, pid }));
           o.dispose();
         });
       `, { ILLUMOS_CONTRACT_TEST_NO_CONNECTOR: '1' });
       assert.strictEqual(r.n, 1, `pr_empty at the observer (removed after ${r.ms} ms)`);
+      // No connector, the directory gone: still a pid, the first member's.
+      assert.strictEqual(r.pid, child.pid);
       if (r.ms < 10) hit++;
       await empty;
     }

@@ -178,7 +178,7 @@ void contract.list('device');
 const backend: 'linux' | 'illumos' | 'none' = contract.backend;
 const feats: Features = contract.features;
 const root: string | null = feats.root;
-const spawnHow: 'atfork' | 'shim' | 'kernel' | 'anchor' = feats.spawn;
+const spawnHow: 'atfork' | 'shim' | 'kernel' | 'reaper' = feats.spawn;
 const how: 'cgroup' | 'reaper' | null = feats.membership;
 const canFork: boolean = feats.events.pr_fork;
 void ids, backend, root, spawnHow, how, canFork, feats.rootError,
