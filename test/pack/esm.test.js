@@ -70,7 +70,8 @@ await new Promise((resolve) => ct.once('pr_empty', (ev) => {
   resolve();
 }));
 out.emptied = true;
-const r = await run('sh', ['-c', 'exit 4'], { stdio: 'ignore' });
+const r = await run('sh', ['-c', 'exit 4'], { stdio: 'ignore',
+  reject: false });
 out.run = [r.code, r.timedOut];
 console.log(JSON.stringify(out));
 `;
