@@ -1,7 +1,7 @@
 /*
  * ctrun.c -- run a command in a new process contract (ctrun(1); docs/ARCHITECTURE.md, "Tools").
  *
- *   ctrun [--trace FILE] [-i events] [-f events] [-c events]
+ *   ctrun [--trace FILE] [-a ctid] [-i events] [-f events] [-c events]
  *         [-l contract|child|none]
  *         [-o params] [-r count [-t]] [-v] [-V] [-F fmri] [-A aux]
  *         [--] command [argument ...]
@@ -48,6 +48,7 @@ typedef struct opts {
 	int verbose;			/* 1: -v, 2: -V */
 	const char *fmri, *aux;
 	const char *trace;		/* --trace FILE, or NULL */
+	ct_id_t adopt;			/* -a ctid: first adopt it (0: no) */
 	char **argv;
 } opts_t;
 
@@ -57,10 +58,11 @@ static void
 usage(FILE *f)
 {
 	(void) fprintf(f,
-	    "Usage: ctrun [--trace FILE] [-i events] [-f events] [-c events] "
-	    "[-l contract|child|none]\n"
-	    "             [-o params] [-r count [-t]] [-v] [-V] [-F fmri] "
-	    "[-A aux]\n"
+	    "Usage: ctrun [--trace FILE] [-a ctid] [-i events] [-f events] "
+	    "[-c events]\n"
+	    "             [-l contract|child|none] [-o params] "
+	    "[-r count [-t]] [-v] [-V]\n"
+	    "             [-F fmri] [-A aux]\n"
 	    "             [--] command [argument ...]\n");
 	if (f != stdout)
 		return;
@@ -76,6 +78,9 @@ usage(FILE *f)
 	    "  -r count     run count times in all, restarting after a "
 	    "fatal event (0: always)\n"
 	    "  -t           transfer inherited contracts on restart\n"
+	    "  -a ctid      adopt contract ctid and wait for it instead of "
+	    "running\n"
+	    "               command first (command runs on restarts)\n"
 	    "  -v, -V       report contract events (-V: with details)\n"
 	    "  --trace FILE write every process of the contract to FILE "
 	    "(first option;\n"
@@ -208,6 +213,14 @@ parse_opt(int c, opts_t *o, uint32_t *extrap)
 		o->restart = true;
 		o->nrestarts = n;
 		return (0);
+	case 'a':
+		/* illumos: uu_strtoint(optarg, ..., 0, INT32_MAX). */
+		if (cli_id_parse(optarg, &o->adopt) != 0) {
+			(void) fprintf(stderr, "%s: invalid contract ID "
+			    "\"%s\"\n", cli_prog, optarg);
+			return (EINVAL);
+		}
+		return (0);
 	case 't': o->transfer = true; return (0);
 	case 'V': o->verbose = 2; return (0);
 	case 'v':
@@ -236,6 +249,8 @@ refuse_conflicts(const opts_t *o)
 		why = "-r cannot be used with -o pgrponly";
 	else if (o->transfer && !o->restart)
 		why = "-t needs -r";
+	else if (o->adopt != 0 && o->life != LIFE_CONTRACT)
+		why = "-a needs -l contract";
 	if (why != NULL) {
 		(void) fprintf(stderr, "%s: %s\n", cli_prog, why);
 		return (EINVAL);
@@ -260,7 +275,8 @@ parse(int argc, char **argv, opts_t *o)
 	o->fatal = NC_PR_EV_HWERR;
 	o->life = LIFE_CONTRACT;
 	opterr = 0;
-	while ((c = getopt(argc, argv, CLI_OPTS "i:f:c:l:o:r:tvVF:A:")) != -1) {
+	while ((c = getopt(argc, argv, CLI_OPTS "a:i:f:c:l:o:r:tvVF:A:")) !=
+	    -1) {
 		if (parse_opt(c, o, &extra) != 0)
 			return (EINVAL);
 	}
@@ -551,10 +567,10 @@ may_restart(const opts_t *o, unsigned long restarts)
 	return (o->nrestarts == 0 || restarts + 1 < o->nrestarts);
 }
 
+/* prev: a failed contract the template's transfer term names, or NULL. */
 static int
-run(const opts_t *o, ct_template_t *t)
+run(const opts_t *o, ct_template_t *t, ct_contract_t *prev)
 {
-	ct_contract_t *prev = NULL;
 	unsigned long restarts = 0;
 	cli_child_t ch;
 	waitst_t w;
@@ -620,6 +636,120 @@ run(const opts_t *o, ct_template_t *t)
 	}
 }
 
+/*
+ * -a ctid: wait for an adopted contract until it is empty; its own terms
+ * say what is fatal (illumos reads them from its status, ctrun.c:563-572).
+ * A contract whose terms leave out pr_empty never says it emptied, so its
+ * status is read every 50 ms instead (as lib/contract.js does).
+ */
+static int
+adopt_wait(const opts_t *ao, cli_child_t *ch, bool blind, waitst_t *w)
+{
+	int evfd = -1, sigfd, sig, err;
+	ct_evrec_t ev;
+
+	if ((err = cli_sigpipe_open(caught, &sigfd)) != 0 ||
+	    (err = ct_evq_fd(&evfd)) != 0)
+		return (err);
+	struct pollfd pf[2] = { { evfd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	memset(w, 0, sizeof (*w));
+	while (!w->empty) {
+		if (poll(pf, 2, blind ? 50 : -1) < 0 && errno != EINTR) {
+			err = ct_err_set(errno, "poll", "cannot wait");
+			break;
+		}
+		while ((sig = cli_sigpipe_next()) != 0) {
+			if (sig != SIGCHLD)
+				terminate(ao, ch, sig);
+		}
+		if ((err = ct_evq_dispatch()) != 0)
+			break;
+		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
+			on_event(ao, ch, &ev, w);
+			ct_evrec_fini(&ev);
+		}
+		if (blind && !w->empty) {
+			ct_cstatus_t st;
+
+			if ((err = ct_contract_status(ch->ct, &st)) == 0) {
+				w->empty = st.nmembers == 0;
+				ct_cstatus_fini(&st);
+			}
+			ct_err_clear();
+			w->empty |= err == ENOENT || err == ESRCH;
+			err = 0;
+		}
+	}
+	cli_sigpipe_close();	/* run() opens it again for a restart */
+	return (err);
+}
+
+/*
+ * -a ctid (illumos ctrun.c:548-580, 663-696): adopt the contract instead
+ * of forking the command first, and wait until it is empty.  A fatal
+ * event in it (unless its terms say pgrponly) restarts: the command runs
+ * in a new contract, counted as the second of -r's runs, with -t the
+ * adopted contract transferred to it.  Otherwise 0 (illumos's ctrun goes
+ * on to wait for a child it never forked, and dies of it).
+ */
+static int
+adopt_run(const opts_t *o, ct_template_t *t)
+{
+	opts_t ao = *o, rest = *o;
+	cli_child_t ch;
+	ct_cstatus_t st;
+	waitst_t w;
+	bool blind;
+	int err;
+
+	if (o->trace != NULL) {
+		(void) fprintf(stderr, "%s: --trace cannot be used with -a: "
+		    "an adopted contract is not traced\n", cli_prog);
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	memset(&ch, 0, sizeof (ch));
+	ch.ctid = o->adopt;
+	ch.report = -1;
+	if ((err = ct_contract_open(o->adopt, CT_OPEN_ADOPT, &ch.ct)) != 0) {
+		cli_error(err, "could not adopt contract %d", (int)o->adopt);
+		return (EXIT_INTERNAL);
+	}
+	if ((err = ct_contract_status(ch.ct, &st)) != 0) {
+		cli_error(err, "could not stat contract %d", (int)o->adopt);
+		release(ch.ct);
+		return (EXIT_INTERNAL);
+	}
+	ao.fatal = st.fatal;
+	ao.params = st.params;
+	blind = ((st.critical | st.informative) & NC_PR_EV_EMPTY) == 0;
+	ct_cstatus_fini(&st);
+	if (o->verbose > 0)
+		verbose("adopted contract id %d", (int)o->adopt);
+	if ((err = adopt_wait(&ao, &ch, blind, &w)) != 0) {
+		cli_error(err, "cannot wait for contract %d", (int)o->adopt);
+		release(ch.ct);
+		return (EXIT_INTERNAL);
+	}
+	if (!o->restart || !w.fatal || (ao.params & NC_PR_PGRPONLY) ||
+	    !may_restart(o, 0)) {
+		release(ch.ct);	/* empty: it dies */
+		return (0);
+	}
+	if (o->verbose > 0)
+		verbose("failure in contract %d, restarting command",
+		    (int)o->adopt);
+	if (rest.nrestarts != 0)
+		rest.nrestarts--;	/* the adopted contract was a run */
+	if (!o->transfer) {
+		release(ch.ct);
+		return (run(&rest, t, NULL));
+	}
+	t->transfer = o->adopt;
+	t->given |= CT_T_TRANSFER;
+	return (run(&rest, t, ch.ct));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -646,7 +776,7 @@ main(int argc, char **argv)
 		ct_template_fini(&t);
 		return (EXIT_INTERNAL);
 	}
-	rc = run(&o, &t);
+	rc = o.adopt != 0 ? adopt_run(&o, &t) : run(&o, &t, NULL);
 	ct_template_fini(&t);
 	cli_sigpipe_close();
 	return (rc);

@@ -113,6 +113,10 @@ test('bad arguments: usage on stderr, 125 (ctrun) or 2', async () => {
     ['ctrun', ['-r', '1', '-l', 'child', 'true'], 125],
     ['ctrun', ['-r', '1', '-o', 'pgrponly', 'true'], 125],
     ['ctrun', ['-r', 'x', 'true'], 125],
+    ['ctrun', ['-a', 'x', 'true'], 125],
+    ['ctrun', ['-a', '0', 'true'], 125],
+    ['ctrun', ['-a', '1', '-l', 'child', 'true'], 125],
+    ['ctrun', ['-a', '1'], 125],
     ['ctrun', ['-i'], 125],
     ['ctstat', ['-x'], 2],
     ['ctstat', ['-T', 'x'], 2],
@@ -243,6 +247,60 @@ test('ctrun -r restarts the command after a fatal event', async () => {
     'restarting command\n'), res.out);
   const left = h.contractDirs(root);
   assert.ok(ids.every((id) => !left.includes(id)), 'both removed');
+});
+
+// Leave a contract an orphan (ctrun -l none), its one member a sleep whose
+// pid the command writes to file first (and which does not hold ctrun's
+// output open); resolve {id, pid}.
+async function orphan(file, extra = []) {
+  const r = await run('ctrun', ['-v', '-l', 'none', ...extra, '--', 'sh',
+    '-c', `echo $$ > ${file}; exec sleep 30 >/dev/null 2>&1`]);
+  assert.strictEqual(r.code, 0, r.err);
+  await h.until(() => /^\d+\n$/.test(fs.existsSync(file) &&
+    fs.readFileSync(file, 'utf8')), 10000, 'the orphan\'s member');
+  return { id: r.out.match(/created contract id (\d+)/)[1],
+    pid: Number(fs.readFileSync(file, 'utf8')) };
+}
+
+// illumos ctrun.c:548-580: -a adopts instead of forking, and waits for the
+// contract as for one of its own.
+test('ctrun -a adopts an orphan and waits until it is empty', async () => {
+  const { id, pid } = await orphan(path.join(tmp, 'adopt1'));
+  const r = start(tool('ctrun'), ['-v', '-a', id, '--', 'false']);
+  try {
+    await r.waitOut(new RegExp(`adopted contract id ${id}\n`));
+    const st = await run('ctstat', ['-i', id]);
+    assert.match(st.out, new RegExp(`^\\s*${id}\\s.*\\sowned\\s+${r.p.pid}\\s`,
+      'm'), st.out);
+  } finally {
+    process.kill(pid, 'SIGKILL');
+  }
+  const res = await r.done;
+  assert.strictEqual(res.code, 0, res.err);	// false never ran
+  assert.doesNotMatch(res.out, /created contract/);
+  assert.ok(!h.contractDirs(root).includes(id), 'abandoned and removed');
+  const none = await run('ctrun', ['-a', '2147483647', 'true']);
+  assert.strictEqual(none.code, 124);
+  assert.match(none.err, /^ctrun: could not adopt contract 2147483647: /);
+});
+
+test('ctrun -a -r: a fatal event of the adopted contract (its terms) ' +
+  'runs the command', async () => {
+  const { id, pid } = await orphan(path.join(tmp, 'adopt2'),
+    ['-f', 'signal']);
+  const r = start(tool('ctrun'), ['-v', '-r', '2', '-a', id, '--', 'sh',
+    '-c', 'exit 7']);
+  await r.waitOut(new RegExp(`adopted contract id ${id}\n`));
+  process.kill(pid, 'SIGTERM');	// from outside: a signal event
+  const res = await r.done;
+  assert.strictEqual(res.code, 7, res.err + res.out);
+  const pre = `ctrun(${r.p.pid}): `;
+  assert.ok(res.out.includes(`${pre}fatal "signal" event from contract ` +
+    `${id}\n`), res.out);
+  assert.ok(res.out.includes(`${pre}failure in contract ${id}, ` +
+    'restarting command\n'), res.out);
+  const ids = [...res.out.matchAll(/created contract id (\d+)/g)];
+  assert.strictEqual(ids.length, 1, res.out);	// -r 2: two runs in all
 });
 
 // illumos's ctstat selects the union of -i and -t (scan_all,
