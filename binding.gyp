@@ -109,6 +109,7 @@
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
             "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
+            "src/cli/init.c",
             "<@(ct_linux)",
             "<@(ct_core)"
           ],
@@ -162,6 +163,7 @@
           "sources": [
             "src/cli/ctrun.c", "src/cli/cli.c", "src/cli/evprint.c",
             "src/cli/spawn.c", "src/cli/trace_out.c", "src/cli/trace_page.c",
+            "src/cli/init.c",
             "<@(ct_illumos)",
             "<@(ct_core)"
           ],

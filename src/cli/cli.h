@@ -148,6 +148,42 @@ typedef struct cli_child {
 int cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp);
 
 /* ------------------------------------------------------------------ */
+/* init.c: ctrun as a container's init (PID 1, or -s a subreaper) */
+
+typedef struct cli_init {
+	bool on;		/* PID 1, or -s */
+	bool subreaper;		/* -s: make us a child subreaper */
+	bool group;		/* -g: every signal to every member */
+	uint64_t grace_ms;	/* -k: from SIGTERM to SIGKILL */
+	bool stopping;		/* the tree was told to stop */
+	bool killed;		/* ... and the grace period is over */
+	uint64_t kill_at;	/* CLOCK_MONOTONIC ms */
+} cli_init_t;
+
+/* SIGCHLD and the signals an init passes on; 0-terminated. */
+extern const int cli_init_signals[];
+/* -s when not PID 1: become a child subreaper. */
+int cli_init_start(cli_init_t *in);
+/* Reap every zombie; child's status goes to *statusp (once, *gonep). */
+void cli_init_reap(pid_t child, bool *gonep, int *statusp);
+/*
+ * A caught signal: SIGTERM and SIGINT stop the whole contract (the
+ * signal to every member now, SIGKILL after the grace period); others go
+ * to the program (child as cli_spawn gave it) until it ended, or with -g
+ * to every member.
+ */
+void cli_init_signal(cli_init_t *in, ct_contract_t *ct, pid_t child,
+    bool program_ended, int sig);
+/* Stop the tree with sig, as SIGTERM does. */
+void cli_init_stop(cli_init_t *in, ct_contract_t *ct, int sig);
+/* poll()'s timeout until the grace period ends: ms, or -1. */
+int cli_init_timeout(const cli_init_t *in);
+/* The contract has no member now (read, not waited for). */
+bool cli_init_empty(ct_contract_t *ct);
+/* Once the grace period is over: SIGKILL every member (once). */
+void cli_init_tick(cli_init_t *in, ct_contract_t *ct);
+
+/* ------------------------------------------------------------------ */
 /* trace_out.c, trace_page.c: ctrun --trace FILE (docs/trace.md) */
 
 /* Take a leading "--trace FILE" / "--trace=FILE" out of argv. */

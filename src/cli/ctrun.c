@@ -4,12 +4,14 @@
  *   ctrun [--trace FILE] [-a ctid] [-i events] [-f events] [-c events]
  *         [-l contract|child|none]
  *         [-o params] [-r count [-t]] [-v] [-V] [-F fmri] [-A aux]
+ *         [-s] [-g] [-k grace]
  *         [--] command [argument ...]
  *
  * Terms are set in the order param, informative, fatal, critical, fmri,
  * aux (the backend applies a template in that order).  Exit status: the
- * command's; 123 if it died by a signal; 124 internal error; 125 usage;
- * 126 found but not executable; 127 not found.
+ * command's; 123 if it died by a signal (as init, PID 1 or -s: 128 + the
+ * signal); 124 internal error; 125 usage; 126 found but not executable;
+ * 127 not found.
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,13 +46,18 @@ typedef struct opts {
 	uint32_t info, fatal, crit, params;
 	life_t life;
 	bool restart, transfer;
+	bool graced;			/* -k given */
 	unsigned long nrestarts;	/* 0: without limit */
 	int verbose;			/* 1: -v, 2: -V */
 	const char *fmri, *aux;
 	const char *trace;		/* --trace FILE, or NULL */
 	ct_id_t adopt;			/* -a ctid: first adopt it (0: no) */
+	cli_init_t init;		/* PID 1 or -s: src/cli/init.c */
 	char **argv;
 } opts_t;
+
+/* Kubernetes' default terminationGracePeriodSeconds. */
+#define	GRACE_MS_DEFAULT	30000
 
 static const int caught[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, 0 };
 
@@ -62,7 +69,7 @@ usage(FILE *f)
 	    "[-c events]\n"
 	    "             [-l contract|child|none] [-o params] "
 	    "[-r count [-t]] [-v] [-V]\n"
-	    "             [-F fmri] [-A aux]\n"
+	    "             [-F fmri] [-A aux] [-s] [-g] [-k grace]\n"
 	    "             [--] command [argument ...]\n");
 	if (f != stdout)
 		return;
@@ -86,9 +93,18 @@ usage(FILE *f)
 	    "(first option;\n"
 	    "               .json: Chrome Trace Event Format, .html: a "
 	    "timeline page)\n"
-	    "Exit status: command's; 123 killed by a signal; 124 internal "
-	    "error;\n"
-	    "125 usage; 126 not executable; 127 not found.\n"
+	    "  -s           be an init (as PID 1 always): a child subreaper "
+	    "that reaps\n"
+	    "               every orphan; SIGTERM/SIGINT stop every member, "
+	    "SIGKILL after\n"
+	    "               the grace period; other signals go to command\n"
+	    "  -g           as init: every signal to every member\n"
+	    "  -k grace     as init: seconds from SIGTERM to SIGKILL "
+	    "(default 30)\n"
+	    "Exit status: command's; 123 killed by a signal (as init: 128 + "
+	    "the signal);\n"
+	    "124 internal error; 125 usage; 126 not executable; 127 not "
+	    "found.\n"
 	    "Linux: contracts are cgroup v2 directories; see ctrun(1), "
 	    "LINUX NOTES.\n");
 }
@@ -177,6 +193,34 @@ opt_set(const ct_name_t *tab, const char *arg0, const char *what,
 	return (err != 0 ? EINVAL : 0);
 }
 
+/* -k: seconds, with at most a fraction down to ms; EINVAL otherwise. */
+static int
+grace_parse(const char *s, uint64_t *msp)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return (EINVAL);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (unsigned long)(*p - '0');
+		if (whole > 86400UL * 365)
+			return (EINVAL);
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1)
+				return (EINVAL);
+			scale /= 10;
+			frac += (unsigned long)(*p - '0') * scale;
+		}
+	}
+	if (*p != '\0')
+		return (EINVAL);
+	*msp = (uint64_t)whole * 1000u + frac;
+	return (0);
+}
+
 /* Options and their combinations; EINVAL after saying what is wrong. */
 /* One option of ctrun's own; EINVAL (said on stderr) if it is bad. */
 static int
@@ -227,6 +271,16 @@ parse_opt(int c, opts_t *o, uint32_t *extrap)
 		if (o->verbose == 0)
 			o->verbose = 1;
 		return (0);
+	case 's': o->init.subreaper = true; return (0);
+	case 'g': o->init.group = true; return (0);
+	case 'k':
+		if (grace_parse(optarg, &o->init.grace_ms) != 0) {
+			(void) fprintf(stderr, "%s: invalid grace period \"%s\" "
+			    "(seconds)\n", cli_prog, optarg);
+			return (EINVAL);
+		}
+		o->graced = true;
+		return (0);
 	case 'F': o->fmri = optarg; return (0);
 	case 'A': o->aux = optarg; return (0);
 	default:
@@ -251,6 +305,10 @@ refuse_conflicts(const opts_t *o)
 		why = "-t needs -r";
 	else if (o->adopt != 0 && o->life != LIFE_CONTRACT)
 		why = "-a needs -l contract";
+	else if ((o->init.group || o->graced) && !o->init.on)
+		why = "-g and -k need -s (or ctrun as PID 1)";
+	else if (o->init.on && o->life == LIFE_NONE)
+		why = "-l none cannot be used as init (-s or PID 1)";
 	if (why != NULL) {
 		(void) fprintf(stderr, "%s: %s\n", cli_prog, why);
 		return (EINVAL);
@@ -274,12 +332,14 @@ parse(int argc, char **argv, opts_t *o)
 	o->info = NC_PR_EV_CORE;
 	o->fatal = NC_PR_EV_HWERR;
 	o->life = LIFE_CONTRACT;
+	o->init.grace_ms = GRACE_MS_DEFAULT;
 	opterr = 0;
-	while ((c = getopt(argc, argv, CLI_OPTS "a:i:f:c:l:o:r:tvVF:A:")) !=
+	while ((c = getopt(argc, argv, CLI_OPTS "a:i:f:c:l:o:r:tvVF:A:sgk:")) !=
 	    -1) {
 		if (parse_opt(c, o, &extra) != 0)
 			return (EINVAL);
 	}
+	o->init.on = o->init.subreaper || getpid() == 1;
 	if (optind >= argc) {
 		(void) fprintf(stderr, "%s: no command given\n", cli_prog);
 		return (EINVAL);
@@ -341,17 +401,23 @@ leave(const opts_t *o, ct_contract_t *ct)
 		release(ct);
 }
 
+/* As init, a signal's death is 128 + its number, as shells report it. */
 static int
-exit_code(int status)
+exit_code(const opts_t *o, int status)
 {
 	if (WIFEXITED(status))
 		return (WEXITSTATUS(status));
+	if (o->init.on && WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
 	return (EXIT_SIGNALED);
 }
 
 typedef struct waitst {
 	bool empty, fatal, reaped;
 	int status;
+	/* As init: our child reaped by the reaping of every zombie. */
+	bool child_gone;
+	int child_status;
 } waitst_t;
 
 static void
@@ -445,6 +511,11 @@ try_reap(cli_child_t *ch, waitst_t *w)
 		return;
 	if (ch->report >= 0)
 		return;	/* the program still runs */
+	if (w->child_gone) {
+		w->status = w->child_status;
+		w->reaped = true;
+		return;
+	}
 	while ((p = waitpid(ch->pid, &w->status, WNOHANG)) < 0 &&
 	    errno == EINTR)
 		;
@@ -453,12 +524,41 @@ try_reap(cli_child_t *ch, waitst_t *w)
 }
 
 /*
+ * As init, our child is reaped and the contract has no member: its
+ * pr_empty is due (the backend may still wait for members' EXIT events
+ * from the proc connector), so wait for it up to SETTLE_MS; if it still
+ * has not come, the count is the end (cli_init_empty).
+ */
+#define	SETTLE_MS	1000
+
+static void
+settle(const opts_t *o, cli_child_t *ch, int evfd, waitst_t *w)
+{
+	struct pollfd pf = { evfd, POLLIN, 0 };
+	ct_evrec_t ev;
+
+	for (int i = 0; i < SETTLE_MS / 10 && !w->empty; i++) {
+		if (poll(&pf, 1, 10) < 0 && errno != EINTR)
+			break;
+		if (ct_evq_dispatch() != 0)
+			break;
+		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
+			on_event(o, ch, &ev, w);
+			ct_evrec_fini(&ev);
+		}
+	}
+	ct_err_clear();
+	w->empty = true;
+}
+
+/*
  * Wait for the end of this attempt: the contract empty (-l contract) or
  * the child gone (-l child), handling events meanwhile.
  */
 static int
-wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
+wait_end(opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 {
+	cli_init_t *in = &o->init;
 	struct pollfd pf[3] = { { evfd, POLLIN, 0 }, { sigfd, POLLIN, 0 },
 	    { ch->report, POLLIN, 0 } };
 	ct_evrec_t ev;
@@ -467,25 +567,44 @@ wait_end(const opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 	memset(w, 0, sizeof (*w));
 	for (;;) {
 		try_reap(ch, w);
-		if (o->life == LIFE_CHILD ? w->reaped : w->empty)
+		/* As init, -l child: the program's end stops the rest. */
+		if (in->on && o->life == LIFE_CHILD && w->reaped &&
+		    !in->stopping)
+			cli_init_stop(in, ch->ct, SIGTERM);
+		if (o->life == LIFE_CHILD && !in->on ? w->reaped : w->empty)
 			break;
 		pf[2].fd = ch->report;
-		if (poll(pf, ch->report >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
+		if (poll(pf, ch->report >= 0 ? 3 : 2, in->on ?
+		    cli_init_timeout(in) : -1) < 0 && errno != EINTR)
 			return (ct_err_set(errno, "poll", "cannot wait"));
 		while ((sig = cli_sigpipe_next()) != 0) {
-			if (sig != SIGCHLD)
+			if (sig == SIGCHLD && in->on)
+				cli_init_reap(ch->pid, &w->child_gone,
+				    &w->child_status);
+			else if (in->on)
+				cli_init_signal(in, ch->ct, ch->pid,
+				    w->reaped, sig);
+			else if (sig != SIGCHLD)
 				terminate(o, ch, sig);
 		}
+		if (in->on)
+			cli_init_tick(in, ch->ct);
 		if ((err = ct_evq_dispatch()) != 0)
 			return (err);
 		while (ct_evq_pop(ct_evq_next, &ev) == 0) {
 			on_event(o, ch, &ev, w);
 			ct_evrec_fini(&ev);
 		}
+		if (in->on && w->reaped && !w->empty && cli_init_empty(ch->ct))
+			settle(o, ch, evfd, w);
 	}
 	while (!w->reaped && ch->report >= 0) {
 		(void) poll(&pf[2], 1, -1);
 		(void) read_report(ch, w);
+	}
+	if (!w->reaped && w->child_gone) {
+		w->status = w->child_status;
+		w->reaped = true;
 	}
 	while (!w->reaped) {
 		if (waitpid(ch->pid, &w->status, 0) == ch->pid ||
@@ -569,14 +688,16 @@ may_restart(const opts_t *o, unsigned long restarts)
 
 /* prev: a failed contract the template's transfer term names, or NULL. */
 static int
-run(const opts_t *o, ct_template_t *t, ct_contract_t *prev)
+run(opts_t *o, ct_template_t *t, ct_contract_t *prev)
 {
 	unsigned long restarts = 0;
 	cli_child_t ch;
 	waitst_t w;
 	int evfd = -1, sigfd, err;
 
-	if ((err = cli_sigpipe_open(caught, &sigfd)) != 0 ||
+	if ((err = cli_init_start(&o->init)) != 0 ||
+	    (err = cli_sigpipe_open(o->init.on ? cli_init_signals : caught,
+	    &sigfd)) != 0 ||
 	    (err = ct_evq_fd(&evfd)) != 0) {
 		cli_error(err, "cannot set up");
 		return (EXIT_INTERNAL);
@@ -609,7 +730,7 @@ run(const opts_t *o, ct_template_t *t, ct_contract_t *prev)
 			release(ch.ct);
 			return (EXIT_INTERNAL);
 		}
-		if (o->restart && w.fatal && w.empty &&
+		if (o->restart && w.fatal && w.empty && !o->init.stopping &&
 		    may_restart(o, restarts)) {
 			if (o->verbose > 0)
 				verbose("failure in contract %d, restarting "
@@ -632,7 +753,7 @@ run(const opts_t *o, ct_template_t *t, ct_contract_t *prev)
 			leave(o, ch.ct);
 		else
 			release(ch.ct);	/* empty: it dies */
-		return (exit_code(w.status));
+		return (exit_code(o, w.status));
 	}
 }
 

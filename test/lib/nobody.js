@@ -134,5 +134,5 @@ function runContained(script, { nobody = false, pidns = false, ...opts } = {}) {
 
 module.exports = {
   stagePackage, delegatedCgroup, removeCgroup, runAsNobody, runContained,
-  nobodyIds, runWrapped,
+  nobodyIds, runWrapped, asNobody,
 };
