@@ -50,6 +50,8 @@ const STEPS = [
   { name: 'storm', script: 'storm.js' },
   { name: 'scale', script: 'scale.js', nodeArgs: ['--expose-gc'],
     env: { ICT_BENCH_SCALE_N: String(SCALE_N) } },
+  // ctrun, tini and dumb-init as PID 1 (installs the last two if missing).
+  { name: 'init', script: 'init.js' },
 ];
 const TIMEOUT_MS = 240000;
 
@@ -133,6 +135,26 @@ function table(rows) {
   const line = (c) => c.map((x, i) => x.padEnd(w[i])).join(' | ').trimEnd();
   return [line(head), w.map((n) => '-'.repeat(n)).join('-|-'),
     ...cells.map(line)].join('\n');
+}
+
+// bench/init.js: one row per init, what its SIGTERM reached.
+function initRows(init) {
+  if (!init) return [];
+  const rows = [];
+  for (const [name, v] of Object.entries(init.inits)) {
+    if (v.error) {
+      rows.push([`init.${name}`, v.error]);
+      continue;
+    }
+    rows.push([`init.${name}: trapped / SIGKILLed`, `${v.trapped.join(',') ||
+      '-'} / ${v.killed.join(',') || '-'}`]);
+    rows.push([`  zombies after ${init.orphans} orphans; exit`,
+      `${v.zombies}; ${v.code}`]);
+    rows.push(['  SIGTERM to exit ms; start ms; RSS KiB; bytes',
+      `${v.term_ms}; ${v.start_ms}; ${v.rss_kib}; ${v.bytes}`]);
+  }
+  for (const m of init.missing) rows.push([`init.${m}`, 'not installed']);
+  return rows;
 }
 
 async function main() {
@@ -276,6 +298,7 @@ async function main() {
         ? `${sc.plain_spawn_ms_10} / ${sc.plain_spawn_ms_n}` : undefined],
     ['scale.plain_spawn_ratio (n held / 10 held)', spawnRatioN, '<= 1.2',
       le(spawnRatioN, 1.2)],
+    ...initRows(r.init),
   ];
   const pick = (o, keys) => (o ? Object.fromEntries(keys.map((k) =>
     [k, o[k] === undefined ? null : o[k]])) : null);
@@ -311,6 +334,7 @@ async function main() {
       cgroup: hc || null, reaper: hr || null } : null,
     storm: pick(r.storm, ['forks', 'fork_events', 'exit_events',
       'critical_lost', 'informative_lost', 'reported_lost']),
+    init: r.init || null,
     scale: pick(r.scale, ['contracts', 'limited_by', 'create_s', 'rss_bytes_per_contract',
       'heap_bytes_per_contract', 'kernel_bytes_per_contract',
       'fds_per_contract', 'dispatch_ms_10', 'dispatch_ms_n',
