@@ -33,6 +33,9 @@
 
 #include "lx.h"
 
+/* How long a just-started anchor may take to open its directory. */
+#define	PROVE_WAIT_NS	(2000LL * 1000 * 1000)
+
 typedef struct proven {
 	pid_t pid;
 	uint64_t start;
@@ -143,14 +146,28 @@ lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
 	(void) snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
 	if (stat(path, &exe) != 0 || exe.st_dev != hdev || exe.st_ino != hino)
 		err = EBADMSG;
-	/* Just exec'd, it may be a few microseconds from opening it. */
-	for (int i = 0; err == 0 && !holds_dir(pid, dir.st_dev, dir.st_ino);
-	    i++) {
-		struct timespec step = { 0, 20 * 1000 };
-		if (i == 2500 || lx_proc_start(pid, &now) != 0 || now != start)
+	/*
+	 * Just exec'd, it is usually microseconds from opening it; on a
+	 * loaded machine its start-up may wait tens of milliseconds for a
+	 * CPU.  So the bound is wall-clock time (PROVE_WAIT_NS), the steps
+	 * growing from 20 us to 2 ms: a real anchor refused for a slow start
+	 * would leave its contract with no notice, never seen empty.
+	 */
+	struct timespec t0;
+	long step_ns = 20 * 1000;
+	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (err == 0 && !holds_dir(pid, dir.st_dev, dir.st_ino)) {
+		struct timespec t, step = { 0, step_ns };
+		(void) clock_gettime(CLOCK_MONOTONIC, &t);
+		int64_t spent = (int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
+		    (t.tv_nsec - t0.tv_nsec);
+		if (spent > PROVE_WAIT_NS || lx_proc_start(pid, &now) != 0 ||
+		    now != start)
 			err = EBADMSG;
 		else
 			(void) nanosleep(&step, NULL);
+		if (step_ns < 2 * 1000 * 1000)
+			step_ns *= 2;
 	}
 	if (lx_proc_start(pid, &now) != 0 || now != start)
 		return (ESRCH);	/* it ended meanwhile: whatever it was */
