@@ -236,11 +236,11 @@ probe(int fd)
 
 	for (int attempt = 0; attempt < 3 && !p.seen; attempt++) {
 		(void) sigfillset(&all);
-		(void) pthread_sigmask(SIG_SETMASK, &all, &old);
+		(void) sigprocmask(SIG_SETMASK, &all, &old);
 		pid_t pid = vfork();
 		if (pid == 0)
 			_exit(0);
-		(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+		(void) sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pid < 0)
 			return (errno);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
