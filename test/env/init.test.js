@@ -126,7 +126,7 @@ function check(r, code) {
 
 // KNOWN BUG (docs/containers.md, "Limits"): these three are skipped, with
 // the reason, while the bug stands (failing, they wait out 60 s each).
-const KNOWN = { skip: 'on main since the merges of 2026-12-02 a member of ctrun-as-init exits early (sleep 1 ends 0 after 0.2 s, 1 run in 2); the init branch alone passes: docs/containers.md, "PID 1"' };
+const KNOWN = { skip: 'ctrun without the proc connector (a pid namespace of its own) can report its contract empty while a member runs: docs/containers.md, "PID 1", known bug' };
 
 test('PID 1, cgroup membership: SIGTERM stops the whole tree, the ' +
   "program's exit code is ctrun's", KNOWN, async () => {
