@@ -236,16 +236,22 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		(void) ct_spawn_abort(reserved);
 		goto out;
 	}
-	if ((err = hold(reserved, cp)) != 0) {
-		reap(cp->pid);
-		cp->pid = -1;
-		goto out;
-	}
+	/*
+	 * The exec pipe first: its end (EOF, or the child's report) comes
+	 * once the child has joined the contract, so the watch the commit
+	 * makes never reads the contract before its first member is in it
+	 * (without the proc connector that read would be a false pr_empty).
+	 */
 	while ((n = read(p[0], &r, sizeof (r))) < 0 && errno == EINTR)
 		;
 	if (n == (ssize_t)sizeof (r)) {
 		cp->exec_err = r.err != 0 ? r.err : EINVAL;
 		cp->join_failed = r.stage == 0;
+	}
+	if ((err = hold(reserved, cp)) != 0) {
+		reap(cp->pid);
+		cp->pid = -1;
+		goto out;
 	}
 	/* The report's first line: the program's pid (the rest is ctrun's). */
 	cp->program = cp->pid;

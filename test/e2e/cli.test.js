@@ -25,7 +25,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function start(cmd, args, opts = {}) {
   const p = cp.spawn(cmd, args, {
     stdio: [opts.stdin || 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ILLUMOS_CONTRACT_ROOT: root },
+    env: { ...process.env, ILLUMOS_CONTRACT_ROOT: root, ...opts.env },
   });
   const r = { p, out: '', err: '' };
   const waiters = [];
@@ -154,6 +154,24 @@ test('ctrun -l contract returns only after a backgrounded grandchild',
     assert.strictEqual(code, 0, r.err);
     const id = r.out.match(/created contract id (\d+)/)[1];
     assert.ok(!h.contractDirs(root).includes(id), 'abandoned and removed');
+  });
+
+// Without the proc connector (a pid namespace of its own, or refused) the
+// contract's first read is all that says it has a member: ctrun once made
+// the contract's watch before its child had joined, and reported it empty
+// at once (8 runs in 10).  ILLUMOS_CONTRACT_TEST_NO_CONNECTOR: test builds.
+test('ctrun without the proc connector still waits for the whole tree',
+  async () => {
+    for (let i = 0; i < 5; i++) {
+      const f = path.join(tmp, `noconn-${i}`);
+      const p = start(tool('ctrun'), ['--', 'sh', '-c',
+        `(sleep 0.3; echo done > ${f}) & sleep 0.05`],
+      { env: { ILLUMOS_CONTRACT_TEST_NO_CONNECTOR: '1' } });
+      const { code } = await p.exited;
+      assert.strictEqual(code, 0, (await p.done).err);
+      assert.strictEqual(fs.readFileSync(f, 'utf8'), 'done\n',
+        'the backgrounded sleep finished before ctrun exited');
+    }
   });
 
 test('ctrun -l child returns when the command exits; the rest runs on',

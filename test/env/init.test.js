@@ -124,12 +124,9 @@ function check(r, code) {
   assert.deepStrictEqual(r.left, [], 'no contract left in the registry');
 }
 
-// KNOWN BUG (docs/containers.md, "Limits"): these three are skipped, with
-// the reason, while the bug stands (failing, they wait out 60 s each).
-const KNOWN = { skip: 'ctrun without the proc connector (a pid namespace of its own) can report its contract empty while a member runs: docs/containers.md, "PID 1", known bug' };
 
 test('PID 1, cgroup membership: SIGTERM stops the whole tree, the ' +
-  "program's exit code is ctrun's", KNOWN, async () => {
+  "program's exit code is ctrun's", async () => {
   check(await runInit({ membership: 'cgroup' }), 7);
 });
 
@@ -146,7 +143,7 @@ test('PID 1 in a container (reaper membership, read-only cgroupfs), ' +
 });
 
 test('-s: a subreaper that is not PID 1 reaps and stops the same way ' +
-  '(cgroup and reaper membership)', KNOWN, async () => {
+  '(cgroup and reaper membership)', async () => {
   check(await runInit({ membership: 'cgroup', subreaper: true,
     orphans: 100 }), 7);
   check(await runInit({ membership: 'reaper', subreaper: true,
@@ -159,7 +156,7 @@ const quiet = (d) => ({ PATH: process.env.PATH,
   ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper', XDG_RUNTIME_DIR: d });
 
 test('the grace period ends in SIGKILL of every member that ignores TERM; ' +
-  '-g sends every signal to every member', KNOWN, async () => {
+  '-g sends every signal to every member', async () => {
   // A member that ignores TERM: ctrun exits once it is SIGKILLed.
   const d = scratch(false);
   const r = cp.spawnSync('unshare', ['--kill-child', '-n', '-p', '-f', '--mount-proc',
