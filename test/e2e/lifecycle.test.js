@@ -172,7 +172,12 @@ test('sigsend reaches setsid daemons and double-forked grandchildren',
 // is waited for before the members are listed: docs/ARCHITECTURE.md,
 // "Signals reach members only").  A member that escaped would keep the
 // contract from ever emptying.
-test('sigsend of a tree that forks all the while leaves no member', async () => {
+// Reaper membership has no freezer: a walk of /proc children lists can
+// miss a child being reparented, which docs/linux.md names as its limit.
+test('sigsend of a tree that forks all the while leaves no member',
+  { skip: process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper' &&
+    'reaper membership has no freezer (docs/linux.md, Limits)' },
+  async () => {
   for (let i = 0; i < 10; i++) {
     const { child, c } = spawnIn('sh', ['-c',
       'while :; do (sleep 100 &); done']);
