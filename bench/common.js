@@ -157,7 +157,18 @@ async function once(emitter, event, ms = 10000) {
   }
 }
 
+// Running: not gone, not a zombie (dead, its parent has yet to reap it).
+function alive(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = st.slice(st.lastIndexOf(')') + 2)[0];
+    return s !== 'Z' && s !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 module.exports = {
-  cgroup2Mount, removeRoot, atExit, useRoot, buildHelpers, helpers, helper,
+  alive, cgroup2Mount, removeRoot, atExit, useRoot, buildHelpers, helpers, helper,
   quantile, median, mean, nowNs, round, log, done, once, delay, sleepSync,
 };

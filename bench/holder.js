@@ -17,22 +17,12 @@
 const fs = require('fs');
 const path = require('path');
 const cp = require('child_process');
-const { useRoot, nowNs, round, log, done, once, median, quantile,
+const { alive, useRoot, nowNs, round, log, done, once, median, quantile,
   sleepSync } = require('./common');
 
 useRoot('holder');
 
 const TRIALS = Number(process.env.ICT_BENCH_HOLDER_TRIALS) || 100;
-
-function alive(pid) {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const s = st.slice(st.lastIndexOf(')') + 2)[0];
-    return s !== 'Z' && s !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 const stats = (xs) => ({ median: round(median(xs), 1),
   p90: round(quantile(xs, 0.9), 1), max: round(Math.max(...xs), 1) });

@@ -9,22 +9,12 @@
 // (holder death under both memberships: holder.js)
 const fs = require('fs');
 const path = require('path');
-const { useRoot, nowNs, round, log, done, once } = require('./common');
+const { alive, useRoot, nowNs, round, log, done, once } = require('./common');
 
 useRoot('reaper');
 const contract = require('..');
 
 const SIZE = Number(process.env.ICT_BENCH_TREE_SIZE) || 1000;
-
-function alive(pid) {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const s = st.slice(st.lastIndexOf(')') + 2)[0];
-    return s !== 'Z' && s !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 async function treekill() {
   const { contract: ct } = contract.spawn('sh',
