@@ -5,18 +5,25 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
+const path = require('node:path');
 const ct = require('../..');
 
 const child = process.env.I24_MEMBERS_CHILD === '1';
 
 async function body() {
+  // The member says "ready" from its own code, so it has exec'd by then
+  // (a shell's `sleep 30 & echo ready` can print before its fork has
+  // exec'd sleep: that member is still "sh").
+  const code = "setInterval(() => {}, 1e9); console.log('ready')";
   const { child: ch, contract } = ct.spawn('sh',
-    ['-c', 'sleep 30 & echo ready; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    ['-c', '"$0" -e "$1" & wait', process.execPath, code],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((r) => ch.stdout.once('data', r));
   const ms = contract.members();
-  const sleeper = ms.find((m) => m.comm === 'sleep');
+  const sleeper = ms.find((m) => m.argv[1] === '-e');
   assert.ok(sleeper, JSON.stringify(ms));
-  assert.deepStrictEqual(sleeper.argv, ['sleep', '30']);
+  assert.deepStrictEqual(sleeper.argv, [process.execPath, '-e', code]);
+  assert.strictEqual(sleeper.comm, path.basename(process.execPath).slice(0, 15));
   assert.strictEqual(typeof sleeper.state, 'string');
   assert.strictEqual(sleeper.state.length, 1);
   assert.ok(Math.abs(sleeper.startTime - Date.now()) < 60000);
