@@ -165,9 +165,7 @@ test('where the proc connector is closed (unshare -n), trace: true ' +
 
 test('a 20,000-fork storm with trace: true: every record, or the loss ' +
   'counted', { skip: reaper }, async (t) => {
-  const dir = tmpdir(t);
-  const storm = path.join(dir, 'storm');
-  cp.execFileSync('cc', ['-O2', '-o', storm, path.join(top, 'bench', 'storm.c')]);
+  const storm = h.storm();
   const FORKS = 20000;
   const rss0 = process.memoryUsage().rss;
   const r = await ct.run(storm, [String(FORKS)], { trace: true,

@@ -232,7 +232,40 @@ async function sleepers(c, n) {
   return c.status().pr_members;
 }
 
+// The pids of the keepers (src/helpers/keeper.c) serving contract root
+// `root`: each runs as `ct-keeper ROOT HOLDER_PID HOLDER_START`.
+function keepersOf(root) {
+  const out = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let argv;
+    try {
+      argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+    } catch { continue; }
+    if (argv[0] === 'ct-keeper' && argv[1] === root && alive(Number(e))) {
+      out.push(Number(e));
+    }
+  }
+  return out;
+}
+
+// bench/storm.c, compiled once per test process into a directory removed
+// at exit: `storm N` forks N children that exit at once, faster than any
+// shell loop (a storm of sh forks and execs costs ~5 ms a process).
+let stormBin = null;
+function storm() {
+  if (stormBin === null) {
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'ict-storm-'));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const bin = path.join(dir, 'storm');
+    require('child_process').execFileSync('cc', ['-O2', '-o', bin,
+      path.join(__dirname, '..', '..', 'bench', 'storm.c')]);
+    stormBin = bin;
+  }
+  return stormBin;
+}
+
 module.exports = {
   useRoot, once, onceProgressing, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
-  descendants, reapRoot, ms, sleepers,
+  descendants, reapRoot, ms, sleepers, storm, keepersOf,
 };
