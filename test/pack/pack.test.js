@@ -249,8 +249,9 @@ test('npm install <tarball> builds from source; the Quick Start runs',
   async () => {
     // With prebuilds in the tarball node-gyp-build would not compile:
     // ask it to, as on a platform with no matching prebuild.
+    // JOBS: node-gyp compiles on every CPU (what a user can set too).
     const env = { ...process.env, ILLUMOS_CONTRACT_ROOT: root,
-      npm_config_build_from_source: 'true' };
+      npm_config_build_from_source: 'true', JOBS: 'max' };
     installed = install(path.join(tmp, 'app'), [], env);
     assert.ok(fs.existsSync(path.join(installed, 'build', 'Release',
       'illumos_contract.node')), 'the addon was built at install');
