@@ -89,16 +89,20 @@ held_by(pid_t holder, uint64_t start, char ***namesp)
 
 /*
  * Nothing more for us to do about contract name: gone, parked in a regent,
- * or adopted by a live holder (whose own keeper has it now).
+ * adopted by a live holder (whose own keeper has it now), or an orphan
+ * whose membership can never be known -- a record a member refused us
+ * (docs/security.md) or a killed anchor.  Such a directory stays, for
+ * ctstat to show and a later sweep to try again; waiting for it to empty
+ * would keep us forever.
  */
 static bool
 settled(const char *name)
 {
 	lx_hstate_t s;
-	bool done;
+	bool done, gone;
 	int fd;
 
-	if (lx_holder_apply(name) == 1)
+	if (lx_holder_apply(name, &gone) != 0 || gone)
 		return (true);
 	if ((fd = openat(root->fd, name, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
@@ -183,7 +187,9 @@ holder_died(pid_t holder, uint64_t start)
 	 * looked at again below, once it is watched.
 	 */
 	for (size_t i = 0; i < n; i++) {
-		if (lx_holder_apply(names[i]) == 1) {
+		bool gone;
+
+		if (lx_holder_apply(names[i], &gone) == 0 && gone) {
 			free(names[i]);	/* removed already */
 			names[i] = NULL;
 		}

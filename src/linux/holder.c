@@ -63,15 +63,24 @@ holder_gone(int rootfd, int fd, lx_hstate_t *s)
 	(void) lx_state_write(fd, s);
 }
 
+/*
+ * 0, with *gonep set when the directory is gone; or the error that says an
+ * orphan's membership can never be known (a record refused, a killed
+ * anchor: EBADMSG, EOWNERDEAD), so that waiting for it to empty is vain.
+ */
 static int
-apply(int rootfd, const char *name)
+apply(int rootfd, const char *name, bool *gonep)
 {
 	lx_hstate_t s;
-	int fd, pop, frozen, gone = 0;
+	int fd, pop, frozen, err = 0;
+	bool gone = false;
 
+	*gonep = false;
 	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return (1);
+	    O_CLOEXEC)) < 0) {
+		*gonep = true;
+		return (0);
+	}
 	/*
 	 * The same lock as adopt(): an adoption between our read of the old
 	 * holder and our write of the new state must not be overwritten.
@@ -98,24 +107,28 @@ apply(int rootfd, const char *name)
 	if (s.state == LX_OWNED && lx_state_holder_gone(&s))
 		holder_gone(rootfd, fd, &s);
 	if ((s.state == LX_ORPHAN || s.state == LX_DEAD) &&
-	    lx_ms()->populated(fd, &pop, &frozen) == 0 && pop == 0) {
+	    (err = lx_ms()->populated(fd, &pop, &frozen)) == 0 && pop == 0) {
 		s.state = LX_DEAD;
 		(void) lx_state_write(fd, &s);
 		gone = lx_ms()->rmdir(rootfd, name) == 0;
 	}
+	if (err == ENOENT || err == ENODEV)
+		err = 0;	/* removed underneath: gone */
 out:
 	if (locked)
 		lx_unlock(fd);
 	(void) close(fd);
-	return (gone);
+	*gonep = gone;
+	return (err);
 }
 
 int
-lx_holder_apply(const char *name)
+lx_holder_apply(const char *name, bool *gonep)
 {
 	const lx_root_t *r;
 
-	return (lx_root_find(&r) != 0 ? 0 : apply(r->fd, name));
+	*gonep = false;
+	return (lx_root_find(&r) != 0 ? 0 : apply(r->fd, name, gonep));
 }
 
 static int
@@ -124,8 +137,10 @@ sweep_one(int rootfd, const char *name, void *arg)
 	ct_id_t id;
 
 	(void) arg;
+	bool gone;
+
 	if (lx_parse_ctid(name, &id))
-		(void) apply(rootfd, name);
+		(void) apply(rootfd, name, &gone);
 	else if (name[0] == 'k' && lx_ms()->keeper_group)
 		(void) unlinkat(rootfd, name, AT_REMOVEDIR);	/* idle keeper */
 	return (0);

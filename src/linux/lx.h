@@ -377,9 +377,12 @@ int lx_root_open_ct(ct_id_t id, int *fdp, lx_terms_t *terms,
  * Apply the rules to contract <root>/<name> if its holder is gone:
  * noorphan -> kill the members; inherit with a live regent -> inherited;
  * else orphan.  Empty orphans and dead contracts are removed; spares of
- * a dead holder too.  Returns 1 if the directory is gone.
+ * a dead holder too.  Returns 0, with *gonep set if the directory is gone,
+ * or the error that says an orphan's membership can never be known (a
+ * record refused, a killed anchor: EBADMSG, EOWNERDEAD, ...): nobody will
+ * see it empty, so nobody should wait for that.
  */
-int lx_holder_apply(const char *name);
+int lx_holder_apply(const char *name, bool *gonep);
 /* The same for every contract of the root, and idle keeper cgroups. */
 void lx_holder_sweep(void);
 /* Nobody holds contract dirfd now: its critical events are auto-acked. */
