@@ -456,10 +456,13 @@ process_start(lx_watch_t *w, pid_t born)
 		lx_evq_kick();
 	}
 	/*
-	 * Our own anchor cannot be gone unseen: we reap it, and the
-	 * mechanism's notice (a pidfd) fires even if it exited already.
+	 * Our own anchor cannot be gone unseen while the mechanism follows
+	 * it: its notice (a pidfd) fires even if it exited already.  But a
+	 * program as short as true(1) can end before the spawn's commit
+	 * read the anchor's start time, and then the follow found nothing
+	 * to open (token -1): no notice will ever come, so read it now.
 	 */
-	if (hidden != 0)
+	if (hidden != 0 && w->token >= 0)
 		return;
 	if (lx_ms()->populated(w->dirfd, &pop, &w->frozen) != 0 || pop == 0) {
 		/*
