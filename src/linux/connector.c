@@ -4,8 +4,9 @@
  * that opened it (members.c attributes them to contracts).
  *
  * Kernel facts: since 6.6 a listener may filter by event type (we ask
- * for the three we use); recent kernels let any uid listen, older ones
- * need CAP_NET_ADMIN; a network namespace other than the host's is
+ * for the three we use); some kernels let any uid listen, others (older
+ * ones, and 6.18 as built here) need CAP_NET_ADMIN (EPERM); a network
+ * namespace other than the host's is
  * refused (ECONNREFUSED); and where the listener has a pid namespace of
  * its own in the host's network namespace (docker --network=host,
  * rootless runc) the kernel accepts the listen request and ignores it,
