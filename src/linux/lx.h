@@ -7,7 +7,9 @@
  *   safeio.c     bounded reads of files others may have planted
  *   trylock.c    flock with a bound on the wait
  *   proc.c       process identity from /proc (pid + start time)
+ *   procinfo.c   what members() shows of a process (argv, comm, state)
  *   core.c       where a dumping member's core file goes
+ *   sigsend.c    signals to members only, through pidfds
  *   meta.c       a contract's records (terms, holder state, counters),
  *                kept by the membership mechanism; the mechanism in use
  *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
@@ -25,11 +27,16 @@
  *   members.c    the member table (pid -> watch), member events from the
  *                connector (fork, exit, core); one layer with watch.c
  *                (watch.h)
+ *   publish.c    records made of what watch.c and members.c learn (same
+ *                layer, watch.h)
  *   device.c     device contracts from kernel uevents
  *   contract.c   ct_contract_* : open, status, control
  *   features.c   ct_features_get, ct_contract_list
  *   spawn.c      putting a new child into a new contract
  *   tmpl.c       ct_tmpl_* : active templates, latest, create
+ *
+ * Beside the list: glibc_floor.c, linked into the prebuilt addon only,
+ * keeps its glibc symbol versions at 2.28 (no calls into the backend).
  *
  * A file calls only files above it in this list (and evloop.c's handlers and
  * the membership table call back only through pointers they were given).
@@ -335,6 +342,7 @@ typedef struct lx_root {
 	bool delegated;		/* found through our own delegated cgroup */
 	bool untrusted;		/* another user may write it: observe only */
 	uid_t owner;		/* ... that user */
+	bool registry;		/* a reaper registry, not a cgroup directory */
 } lx_root_t;
 
 /* The root, discovered once (no sweep: see lx_root_get). */

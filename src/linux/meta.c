@@ -17,6 +17,7 @@
 
 #include "lx.h"
 
+/* The table in use: root.c's choose() alone sets it, once a root is found. */
 static const lx_mship_t *ms = &lx_mship_cgroup;
 
 const lx_mship_t *

@@ -15,7 +15,8 @@
  * $XDG_RUNTIME_DIR/illumos-contract (if that directory is ours alone), or
  * the first of ours of /dev/shm/illumos-contract-<uid>[-1..3] and
  * /tmp/illumos-contract-<uid>[-1..3].  Nothing of the environment is
- * trusted blindly (docs/security.md, "Roots"): a directory is used only if
+ * trusted blindly (docs/security.md, "Who": a root process with a
+ * user's environment): a directory is used only if
  * it and where it is made are ours (or root's, sticky when shared).
  * Contracts are flat siblings under the root, never nested.  Ids are allocated next-fit with
  * mkdir as the arbiter; a hint in user.ct.next on the root keeps them
@@ -121,7 +122,7 @@ join(const char *a, const char *b)
 }
 
 /*
- * May a directory of st be trusted by us (docs/security.md, "Roots")?
+ * May a directory of st be trusted by us (docs/security.md, "Who")?
  * Ours, or root's; and if anyone else may write in it, sticky (then
  * nobody can rename or remove what we make in it).
  */
@@ -307,8 +308,6 @@ discover_cgroup(const char *env)
 out:
 	free(own);
 	free(dir);
-	if (err == 0)
-		lx_ms_use(&lx_mship_cgroup);
 	return (err);
 }
 
@@ -363,7 +362,7 @@ use_registry(const char *dir, bool create, uid_t *ownerp, bool quiet)
 	}
 	root.fd = fd;
 	root.untrusted = false;
-	lx_ms_use(&lx_mship_reaper);
+	root.registry = true;
 	return (0);
 }
 
@@ -469,6 +468,17 @@ in_cgroupfs(const char *path)
 }
 
 /*
+ * The membership table, chosen here and nowhere else: by the kind of root
+ * found (meta.c keeps the pointer, for every file above it to read through
+ * lx_ms()).
+ */
+static void
+choose(void)
+{
+	lx_ms_use(root.registry ? &lx_mship_reaper : &lx_mship_cgroup);
+}
+
+/*
  * Membership: ILLUMOS_CONTRACT_MEMBERSHIP=cgroup|reaper forces one;
  * otherwise cgroup where a root is usable, else reaper.  A root named
  * outside cgroupfs is a registry.
@@ -508,8 +518,8 @@ lx_root_find(const lx_root_t **rp)
 	int err = 0;
 
 	(void) pthread_mutex_lock(&root_lock);
-	if (root.path == NULL)
-		err = discover();
+	if (root.path == NULL && (err = discover()) == 0)
+		choose();
 	(void) pthread_mutex_unlock(&root_lock);
 	if (err != 0)
 		return (err);
@@ -547,8 +557,10 @@ lx_root_use(const char *dir)
 		uid_t owner;
 		err = use_registry(dir, false, &owner, false);
 	}
-	else if ((err = try_root(dir, false, R_OK | X_OK)) == 0)
-		lx_ms_use(&lx_mship_cgroup);
+	else
+		err = try_root(dir, false, R_OK | X_OK);
+	if (err == 0)
+		choose();
 	(void) pthread_mutex_unlock(&root_lock);
 	return (err);
 }
@@ -680,6 +692,7 @@ lx_root_mkdir(ct_id_t *idp)
 	root.path = NULL;
 	root.delegated = false;
 	root.untrusted = false;
+	root.registry = false;
 	(void) pthread_mutex_unlock(&root_lock);
 	if ((err = lx_root_find(&r)) != 0)
 		return (err);
