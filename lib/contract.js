@@ -298,7 +298,7 @@ class Contract extends EventEmitter {
     return this;
   }
 
-  // Whole-tree control (README, "Extensions").
+  // Whole-tree control (docs/api.md, "Extensions").
   stop(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw typeError('ERR_INVALID_ARG_TYPE',

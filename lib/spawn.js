@@ -1,6 +1,6 @@
 'use strict';
 // spawn() and run(): child_process.spawn in a fresh contract, with
-// whole-tree timeout and AbortSignal handling (README, "Extensions");
+// whole-tree timeout and AbortSignal handling (docs/api.md, "Extensions");
 // run() follows execa's conventions (a non-zero exit, a signal, an abort
 // or a timeout rejects) and collects piped output as execFile does.
 const childProcess = require('child_process');

@@ -1,6 +1,7 @@
 /*
  * anchorproof.c -- is the process a reaper record names really the anchor
- * of that contract (docs/security.md, "Records")?  The record is a file a
+ * of that contract (docs/security.md, "Who":
+ * a member of your own tree)?  The record is a file a
  * member of the contract may rewrite, so the pid in it proves nothing by
  * itself: "1 <init's start time>" would make init's whole tree look like
  * members, to be listed and killed.  A process is the anchor only if

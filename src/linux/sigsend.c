@@ -1,6 +1,6 @@
 /*
  * sigsend.c -- a signal to every member of a contract and to nothing else
- * (docs/ARCHITECTURE.md, "Signals reach members only").
+ * (docs/ARCHITECTURE.md, "Linux: signals reach members only").
  *
  * A pid read from a list names a process only while that process is not
  * reaped: between the list and a kill(2) it may have exited and its pid

@@ -12,6 +12,13 @@
  *           JS hook runs the child through ct-exec, which joins before it
  *           execs the program; the parent also moves the pid in before
  *           spawn() returns, so latest() never sees the join window.
+ *   reaper  under reaper membership the same hook runs ct-exec --anchor
+ *           (the membership table's spawn_mode): the anchor is the
+ *           contract's first process and forks the program
+ *           (docs/ARCHITECTURE.md, "The child is the program").
+ *
+ * ct_spawn_argv builds ct-exec's command line, in either form, for the
+ * JS hook and for ctrun alike.
  *
  * Everything but the join stays off the spawn's path: the directory, its
  * terms and its cgroup.procs fd are made when the template is activated

@@ -9,7 +9,7 @@
 #       libilmodel.so (the backend, the core and the model),
 #       illumos_model.node (src/binding.c on it) and model.node
 #       (model_napi.c, the model's scripting calls), for
-#       test/illumos.model.test.js
+#       test/unit/illumos-model.test.js
 #
 # Ends with "N passed, N failed" (test/c/run.sh adds it to its sums).
 set -u

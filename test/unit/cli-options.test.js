@@ -4,13 +4,13 @@
 // ctwatch/ctwatch.c, arm64-gate): the option letters and whether each
 // takes an argument, and the printf formats of the tables, read from our
 // sources (src/cli/) and compared with the facts below, each cited by
-// file:line.  Runs no tool: tests/cli.test.js runs them.
+// file:line.  Runs no tool: test/e2e/cli.test.js runs them.
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 
-const src = (f) => fs.readFileSync(path.join(__dirname, '..', 'src', 'cli',
+const src = (f) => fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'cli',
   f), 'utf8');
 
 // getopt strings of illumos's tools.
@@ -22,7 +22,10 @@ const REAL = {
 // Where ours differs on purpose, or not yet: every entry must still be
 // true (the test fails once it is not, so the list stays honest).
 const MISSING = {};
-const EXTRA = { 'ctwatch.c': ['a'] }; // ctwatch -a: every type
+const EXTRA = {
+  'ctwatch.c': ['a'], // ctwatch -a: every type
+  'ctrun.c': ['s', 'g', 'k'], // ctrun as an init: man/ctrun.1, INIT
+};
 
 // letter -> takes an argument
 function letters(spec) {
