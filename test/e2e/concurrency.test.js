@@ -46,7 +46,7 @@ test('200 concurrent contracts each get exactly one pr_empty', async () => {
       if (++emptied === N) resolveAll();
     });
   }
-  const timer = setTimeout(() => resolveAll(), 20000);
+  const timer = setTimeout(() => resolveAll(), h.ms(20000));
   await all;
   clearTimeout(timer);
   await Promise.all(children);

@@ -61,7 +61,8 @@ function ours(t, script) {
 const COUNT_EMPTIES = `
   const empties = (c) => new Promise((resolve) => {
     let n = 0;
-    const t = setTimeout(() => resolve(n), 10000);
+    const t = setTimeout(() => resolve(n),
+      10000 * (Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1));
     c.on('pr_empty', () => {
       if (n++ === 0) setImmediate(() => { clearTimeout(t); resolve(n); });
     });

@@ -42,6 +42,7 @@ const out = { uid: process.getuid(), pid: process.pid,
   membership: ct.features.membership, events: ct.features.events,
   freeze: ct.features.freeze };
 const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
+const SLOW = Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1;
 const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r, 5)); };
 (async () => {
   // A setsid daemon keeps run() waiting: it resolves after the daemon.
@@ -78,7 +79,7 @@ const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r,
   const emptied = new Promise((res) => t.once('pr_empty', res));
   await new Promise((res) => observer.on('exit', res));
   await emptied;
-  await new Promise((res) => setTimeout(res, 50)); // a second would come now
+  await new Promise((res) => setTimeout(res, 50 * SLOW)); // a second would come now
   out.empty = { empties, observed: seen.trim() };
   t.dispose();
 
@@ -95,10 +96,10 @@ const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r,
     (d) => res(JSON.parse(d))));
   holder.kill('SIGKILL');
   const t0 = Date.now();
-  await until(() => !tree.some(alive) || Date.now() - t0 > 5000);
+  await until(() => !tree.some(alive) || Date.now() - t0 > 5000 * SLOW);
   // The keeper removes the record after the tree is gone: wait for that
   // too, since leaving (as PID 1) would kill the keeper on its way.
-  await until(() => !ct.list().includes(ctid) || Date.now() - t0 > 10000);
+  await until(() => !ct.list().includes(ctid) || Date.now() - t0 > 10000 * SLOW);
   out.holderDeath = { tree: tree.length, survivors: tree.filter(alive).length };
 
   // A program that ends before spawn() returns (true) still empties: its
@@ -106,7 +107,7 @@ const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r,
   out.quick = 0;
   for (let i = 0; i < 20; i++) {
     const q = ct.spawn('true', [], { stdio: 'ignore' }).contract;
-    await q.whenEmpty({ timeout: 5000 });
+    await q.whenEmpty({ timeout: 5000 * SLOW });
     q.dispose();
     out.quick++;
   }

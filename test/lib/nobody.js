@@ -83,7 +83,9 @@ async function runWrapped(script, wrap, { env = {}, timeout = 30000, cwd } = {})
   const argv = wrap([process.execPath, scriptFile]);
   const childEnv = { PATH: process.env.PATH, ...env };
   // Under test:asan the sanitizer runtime must come along.
-  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
+  // ... and the deadline scale (helpers.js, ms()) for its own waits.
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS',
+    'ILLUMOS_CONTRACT_TEST_SLOW']) {
     if (process.env[k] !== undefined) childEnv[k] = process.env[k];
   }
   const p = cp.spawn(argv[0], argv.slice(1), {
