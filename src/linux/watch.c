@@ -460,9 +460,14 @@ process_start(lx_watch_t *w, pid_t born)
 	 * it: its notice (a pidfd) fires even if it exited already.  But a
 	 * program as short as true(1) can end before the spawn's commit
 	 * read the anchor's start time, and then the follow found nothing
-	 * to open (token -1): no notice will ever come, so read it now.
+	 * to open (token -1).  With the connector, the anchor's FORK of the
+	 * program and the program's EXIT are queued already (the kernel
+	 * queues them before fork and wait return): reading them rechecks,
+	 * and an early look now would say empty before the first member is
+	 * known, losing its events.  Without it no notice will ever come:
+	 * read it now.
 	 */
-	if (hidden != 0 && w->token >= 0)
+	if (hidden != 0 && (w->token >= 0 || members))
 		return;
 	if (lx_ms()->populated(w->dirfd, &pop, &w->frozen) != 0 || pop == 0) {
 		/*

@@ -65,6 +65,23 @@ test('pr_fork and pr_exit match a known tree, pr_empty comes last', async () => 
   c.dispose();
 });
 
+// A program gone before spawn() returns: under reaper membership its
+// anchor may have ended before the spawn's commit read it.  Its events are
+// queued already then, and pr_empty must wait for them (and must come
+// where no connector tells them).
+test('a program that ends at once: pr_fork, pr_exit and pr_core come ' +
+  'before pr_empty, 20 times', async () => {
+  for (let i = 0; i < 20; i++) {
+    const { c, events, empty } = spawnIn('sh',
+      ['-c', 'ulimit -c 0; kill -SEGV $$'], { informative: ALL });
+    await empty;
+    const types = events.map((e) => e.type);
+    assert.deepStrictEqual(types, ['pr_fork', 'pr_core', 'pr_exit',
+      'pr_empty'], `run ${i}: ${JSON.stringify(events)}`);
+    c.dispose();
+  }
+});
+
 test('exit statuses are raw wait statuses', async () => {
   const { c, events, empty } = spawnIn('sh', ['-c', 'exit 7'],
     { informative: ALL });
