@@ -297,14 +297,25 @@ export interface TraceRecord {
   /** null while it runs. */
   endTime: number | null;
   exitCode: number | null;
+  /** Its name, or its number where Node has no name for it (SIGRTMIN+n). */
   signal: Signal | null;
+  /** Present (true) when it was killed by a signal and dumped core. */
+  coreDumped?: true;
   /** µs, as in `usage()`; null where it could not be read. */
   userCPUTime: number | null;
   systemCPUTime: number | null;
   /** What could not be seen of it, when something was missed. */
   missed?: Array<'argv' | 'cpu' | 'exit' | 'fork'>;
-  execTimes?: number[];
+  /** When it exec'd, ms since the epoch, oldest first (`[]`: never). */
+  execTimes: number[];
 }
+
+/**
+ * `ct.trace()` and `run()`'s `processes`: the records, and (a property that
+ * is not an element, present only when non-zero) how many times the kernel
+ * dropped messages while the contract was traced (docs/trace.md).
+ */
+export type TraceRecords = TraceRecord[] & { readonly lost?: number };
 
 export interface Member {
   pid: number;
@@ -384,7 +395,7 @@ export class Contract<T extends ContractType = ContractType> extends EventEmitte
    * With `trace: true` in `spawn()`/`run()`: one record per process that was
    * ever a member (docs/trace.md); `lost` counts messages the kernel dropped.
    */
-  trace(): TraceRecord[] & { lost?: number };
+  trace(): TraceRecords;
   /**
    * Resolves once the contract is empty (at once if it already is);
    * rejects with an AbortError (`ABORT_ERR`) on `signal`, `ETIMEDOUT` on
@@ -527,6 +538,8 @@ export interface RunResult<Out extends string | Buffer = string>
   command: string;
   /** Where the host has it (not on illumos). */
   usage?: Usage | undefined;
+  /** With `trace: true`: every process of the tree (`ct.trace()`). */
+  processes?: TraceRecords;
 }
 
 /**
@@ -555,6 +568,8 @@ export interface RunError<Out extends string | Buffer = string>
   durationMs?: number;
   command?: string;
   usage?: Usage | undefined;
+  /** With `trace: true`: every process of the tree (`ct.trace()`). */
+  processes?: TraceRecords;
 }
 
 /**

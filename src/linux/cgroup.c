@@ -414,6 +414,16 @@ cg_hidden(pid_t child)
 	return (0);
 }
 
+/* Every process of the tree is a member: none to hide. */
+static int
+cg_hidden_now(int dirfd, pid_t *hiddenp, pid_t *shownp)
+{
+	(void) dirfd;
+	*hiddenp = 0;
+	*shownp = 0;
+	return (0);
+}
+
 static int
 cg_signal_first(pid_t child, int sig)
 {
@@ -496,6 +506,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.rmdir = cg_rmdir,
 	.first = cg_first,
 	.hidden = cg_hidden,
+	.hidden_now = cg_hidden_now,
 	.signal_first = cg_signal_first,
 	.last_exit = cg_last_exit,
 };

@@ -501,10 +501,18 @@ ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
 	size_t n = 0;
 	int err;
 
+	pid_t hidden = 0, shown = 0;
+
 	*mp = NULL;
 	*np = 0;
 	int fd = DIRFD(c);
-	if ((err = fd < 0 ? errno : lx_ms()->members(fd, &pids, &n)) != 0)
+	/*
+	 * The hidden process first: members read after it cannot name it
+	 * unless it still ran when they were read (gone, its children are
+	 * reparented).
+	 */
+	if ((err = fd < 0 ? errno : lx_ms()->hidden_now(fd, &hidden,
+	    &shown)) != 0 || (err = lx_ms()->members(fd, &pids, &n)) != 0)
 		return (ct_err_set(err, "read", "cannot list the members of "
 		    "contract %" PRId32, c->id));
 	err = lx_members_info(pids, n, mp, np);
@@ -512,6 +520,14 @@ ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
 	if (err != 0)
 		return (ct_err_set(err, "read", "cannot read the members of "
 		    "contract %" PRId32 " from /proc", c->id));
+	/*
+	 * Never a pid of the hidden process (docs/ARCHITECTURE.md, "The
+	 * child is the program"): its children are shown as its parent's,
+	 * as pr_fork and traces show the program (members.c, trace.c).
+	 */
+	for (size_t i = 0; hidden != 0 && i < *np; i++)
+		if ((*mp)[i].ppid == hidden)
+			(*mp)[i].ppid = shown;
 	return (0);
 }
 

@@ -73,6 +73,8 @@ int lx_parse_pids(const char *buf, pid_t **pidsp, size_t *np);
 bool lx_parse_ctid(const char *name, ct_id_t *idp);
 /* /proc/<pid>/stat: the start time (field 22); ESRCH if a zombie. */
 int lx_parse_stat_start(const char *buf, uint64_t *startp);
+/* /proc/<pid>/stat: the parent's pid (field 4). */
+int lx_parse_stat_ppid(const char *buf, pid_t *ppidp);
 /* /proc/<pid>/stat: utime, stime, cutime, cstime (fields 14-17), ticks;
  * a zombie's too (what it ran until it exited). */
 int lx_parse_stat_times(const char *buf, uint64_t t[4]);
@@ -172,6 +174,8 @@ void lx_unlock(int fd);
 int lx_proc_start(pid_t pid, uint64_t *startp);
 /* CPU time of pid and of the children it reaped (lx_parse_stat_times). */
 int lx_proc_times(pid_t pid, uint64_t t[4]);
+/* The parent of pid now, or ESRCH. */
+int lx_proc_ppid(pid_t pid, pid_t *ppidp);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
 
@@ -270,6 +274,16 @@ typedef struct lx_mship {
 	 * program is the first pr_fork), else 0.
 	 */
 	pid_t (*hidden)(pid_t child);
+	/*
+	 * The contract's hidden process now, as a reader of its members finds
+	 * it (the anchor: the parent of the program and of every orphan it
+	 * reaped), and the pid shown in its place, its own parent: the
+	 * process that spawned it, which pr_fork and traces name as the
+	 * program's parent, or, once that one is gone, whoever inherited the
+	 * anchor, as it would have inherited the program without one.
+	 * *hiddenp 0: none (cgroup), or none left.
+	 */
+	int (*hidden_now)(int dirfd, pid_t *hiddenp, pid_t *shownp);
 	int (*signal_first)(pid_t child, int sig);
 	/*
 	 * The last member to exit, once empty, as far as the mechanism knows

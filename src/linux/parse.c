@@ -97,6 +97,21 @@ lx_parse_stat_start(const char *buf, uint64_t *startp)
 }
 
 int
+lx_parse_stat_ppid(const char *buf, pid_t *ppidp)
+{
+	const char *p;
+	int ppid;
+
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return (ESRCH);
+	/* state is field 3; ppid is field 4. */
+	if (sscanf(p + 2, "%*c %d", &ppid) != 1 || ppid < 0)
+		return (ESRCH);
+	*ppidp = (pid_t)ppid;
+	return (0);
+}
+
+int
 lx_parse_stat_times(const char *buf, uint64_t t[4])
 {
 	unsigned long long v[4];

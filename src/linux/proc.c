@@ -38,6 +38,20 @@ lx_proc_times(pid_t pid, uint64_t t[4])
 	return (err);
 }
 
+int
+lx_proc_ppid(pid_t pid, pid_t *ppidp)
+{
+	char path[32], *buf;
+	int err;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
+	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
+		return (ESRCH);
+	err = lx_parse_stat_ppid(buf, ppidp);
+	free(buf);
+	return (err);
+}
+
 void
 lx_self(pid_t *pidp, uint64_t *startp)
 {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -62,33 +63,36 @@ read_bounded(const char *path, size_t max, char **bufp, size_t *lenp)
 	return (0);
 }
 
-/* The boot time in seconds since the epoch (btime of /proc/stat). */
-static int
-boot_time(uint64_t *btp)
+/*
+ * The epoch time of boot, in ns: CLOCK_REALTIME - CLOCK_BOOTTIME, which
+ * start times count from.  Not /proc/stat's btime: whole seconds, so a
+ * start read from it could be up to a second early (as trace.c does).
+ */
+static int64_t
+boot_epoch_ns(void)
 {
-	char *buf, *p;
-	size_t len;
-	int err;
+	struct timespec r, b;
 
-	if ((err = read_bounded("/proc/stat", 1 << 20, &buf, &len)) != 0)
-		return (err);
-	err = ENOENT;
-	for (p = buf; p != NULL && *p != '\0'; ) {
-		if (strncmp(p, "btime ", 6) == 0) {
-			*btp = strtoull(p + 6, NULL, 10);
-			err = 0;
-			break;
-		}
-		if ((p = strchr(p, '\n')) != NULL)
-			p++;
-	}
-	free(buf);
-	return (err);
+	(void) clock_gettime(CLOCK_REALTIME, &r);
+	(void) clock_gettime(CLOCK_BOOTTIME, &b);
+	return ((int64_t)(r.tv_sec - b.tv_sec) * 1000000000 +
+	    (r.tv_nsec - b.tv_nsec));
+}
+
+/* Clock ticks since boot -> ms since the epoch (no overflow in ns). */
+static uint64_t
+start_epoch_ms(unsigned long long ticks, int64_t boot_ns, long hz)
+{
+	uint64_t h = (uint64_t)hz;
+	int64_t ns = (int64_t)(ticks / h * 1000000000u +
+	    ticks % h * 1000000000u / h) + boot_ns;
+
+	return (ns < 0 ? 0 : (uint64_t)ns / 1000000u);
 }
 
 /* stat: pid (comm) state ppid ... utime(14) stime(15) ... starttime(22) */
 static int
-parse_stat(char *buf, ct_member_t *m, uint64_t bt, long hz)
+parse_stat(char *buf, ct_member_t *m, int64_t boot_ns, long hz)
 {
 	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
 	unsigned long long ut, st, start;
@@ -108,7 +112,7 @@ parse_stat(char *buf, ct_member_t *m, uint64_t bt, long hz)
 	m->ppid = (pid_t)ppid;
 	m->user_usec = ut * 1000000ULL / (unsigned long long)hz;
 	m->system_usec = st * 1000000ULL / (unsigned long long)hz;
-	m->start_ms = bt * 1000ULL + start * 1000ULL / (unsigned long long)hz;
+	m->start_ms = start_epoch_ms(start, boot_ns, hz);
 	return (0);
 }
 
@@ -137,7 +141,7 @@ parse_cmdline(const char *buf, size_t len, ct_member_t *m)
 
 /* One member's record; ESRCH when it is gone meanwhile. */
 static int
-member_read(pid_t pid, ct_member_t *m, uint64_t bt, long hz)
+member_read(pid_t pid, ct_member_t *m, int64_t boot_ns, long hz)
 {
 	char path[48], *buf;
 	size_t len;
@@ -148,7 +152,7 @@ member_read(pid_t pid, ct_member_t *m, uint64_t bt, long hz)
 	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
 	if (read_bounded(path, 4096, &buf, &len) != 0)
 		return (ESRCH);
-	err = parse_stat(buf, m, bt, hz);
+	err = parse_stat(buf, m, boot_ns, hz);
 	free(buf);
 	if (err != 0 || m->state == 'Z' || m->state == 'X')
 		return (err);	/* a zombie's argv is empty */
@@ -166,7 +170,7 @@ lx_members_info(const pid_t *pids, size_t n, ct_member_t **mp, size_t *np)
 {
 	size_t k = 0;
 	ct_member_t *m;
-	uint64_t bt = 0;
+	int64_t boot_ns = boot_epoch_ns();
 	long hz = sysconf(_SC_CLK_TCK);
 	int err;
 
@@ -174,12 +178,10 @@ lx_members_info(const pid_t *pids, size_t n, ct_member_t **mp, size_t *np)
 	*np = 0;
 	if (hz <= 0)
 		hz = 100;
-	if ((err = boot_time(&bt)) != 0)
-		return (err);
 	if ((m = calloc(n > 0 ? n : 1, sizeof (*m))) == NULL)
 		return (ENOMEM);
 	for (size_t i = 0; i < n; i++) {
-		err = member_read(pids[i], &m[k], bt, hz);
+		err = member_read(pids[i], &m[k], boot_ns, hz);
 		if (err == 0) {
 			k++;
 			continue;

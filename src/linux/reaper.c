@@ -638,6 +638,28 @@ rp_hidden(pid_t child)
 	return (child);
 }
 
+/*
+ * The anchor, if it runs, and its parent.  An anchor not started yet
+ * (ENODATA: a spare) or gone (ESRCH) is nobody's parent: its children
+ * were reparented when it went.
+ */
+static int
+rp_hidden_now(int dirfd, pid_t *hiddenp, pid_t *shownp)
+{
+	pid_t anchor = 0, ppid = 0;
+	int err;
+
+	*hiddenp = 0;
+	*shownp = 0;
+	if ((err = anchor_of(dirfd, &anchor)) != 0)
+		return (err == ENODATA || err == ESRCH ? 0 : err);
+	if (lx_proc_ppid(anchor, &ppid) != 0)
+		return (0);
+	*hiddenp = anchor;
+	*shownp = ppid;
+	return (0);
+}
+
 /* No freezer; usage exact once the contract is empty. */
 static void
 rp_features(int rootfd, ct_features_t *f)
@@ -667,6 +689,7 @@ const lx_mship_t lx_mship_reaper = {
 	.rmdir = rp_rmdir,
 	.first = rp_first,
 	.hidden = rp_hidden,
+	.hidden_now = rp_hidden_now,
 	.signal_first = rp_signal_first,
 	.last_exit = rp_last_exit,
 };

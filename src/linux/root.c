@@ -47,7 +47,7 @@
 	"/sys/fs/cgroup/<name>)"
 
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
-static lx_root_t root = { NULL, -1, false, false, 0 };
+static lx_root_t root = { .path = NULL, .fd = -1 };	/* the rest 0 */
 static char *root_mnt, *root_mroot;	/* the cgroup2 mount, its root */
 static long refused_owner = -1;		/* try_root: whose it was */
 

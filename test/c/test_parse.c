@@ -126,6 +126,17 @@ test_stat(void)
 	CHECK_INT(lx_parse_stat_start("77 (sh) S 1 2", &start), ESRCH);
 	CHECK_INT(lx_parse_stat_start("77 (sh)", &start), ESRCH);
 
+	/* ppid is field 4, after a comm that may look like more fields. */
+	pid_t ppid = 0;
+	CHECK_INT(lx_parse_stat_ppid("77 (a) S 9) R 42 1 2", &ppid), 0);
+	CHECK_INT(ppid, 42);
+	CHECK_INT(lx_parse_stat_ppid("77 (sh) Z 0 1", &ppid), 0);
+	CHECK_INT(ppid, 0);
+	CHECK_INT(lx_parse_stat_ppid("77 (sh) S", &ppid), ESRCH);
+	CHECK_INT(lx_parse_stat_ppid("77 (sh) S x", &ppid), ESRCH);
+	CHECK_INT(lx_parse_stat_ppid("77 (sh) S -1", &ppid), ESRCH);
+	CHECK_INT(lx_parse_stat_ppid("77 sh S 1", &ppid), ESRCH);
+
 	/* utime .. cstime are fields 14 .. 17 (11 .. 14 in tail); a
 	 * zombie's count too. */
 	uint64_t t[4] = { 0 };

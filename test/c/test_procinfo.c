@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../src/linux/procinfo.c"
@@ -72,19 +73,36 @@ test_stat(void)
 
 		memset(&m, 0, sizeof (m));
 		CHECK(buf != NULL);
-		/* bt 1000 s, 100 Hz: start 500 ticks is 1005 s. */
-		CHECK_INT(parse_stat(buf, &m, 1000, 100), rows[i].err);
+		/*
+		 * Booted at 1000.25 s, 100 Hz: start 500 ticks is 1005.25 s
+		 * (the fraction counts: /proc/stat's btime had none).
+		 */
+		CHECK_INT(parse_stat(buf, &m, 1000250000000LL, 100),
+		    rows[i].err);
 		if (rows[i].err == 0) {
 			CHECK_STR(m.comm, rows[i].comm);
 			CHECK_INT(m.state, rows[i].state);
 			CHECK_INT(m.ppid, rows[i].ppid);
 			CHECK_INT(m.user_usec, rows[i].ut * 10000);
 			CHECK_INT(m.system_usec, rows[i].st * 10000);
-			CHECK_INT(m.start_ms, 1000000 + rows[i].start * 10);
+			CHECK_INT(m.start_ms, 1000250 + rows[i].start * 10);
 		}
 		ct_members_free_one(&m);
 		free(buf);
 	}
+}
+
+/* Ticks to the epoch: no overflow for a long uptime, odd hz exact. */
+static void
+test_start_epoch(void)
+{
+	/* 200 years of uptime at 1000 Hz: ticks * 1e9 would overflow. */
+	unsigned long long ticks = 200ULL * 365 * 86400 * 1000 + 7;
+
+	CHECK_INT(start_epoch_ms(ticks, 0, 1000), ticks);
+	CHECK_INT(start_epoch_ms(1, 0, 3), 333);
+	CHECK_INT(start_epoch_ms(4, 500000, 3), 1333);
+	CHECK_INT(start_epoch_ms(0, -5, 100), 0);
 }
 
 static void
@@ -161,6 +179,45 @@ test_self_comm(void)
 }
 
 /*
+ * A child's start, read from /proc, is when we forked it: to the clock
+ * tick (the kernel rounds down), not to the second.
+ */
+static void
+test_child_start(void)
+{
+	struct timespec t0, t1;
+	ct_member_t *m = NULL;
+	size_t n = 0;
+	pid_t pid;
+	int st;
+
+	(void) clock_gettime(CLOCK_REALTIME, &t0);
+	if ((pid = fork()) == 0) {
+		(void) pause();
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	(void) clock_gettime(CLOCK_REALTIME, &t1);
+	CHECK_INT(lx_members_info(&pid, 1, &m, &n), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		uint64_t lo = (uint64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
+		uint64_t hi = (uint64_t)t1.tv_sec * 1000 + t1.tv_nsec / 1000000;
+		long tick = 1000 / sysconf(_SC_CLK_TCK) + 1;
+		CHECK(m[0].start_ms + (uint64_t)tick >= lo);
+		CHECK(m[0].start_ms <= hi + 1);
+		if (m[0].start_ms + (uint64_t)tick < lo ||
+		    m[0].start_ms > hi + 1)
+			(void) fprintf(stderr, "start %llu, forked in [%llu, "
+			    "%llu]\n", (unsigned long long)m[0].start_ms,
+			    (unsigned long long)lo, (unsigned long long)hi);
+	}
+	ct_members_free(m, n);
+	(void) kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &st, 0) == pid);
+}
+
+/*
  * A child whose cmdline is past CT_MEMBER_ARGMAX: cut at the bound.  It
  * is read once its exec is known to have happened: the report pipe is
  * close-on-exec, so EOF on it means the exec is done.
@@ -221,8 +278,10 @@ int
 main(void)
 {
 	test_stat();
+	test_start_epoch();
 	test_cmdline();
 	test_self_comm();
+	test_child_start();
 	test_child_huge_cmdline();
 	return (check_report());
 }

@@ -2,11 +2,14 @@
 // ct.members(), ct.whenEmpty(), dispose() twice and a listener after
 // dispose, under the membership the environment forces (both in CI: the
 // reaper half runs this file again with ILLUMOS_CONTRACT_MEMBERSHIP).
+// The anchor of reaper membership is never a member's ppid: the program's
+// parent is the process that spawned it, as its pr_fork and trace() say.
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const ct = require('../..');
+const h = require('../lib/helpers');
 
 const child = process.env.I24_MEMBERS_CHILD === '1';
 
@@ -15,6 +18,7 @@ async function body() {
   // (a shell's `sleep 30 & echo ready` can print before its fork has
   // exec'd sleep: that member is still "sh").
   const code = "setInterval(() => {}, 1e9); console.log('ready')";
+  const t0 = Date.now();
   const { child: ch, contract } = ct.spawn('sh',
     ['-c', '"$0" -e "$1" & wait', process.execPath, code],
     { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -31,12 +35,33 @@ async function body() {
     `/proc/${sleeper.pid}/comm`, 'utf8').trim());
   assert.strictEqual(typeof sleeper.state, 'string');
   assert.strictEqual(sleeper.state.length, 1);
-  assert.ok(Math.abs(sleeper.startTime - Date.now()) < 60000);
   assert.ok(ms.every((m) => m.pid !== process.pid));
+  // Who started whom: sh is our child (not the anchor's), node is sh's.
+  const sh = ms.find((m) => m.pid === ch.pid);
+  assert.ok(sh, JSON.stringify(ms));
+  assert.strictEqual(sh.ppid, process.pid, JSON.stringify(ms));
+  assert.strictEqual(sleeper.ppid, ch.pid, JSON.stringify(ms));
+  // startTime to the clock tick, not to the second of /proc/stat's btime:
+  // sh started right after the call, node after sh and before 'ready'.
+  const slack = h.ms(100);
+  assert.ok(Math.abs(sh.startTime - t0) <= slack,
+    `sh started ${sh.startTime - t0} ms after spawn() was called`);
+  assert.ok(sleeper.startTime >= sh.startTime - 10 &&
+    sleeper.startTime <= Date.now() + slack,
+    `node started ${sleeper.startTime - t0} ms after spawn() was called`);
+  const byPid = (list) => list.map((m) => [m.pid, m.ppid, m.startTime])
+    .sort((a, b) => a[0] - b[0]);
   const obs = ct.observe(contract.ctid);
-  assert.deepStrictEqual(obs.members().map((m) => m.pid).sort(),
-    ms.map((m) => m.pid).sort());
+  assert.deepStrictEqual(byPid(obs.members()), byPid(ms));
   obs.dispose();
+  // An observer in another process sees the same tree.
+  const other = spawnSync(process.execPath, ['-e', `
+    const o = require(${JSON.stringify(path.join(__dirname, '..', '..'))})
+      .observe(${contract.ctid});
+    process.stdout.write(JSON.stringify(o.members()));
+    o.dispose();`], { encoding: 'utf8', timeout: h.ms(30000) });
+  assert.strictEqual(other.status, 0, other.stderr);
+  assert.deepStrictEqual(byPid(JSON.parse(other.stdout)), byPid(ms));
   await assert.rejects(contract.whenEmpty({ timeout: 20 }),
     { code: 'ETIMEDOUT' });
   const ac = new AbortController();

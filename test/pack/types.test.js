@@ -40,8 +40,8 @@ test('index.d.ts declares every export of index.js', () => {
 // Compile runtime objects (JSON) as literals that must satisfy index.d.ts's
 // type `name`: a runtime field the type lacks, a wrong type, or a missing
 // required field is an error; so is a declared field that none of them has
-// (Error's own fields aside).
-function typecheck(t, name, objects) {
+// (Error's own fields aside, and those named in `unseen`).
+function typecheck(t, name, objects, unseen = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-types-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(path.join(dir, 'node_modules'));
@@ -52,6 +52,7 @@ function typecheck(t, name, objects) {
     objects.map((o, i) => `const o${i} = ${JSON.stringify(o)} ` +
       `satisfies ${name};\n`).join('') +
     `type Unseen = Exclude<keyof ${name}, keyof Error | ` +
+    unseen.map((k) => `${JSON.stringify(k)} | `).join('') +
     `${objects.map((o, i) => `keyof typeof o${i}`).join(' | ')}>;\n` +
     'const unseen: [Unseen] extends [never] ? true : Unseen = true;\n' +
     'void unseen;\n');
@@ -87,12 +88,18 @@ test('index.d.ts Features matches the runtime features object', (t) => {
   typecheck(t, 'Features', [withRoot, without]);
 });
 
-test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
-  'objects', (t) => {
+// With tracing (where the host has it): a traced run's processes, on the
+// result and on the error, whose records include one that dumped core
+// (coreDumped) and one whose exec was read only after it was reaped
+// (missed argv and CPU).  Without it, processes alone may go unseen.
+test('index.d.ts ProcessStatus, RunResult, RunError, Member and ' +
+  'TraceRecord match the runtime objects', (t) => {
   const o = runtime(`(async () => {
+    const fs = require('fs'), os = require('os'), path = require('path');
     const out = {};
     const { contract } = ct.spawn('sleep', ['100'], { stdio: 'ignore' });
     out.status = contract.status();
+    out.members = contract.members();
     await contract.stop();
     contract.dispose();
     out.piped = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe',
@@ -107,14 +114,53 @@ test('index.d.ts ProcessStatus, RunResult and RunError match the runtime ' +
     await ct.run('sh', ['-c', 'exit 3'], { stdio: 'pipe', all: true }).catch((e) => {
       out.failed = err(e);
     });
+    out.traced = ct.features.trace;
+    if (out.traced) {
+      out.tracedOk = await ct.run('sh', ['-c', 'echo x'], { stdio: 'pipe',
+        all: true, trace: true });
+      // lost is no element: a property, there only when non-zero.
+      const lost = Object.getOwnPropertyDescriptor(out.tracedOk.processes,
+        'lost');
+      out.lostShape = lost === undefined ? 'absent' :
+        \`\${typeof lost.value} \${lost.enumerable}\`;
+      // sh dumps core in a directory of its own; /bin/true is reaped
+      // before this thread reads its EXEC (held up until sh says so).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-types-core-'));
+      const p = ct.run('sh', ['-c', 'ulimit -c unlimited; /bin/true; ' +
+        ': > reaped; kill -SEGV $$'], { cwd: dir, stdio: 'pipe', all: true,
+        trace: true });
+      const until = Date.now() + ${h.ms(20000)};
+      while (!fs.existsSync(path.join(dir, 'reaped')) &&
+          Date.now() < until) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+      await p.catch((e) => { out.tracedFailed = err(e); });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     process.stdout.write(JSON.stringify(out));
   })();`);
   assert.strictEqual(o.failed.code, 'ERR_CHILD_PROCESS_FAILED');
   assert.strictEqual(o.timeout.code, 'ETIMEDOUT');
   assert.strictEqual(o.abort.code, 'ABORT_ERR');
+  assert.ok(o.members.length > 0);
   typecheck(t, 'ProcessStatus', [o.status]);
-  typecheck(t, 'RunResult<string>', [o.piped, o.plain]);
-  typecheck(t, 'RunError<string>', [o.timeout, o.abort, o.failed]);
+  typecheck(t, 'Member', o.members);
+  const results = [o.piped, o.plain];
+  const errors = [o.timeout, o.abort, o.failed];
+  let unseen = ['processes'];
+  if (o.traced) {
+    assert.strictEqual(o.tracedFailed.signal, 'SIGSEGV');
+    assert.ok(['absent', 'number false'].includes(o.lostShape), o.lostShape);
+    results.push(o.tracedOk);
+    errors.push(o.tracedFailed);
+    unseen = [];
+    typecheck(t, 'TraceRecord', [...o.tracedOk.processes,
+      ...o.tracedFailed.processes]);
+  } else {
+    t.diagnostic('features.trace is false here: TraceRecord not checked');
+  }
+  typecheck(t, 'RunResult<string>', results, unseen);
+  typecheck(t, 'RunError<string>', errors, unseen);
 });
 
 // A mistake in run(cmd, opts) / spawn(cmd, opts) is reported against the

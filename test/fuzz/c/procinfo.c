@@ -29,7 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0, sizeof (m));
 	switch (data[0] % 4) {
 	case 0:
-		(void) parse_stat(s, &m, 1700000000, 100);
+		/* Booted 1.7e9 s after the epoch, in ns. */
+		(void) parse_stat(s, &m, 1700000000LL * 1000000000, 100);
 		break;
 	case 1:
 		/* cmdline is not NUL-terminated: exact size. */

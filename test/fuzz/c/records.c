@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t v[3], start;
 	lx_hstate_t st;
 	lx_terms_t t;
-	pid_t *pids;
+	pid_t *pids, ppid;
 	size_t n;
 	int pop, frz;
 
@@ -42,6 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		(void) lx_parse_stat_start(s, &start);
+		(void) lx_parse_stat_ppid(s, &ppid);
 		break;
 	case 4:
 		if (lx_parse_pids(s, &pids, &n) == 0)
