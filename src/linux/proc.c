@@ -10,8 +10,9 @@
 
 #include "lx.h"
 
-int
-lx_proc_start(pid_t pid, uint64_t *startp)
+/* Read /proc/<pid>/stat and hand it to one of parse.c's stat parsers. */
+static int
+stat_of(pid_t pid, int (*parse)(const char *, void *), void *out)
 {
 	char path[32], *buf;
 	int err;
@@ -19,37 +20,45 @@ lx_proc_start(pid_t pid, uint64_t *startp)
 	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
 	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
 		return (ESRCH);
-	err = lx_parse_stat_start(buf, startp);
+	err = parse(buf, out);
 	free(buf);
 	return (err);
+}
+
+static int
+parse_start(const char *buf, void *out)
+{
+	return (lx_parse_stat_start(buf, out));
+}
+
+static int
+parse_times(const char *buf, void *out)
+{
+	return (lx_parse_stat_times(buf, out));
+}
+
+static int
+parse_ppid(const char *buf, void *out)
+{
+	return (lx_parse_stat_ppid(buf, out));
+}
+
+int
+lx_proc_start(pid_t pid, uint64_t *startp)
+{
+	return (stat_of(pid, parse_start, startp));
 }
 
 int
 lx_proc_times(pid_t pid, uint64_t t[4])
 {
-	char path[32], *buf;
-	int err;
-
-	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
-	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
-		return (ESRCH);
-	err = lx_parse_stat_times(buf, t);
-	free(buf);
-	return (err);
+	return (stat_of(pid, parse_times, t));
 }
 
 int
 lx_proc_ppid(pid_t pid, pid_t *ppidp)
 {
-	char path[32], *buf;
-	int err;
-
-	(void) snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
-	if (lx_read_file(AT_FDCWD, path, &buf) != 0)
-		return (ESRCH);
-	err = lx_parse_stat_ppid(buf, ppidp);
-	free(buf);
-	return (err);
+	return (stat_of(pid, parse_ppid, ppidp));
 }
 
 void
