@@ -4,6 +4,7 @@
 const { binding } = require('./lib/binding');
 const { Contract } = require('./lib/contract');
 const tmpl = require('./lib/template');
+require('./lib/hook'); // child_process spawns under a template join it
 const { spawn, run } = require('./lib/spawn');
 
 function set_template(t) {

@@ -5,6 +5,7 @@
 const EventEmitter = require('events');
 const os = require('os');
 const { binding } = require('./binding');
+const { typeError, sysError } = require('./errors');
 
 const OPEN = { latest: 0, adopt: 1, observe: 2 };
 // ctid -> Set<WeakRef<Contract>>: a Contract nobody refers to may be
@@ -14,19 +15,6 @@ const registry = new Map();
 const pinned = new Set();
 let wanting = 0; // contracts that keep the event loop alive
 
-function typeError(code, message) {
-  const e = new TypeError(message);
-  e.code = code;
-  return e;
-}
-
-function sysError(code, errno, syscall, message) {
-  const e = new Error(`${code}: ${message}`);
-  e.code = code;
-  e.errno = errno;
-  e.syscall = syscall;
-  return e;
-}
 
 // What the backend delivers (features): the layer never calls what it
 // lacks (freeze and usage on illumos).  Read again until a contract root

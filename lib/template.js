@@ -107,4 +107,3 @@ module.exports = {
   processActive, failClosed,
 };
 
-require('./hook');

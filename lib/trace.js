@@ -5,7 +5,7 @@
 // `processes` shape those records as DESIGN's "Trace" says.
 const os = require('os');
 const { binding } = require('./binding');
-const { typeError } = require('./contract');
+const { typeError } = require('./errors');
 
 // The record's `missed` bits (src/ct.h, CT_PM_*).
 const MISSED = [[1, 'argv'], [2, 'cpu'], [4, 'exit'], [8, 'fork']];
