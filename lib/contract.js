@@ -337,6 +337,9 @@ class Contract extends EventEmitter {
       try {
         binding.sigsend(h, sig);
       } catch (e) {
+        // A refused record: the same error whenEmpty() gets (the backend
+        // tells the watch too, but after this call).
+        if (e.code === 'EBADMSG') throw brokenError(this.ctid, e.code);
         if (e.code !== 'ESRCH') throw e; // ESRCH: already empty
       }
       // A frozen member only acts on the signal once thawed (one that had

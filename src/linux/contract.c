@@ -549,9 +549,11 @@ ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 {
 	int err, fd = DIRFD(c);
 
-	if ((err = fd < 0 ? errno : lx_ms()->usage(fd, u)) != 0)
+	if ((err = fd < 0 ? errno : lx_ms()->usage(fd, u)) != 0) {
+		refused(c, err);
 		return (ct_err_set(err, "read", "cannot read the usage of "
 		    "contract %" PRId32 ": %s", c->id, err == ENOENT ?
 		    "the contract no longer exists" : strerror(err)));
+	}
 	return (0);
 }
