@@ -644,7 +644,7 @@ export type SystemErrorCode =
   | 'ENOTEMPTY' | 'ELOOP' | 'ENOMSG' | 'EIDRM' | 'ENODATA' | 'ENOTSUP'
   | 'EOVERFLOW' | 'ETIMEDOUT' | 'ENOBUFS' | 'EPROTONOSUPPORT'
   | 'EAFNOSUPPORT' | 'ECONNREFUSED' | 'EADDRINUSE' | 'ECANCELED'
-  | 'EOWNERDEAD' | 'EOPNOTSUPP' | 'EWOULDBLOCK' | 'EUNKNOWN';
+  | 'EOWNERDEAD' | 'EBADMSG' | 'EOPNOTSUPP' | 'EWOULDBLOCK' | 'EUNKNOWN';
 
 /** The `code` of a TypeError / RangeError about an argument. */
 export type ArgumentErrorCode =

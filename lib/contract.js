@@ -35,6 +35,25 @@ function notSupported(what) {
     '(features.' + what + ' is false)');
 }
 
+// Why a contract can never be seen empty (the _broken record's error).
+function brokenError(ctid, code) {
+  let e;
+  if (code === 'EBADMSG') {
+    e = sysError('EBADMSG', os.constants.errno.EBADMSG, 'wait',
+      `contract ${ctid}'s anchor record was refused: it is malformed or ` +
+      'names a process that is not the contract\'s anchor (forged or ' +
+      'spoiled by a member), so its members cannot be known; it will ' +
+      'never be seen empty');
+  } else {
+    e = sysError('EOWNERDEAD', os.constants.errno.EOWNERDEAD, 'wait',
+      `contract ${ctid} lost its tree: its anchor was killed, and its ` +
+      'members were reparented out of its reach; it will never be seen ' +
+      'empty');
+  }
+  e.ctid = ctid;
+  return e;
+}
+
 function disposedError() {
   const e = new Error('this contract has been disposed');
   e.code = 'ERR_CONTRACT_DISPOSED';
@@ -200,15 +219,13 @@ class Contract extends EventEmitter {
       return;
     }
     // Internal notifications: emptiness (whatever the sets say), freezer,
-    // and a tree the mechanism lost (a killed anchor, docs/linux.md): it
-    // can never be seen empty, so what waits for that fails, now and later.
+    // and a contract whose membership can never be known (a killed anchor,
+    // docs/linux.md; an anchor record that fails its proof,
+    // docs/security.md): it can never be seen empty, so what waits for
+    // that fails, now and later, with the backend's reason.
     if (name === '_broken') {
       if (this._broken !== null) return;
-      this._broken = sysError('EOWNERDEAD', os.constants.errno.EOWNERDEAD,
-        'wait', `contract ${this.ctid} lost its tree: its anchor was ` +
-        'killed, and its members were reparented out of its reach; it ' +
-        'will never be seen empty');
-      this._broken.ctid = this.ctid;
+      this._broken = brokenError(this.ctid, ev && ev.error);
       this._reref();
       for (const w of this._waiters._emptied.splice(0)) w(this._broken);
       return;
@@ -308,6 +325,9 @@ class Contract extends EventEmitter {
       try {
         binding.sigsend(h, sig);
       } catch (e) {
+        // A refused record: the same error whenEmpty() gets (the backend
+        // tells the watch too, but after this call).
+        if (e.code === 'EBADMSG') throw brokenError(this.ctid, e.code);
         if (e.code !== 'ESRCH') throw e; // ESRCH: already empty
       }
       // A frozen member only acts on the signal once thawed (one that had
@@ -445,16 +465,18 @@ if (typeof Symbol.asyncDispose === 'symbol') {
     writable: true,
     value: async function asyncDispose() {
       if (this[kHandle] === null) return;
-      if (this._owned && !this._empty && this.status().type === 'process') {
-        try {
+      try {
+        if (this._owned && !this._empty &&
+            this.status().type === 'process') {
           await this.stop();
-        } catch (e) {
-          // Disposed meanwhile: done.  A lost tree (EOWNERDEAD): the
-          // handle goes all the same, and the error says what happened.
-          if (e.code !== 'ERR_CONTRACT_DISPOSED') {
-            if (this[kHandle] !== null) this.dispose();
-            throw e;
-          }
+        }
+      } catch (e) {
+        // Disposed meanwhile: done.  A contract that can never be seen
+        // empty (EOWNERDEAD, EBADMSG: status() refuses a forged record
+        // too): the handle goes all the same, and the error says why.
+        if (e.code !== 'ERR_CONTRACT_DISPOSED') {
+          if (this[kHandle] !== null) this.dispose();
+          throw e;
         }
       }
       if (this[kHandle] !== null) this.dispose();

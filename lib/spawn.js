@@ -298,6 +298,17 @@ function runError(why, cmd, control, result) {
   return e;
 }
 
+// run()'s error for a contract that can never be seen empty: the
+// contract's coded error (EOWNERDEAD, EBADMSG), with the result's fields
+// as runError gives them.
+function brokenError(cause, result) {
+  const e = new Error(`${result.command}: ${cause.message}`);
+  for (const k of ['code', 'errno', 'syscall']) e[k] = cause[k];
+  const { code, ...fields } = result;
+  Object.assign(e, fields, { exitCode: code });
+  return e;
+}
+
 // input needs stdin to be a pipe: the default stdio ('inherit', or any
 // string) gets one at index 0; an array that says otherwise is refused.
 function withInput(stdio, input) {
@@ -373,6 +384,11 @@ function settle(command, started, output, t0, resolve, reject) {
     child.stdin.on('error', () => {});
     child.stdin.end(output.input);
   }
+  // 'exit' comes before 'close' with the same code: a tree that can never
+  // be seen empty may hold the pipes open, so 'close' may never come.
+  child.once('exit', (code, signal) => {
+    exit = { code, signal };
+  });
   const closed = new Promise((res) => {
     child.once('close', (code, signal) => {
       exit = { code, signal };
@@ -380,13 +396,8 @@ function settle(command, started, output, t0, resolve, reject) {
     });
     child.once('error', res);
   });
-  const emptied = contract._wait('_emptied', () => {});
-  Promise.all([closed, emptied]).then(async () => {
-    disarm();
-    let forced = false;
-    if (stopping !== null) {
-      try { forced = (await stopping).forced; } catch { /* emptied */ }
-    }
+  // What is known so far; the contract is disposed (it was run()'s).
+  const known = (forced) => {
     let usage;
     if (can('usage')) {
       try { usage = contract.usage(); } catch { usage = undefined; }
@@ -401,8 +412,20 @@ function settle(command, started, output, t0, resolve, reject) {
     if (child.stdout) result.stdout = stdout();
     if (child.stderr) result.stderr = stderr();
     if (both !== null) result.all = decode(both, output.encoding);
-    if (started.tracing) result.processes = contract.trace();
+    if (started.tracing) {
+      try { result.processes = contract.trace(); } catch { /* broken */ }
+    }
     try { contract.dispose(); } catch { /* the caller disposed it */ }
+    return result;
+  };
+  const emptied = contract._wait('_emptied', () => {});
+  Promise.all([closed, emptied]).then(async () => {
+    disarm();
+    let forced = false;
+    if (stopping !== null) {
+      try { forced = (await stopping).forced; } catch { /* emptied */ }
+    }
+    const result = known(forced);
     if (why === null && output.reject &&
         (result.code !== 0 || result.signal !== null)) {
       why = 'failed';
@@ -411,7 +434,12 @@ function settle(command, started, output, t0, resolve, reject) {
     else reject(runError(why, command, control, result));
   }, (e) => {
     disarm();
-    reject(e);
+    // Disposed by the caller: nothing more to know.  Else the contract
+    // can never be seen empty (a killed anchor: EOWNERDEAD; a forged
+    // record: EBADMSG): settle now with that code and what is known --
+    // the program's exit if it was reported, the output read so far.
+    if (e.code === 'ERR_CONTRACT_DISPOSED') reject(e);
+    else reject(brokenError(e, known(false)));
   });
 }
 

@@ -73,7 +73,10 @@ typedef enum {
 #define	NC_EVX_FROZEN		0x20000	/* cgroup.events reports frozen 1 */
 #define	NC_EVX_THAWED		0x40000	/* cgroup.events reports frozen 0 */
 #define	NC_EVX_EMPTIED		0x80000	/* empty, whatever the sets say */
-/* The mechanism lost the tree (a killed anchor): never empty now. */
+/*
+ * Its membership can never be known now (a killed anchor, a record that
+ * fails its proof): never empty.  Its error says which (CT_EVP_ERROR).
+ */
 #define	NC_EVX_BROKEN		0x100000
 
 /* Event flags (ctev_flags). */
@@ -431,6 +434,7 @@ int ct_contract_list(ct_type_t type, ct_id_t **idsp, size_t *np);
 #define	CT_EVP_NEVID		0x040
 #define	CT_EVP_NEWCT		0x080
 #define	CT_EVP_LOST		0x100
+#define	CT_EVP_ERROR		0x200
 
 typedef struct ct_evrec {
 	ct_id_t ctid;
@@ -445,6 +449,7 @@ typedef struct ct_evrec {
 	ct_id_t sender_ctid, newct;
 	uint64_t nevid;
 	uint64_t lost_forks, lost_exits;	/* NC_EVX_LOST lower bounds */
+	int error;		/* NC_EVX_BROKEN: why, an errno value */
 	char *pcorefile, *gcorefile, *zcorefile;	/* heap or NULL */
 } ct_evrec_t;
 

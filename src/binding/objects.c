@@ -117,6 +117,9 @@ event_payload(napi_env env, napi_value o, const ct_evrec_t *ev)
 		bnd_set(env, o, "forks", bnd_num(env, (double)ev->lost_forks));
 		bnd_set(env, o, "exits", bnd_num(env, (double)ev->lost_exits));
 	}
+	if (ev->have & CT_EVP_ERROR)
+		bnd_set(env, o, "error", name_or_unknown(env,
+		    ct_names_errno(ev->error)));
 }
 
 napi_value

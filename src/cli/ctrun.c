@@ -430,9 +430,15 @@ on_event(const opts_t *o, const cli_child_t *ch, const ct_evrec_t *ev,
 		w->empty = true;
 	if (ev->type == NC_EVX_BROKEN) {
 		/* Never empty now: say so and stop waiting for it. */
-		(void) fprintf(stderr, "%s: contract %d lost its tree (its "
-		    "anchor was killed): members may still run, out of "
-		    "reach\n", cli_prog, (int)ev->ctid);
+		if ((ev->have & CT_EVP_ERROR) && ev->error == EBADMSG)
+			(void) fprintf(stderr, "%s: contract %d: its anchor "
+			    "record was refused (forged or spoiled by a "
+			    "member): its members cannot be known\n", cli_prog,
+			    (int)ev->ctid);
+		else
+			(void) fprintf(stderr, "%s: contract %d lost its tree "
+			    "(its anchor was killed): members may still run, "
+			    "out of reach\n", cli_prog, (int)ev->ctid);
 		w->empty = true;
 	}
 	if (cli_event_hidden(ev))

@@ -18,7 +18,9 @@
  * start time is checked again last, so the facts are of one process.
  *
  * A proof is cached by (pid, start, directory): the same anchor is asked
- * about on every status and notice.
+ * about on every status and notice.  So is a refusal: a forged record
+ * that names a live ct-exec holding another directory costs the whole
+ * wait below once, not on every read of its contract.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,17 +39,18 @@
 /* How long a just-started anchor may take to open its directory. */
 #define	PROVE_WAIT_NS	(2000LL * 1000 * 1000)
 
-typedef struct proven {
+typedef struct proof {
 	pid_t pid;
 	uint64_t start;
 	dev_t dev;
 	ino_t ino;
-} proven_t;
+} proof_t;
 
 #define	NPROVEN	64		/* a cache, not a registry: overwritten */
 
 static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
-static proven_t cache[NPROVEN];
+static proof_t proven[NPROVEN];		/* anchors proven */
+static proof_t refused[NPROVEN];	/* and processes refused */
 static dev_t helper_dev;
 static ino_t helper_ino;
 static bool helper_known;
@@ -115,11 +118,48 @@ holds_dir(pid_t pid, dev_t dev, ino_t ino)
 	return (yes);
 }
 
+/*
+ * One look at pid: 0, it runs our ct-exec and holds the directory;
+ * EBADMSG, it runs another program (an anchor runs ct-exec before its
+ * record is written, and stays so), or one we may not inspect; EAGAIN,
+ * not yet known: it has not opened the directory, or it is ending -- an
+ * exiting process has no executable any more (exit_mm) and closes its
+ * files (exit_files) a moment before it is a zombie, so a real anchor on
+ * its way out must not be taken for a forgery.
+ */
+static int
+examine(pid_t pid, const struct stat *dir, dev_t hdev, ino_t hino)
+{
+	struct stat exe;
+	char path[48];
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &exe) != 0)
+		return (errno == ENOENT ? EAGAIN : EBADMSG);
+	if (exe.st_dev != hdev || exe.st_ino != hino)
+		return (EBADMSG);
+	return (holds_dir(pid, dir->st_dev, dir->st_ino) ? 0 : EAGAIN);
+}
+
+static bool
+same(const proof_t *p, pid_t pid, uint64_t start, const struct stat *dir)
+{
+	return (p->pid == pid && p->start == start && p->dev == dir->st_dev &&
+	    p->ino == dir->st_ino);
+}
+
+static int
+forged(pid_t pid)
+{
+	return (ct_err_set(EBADMSG, "open", "pid %d named as the anchor of a "
+	    "contract is not its anchor (not ct-exec holding the contract's "
+	    "directory): the record is forged", (int)pid));
+}
+
 int
 lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
 {
-	struct stat dir, exe;
-	char path[48];
+	struct stat dir;
 	uint64_t now;
 	dev_t hdev = 0;
 	ino_t hino = 0;
@@ -135,18 +175,17 @@ lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
 		return (errno);
 	slot = ((size_t)pid * 31u + (size_t)dir.st_ino) % NPROVEN;
 	(void) pthread_mutex_lock(&plock);
-	bool hit = cache[slot].pid == pid && cache[slot].start == start &&
-	    cache[slot].dev == dir.st_dev && cache[slot].ino == dir.st_ino;
-	err = hit ? 0 : helper_id(&hdev, &hino);
+	bool hit = same(&proven[slot], pid, start, &dir);
+	bool miss = !hit && same(&refused[slot], pid, start, &dir);
+	err = hit || miss ? 0 : helper_id(&hdev, &hino);
 	(void) pthread_mutex_unlock(&plock);
 	if (hit)
 		return (0);
+	if (miss)
+		return (forged(pid));
 	if (err != 0)
 		return (ct_err_set(err, "stat", "cannot find ct-exec to prove "
 		    "the anchor of a contract by: %s", strerror(err)));
-	(void) snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
-	if (stat(path, &exe) != 0 || exe.st_dev != hdev || exe.st_ino != hino)
-		err = EBADMSG;
 	/*
 	 * Just exec'd, it is usually microseconds from opening it; on a
 	 * loaded machine its start-up may wait tens of milliseconds for a
@@ -157,27 +196,34 @@ lx_anchor_prove(int dirfd, pid_t pid, uint64_t start)
 	struct timespec t0;
 	long step_ns = 20 * 1000;
 	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (err == 0 && !holds_dir(pid, dir.st_dev, dir.st_ino)) {
+	while ((err = examine(pid, &dir, hdev, hino)) == EAGAIN) {
 		struct timespec t, step = { 0, step_ns };
 		(void) clock_gettime(CLOCK_MONOTONIC, &t);
 		int64_t spent = (int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
 		    (t.tv_nsec - t0.tv_nsec);
-		if (spent > PROVE_WAIT_NS || lx_proc_start(pid, &now) != 0 ||
-		    now != start)
+		if (spent > PROVE_WAIT_NS) {
 			err = EBADMSG;
-		else
-			(void) nanosleep(&step, NULL);
+			break;
+		}
+		if (lx_proc_start(pid, &now) != 0 || now != start)
+			break;	/* it ended: the check below says so */
+		(void) nanosleep(&step, NULL);
 		if (step_ns < 2 * 1000 * 1000)
 			step_ns *= 2;
 	}
 	if (lx_proc_start(pid, &now) != 0 || now != start)
 		return (ESRCH);	/* it ended meanwhile: whatever it was */
-	if (err != 0)
-		return (ct_err_set(EBADMSG, "open", "pid %d named as the anchor "
-		    "of a contract is not its anchor (not ct-exec holding the "
-		    "contract's directory): the record is forged", (int)pid));
+	/*
+	 * Both answers are kept: a process that ran this long without being
+	 * the anchor never becomes it (the record is written after the
+	 * anchor's exec), and a refusal that waited the whole bound must not
+	 * be paid again on every status, notice and signal.
+	 */
 	(void) pthread_mutex_lock(&plock);
-	cache[slot] = (proven_t){ pid, start, dir.st_dev, dir.st_ino };
+	if (err == 0)
+		proven[slot] = (proof_t){ pid, start, dir.st_dev, dir.st_ino };
+	else
+		refused[slot] = (proof_t){ pid, start, dir.st_dev, dir.st_ino };
 	(void) pthread_mutex_unlock(&plock);
-	return (0);
+	return (err == 0 ? 0 : forged(pid));
 }

@@ -256,6 +256,19 @@ ct_contract_gen(const ct_contract_t *c)
 }
 
 /* Control calls need the contract held, not observed ("Holder death"). */
+/*
+ * A read of c found its anchor record refused (EBADMSG, docs/security.md).
+ * The watch would learn it only at its next notice, which need not come
+ * while the anchor runs; it is told now, so that it says the contract is
+ * broken to everything that waits for it to empty.
+ */
+static void
+refused(ct_contract_t *c, int err)
+{
+	if (err == EBADMSG && TERMS(c)->type == CT_TYPE_PROCESS)
+		lx_watch_recheck(c->w);
+}
+
 static int
 need_held(const ct_contract_t *c, const char *what)
 {
@@ -334,6 +347,7 @@ ct_contract_status(ct_contract_t *c, ct_cstatus_t *st)
 		/* A record refused (docs/security.md): an error, never "none". */
 		if (merr == EBADMSG) {
 			ct_cstatus_fini(st);
+			refused(c, merr);
 			return (EBADMSG);
 		}
 		if (merr != 0)
@@ -435,9 +449,11 @@ signal_loop(ct_contract_t *c, int sig, bool freeze)
 	int err = lx_sigsend(lx_ms(), DIRFD(c), sig,
 	    freeze ? LX_SIG_FREEZE : 0, NULL, NULL, &r);
 
-	if (err != 0)
+	if (err != 0) {
+		refused(c, err);
 		return (ct_err_set(err, "read", "cannot list the members of "
 		    "contract %" PRId32 ": %s", c->id, strerror(err)));
+	}
 	if (r.sent == 0 && r.denied > 0)
 		return (ct_err_set(EPERM, "kill", "not permitted to signal the "
 		    "members of contract %" PRId32, c->id));
@@ -451,7 +467,7 @@ int
 ct_contract_sigsend(ct_contract_t *c, int sig)
 {
 	bool held = c->how != CT_OPEN_OBSERVE && lx_watch_held(c->w);
-	int pop, frozen;
+	int pop, frozen, err;
 
 	if (TERMS(c)->type != CT_TYPE_PROCESS)
 		return (ct_err_set(EINVAL, "sigsend", "contract %" PRId32 " is "
@@ -459,7 +475,18 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 	if (sig < 0 || sig >= NSIG)
 		return (ct_err_set(EINVAL, "sigsend", "%d is not a signal",
 		    sig));
-	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) != 0 || pop == 0)
+	/*
+	 * A refused record is not "no members": the members may run, but
+	 * nobody can tell which they are, so nothing is signalled.
+	 */
+	if ((err = lx_ms()->populated(DIRFD(c), &pop, &frozen)) == EBADMSG) {
+		refused(c, err);
+		return (ct_err_set(EBADMSG, "sigsend", "contract %" PRId32 ": "
+		    "its anchor record is refused (forged or spoiled by a "
+		    "member), so its members cannot be known: nothing was "
+		    "signalled", c->id));
+	}
+	if (err != 0 || pop == 0)
 		return (ct_err_set(ESRCH, "sigsend", "contract %" PRId32 " has "
 		    "no members", c->id));
 	if (sig == 0)
@@ -512,9 +539,11 @@ ct_contract_members(ct_contract_t *c, ct_member_t **mp, size_t *np)
 	 * reparented).
 	 */
 	if ((err = fd < 0 ? errno : lx_ms()->hidden_now(fd, &hidden,
-	    &shown)) != 0 || (err = lx_ms()->members(fd, &pids, &n)) != 0)
+	    &shown)) != 0 || (err = lx_ms()->members(fd, &pids, &n)) != 0) {
+		refused(c, err);
 		return (ct_err_set(err, "read", "cannot list the members of "
 		    "contract %" PRId32, c->id));
+	}
 	err = lx_members_info(pids, n, mp, np);
 	free(pids);
 	if (err != 0)
@@ -536,9 +565,11 @@ ct_contract_usage(ct_contract_t *c, ct_usage_t *u)
 {
 	int err, fd = DIRFD(c);
 
-	if ((err = fd < 0 ? errno : lx_ms()->usage(fd, u)) != 0)
+	if ((err = fd < 0 ? errno : lx_ms()->usage(fd, u)) != 0) {
+		refused(c, err);
 		return (ct_err_set(err, "read", "cannot read the usage of "
 		    "contract %" PRId32 ": %s", c->id, err == ENOENT ?
 		    "the contract no longer exists" : strerror(err)));
+	}
 	return (0);
 }

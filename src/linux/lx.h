@@ -318,7 +318,8 @@ extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
 
 /*
  * anchorproof.c: pid (started at start) is the anchor of contract
- * dirfd: ct-exec, holding that directory (ESRCH: gone; EBADMSG: not it).
+ * dirfd: ct-exec, holding that directory (ESRCH: gone; EBADMSG: not it,
+ * and never will be: the watch takes that contract for broken).
  */
 int lx_anchor_prove(int dirfd, pid_t pid, uint64_t start);
 

@@ -225,6 +225,31 @@ lost_exits(lx_watch_t *w)
 }
 
 /*
+ * The contract's membership can never be known again, for the reason err
+ * gives: EOWNERDEAD, its anchor was killed and its tree reparented out of
+ * reach; EBADMSG, the record that names its anchor fails the proof
+ * (docs/security.md, "A member of your own tree": a member forged or
+ * spoiled it, and a refusal is final -- the proof already waited for a
+ * just-started anchor).  Neither can end in a true pr_empty, so none is
+ * ever published: what waits for one is told once, with the reason.
+ */
+static void
+broken(lx_watch_t *w, int err)
+{
+	ct_evrec_t *ev;
+
+	pending_set(w, false);
+	if (w->broken)
+		return;
+	w->broken = true;
+	lost_exits(w);
+	if ((ev = lx_watch_notify(w, NC_EVX_BROKEN)) != NULL) {
+		ev->have |= CT_EVP_ERROR;
+		ev->error = err;
+	}
+}
+
+/*
  * Re-read the contract's state: publish pr_empty once it is empty and
  * every member's EXIT has been seen (or the grace period ran out), and
  * report freezer transitions.
@@ -232,22 +257,19 @@ lost_exits(lx_watch_t *w)
 static void
 recheck(lx_watch_t *w)
 {
-	int pop, frozen, fd = lx_watch_dirfd(w);
-	int err = fd < 0 ? errno : lx_ms()->populated(fd, &pop, &frozen);
+	int pop, frozen, fd, err;
 
+	/* Broken is for good: a record that reads well later proves nothing. */
+	if (w->broken) {
+		pending_set(w, false);
+		return;
+	}
+	fd = lx_watch_dirfd(w);
+	err = fd < 0 ? errno : lx_ms()->populated(fd, &pop, &frozen);
 	if (err == ENOENT || err == ENODEV) {
 		pop = 0;	/* directory gone: it was empty */
-	} else if (err == EOWNERDEAD) {
-		/*
-		 * The mechanism lost the tree (a killed anchor): it will never
-		 * say empty again.  Say so once; never guess pr_empty.
-		 */
-		pending_set(w, false);
-		if (!w->broken) {
-			w->broken = true;
-			lost_exits(w);
-			(void) lx_watch_notify(w, NC_EVX_BROKEN);
-		}
+	} else if (err == EOWNERDEAD || err == EBADMSG) {
+		broken(w, err);
 		return;
 	} else if (err != 0) {
 		/* Cannot tell (EMFILE...): never guess empty; look again. */

@@ -25,7 +25,7 @@ struct lx_watch {
 	bool retired;		/* its id names a newer one: not in by_id */
 	bool orphaned;		/* we abandoned it with members left */
 	bool fatal_kill;	/* we SIGKILLed members for a fatal event */
-	bool broken;		/* membership lost: no pr_empty can come */
+	bool broken;		/* membership unknowable: no pr_empty, ever */
 	int frozen;
 	int sending;		/* signal we sent with sigsend, or 0 */
 	size_t npids;		/* members in by_pid */

@@ -149,6 +149,50 @@ test('a killed anchor: stop(), whenEmpty() and await using settle with ' +
   }
 });
 
+// run() of a tree whose anchor is killed: it can never be seen empty, so
+// run() rejects with EOWNERDEAD, carrying what it knew (the program's
+// exit, reported before, and its output); before, it rejected with the
+// contract's bare error, no command, output or exit.
+test('a killed anchor: run() rejects with EOWNERDEAD and what it knows',
+  { skip: !reaper }, async () => {
+    const p = ct.run('sh', ['-c', 'echo out; echo err >&2; ' +
+      'setsid sleep 100 & exit 3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const said = Promise.all([h.once(p.child.stdout, 'data'),
+      h.once(p.child.stderr, 'data')]);
+    const exited = h.once(p.child, 'exit');
+    p.catch(() => {}); // asserted below, once the anchor is killed
+    // Once the program is reaped, its orphan is the anchor's child.
+    await Promise.all([said, exited]);
+    const pids = await members(p.contract, 1);
+    const anchor = Number(fs.readFileSync(`/proc/${pids[0]}/stat`, 'utf8')
+      .split(') ')[1].split(' ')[1]);
+    try {
+      assert.notStrictEqual(anchor, process.pid, 'the tree has an anchor');
+      process.kill(anchor, 'SIGKILL');
+      let timer;
+      const e = await Promise.race([p.then(() => null, (err) => err),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve('hung'), h.ms(10000));
+        })]);
+      clearTimeout(timer);
+      assert.ok(e instanceof Error, `run() settled with ${e}`);
+      assert.strictEqual(e.code, 'EOWNERDEAD');
+      assert.strictEqual(e.errno, os.constants.errno.EOWNERDEAD);
+      assert.strictEqual(e.ctid, p.contract.ctid);
+      assert.strictEqual(e.exitCode, 3, 'the program\'s exit, reported');
+      assert.strictEqual(e.signal, null);
+      assert.strictEqual(e.command,
+        "sh -c 'echo out; echo err >&2; setsid sleep 100 & exit 3'");
+      assert.strictEqual(e.stdout, 'out\n');
+      assert.strictEqual(e.stderr, 'err\n');
+      assert.strictEqual(typeof e.durationMs, 'number');
+    } finally {
+      for (const pid of h.descendants(anchor).concat(pids)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+  });
+
 test('usage() counts an exited setsid grandchild after pr_empty', async () => {
   const { c } = spawnIn('(setsid sh -c \'i=0; while [ $i -lt 300000 ]; ' +
     'do i=$((i+1)); done\' &); exit 0');

@@ -60,7 +60,7 @@ function registry(tag) {
 
 // A registry whose records were planted (a FIFO would hang reapRoot's
 // read): kill the anchor's tree by its pid, wait for it, remove it all.
-async function dropPlanted(reg, anchor) {
+async function killPlanted(anchor) {
   for (let pass = 0; pass < 50; pass++) {
     const tree = h.descendants(anchor);
     if (tree.length === 0) break;
@@ -68,6 +68,10 @@ async function dropPlanted(reg, anchor) {
   }
   try { process.kill(anchor, 'SIGKILL'); } catch {}
   await h.until(() => !h.alive(anchor), 5000, 'the anchor to go');
+}
+
+async function dropPlanted(reg, anchor) {
+  await killPlanted(anchor);
   fs.rmSync(reg, { recursive: true, force: true });
 }
 
@@ -283,6 +287,174 @@ test('point 4: a forged anchor record ("1 <init\'s start>") lists no ' +
   assert.strictEqual(o.members, undefined, `listed ${o.members} members`);
   assert.strictEqual(o.code, 'EBADMSG');
   await keeperLeaves(reg);
+});
+
+// Point 4, the forged record's hang: a contract whose anchor record fails
+// its proof can never be seen empty, so what waits for that must settle
+// with EBADMSG (before: stop() and whenEmpty() never settled, and sigsend
+// said ESRCH).  A child script, so that a hang is a deadline's failure.
+function forgedScript(reg, body) {
+  return `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const fs = require('fs');
+    const path = require('path');
+    const DEADLINE = ${h.ms(5000)};
+    const rec = (ctid) => path.join(${JSON.stringify(reg)}, String(ctid),
+      'user.ct.anchor');
+    const anchorOf = (ctid) => Number(fs.readFileSync(rec(ctid), 'utf8')
+      .split(' ')[0]);
+    function forge(ctid, text) {
+      fs.writeFileSync(rec(ctid) + '.new', text);
+      fs.renameSync(rec(ctid) + '.new', rec(ctid));
+    }
+    function made(cmd, args) {
+      ct.set_template({ type: 'process' });
+      cp.spawn(cmd, args, { stdio: 'ignore' });
+      ct.clear_template();
+      return ct.latest();
+    }
+    // 'resolved', or the code the promise rejected with (its message in
+    // outcome.message); 'HUNG' past the deadline.
+    async function outcome(p) {
+      let timer;
+      const hung = new Promise((resolve) => {
+        timer = setTimeout(() => resolve('HUNG'), DEADLINE);
+      });
+      try {
+        return await Promise.race([p.then(() => 'resolved'), hung]);
+      } catch (e) {
+        outcome.message = e.message;
+        return e.code;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    (async () => {
+      ${body}
+    })().then(() => process.exit(0), (e) => {
+      console.error(e);
+      process.exit(1);
+    });`;
+}
+
+// As dropPlanted, for holders that exited without waiting for their
+// keeper: it writes the contracts' records until it gives them up (each
+// is forged, or its anchor killed here), so it must be gone first.
+async function dropForged(reg, anchors) {
+  for (const anchor of anchors) await killPlanted(anchor);
+  await keeperLeaves(reg);
+  fs.rmSync(reg, { recursive: true, force: true });
+}
+
+const initStart = () => fs.readFileSync('/proc/1/stat', 'utf8')
+  .split(') ')[1].split(' ')[19];
+
+test('point 4: a forged anchor record ("1 <init\'s start>"): stop(), ' +
+  'whenEmpty(), sigsend and await using settle with EBADMSG', async (t) => {
+  const reg = registry('forgewait');
+  const r = await nb.runWrapped(forgedScript(reg, `
+      const c = made('sleep', ['600']);
+      const out = { ctid: c.ctid, anchors: [anchorOf(c.ctid)] };
+      console.log(JSON.stringify(out));
+      const waiting = c.whenEmpty();
+      forge(c.ctid, '1 ${initStart()}');
+      try { c.sigsend('SIGTERM'); out.sigsend = 'sent'; } catch (e) {
+        out.sigsend = e.code;
+      }
+      out.stop = await outcome(c.stop({ timeout: 200 }));
+      out.waiting = await outcome(waiting);
+      out.later = await outcome(c.whenEmpty());
+      out.message = outcome.message;
+      out.using = await outcome(c[Symbol.asyncDispose]());
+      console.log(JSON.stringify(out));
+  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.after(() => dropForged(reg, lines[0].anchors));
+  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
+  const o = lines[1];
+  assert.deepStrictEqual({ sigsend: o.sigsend, stop: o.stop,
+    waiting: o.waiting, later: o.later, using: o.using },
+  { sigsend: 'EBADMSG', stop: 'EBADMSG', waiting: 'EBADMSG',
+    later: 'EBADMSG', using: 'EBADMSG' });
+  assert.match(o.message, /forged|refused/);
+});
+
+// The record names another contract's live anchor: a ct-exec that holds a
+// directory, only not this one.  Refused once (after the proof's wait for
+// a just-started anchor), never again at that cost; the other contract's
+// members are not touched.
+test('point 4: an anchor record naming another contract\'s anchor: ' +
+  'EBADMSG, the refusal is not paid on every read, the other tree lives',
+async (t) => {
+  const reg = registry('forgeother');
+  const r = await nb.runWrapped(forgedScript(reg, `
+      const a = made('sleep', ['600']);
+      const b = made('sleep', ['600']);
+      const out = { anchors: [anchorOf(b.ctid), anchorOf(a.ctid)] };
+      console.log(JSON.stringify(out));
+      const bMember = b.status().pr_members[0];
+      forge(a.ctid, fs.readFileSync(rec(b.ctid), 'utf8'));
+      const waiting = a.whenEmpty();
+      out.stop = await outcome(a.stop({ timeout: 200 }));
+      out.waiting = await outcome(waiting);
+      // Each read proves the record again: the refusal is remembered.
+      out.reads = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        try { a.status(); out.reads.push('read'); } catch (e) {
+          out.reads.push(e.code);
+        }
+        out.readMs = Math.max(out.readMs || 0, Date.now() - t0);
+      }
+      out.bAlive = (() => { try { process.kill(bMember, 0); return true; }
+        catch { return false; } })();
+      out.bStatus = b.status().pr_members.length;
+      console.log(JSON.stringify(out));
+  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.after(() => dropForged(reg, lines[0].anchors));
+  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
+  const o = lines[1];
+  assert.strictEqual(o.stop, 'EBADMSG');
+  assert.strictEqual(o.waiting, 'EBADMSG');
+  assert.deepStrictEqual(o.reads, ['EBADMSG', 'EBADMSG', 'EBADMSG']);
+  // The proof waits up to 2 s for a just-started anchor: not on each read.
+  assert.ok(o.readMs < 1000, `a read took ${o.readMs} ms`);
+  assert.strictEqual(o.bAlive, true, 'stop() of the forged one reached ' +
+    'the other contract\'s member');
+  assert.strictEqual(o.bStatus, 1);
+});
+
+test('point 4: run() whose record is forged settles with EBADMSG and ' +
+  'what it knows', async (t) => {
+  const reg = registry('forgerun');
+  const r = await nb.runWrapped(forgedScript(reg, `
+      const p = ct.run('sh', ['-c', 'echo out; exec sleep 600'],
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = { anchors: [anchorOf(p.contract.ctid)] };
+      console.log(JSON.stringify(out));
+      await new Promise((resolve) => p.child.stdout.once('data', resolve));
+      forge(p.contract.ctid, '1 ${initStart()}');
+      out.stop = await outcome(p.stop());
+      out.run = await outcome(p);
+      const e = out.run === 'HUNG' ? {} : await p.catch((err) => err);
+      out.fields = { command: e.command, stdout: e.stdout,
+        stderr: e.stderr, duration: typeof e.durationMs,
+        exit: 'exitCode' in e && 'signal' in e };
+      console.log(JSON.stringify(out));
+  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.after(() => dropForged(reg, lines[0].anchors));
+  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
+  const o = lines[1];
+  assert.strictEqual(o.stop, 'EBADMSG');
+  assert.strictEqual(o.run, 'EBADMSG');
+  assert.deepStrictEqual(o.fields, { command: "sh -c 'echo out; exec sleep 600'",
+    stdout: 'out\n', stderr: '', duration: 'number', exit: true });
 });
 
 test('point 4: a record linked to /dev/zero is refused (ctstat stays small)',
