@@ -487,7 +487,11 @@ t_adopt_inherited(void)
 	ct_contract_close(a);
 }
 
-/* The kernel adopts only inherited contracts of our regent (:614). */
+/*
+ * The kernel adopts only inherited contracts of our regent: the ctl file
+ * opens for nothing else (ctfs_ctl.c:96-99, EACCES), and contract_adopt
+ * refuses a contract we hold already (contract.c:614-618, EINVAL).
+ */
 static void
 t_adopt_refused(void)
 {
@@ -499,7 +503,9 @@ t_adopt_refused(void)
 
 	CHECK(model_holder_exit(other, MODEL_OTHER) == 0);
 	CHECK(model_state(other) == CTS_INHERITED);
-	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EINVAL);
+	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EACCES);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "open") == 0);
 	ct_err_clear();
 	CHECK(model_holder_exit(orph, MODEL_US) == 0);	/* no inherit */
 	CHECK(model_state(orph) == CTS_ORPHAN);
@@ -507,7 +513,21 @@ t_adopt_refused(void)
 	ct_err_clear();
 	CHECK(ct_contract_open(held, CT_OPEN_ADOPT, &c) == EACCES);
 	ct_err_clear();
-	CHECK(model_open_fds() == 1);	/* the pbundle only (il.h) */
+	CHECK(model_open_fds() == 0);	/* refused at ctl: nothing left */
+
+	/* Ours already: ctl opens, contract_adopt says EINVAL. */
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t ours = spawned(931);
+	ct_contract_t *h = open_ct(ours, CT_OPEN_LATEST);
+	CHECK(ct_contract_open(ours, CT_OPEN_ADOPT, &c) == EINVAL);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_ctl_adopt") == 0);
+	ct_err_clear();
+	CHECK(ct_contract_owned(h) && model_owner(ours) == MODEL_US);
+	CHECK(model_exit(931, 0) == 0);
+	collect();
+	ct_contract_close(h);
+	CHECK(!model_exists(ours));
 }
 
 /* noorphan: the holder's exit kills the members; none inherited. */

@@ -3,10 +3,11 @@
  * usr/src/uts/common/fs/ctfs: which file opens with which flags (the
  * template, ctl, latest and the event endpoints check their flag word
  * exactly, so O_CLOEXEC is refused there; status files and directories
- * take it), who may open ctl (the holder) and events (the holder's or
- * author's user, else the contract_observer privilege), and what each
- * descriptor then does.  Descriptors are real ones (eventfd) so that
- * their numbers are unique; the model keeps what they stand for.
+ * take it), who may open ctl (the holder, or a member of the regent of
+ * an inherited contract) and events (the holder's or author's user, else
+ * the contract_observer privilege), and what each descriptor then does.
+ * Descriptors are real ones (eventfd) so that their numbers are unique;
+ * the model keeps what they stand for.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -172,7 +173,15 @@ open_ct_file(mcontract_t *ct, const char *file, int flags)
 	if (strcmp(file, "ctl") == 0) {
 		if (flags != O_WRONLY)
 			return (fail(EINVAL));
-		if (ct->owner != MODEL_US && ct->state != CTS_INHERITED)
+		/*
+		 * ctfs_ctl.c:96-99 (ctfs_ctl_access, at open): the holder,
+		 * or a member of the regent of a contract with no holder.
+		 * An orphan's regent is NULL (contract.c:564), so an orphan
+		 * and a contract another regent inherited are refused here,
+		 * with EACCES, before contract_adopt could say EINVAL.
+		 */
+		if (ct->owner != MODEL_US && !(ct->owner == MODEL_NONE &&
+		    ct->regent == MODEL_US))
 			return (fail(EACCES));
 		if ((fd = fd_new(F_CTL, false)) >= 0)
 			fds[fd]->id = ct->id;

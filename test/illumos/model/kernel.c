@@ -438,10 +438,13 @@ k_abandon(mcontract_t *ct)
 }
 
 /*
- * contract_adopt (contract.c:614): only an inherited contract, and only
- * by a member of the regent (here: our process contract); its
- * unacknowledged critical events, and only those, are appended to our
- * pbundle (contract.c:2079, "For now, only copy critical events").
+ * contract_adopt (contract.c:614-618): only an inherited contract, and
+ * only by a member of the regent (here: our process contract); EINVAL
+ * otherwise.  Through a ctl descriptor, which opens only for the holder
+ * or the regent's members (ctfs_ctl.c:96-99), EINVAL is what a holder
+ * adopting its own contract gets.  Its unacknowledged critical events,
+ * and only those, are appended to our pbundle (contract.c:2079, "For
+ * now, only copy critical events").
  */
 int
 k_adopt(mcontract_t *ct)
