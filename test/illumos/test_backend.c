@@ -422,7 +422,15 @@ t_unpriv_terms(void)
 	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
 }
 
-/* ctwatch -r without contract_event: warned, the bundle still read. */
+/*
+ * ctwatch -r without contract_event: warned, the bundle still read.
+ * Without contract_observer a bundle reader sees the contracts it "owns"
+ * (contract.c:1977, contract_owned :1060-1086): ours, and those our uid
+ * made, orphans and inherited ones included (ct_cuid, :1081-1082);
+ * another user's orphan is skipped (:1987-1988), as is a contract another
+ * user holds.  A contract destroyed before its events were read loses
+ * them: no reliable listener stops the trim (contract.c:2128-2162).
+ */
 static void
 t_bundle_unprivileged(void)
 {
@@ -433,30 +441,61 @@ t_bundle_unprivileged(void)
 	    false);
 	ct_id_t orph = model_foreign_same_user(830, NC_PR_EV_EMPTY,
 	    NC_PR_EV_EXIT, 0);
-	CHECK(model_holder_exit(orph, MODEL_NONE) == 0);	/* orphaned */
+	ct_id_t inh = model_foreign_same_user(840, NC_PR_EV_EMPTY,
+	    NC_PR_EV_EXIT, NC_PR_INHERIT);
+	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
+	CHECK(model_member_fork(830, 831) == 0);
+	CHECK(model_member_fork(850, 851) == 0);
+	CHECK(model_holder_exit(orph, MODEL_NONE) == 0);
+	CHECK(model_holder_exit(inh, MODEL_US) == 0);
+	CHECK(model_holder_exit(theirs, MODEL_NONE) == 0);
+	CHECK(model_state(orph) == CTS_ORPHAN &&
+	    model_state(inh) == CTS_INHERITED &&
+	    model_state(theirs) == CTS_ORPHAN);
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(il_reliable_was_refused());
 	CHECK(model_exit(810, 0) == 0);
 	CHECK(model_exit(820, 0) == 0);
-	CHECK(model_exit(830, 0) == 0);
+	CHECK(model_exit(831, 0) == 0);
+	CHECK(model_exit(840, 0) == 0);
+	CHECK(model_exit(851, 0) == 0);
 	collect();
 	CHECK(count(ours, NC_PR_EV_EXIT, NULL) == 1);
 	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 0);	/* contract.c:1977 */
-	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 0);	/* no owner */
+	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 1);	/* our uid made it */
+	CHECK(count(inh, NC_PR_EV_EXIT, NULL) == 1);	/* likewise */
+	CHECK(count(theirs, NC_PR_EV_EXIT, NULL) == 0);	/* :1987-1988 */
+	/* The orphan's last exit destroys it before we read: trimmed. */
+	CHECK(model_exit(830, 0) == 0);
+	CHECK(!model_exists(orph));
+	collect();
+	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 0);
 }
 
-/* Privileged, -r is granted and every contract's events come. */
+/*
+ * Privileged, -r is granted and every contract's events come, even those
+ * of a contract destroyed before they were read: a reliable listener
+ * stops the trim (contract.c:2139-2140).
+ */
 static void
 t_bundle_privileged(void)
 {
 	ct_id_t other = model_foreign(840, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
 	    false);
+	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
 
+	CHECK(model_holder_exit(theirs, MODEL_NONE) == 0);	/* orphan */
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(!il_reliable_was_refused());
 	CHECK(model_exit(840, 0) == 0);
+	CHECK(model_exit(850, 0) == 0);
+	CHECK(!model_exists(theirs));		/* destroyed, not yet read */
 	collect();
 	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(theirs, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(theirs, NC_PR_EV_EMPTY, NULL) == 1);
 }
 
 /* Inherit + regent: adopt holds it, with only its unacked critical events. */

@@ -197,9 +197,12 @@ open_ct_file(mcontract_t *ct, const char *file, int flags)
 	if (strcmp(file, "events") == 0) {
 		if (!endpoint_flags(flags))
 			return (fail(EINVAL));
-		/* ctfs_event.c:227, secpolicy_contract_observer: EPERM. */
-		if (ct->owner != MODEL_US && ct->deny_observe &&
-		    !m_priv_observer)
+		/*
+		 * ctfs_event.c:227, secpolicy_contract_observer
+		 * (policy.c:2398-2402): contract_owned, else EPERM without
+		 * contract_observer.
+		 */
+		if (!m_owned(ct) && !m_priv_observer)
 			return (fail(EPERM));
 		if ((fd = fd_new(F_LISTENER, false)) >= 0)
 			listen_on(fd, &ct->q);
@@ -517,9 +520,12 @@ listener(int fd)
 }
 
 /*
- * A bundle reader without contract_observer skips the events of orphaned
- * and inherited contracts and of those another user holds
- * (contract.c:1977-1990, checked when the event is read).
+ * A bundle reader (ctfs_event.c:464-465: the bundle alone checks
+ * credentials at read) without contract_observer skips the events of
+ * contracts it does not "own" (contract.c:1977, contract_owned): neither
+ * held by us nor made or held by our uid.  So an orphan or an inherited
+ * contract our uid made is seen, another user's is not (:1987-1988).
+ * Checked when the event is read, not when it is published.
  */
 static bool
 hidden(const mlistener_t *l, const mevent_t *e)
@@ -529,7 +535,7 @@ hidden(const mlistener_t *l, const mevent_t *e)
 	if (m_priv_observer || (l->q != &m_bundle[0] && l->q != &m_bundle[1]))
 		return (false);
 	ct = m_ct(e->ctid);
-	return (ct == NULL || ct->owner == MODEL_NONE || ct->deny_observe);
+	return (ct == NULL || !m_owned(ct));
 }
 
 /* The next entry l may read: not trimmed. */

@@ -35,6 +35,20 @@ m_ct(ctid_t id)
 	return (id > 0 && id < MAX_CT ? m_cts[id] : NULL);
 }
 
+/*
+ * contract_owned (contract.c:1060-1086), what a reader's credentials
+ * allow without contract_observer: we hold it, or our uid is its
+ * author's (ct_cuid, :1081-1082) or, while it has a holder, the holder's
+ * (contract_checkcred, :1041-1043).  An orphan or inherited contract has
+ * no holder: its author's uid alone decides.
+ */
+bool
+m_owned(const mcontract_t *ct)
+{
+	return (ct->owner == MODEL_US || ct->author_ours ||
+	    (ct->owner != MODEL_NONE && ct->holder_ours));
+}
+
 static void
 q_free(mqueue_t *q)
 {
@@ -214,6 +228,7 @@ ct_new(int type, int owner)
 	ct->owner = owner;
 	ct->state = CTS_OWNED;
 	ct->exists = true;
+	ct->author_ours = ct->holder_ours = owner == MODEL_US;
 	m_cts[ct->id] = ct;
 	return (ct);
 }
@@ -228,6 +243,29 @@ add_member(mcontract_t *ct, pid_t pid)
 	ct->members[ct->nmembers++] = pid;
 }
 
+/*
+ * cte_trim of the type's bundle for a destroyed contract
+ * (contract.c:2128-2162): its events go, read or not, up to the first
+ * one a reliable listener is positioned at (a "stopper", :2139-2140),
+ * past which nothing is freed.  So only ctwatch -r (contract_event) sees
+ * the events of a contract destroyed before it read them.
+ */
+static void
+q_trim_destroyed(mqueue_t *q, const mcontract_t *ct)
+{
+	size_t stop = q->n;
+
+	for (size_t i = 0; i < MAX_LISTENERS; i++) {
+		if (q->listeners[i] != NULL && q->listeners[i]->reliable &&
+		    q->listeners[i]->pos < stop)
+			stop = q->listeners[i]->pos;
+	}
+	for (size_t i = 0; i < stop; i++) {
+		if (q->ev[i]->ctid == ct->id)
+			q->gone[i] = true;
+	}
+}
+
 /* contract_destroy: dead, its critical events acked, gone from ctfs. */
 static void
 destroy(mcontract_t *ct)
@@ -237,7 +275,7 @@ destroy(mcontract_t *ct)
 	ct->nevents = 0;
 	ct->state = CTS_DEAD;
 	ct->exists = false;
-	q_trim_ct(&m_bundle[ct->type], ct);
+	q_trim_destroyed(&m_bundle[ct->type], ct);
 	q_trim_ct(&m_pbundle[ct->type], ct);
 }
 
@@ -356,7 +394,8 @@ model_foreign(pid_t pid, uint_t critical, uint_t informative,
 		return (-EAGAIN);
 	ct->critical = critical;
 	ct->informative = informative;
-	ct->deny_observe = !may_observe;
+	/* may_observe: made and held by a process of our own uid. */
+	ct->author_ours = ct->holder_ours = may_observe;
 	add_member(ct, pid);
 	p_fork(1, pid, ct->id);
 	return (ct->id);

@@ -40,7 +40,8 @@ typedef struct mcontract {
 	ctstate_t state;
 	int owner;
 	bool exists;
-	bool deny_observe;	/* another user's: needs contract_observer */
+	bool author_ours;	/* ct_cuid is our uid */
+	bool holder_ours;	/* its holder, while it has one, runs as us */
 	int regent;		/* CTS_INHERITED: whose contract holds it */
 	uint_t critical, informative, fatal, params;
 	uint64_t cookie;
@@ -67,6 +68,7 @@ extern mstats_t m_stats;
 extern bool m_priv_event, m_priv_observer;
 
 mcontract_t *m_ct(ctid_t id);
+bool m_owned(const mcontract_t *ct);
 void k_reset(void);
 void q_trim(mqueue_t *q);
 int k_abandon(mcontract_t *ct);
