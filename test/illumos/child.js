@@ -63,15 +63,20 @@ const scenarios = {
   // kernel never sends one (process.c:963); stop() and `await using`
   // still end once its members are gone.
   async adopted() {
-    const PR_FORK = 2, PR_EXIT = 4, INHERIT = 1;
+    const PR_FORK = 2, PR_EXIT = 4, INHERIT = 1, REGENT = 8, OURS = 1;
+    // Our process contract is a regent and the holder one of its members:
+    // its exit hands the contract to ours (contract.c:512-513).
+    m.selfParams(REGENT);
     const id = m.foreignSameUser(6161, PR_EXIT, PR_FORK, INHERIT);
-    m.holderExit(id, 1); // inherited by our (regent) contract
+    m.holderIn(id, OURS, 0);
+    m.holderExit(id);
     const c = new ct.Contract(id, true);
     const r = await c.stop({ timeout: 20 });
     const stopped = { r, sig: m.lastSignal(id), members:
       c.status().pr_members.length };
     const id2 = m.foreignSameUser(6262, 0, PR_FORK, INHERIT);
-    m.holderExit(id2, 1);
+    m.holderIn(id2, OURS, 0);
+    m.holderExit(id2);
     // What `await using c2 = ...` does at the end of its block (the
     // syntax needs a newer Node than the floor).
     const c2 = new ct.Contract(id2, true);

@@ -11,8 +11,8 @@
 static int32_t
 arg(napi_env env, napi_callback_info info, size_t i)
 {
-	napi_value argv[2];
-	size_t argc = 2;
+	napi_value argv[3];
+	size_t argc = 3;
 	int32_t v = 0;
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
@@ -84,12 +84,27 @@ m_foreign_same_user(napi_env env, napi_callback_info info)
 	    v[3])));
 }
 
-/* holderExit(ctid, regent): 0 none, 1 ours, 2 another's (model.h) */
+/* selfParams(params): the terms of our own process contract (model.h) */
+static napi_value
+m_self_params(napi_env env, napi_callback_info info)
+{
+	model_self_params((uint_t)arg(env, info, 0));
+	return (num(env, 0));
+}
+
+/* holderIn(ctid, where, params): 1 ours, 2 another's with params */
+static napi_value
+m_holder_in(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_holder_in(arg(env, info, 0), arg(env, info, 1),
+	    (uint_t)arg(env, info, 2))));
+}
+
+/* holderExit(ctid): inherited by a regent, or orphaned (model.h) */
 static napi_value
 m_holder_exit(napi_env env, napi_callback_info info)
 {
-	return (num(env, model_holder_exit(arg(env, info, 0),
-	    arg(env, info, 1))));
+	return (num(env, model_holder_exit(arg(env, info, 0))));
 }
 
 /* state(ctid): ctstate_t, -1 never existed */
@@ -109,6 +124,7 @@ NAPI_MODULE_INIT()
 		{ "memberFork", m_member_fork }, { "exists", m_exists },
 		{ "lastSignal", m_last_signal },
 		{ "foreignSameUser", m_foreign_same_user },
+		{ "selfParams", m_self_params }, { "holderIn", m_holder_in },
 		{ "holderExit", m_holder_exit }, { "state", m_state },
 	};
 	napi_value fn;

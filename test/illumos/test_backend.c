@@ -447,9 +447,11 @@ t_bundle_unprivileged(void)
 	    false);
 	CHECK(model_member_fork(830, 831) == 0);
 	CHECK(model_member_fork(850, 851) == 0);
-	CHECK(model_holder_exit(orph, MODEL_NONE) == 0);
-	CHECK(model_holder_exit(inh, MODEL_US) == 0);
-	CHECK(model_holder_exit(theirs, MODEL_NONE) == 0);
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(inh, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(orph) == 0);
+	CHECK(model_holder_exit(inh) == 0);
+	CHECK(model_holder_exit(theirs) == 0);
 	CHECK(model_state(orph) == CTS_ORPHAN &&
 	    model_state(inh) == CTS_INHERITED &&
 	    model_state(theirs) == CTS_ORPHAN);
@@ -486,7 +488,7 @@ t_bundle_privileged(void)
 	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
 	    false);
 
-	CHECK(model_holder_exit(theirs, MODEL_NONE) == 0);	/* orphan */
+	CHECK(model_holder_exit(theirs) == 0);	/* orphan */
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(!il_reliable_was_refused());
 	CHECK(model_exit(840, 0) == 0);
@@ -498,12 +500,18 @@ t_bundle_privileged(void)
 	CHECK(count(theirs, NC_PR_EV_EMPTY, NULL) == 1);
 }
 
-/* Inherit + regent: adopt holds it, with only its unacked critical events. */
+/*
+ * Inherit, and the holder a member of our process contract, a regent:
+ * adopt holds it, with only its unacknowledged critical events.
+ */
 static void
 t_adopt_inherited(void)
 {
 	ct_id_t id = model_foreign_same_user(900, NC_PR_EV_EMPTY |
 	    NC_PR_EV_EXIT, NC_PR_EV_FORK, NC_PR_INHERIT);
+
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);
 
 	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);  /* a listener */
 	CHECK(model_member_fork(900, 901) == 0);	/* informative */
@@ -512,7 +520,7 @@ t_adopt_inherited(void)
 	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1 &&
 	    count(id, NC_PR_EV_EXIT, NULL) == 1);
 	ct_contract_close(o);
-	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(model_holder_exit(id) == 0);
 	CHECK(model_state(id) == CTS_INHERITED && model_nevents(id) == 1);
 	ct_contract_t *a = open_ct(id, CT_OPEN_ADOPT);
 	CHECK(ct_contract_owned(a) && model_owner(id) == MODEL_US);
@@ -536,17 +544,21 @@ t_adopt_refused(void)
 {
 	ct_contract_t *c = NULL;
 	ct_id_t other = model_foreign_same_user(910, NC_PR_EV_EMPTY, 0,
-	    NC_PR_INHERIT | NC_PR_REGENT);
+	    NC_PR_INHERIT);
 	ct_id_t orph = model_foreign_same_user(920, NC_PR_EV_EMPTY, 0, 0);
 	ct_id_t held = model_foreign_same_user(930, NC_PR_EV_EMPTY, 0, 0);
 
-	CHECK(model_holder_exit(other, MODEL_OTHER) == 0);
+	model_self_params(NC_PR_REGENT);
+	/* The holder of other is a member of another regent contract. */
+	CHECK(model_holder_in(other, MODEL_OTHER, NC_PR_REGENT) == 0);
+	CHECK(model_holder_exit(other) == 0);
 	CHECK(model_state(other) == CTS_INHERITED);
 	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EACCES);
 	CHECK(ct_err_syscall() != NULL &&
 	    strcmp(ct_err_syscall(), "open") == 0);
 	ct_err_clear();
-	CHECK(model_holder_exit(orph, MODEL_US) == 0);	/* no inherit */
+	CHECK(model_holder_in(orph, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(orph) == 0);	/* no inherit */
 	CHECK(model_state(orph) == CTS_ORPHAN);
 	CHECK(ct_contract_open(orph, CT_OPEN_ADOPT, &c) == EACCES);
 	ct_err_clear();
@@ -569,16 +581,69 @@ t_adopt_refused(void)
 	CHECK(!model_exists(ours));
 }
 
-/* noorphan: the holder's exit kills the members; none inherited. */
+/*
+ * noorphan: the holder's exit kills the members, unless the contract is
+ * inherited: inherit and the holder's contract a regent are checked
+ * first (contract.c:512-513), and only the type's abandon kills
+ * (process.c:623-624).
+ */
 static void
 t_holder_noorphan(void)
 {
 	ct_id_t id = model_foreign_same_user(940, NC_PR_EV_EMPTY, 0,
 	    NC_PR_NOORPHAN | NC_PR_INHERIT);
+	ct_id_t inh = model_foreign_same_user(942, NC_PR_EV_EMPTY, 0,
+	    NC_PR_NOORPHAN | NC_PR_INHERIT);
 
 	CHECK(model_member_fork(940, 941) == 0);
-	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);	/* ours: no regent */
+	CHECK(model_holder_exit(id) == 0);
 	CHECK(!model_exists(id));	/* killed, emptied, orphan destroyed */
+
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(inh, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(inh) == 0);
+	CHECK(model_state(inh) == CTS_INHERITED);
+	CHECK(model_member_fork(942, 943) == 0);	/* not killed */
+	ct_contract_t *a = open_ct(inh, CT_OPEN_ADOPT);
+	CHECK(ct_contract_owned(a));
+	CHECK(ct_contract_abandon(a) == 0);	/* explicit: noorphan now */
+	CHECK(!model_exists(inh));
+	ct_contract_close(a);
+}
+
+/*
+ * inherit with no regent to take it: the holder's own contract lacks
+ * CT_PR_REGENT (process.c:554), so the contract becomes an orphan
+ * (contract.c:563-565): its critical events acknowledged, no ctl for
+ * anyone (EACCES on adopt, ctfs_ctl.c:96-99), destroyed when it empties.
+ */
+static void
+t_holder_inherit_no_regent(void)
+{
+	ct_contract_t *c = NULL;
+	ct_id_t id = model_foreign_same_user(960, NC_PR_EV_EMPTY |
+	    NC_PR_EV_EXIT, 0, NC_PR_INHERIT);
+	ct_id_t id2 = model_foreign_same_user(965, NC_PR_EV_EMPTY, 0,
+	    NC_PR_INHERIT);
+
+	CHECK(model_member_fork(960, 961) == 0);
+	CHECK(model_exit(961, 0) == 0);			/* critical, unacked */
+	CHECK(model_nevents(id) == 1);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);	/* in ours */
+	CHECK(model_holder_exit(id) == 0);		/* ours is no regent */
+	CHECK(model_state(id) == CTS_ORPHAN && model_owner(id) == MODEL_NONE);
+	CHECK(model_nevents(id) == 0);
+	CHECK(ct_contract_open(id, CT_OPEN_ADOPT, &c) == EACCES);
+	ct_err_clear();
+	CHECK(model_exists(id));			/* 960 runs on */
+	CHECK(model_exit(960, 0) == 0);
+	CHECK(!model_exists(id));
+
+	/* Nor another contract without regent (the default). */
+	CHECK(model_holder_exit(id2) == 0);
+	CHECK(model_state(id2) == CTS_ORPHAN);
+	CHECK(model_open_fds() == 0);
 }
 
 /* transfer: the next fork abandons the contract given (process.c:906). */
@@ -882,6 +947,7 @@ static const struct {
 	{ "adopt_inherited", t_adopt_inherited },
 	{ "adopt_refused", t_adopt_refused },
 	{ "holder_noorphan", t_holder_noorphan },
+	{ "holder_inherit_no_regent", t_holder_inherit_no_regent },
 	{ "transfer", t_transfer },
 	{ "dedup_swapped", t_dedup_swapped },
 	{ "hidden_by_maker", t_hidden_by_maker },

@@ -28,6 +28,7 @@ static int swap_state;		/* model_swap_evids: 1 armed, 2 one owed */
 static ctevid_t swap_owed;
 mstats_t m_stats;
 bool m_priv_event = true, m_priv_observer = true;
+uint_t m_self_params;
 
 mcontract_t *
 m_ct(ctid_t id)
@@ -84,6 +85,13 @@ k_reset(void)
 	p_reset();
 	swap_state = 0;
 	m_priv_event = m_priv_observer = true;
+	m_self_params = 0;
+}
+
+void
+model_self_params(uint_t params)
+{
+	m_self_params = params;
 }
 
 void
@@ -229,6 +237,8 @@ ct_new(int type, int owner)
 	ct->state = CTS_OWNED;
 	ct->exists = true;
 	ct->author_ours = ct->holder_ours = owner == MODEL_US;
+	/* contract.c:314: ct_regent is the author's process contract. */
+	ct->regent = ct->holder_in = owner;
 	m_cts[ct->id] = ct;
 	return (ct);
 }
@@ -279,10 +289,14 @@ destroy(mcontract_t *ct)
 	q_trim_ct(&m_pbundle[ct->type], ct);
 }
 
-/* contract_orphan: every unacknowledged critical event is acked. */
+/*
+ * contract_orphan: every unacknowledged critical event is acked.  Its
+ * regent was cleared first (contract.c:564): nobody can open its ctl.
+ */
 static void
 orphan(mcontract_t *ct)
 {
+	ct->regent = MODEL_NONE;
 	ct->state = CTS_ORPHAN;
 	for (size_t i = 0; i < ct->q.n; i++) {
 		if ((ct->q.ev[i]->flags & (CTE_INFO | CTE_ACK)) == 0)
@@ -401,19 +415,6 @@ model_foreign(pid_t pid, uint_t critical, uint_t informative,
 	return (ct->id);
 }
 
-int
-model_inherit(ctid_t id)
-{
-	mcontract_t *ct = m_ct(id);
-
-	if (ct == NULL)
-		return (ESRCH);
-	ct->owner = MODEL_NONE;
-	ct->state = CTS_INHERITED;
-	ct->regent = MODEL_US;
-	return (0);
-}
-
 ctid_t
 model_foreign_same_user(pid_t pid, uint_t critical, uint_t informative,
     uint_t params)
@@ -426,27 +427,51 @@ model_foreign_same_user(pid_t pid, uint_t critical, uint_t informative,
 }
 
 int
-model_holder_exit(ctid_t id, int regent)
+model_holder_in(ctid_t id, int where, uint_t params)
 {
 	mcontract_t *ct = m_ct(id);
 
+	if (ct == NULL || !ct->exists || ct->owner != MODEL_OTHER ||
+	    (where != MODEL_US && where != MODEL_OTHER))
+		return (ESRCH);
+	ct->holder_in = ct->regent = where;
+	ct->holder_in_params = params;
+	return (0);
+}
+
+int
+model_holder_exit(ctid_t id)
+{
+	mcontract_t *ct = m_ct(id);
+	uint_t parent;
+
 	if (ct == NULL || !ct->exists || ct->owner != MODEL_OTHER)
 		return (ESRCH);
+	parent = ct->holder_in == MODEL_US ? m_self_params :
+	    ct->holder_in_params;
 	ct->owner = MODEL_NONE;
-	if (ct->params & CT_PR_NOORPHAN) {
-		orphan(ct);
-		while (ct->nmembers > 0)
-			(void) model_exit(ct->members[0], SIGKILL);
+	/*
+	 * contract.c:512-513: inherit (CTF_INHERIT, from CT_PR_INHERIT at
+	 * process.c:838) and contract_process_accept of the holder's own
+	 * contract (process.c:554); checked before the type's abandon, so
+	 * noorphan kills nothing then (:553-555).  Its events stay unacked.
+	 */
+	if ((ct->params & CT_PR_INHERIT) && (parent & CT_PR_REGENT)) {
+		ct->state = CTS_INHERITED;
+		ct->regent = ct->holder_in;
 		return (0);
 	}
-	if ((ct->params & CT_PR_INHERIT) && regent != MODEL_NONE) {
-		ct->state = CTS_INHERITED;	/* events stay unacked */
-		ct->regent = regent;
+	/* contract.c:564, then contract_process_abandon (process.c:606-628). */
+	ct->regent = MODEL_NONE;
+	if (ct->nmembers == 0) {
+		destroy(ct);
 		return (0);
 	}
 	orphan(ct);
-	if (ct->nmembers == 0)
-		destroy(ct);
+	if (ct->params & CT_PR_NOORPHAN) {
+		while (ct->nmembers > 0)
+			(void) model_exit(ct->members[0], SIGKILL);
+	}
 	return (0);
 }
 
@@ -463,6 +488,7 @@ k_abandon(mcontract_t *ct)
 	if (ct->owner != MODEL_US)
 		return (EINVAL);
 	ct->owner = MODEL_NONE;
+	ct->regent = MODEL_NONE;	/* explicit: never inherited, :564 */
 	q_trim_ct(&m_pbundle[ct->type], ct);
 	if (ct->type != CTT_PROCESS || ct->nmembers == 0) {
 		destroy(ct);

@@ -48,16 +48,29 @@ int model_exec(pid_t pid, const char *psargs);
 int model_cpu(pid_t pid, uint64_t user_ns, uint64_t sys_ns,
     uint64_t trap_ns);
 int model_reap(pid_t pid);
-/* Make contract id inherited by our process contract (for adopt). */
-int model_inherit(ctid_t id);
 /*
- * The holder of contract id (another process, MODEL_OTHER) exits
- * without abandoning it (process.c, contract_process_exit of a holder):
- * noorphan kills the members; inherit hands it to the holder's own
- * contract when that is a regent (regent: MODEL_US if it is ours,
- * MODEL_OTHER if another's, MODEL_NONE if none is); else it is orphaned.
+ * The terms (CT_PR_*) of the process contract our process is a member of
+ * (0 after model_reset): CT_PR_REGENT makes it inherit the contracts of
+ * its members that exit holding them with inherit set.
  */
-int model_holder_exit(ctid_t id, int regent);
+void model_self_params(uint_t params);
+/*
+ * The holder of contract id (another process) is a member of our
+ * process contract (where MODEL_US: its terms are model_self_params's)
+ * or of another one (MODEL_OTHER) whose terms are params; the holder's
+ * contract is the one that inherits it (contract.c:314, ct_regent).
+ * Foreign contracts start with MODEL_OTHER, params 0 (no regent).
+ */
+int model_holder_in(ctid_t id, int where, uint_t params);
+/*
+ * The holder of contract id exits without abandoning it (contract_exit,
+ * contract.c:929-930, contract_abandon with explicit 0): with inherit
+ * set and the holder's own contract a regent (CT_PR_REGENT,
+ * process.c:554), it is inherited by that contract (contract.c:512-513,
+ * :553-555), noorphan or not; else noorphan kills the members and it is
+ * orphaned (process.c:606-628), an empty one destroyed.
+ */
+int model_holder_exit(ctid_t id);
 /* A contract of another process of our own user (observable). */
 ctid_t model_foreign_same_user(pid_t pid, uint_t critical,
     uint_t informative, uint_t params);
