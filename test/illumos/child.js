@@ -2,7 +2,9 @@
 // Run by test/unit/illumos-model.test.js: the library on the addon built from
 // src/binding.c and src/illumos/ against the model of the illumos kernel
 // (test/illumos/README.md), scripted through model.node.  Prints one JSON
-// line per result; the scenario is argv[2].  Without one (node --test runs
+// line per result; the scenario is argv[2], and argv[3] 'unprivileged'
+// runs it as a process without contract_event and contract_observer (as
+// an ordinary user; root has both).  Without a scenario (node --test runs
 // every file under test/) it does nothing.
 if (process.argv[2] === undefined) return;
 const path = require('path');
@@ -20,22 +22,34 @@ fake.exports = {
 require.cache[file] = fake;
 const m = require(path.join(dir, 'model.node'));
 const ct = require('../..');
+const privileged = process.argv[3] !== 'unprivileged';
+m.privileges(privileged ? 1 : 0, privileged ? 1 : 0);
 
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const scenarios = {
   // Terms without pr_empty: the user sees pr_exit only, and the listened
-  // contract lets the process end once it is empty.
+  // contract lets the process end once it is empty.  A critical pr_exit
+  // needs contract_event (process.c:322-323): unprivileged, set_template
+  // throws EPERM and the informative pr_exit an ordinary user can have
+  // is set instead.
   loop() {
-    ct.set_template({ type: 'process', critical: { pr_exit: true },
-      informative: {} });
+    let refused = null;
+    try {
+      ct.set_template({ type: 'process', critical: { pr_exit: true },
+        informative: {} });
+    } catch (e) {
+      refused = e.code;
+      ct.set_template({ type: 'process', critical: {},
+        informative: { pr_exit: true } });
+    }
     const id = m.fork(4242);
     ct.clear_template();
     const c = ct.latest();
     const seen = [];
     c.on('pr_exit', () => seen.push('pr_exit'));
     c.on('pr_empty', () => seen.push('pr_empty'));
-    process.on('exit', () => out({ id, seen,
+    process.on('exit', () => out({ id, seen, refused,
       informative: c.status().informative.pr_empty }));
     setImmediate(() => m.exit(4242, 0));
   },

@@ -107,6 +107,18 @@ m_holder_exit(napi_env env, napi_callback_info info)
 	return (num(env, model_holder_exit(arg(env, info, 0))));
 }
 
+/*
+ * privileges(event, observer): contract_event and contract_observer for
+ * the rest of the process (model.h; root has both, the default).
+ */
+static napi_value
+m_privileges(napi_env env, napi_callback_info info)
+{
+	model_default_privileges(arg(env, info, 0) != 0,
+	    arg(env, info, 1) != 0);
+	return (num(env, 0));
+}
+
 /* state(ctid): ctstate_t, -1 never existed */
 static napi_value
 m_state(napi_env env, napi_callback_info info)
@@ -126,6 +138,7 @@ NAPI_MODULE_INIT()
 		{ "foreignSameUser", m_foreign_same_user },
 		{ "selfParams", m_self_params }, { "holderIn", m_holder_in },
 		{ "holderExit", m_holder_exit }, { "state", m_state },
+		{ "privileges", m_privileges },
 	};
 	napi_value fn;
 

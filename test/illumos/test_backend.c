@@ -23,6 +23,14 @@
 
 /* ---- helpers ---- */
 
+/*
+ * The run's privileges (main: --unprivileged): both contract_event and
+ * contract_observer, as root has them, or neither, as an ordinary user.
+ * Tests that need one mode set it with model_privileges; the others
+ * assert what the kernel does in the mode of the run.
+ */
+static bool priv = true;
+
 #define	MAXEV	64
 static ct_evrec_t evs[MAXEV];
 static size_t nevs;
@@ -76,6 +84,39 @@ activate(uint32_t critical, uint32_t informative, uint32_t params)
 	CHECK(ct_tmpl_active_set(&t) == 0);
 }
 
+/*
+ * A template whose critical set may go beyond pr_empty and the fatal set
+ * (process.c:203-205, EXCESS).  Privileged, it is active.  Unprivileged,
+ * the kernel refuses the critical term with EPERM (process.c:322-323)
+ * and set_template() throws; the template an unprivileged user would set
+ * instead is made active: the same events, those beyond pr_empty
+ * informative.  Whether the critical set was granted.
+ */
+static bool
+activate_critical(uint32_t critical, uint32_t informative, uint32_t params)
+{
+	ct_template_t t;
+	uint32_t excess = critical & ~NC_PR_EV_EMPTY;
+
+	if (priv || excess == 0) {
+		activate(critical, informative, params);
+		return (true);
+	}
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_CRITICAL | CT_T_INFO | (params != 0 ? CT_T_PARAM : 0);
+	t.critical = critical;
+	t.informative = informative;
+	t.params = params;
+	CHECK(ct_tmpl_active_set(&t) == EPERM);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_tmpl_set_critical") == 0);
+	CHECK(ct_err_message() != NULL &&
+	    strstr(ct_err_message(), "contract_event") != NULL);
+	ct_err_clear();
+	activate(critical & NC_PR_EV_EMPTY, informative | excess, params);
+	return (false);
+}
+
 /* What the JS layer's spawn does around a fork that succeeds. */
 static ct_id_t
 spawned(pid_t pid)
@@ -107,7 +148,7 @@ t_emptied_hidden(void)
 	ct_cstatus_t st;
 	size_t i = 0;
 
-	activate(NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(100);
 	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
 	CHECK((model_informative(id) & NC_PR_EV_EMPTY) != 0);
@@ -118,7 +159,8 @@ t_emptied_hidden(void)
 	collect();
 	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
 	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 0);	/* hidden */
-	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1 && evs[i].flags == 0);
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1 &&
+	    evs[i].flags == (crit ? 0 : NC_EVF_INFO));
 	ct_contract_close(c);
 }
 
@@ -203,7 +245,7 @@ t_abandon_close_empty(void)
 static void
 t_abandon_close_running(void)
 {
-	activate(NC_PR_EV_EXIT, 0, 0);	/* pr_empty is ours */
+	bool crit = activate_critical(NC_PR_EV_EXIT, 0, 0); /* pr_empty ours */
 	ct_id_t id = spawned(230);
 	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
 	ct_contract_close(c);
@@ -213,6 +255,7 @@ t_abandon_close_running(void)
 	CHECK(!model_exists(id));
 	CHECK(nevs == 0);
 	CHECK(model_nevents(id) == 0);	/* its critical pr_exit was acked */
+	CHECK(model_acks_by_us() == (crit ? 1u : 0u));
 }
 
 /* Opened again before it empties: the handle gets it, nothing is reaped. */
@@ -260,20 +303,30 @@ t_ownership_after_abandon(void)
 
 /* ---- 7: no stray acknowledgement of what an observer here sees ---- */
 
+/*
+ * A held contract seen only through an observer handle: its critical
+ * events reach the observer unacknowledged, and nothing acks them.
+ * Unprivileged, pr_empty is the one critical event there can be.
+ */
 static void
 t_no_stray_ack_observed(void)
 {
 	size_t i = 0;
 
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(400);
 	CHECK(model_member_fork(400, 401) == 0);
 	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
 	CHECK(model_exit(401, 0) == 0);
 	collect();
 	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1);
+	CHECK(evs[i].flags == (crit ? 0 : NC_EVF_INFO));
+	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == (crit ? 1 : 0));
+	CHECK(model_exit(400, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EMPTY, &i) == 1);
 	CHECK(evs[i].flags == 0);			/* critical, not acked */
-	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == 1);
+	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == (crit ? 3 : 1));
 	CHECK(model_acks_by_us() == 0);
 	ct_contract_close(o);
 }
@@ -282,27 +335,35 @@ t_no_stray_ack_observed(void)
 static void
 t_stray_ack_unopened(void)
 {
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(410);
 	CHECK(model_exit(410, 0) == 0);
 	collect();
 	CHECK(nevs == 0 && model_nevents(id) == 0);
-	CHECK(model_acks_by_us() == 2);
+	CHECK(model_acks_by_us() == (crit ? 2u : 1u));	/* + pr_empty */
 }
 
 /* ---- 8: no replay of the pbundle ---- */
 
+/*
+ * An unacknowledged critical event is not delivered again to a handle
+ * opened later (the pbundle is read once: a new pbundle descriptor would
+ * start at its head).  Privileged with pr_exit; pr_empty in both modes.
+ */
 static void
 t_no_replay(void)
 {
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	size_t i = 0;
+
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(500);
 	CHECK(model_member_fork(500, 501) == 0);
 	CHECK(ct_tmpl_active_clear(CT_TYPE_PROCESS) == 0);
 	ct_contract_t *a = open_ct(id, CT_OPEN_LATEST);
 	CHECK(model_exit(501, 0) == 0);
 	collect();
-	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);	/* left unacked */
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1);	/* left unacked */
+	CHECK(evs[i].flags == (crit ? 0 : NC_EVF_INFO));
 	ct_contract_close(a);
 	ct_contract_t *b = open_ct(id, CT_OPEN_LATEST);
 	collect();
@@ -310,6 +371,12 @@ t_no_replay(void)
 	CHECK(model_exit(500, 0) == 0);
 	collect();
 	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, &i) == 1 && evs[i].flags == 0);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);	/* unacked */
+	collect();
+	CHECK(nevs == 0);				/* not again */
+	CHECK(model_nevents(id) == (crit ? 3 : 1));
+	ct_contract_close(c);
 	ct_contract_close(b);
 }
 
@@ -358,25 +425,39 @@ t_tools_status(void)
 	CHECK(model_opens("/events") == 1);	/* the observe, not ctstat */
 }
 
-/* ctwatch: a type's bundle, with -r and -f, sees contracts not ours. */
+/*
+ * ctwatch: a type's bundle, with -r and -f, sees contracts not ours.
+ * Privileged: reliable, and another user's contract too.  Unprivileged:
+ * -r refused (contract.c:2679), -f still rewinds (cte_reset_listener
+ * asks for nothing), another user's contract left out (contract.c:1977).
+ */
 static void
 t_tools_bundle(void)
 {
 	bool reliable = false, reset = false, found = false;
 	ct_id_t id = model_foreign(710, NC_PR_EV_EMPTY | NC_PR_EV_FORK,
 	    NC_PR_EV_EXIT, false);
+	ct_id_t mine = model_foreign_same_user(720, NC_PR_EV_EMPTY |
+	    NC_PR_EV_FORK, NC_PR_EV_EXIT, 0);
 
 	CHECK(model_member_fork(710, 711) == 0);	/* before we listen */
+	CHECK(model_member_fork(720, 721) == 0);
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, true) == 0);
+	CHECK(il_reliable_was_refused() == !priv);
 	for (int fd = 0; fd < 4096 && !found; fd++)
 		found = model_listener(fd, &reliable, &reset);
-	CHECK(found && reliable && reset);
+	CHECK(found && reliable == priv && reset);
 	CHECK(model_exit(711, 0) == 0);
 	CHECK(model_exit(710, 0) == 0);
+	CHECK(model_exit(721, 0) == 0);
+	CHECK(model_exit(720, 0) == 0);
 	collect();
-	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* rewound: -f */
-	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 2);
-	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(count(mine, NC_PR_EV_FORK, NULL) == 1);	/* rewound: -f */
+	CHECK(count(mine, NC_PR_EV_EXIT, NULL) == 2);
+	CHECK(count(mine, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == (priv ? 1u : 0u));
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == (priv ? 2u : 0u));
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == (priv ? 1u : 0u));
 	CHECK(model_opens("/bundle") == 1 && model_opens("/events") == 0);
 }
 
@@ -409,7 +490,7 @@ t_unpriv_terms(void)
 	ct_template_init(&t, CT_TYPE_PROCESS);
 	t.given = CT_T_CRITICAL;
 	t.critical = NC_PR_EV_EXIT;
-	CHECK(ct_tmpl_active_set(&t) == EPERM);	/* process.c:323 */
+	CHECK(ct_tmpl_active_set(&t) == EPERM);	/* process.c:322-323 */
 	ct_err_clear();
 	/* Default critical {empty, hwerr}, fatal {core}: hwerr moves. */
 	ct_template_init(&t, CT_TYPE_PROCESS);
@@ -420,6 +501,19 @@ t_unpriv_terms(void)
 	CHECK(id > 0);
 	CHECK(model_critical(id) == NC_PR_EV_EMPTY);	/* not {} */
 	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
+	/* pgrponly: every critical event but pr_empty moves (:288-293). */
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_PARAM;
+	t.params = NC_PR_PGRPONLY;
+	CHECK(ct_tmpl_active_set(&t) == 0);
+	id = model_fork(801);
+	CHECK(id > 0 && model_critical(id) == NC_PR_EV_EMPTY);
+	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
+	/* ... and a critical set beyond pr_empty is then refused. */
+	t.given = CT_T_PARAM | CT_T_CRITICAL;
+	t.critical = NC_PR_EV_EMPTY | NC_PR_EV_HWERR;
+	CHECK(ct_tmpl_active_set(&t) == EPERM);
+	ct_err_clear();
 }
 
 /*
@@ -488,6 +582,7 @@ t_bundle_privileged(void)
 	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
 	    false);
 
+	model_privileges(true, true);	/* bundle_unprivileged: the other */
 	CHECK(model_holder_exit(theirs) == 0);	/* orphan */
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(!il_reliable_was_refused());
@@ -701,7 +796,7 @@ t_hidden_by_maker(void)
 {
 	ct_cstatus_t st;
 
-	activate(NC_PR_EV_EXIT, 0, 0);		/* pr_empty ours */
+	(void) activate_critical(NC_PR_EV_EXIT, 0, 0);	/* pr_empty ours */
 	CHECK(ct_spawn_ready() == 0);
 	ct_id_t id = model_fork(970);		/* no commit: libuv's fork */
 	activate(0, NC_PR_EV_EMPTY, 0);		/* the user's pr_empty */
@@ -1006,12 +1101,24 @@ run(size_t i)
 	check_nfail += counts[1];
 }
 
+/* test_backend [--privileged | --unprivileged] [test-name] */
 int
 main(int argc, char **argv)
 {
+	const char *only = NULL;
+
 	(void) setvbuf(stdout, NULL, _IONBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--unprivileged") == 0)
+			priv = false;
+		else if (strcmp(argv[i], "--privileged") == 0)
+			priv = true;
+		else
+			only = argv[i];
+	}
+	model_default_privileges(priv, priv);
 	for (size_t i = 0; i < sizeof (tests) / sizeof (tests[0]); i++) {
-		if (argc < 2 || strcmp(argv[1], tests[i].name) == 0)
+		if (only == NULL || strcmp(only, tests[i].name) == 0)
 			run(i);
 	}
 	return (check_report());

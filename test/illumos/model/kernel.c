@@ -28,6 +28,7 @@ static int swap_state;		/* model_swap_evids: 1 armed, 2 one owed */
 static ctevid_t swap_owed;
 mstats_t m_stats;
 bool m_priv_event = true, m_priv_observer = true;
+static bool def_event = true, def_observer = true;
 uint_t m_self_params;
 
 mcontract_t *
@@ -84,7 +85,8 @@ k_reset(void)
 	max_live = 0;
 	p_reset();
 	swap_state = 0;
-	m_priv_event = m_priv_observer = true;
+	m_priv_event = def_event;
+	m_priv_observer = def_observer;
 	m_self_params = 0;
 }
 
@@ -99,6 +101,13 @@ model_privileges(bool event, bool observer)
 {
 	m_priv_event = event;
 	m_priv_observer = observer;
+}
+
+void
+model_default_privileges(bool event, bool observer)
+{
+	def_event = m_priv_event = event;
+	def_observer = m_priv_observer = observer;
 }
 
 void

@@ -109,8 +109,23 @@ ct_pr_tmpl_set_fatal(int fd, uint_t v)
 
 int ct_pr_tmpl_set_transfer(int fd, ctid_t v) { TMPL(fd, t);
 	t->transfer = v; return (0); }
-int ct_pr_tmpl_set_param(int fd, uint_t v) { TMPL(fd, t); t->params = v;
-	return (0); }
+/*
+ * process.c:278-293: pgrponly set by an unprivileged caller moves every
+ * critical event but pr_empty to the informative set.
+ */
+int
+ct_pr_tmpl_set_param(int fd, uint_t v)
+{
+	TMPL(fd, t);
+	if (v & ~CT_PR_ALLPARAM)
+		return (EINVAL);
+	t->params = v;
+	if ((v & CT_PR_PGRPONLY) && excess(t, t->critical) && !m_priv_event) {
+		t->informative |= t->critical & ~CT_PR_EV_EMPTY;
+		t->critical &= CT_PR_EV_EMPTY;
+	}
+	return (0);
+}
 int ct_pr_tmpl_set_svc_fmri(int fd, const char *s) { TMPL(fd, t);
 	(void) s; return (0); }
 int ct_pr_tmpl_set_svc_aux(int fd, const char *s) { TMPL(fd, t);

@@ -76,10 +76,15 @@ ctid_t model_foreign_same_user(pid_t pid, uint_t critical,
     uint_t informative, uint_t params);
 /*
  * Our privileges: contract_event (critical terms beyond the safe set,
- * ct_event_reliable, the fatal set leaving critical events in place),
- * contract_observer (other users' events).  Both by default (root).
+ * process.c:322-323; ct_event_reliable, contract.c:2679; the fatal set
+ * and pgrponly leaving critical events in place, process.c:288-293,
+ * :336-343), contract_observer (other users' events, policy.c:2398-2402,
+ * contract.c:1977).  model_privileges sets them until the next
+ * model_reset, which restores the default: both (root), or what
+ * model_default_privileges chose (test_backend's --unprivileged run).
  */
 void model_privileges(bool event, bool observer);
+void model_default_privileges(bool event, bool observer);
 /*
  * The next event takes the id after the next one, and the event after
  * it the one skipped: ids taken before the lock that orders delivery
