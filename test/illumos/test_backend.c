@@ -755,6 +755,18 @@ t_transfer(void)
 	ct_template_init(&t, CT_TYPE_PROCESS);
 	t.given = CT_T_CRITICAL | CT_T_TRANSFER;
 	t.critical = NC_PR_EV_EMPTY;
+	/* process.c:252-277: ours, and empty, or the term is refused. */
+	ct_id_t running = spawned(952);
+	ct_id_t theirs = model_foreign_same_user(953, NC_PR_EV_EMPTY, 0, 0);
+	t.transfer = running;
+	CHECK(ct_tmpl_active_set(&t) == ENOTEMPTY);
+	t.transfer = theirs;
+	CHECK(ct_tmpl_active_set(&t) == EACCES);
+	t.transfer = 4000;
+	CHECK(ct_tmpl_active_set(&t) == ESRCH);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_pr_tmpl_set_transfer") == 0);
+	ct_err_clear();
 	t.transfer = old;
 	CHECK(ct_tmpl_active_set(&t) == 0);
 	ct_id_t id = spawned(951);
@@ -762,6 +774,7 @@ t_transfer(void)
 	CHECK(!ct_contract_owned(c));	/* given away: not held */
 	CHECK(ct_contract_abandon(c) == 0);	/* nothing to do, no EINVAL */
 	ct_contract_close(c);
+	CHECK(model_owner(running) == MODEL_US);	/* not given away */
 }
 
 /* Ids queued out of order (contract.c:2311 vs :2333): none lost. */

@@ -475,8 +475,11 @@ model_ctl(int fd, int op, ctevid_t evid)
 		return (k_adopt(ct));
 	case MODEL_CTL_ACK:
 	case MODEL_CTL_NACK:
-		if (ct->owner != MODEL_US)
-			return (EACCES);
+		/*
+		 * ctfs_ctl.c:198-204: no check beyond the one at open
+		 * (ctfs_ctl.c:96-99); contract_ack acks for whoever opened
+		 * ctl, a regent's member before adopting included.
+		 */
 		return (k_ack(ct, evid, op == MODEL_CTL_NACK));
 	default:
 		return (ESRCH);	/* no negotiation on process contracts */

@@ -107,8 +107,25 @@ ct_pr_tmpl_set_fatal(int fd, uint_t v)
 	return (0);
 }
 
-int ct_pr_tmpl_set_transfer(int fd, ctid_t v) { TMPL(fd, t);
-	t->transfer = v; return (0); }
+/*
+ * process.c:252-277 (CTPP_SUBSUME): 0, or a process contract that
+ * exists (ESRCH), that we hold (EACCES) and that is empty (ENOTEMPTY).
+ */
+int
+ct_pr_tmpl_set_transfer(int fd, ctid_t v)
+{
+	mcontract_t *ct = m_ct(v);
+
+	TMPL(fd, t);
+	if (v != 0 && (ct == NULL || !ct->exists || ct->type != CTT_PROCESS))
+		return (ESRCH);
+	if (v != 0 && ct->owner != MODEL_US)
+		return (EACCES);
+	if (v != 0 && ct->nmembers != 0)
+		return (ENOTEMPTY);
+	t->transfer = v;
+	return (0);
+}
 /*
  * process.c:278-293: pgrponly set by an unprivileged caller moves every
  * critical event but pr_empty to the informative set.
