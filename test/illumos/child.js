@@ -21,9 +21,48 @@ fake.exports = {
 };
 require.cache[file] = fake;
 const m = require(path.join(dir, 'model.node'));
-const ct = require('../..');
 const privileged = process.argv[3] !== 'unprivileged';
 m.privileges(privileged ? 1 : 0, privileged ? 1 : 0);
+
+// The kernel puts a child forked under an active template in a new
+// contract, its first member (process.c:1019-1047).  Here the fork is
+// Node's own, so it is told to the model right after it, before the
+// library's hook commits the spawn (this wrapper is installed before the
+// library loads, so the hook wraps it); the model sends the real child
+// the contract's signals (model_real), and its exit, once Node reaped it,
+// is told to the model.  The model never sees the child's own forks.
+const { ChildProcess } = require('child_process');
+const realSpawn = ChildProcess.prototype.spawn;
+ChildProcess.prototype.spawn = function modelFork(options) {
+  const r = realSpawn.call(this, options);
+  const pid = this.pid;
+  if (pid !== undefined && m.fork(pid) > 0) {
+    m.real(pid);
+    this.once('exit', (code, signal) => m.exit(pid,
+      signal !== null ? os.constants.signals[signal] : code << 8));
+  }
+  return r;
+};
+const os = require('os');
+const ct = require('../..');
+
+// `await using x = v; return body(x)`, in the language's own syntax where
+// this Node has it, else what that syntax does at the end of its block.
+let usingSyntax = true;
+let using;
+try {
+  using = new Function('v', 'body',
+    'return (async () => { await using x = v; return await body(x); })();');
+} catch {
+  usingSyntax = false;
+  using = async (v, body) => {
+    try {
+      return await body(v);
+    } finally {
+      await v[Symbol.asyncDispose]();
+    }
+  };
+}
 
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
@@ -98,6 +137,64 @@ const scenarios = {
     await c2[Symbol.asyncDispose]();
     out({ stopped, state2: m.state(id2), exists2: m.exists(id2),
       sig2: m.lastSignal(id2) });
+  },
+  // run() over the model, its child a real process (modelFork above):
+  // settles once the child is reaped and the contract empty, with the
+  // exit code, the output and a timeout's signal, and leaves no contract.
+  async run() {
+    const pick = (r) => ({ exitCode: r.exitCode, signal: r.signal,
+      timedOut: r.timedOut, forced: r.forced, stdout: r.stdout });
+    const r1 = await ct.run('sh', ['-c', 'echo out; exit 3'],
+      { reject: false, stdio: 'pipe' });
+    // A timeout rejects even with reject: false (docs/api.md, run()); the
+    // error carries the result's fields.
+    const r2 = await ct.run('sleep', ['30'], { timeout: 100 })
+      .catch((e) => e);
+    let rejected = null;
+    try {
+      await ct.run('sh', ['-c', 'exit 2']);
+    } catch (e) {
+      rejected = e.exitCode;
+    }
+    out({ r1: pick(r1), exists1: m.exists(r1.ctid), r2: pick(r2),
+      code2: r2.code,
+      sig2: m.lastSignal(r2.ctid), exists2: m.exists(r2.ctid), rejected,
+      distinct: r1.ctid !== r2.ctid });
+  },
+  // `await using` on a held contract (spawn()'s, a real child): the tree
+  // is stopped (SIGTERM), then the contract abandoned and, empty,
+  // destroyed.  On an observed one: nothing is signalled, the handle
+  // goes, the contract lives on.  On a held contract already empty: it
+  // is abandoned at once.
+  async using() {
+    const { child, contract } = ct.spawn('sleep', ['30']);
+    const held = contract.ctid;
+    let exited = null;
+    child.on('exit', (code, signal) => { exited = signal; });
+    await using(contract, async (c) => {
+      c.on('pr_empty', () => {});
+    });
+    const heldOut = { exists: m.exists(held), sig: m.lastSignal(held),
+      exited };
+    const PR_FORK = 2;
+    const obs = m.foreignSameUser(8181, 0, PR_FORK, 0);
+    await using(new ct.Contract(obs), async (c) => {
+      c.on('pr_fork', () => {});
+      m.memberFork(8181, 8182);
+    });
+    const obsOut = { exists: m.exists(obs), sig: m.lastSignal(obs),
+      state: m.state(obs) };
+    m.exit(8182, 0);
+    m.exit(8181, 0);
+    ct.set_template({ type: 'process' });
+    const done = m.fork(8383);
+    ct.clear_template();
+    const c3 = ct.latest();
+    m.exit(8383, 0);
+    await c3.whenEmpty();
+    await using(c3, async () => {});
+    out({ usingSyntax, held: heldOut, observed: obsOut,
+      emptyExists: m.exists(done) });
   },
   // An observed contract without pr_empty in its terms, listened to:
   // the loop is released once it empties.

@@ -44,6 +44,13 @@ m_exit(napi_env env, napi_callback_info info)
 	return (num(env, model_exit(arg(env, info, 0), arg(env, info, 1))));
 }
 
+/* real(pid): member pid is a real process; sigsend kill(2)s it */
+static napi_value
+m_real(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_real(arg(env, info, 0))));
+}
+
 /* memberFork(ppid, pid) */
 static napi_value
 m_member_fork(napi_env env, napi_callback_info info)
@@ -138,7 +145,7 @@ NAPI_MODULE_INIT()
 		{ "foreignSameUser", m_foreign_same_user },
 		{ "selfParams", m_self_params }, { "holderIn", m_holder_in },
 		{ "holderExit", m_holder_exit }, { "state", m_state },
-		{ "privileges", m_privileges },
+		{ "privileges", m_privileges }, { "real", m_real },
 	};
 	napi_value fn;
 

@@ -71,6 +71,34 @@ for (const mode of MODES) {
     assert.strictEqual(r.state2, 3); // CTS_DEAD
   });
 
+  // run() with a real child that the model holds in a contract
+  // (child.js, modelFork): the result, a timeout that stops the tree
+  // through sigsend, and no contract left behind.
+  test(`${mode}: run() settles with the exit code, the output and a ` +
+    'timeout\'s signal, and leaves no contract', () => {
+    const [r] = scenario('run', mode);
+    assert.deepStrictEqual(r.r1, { exitCode: 3, signal: null,
+      timedOut: false, forced: false, stdout: 'out\n' });
+    assert.strictEqual(r.exists1, false, 'disposed: abandoned, destroyed');
+    assert.deepStrictEqual(r.r2, { exitCode: null, signal: 'SIGTERM',
+      timedOut: true, forced: false });
+    assert.strictEqual(r.code2, 'ETIMEDOUT');
+    assert.strictEqual(r.sig2, 15);
+    assert.strictEqual(r.exists2, false);
+    assert.strictEqual(r.rejected, 2);
+    assert.strictEqual(r.distinct, true);
+  });
+
+  test(`${mode}: await using stops and abandons a held contract, only ` +
+    'lets go of an observed one, abandons an empty one', () => {
+    const [r] = scenario('using', mode);
+    assert.deepStrictEqual(r.held, { exists: false, sig: 15,
+      exited: 'SIGTERM' });
+    // CTS_OWNED: its holder (another process) still holds it.
+    assert.deepStrictEqual(r.observed, { exists: true, sig: 0, state: 0 });
+    assert.strictEqual(r.emptyExists, false);
+  });
+
   // Our own uid's contract: observable without contract_observer
   // (policy.c:2398-2402, contract_owned).
   test(`${mode}: the loop held for a listened observed contract without ` +

@@ -26,6 +26,10 @@ static ctevid_t next_evid[2];
 static unsigned max_live;
 static int swap_state;		/* model_swap_evids: 1 armed, 2 one owed */
 static ctevid_t swap_owed;
+/* model_real: members that are real processes (signals go to them). */
+#define	MAX_REAL	64
+static pid_t real_pids[MAX_REAL];
+static unsigned nreal;
 mstats_t m_stats;
 bool m_priv_event = true, m_priv_observer = true;
 static bool def_event = true, def_observer = true;
@@ -85,6 +89,7 @@ k_reset(void)
 	max_live = 0;
 	p_reset();
 	swap_state = 0;
+	nreal = 0;
 	m_priv_event = def_event;
 	m_priv_observer = def_observer;
 	m_self_params = 0;
@@ -555,11 +560,36 @@ k_ack(mcontract_t *ct, ctevid_t evid, bool nack)
 	return (ESRCH);
 }
 
-/* sigsend(P_CTID): recorded; SIGKILL kills every member. */
+int
+model_real(pid_t pid)
+{
+	if (nreal == MAX_REAL)
+		return (ENOSPC);
+	real_pids[nreal++] = pid;
+	return (0);
+}
+
+static bool
+is_real(pid_t pid)
+{
+	for (unsigned i = 0; i < nreal; i++) {
+		if (real_pids[i] == pid)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * sigsend(P_CTID) (sig.c:1902-1911, procset.c:248): recorded; a real
+ * member gets the signal with kill(2) (its exit is the test's to
+ * report, model_exit); a modelled one dies of SIGKILL and ignores the
+ * rest.
+ */
 int
 sigsend(int idtype, id_t id, int sig)
 {
 	mcontract_t *ct = m_ct((ctid_t)id);
+	size_t i = 0;
 
 	if (idtype != P_CTID || sig < 0 || sig >= 74) {
 		errno = EINVAL;
@@ -570,8 +600,14 @@ sigsend(int idtype, id_t id, int sig)
 		return (-1);
 	}
 	ct->last_signal = sig;
-	while (sig == SIGKILL && ct->nmembers > 0)
-		(void) model_exit(ct->members[0], SIGKILL);
+	while (i < ct->nmembers) {
+		if (is_real(ct->members[i]))
+			(void) kill(ct->members[i++], sig);
+		else if (sig == SIGKILL)
+			(void) model_exit(ct->members[i], SIGKILL);
+		else
+			i++;
+	}
 	return (0);
 }
 

@@ -35,6 +35,12 @@ ctid_t model_fork(pid_t pid);
 int model_member_fork(pid_t ppid, pid_t pid);
 /* Member pid exits with wait status (pr_exit; pr_empty if the last). */
 int model_exit(pid_t pid, int status);
+/*
+ * Member pid is a real process (a child the test forked for real, e.g.
+ * through Node's spawn): sigsend sends it the signal with kill(2) rather
+ * than modelling it; the test reports its exit with model_exit.
+ */
+int model_real(pid_t pid);
 /* A contract of another process, with pid as its member. */
 ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
     bool may_observe);
