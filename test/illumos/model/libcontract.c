@@ -71,13 +71,21 @@ excess(const mtmpl_t *t, uint_t v)
 	    ((v & ~CT_PR_EV_EMPTY) && (t->params & CT_PR_PGRPONLY)));
 }
 
-/* process.c:323: beyond the safe set, EPERM without contract_event. */
+/*
+ * contract.c:1567-1586: a pure reduction of the critical set is taken
+ * as it is; anything else goes to the type, where beyond the safe set
+ * it is EPERM without contract_event (process.c:316-326).
+ */
 int
 ct_tmpl_set_critical(int fd, uint_t v)
 {
 	TMPL(fd, t);
 	if (t->type == CTT_PROCESS && (v & ~CT_PR_ALLEVENT))
 		return (EINVAL);
+	if ((~t->critical & v) == 0) {
+		t->critical = v;
+		return (0);
+	}
 	if (t->type == CTT_PROCESS && excess(t, v) && !m_priv_event)
 		return (EPERM);
 	t->critical = v;
