@@ -135,8 +135,18 @@ const scenarios = {
     const c2 = new ct.Contract(id2, true);
     c2.on('pr_fork', () => {});
     await c2[Symbol.asyncDispose]();
+    // An orphan (no inherit) cannot be adopted on illumos: its ctl file
+    // refuses us (ctfs_ctl.c:96-99), where Linux would let our uid adopt.
+    const orph = m.foreignSameUser(6363, 0, PR_FORK, 0);
+    m.holderExit(orph);
+    let refused = null;
+    try {
+      new ct.Contract(orph, true);
+    } catch (e) {
+      refused = e.code;
+    }
     out({ stopped, state2: m.state(id2), exists2: m.exists(id2),
-      sig2: m.lastSignal(id2) });
+      sig2: m.lastSignal(id2), refused, orphanState: m.state(orph) });
   },
   // run() over the model, its child a real process (modelFork above):
   // settles once the child is reaped and the contract empty, with the

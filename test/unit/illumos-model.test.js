@@ -69,6 +69,9 @@ for (const mode of MODES) {
     assert.strictEqual(r.stopped.members, 0);
     assert.strictEqual(r.exists2, false, 'emptied, then abandoned by dispose');
     assert.strictEqual(r.state2, 3); // CTS_DEAD
+    // An orphan: refused at its ctl file (docs/illumos.md, "Adoption").
+    assert.strictEqual(r.orphanState, 2); // CTS_ORPHAN
+    assert.strictEqual(r.refused, 'EACCES');
   });
 
   // run() with a real child that the model holds in a contract
