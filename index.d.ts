@@ -698,7 +698,12 @@ export function latest(type?: ContractType): Contract;
 /** Device contracts: create one from the active device template; then `latest('device')`. */
 export function create(): void;
 
-/** Take over an orphaned or inherited contract. */
+/**
+ * Take over a contract whose holder died. Per backend: illumos adopts only
+ * a contract inherited by the regent contract this process is a member of
+ * (an orphan throws `EACCES`); Linux an orphaned or inherited contract this
+ * uid made (root: any; `EPERM` otherwise). docs/illumos.md, "Adoption".
+ */
 export function adopt(ctid: number): Contract;
 
 /** Status and events of a contract, without control. */

@@ -58,11 +58,21 @@ attach(ct_contract_t *c, ct_open_t how)
 	if (how == CT_OPEN_OBSERVE) {
 		err = observe_open(w);
 	} else if ((err = il_pbundle_ready(c->type)) == 0) {
-		/* Adopting appends its pending events to our pbundle. */
+		/*
+		 * Adopting appends its pending events to our pbundle.  The
+		 * ctl file opened, so we hold the contract or our process
+		 * contract is the regent that inherited it
+		 * (ctfs_ctl.c:96-99): contract_adopt's EINVAL is then a
+		 * contract we hold already, its EBUSY another member of the
+		 * regent adopting it first (contract.c:614-618, :634-637).
+		 */
 		if (how == CT_OPEN_ADOPT && (err = ct_ctl_adopt(c->ctl)) != 0)
 			err = ct_err_set(err, "ct_ctl_adopt", "cannot adopt "
-			    "contract %d%s", (int)c->ctid, err != EINVAL ? "" :
-			    ": it is not inherited by this process's contract");
+			    "contract %d%s", (int)c->ctid, err == EINVAL ?
+			    ": this process holds it already (only an "
+			    "inherited contract can be adopted)" : err ==
+			    EBUSY ? ": another member of the regent adopted it "
+			    "first" : "");
 		if (err == 0)
 			w->owned = true;
 		if (err == 0 && how == CT_OPEN_LATEST &&
@@ -105,14 +115,20 @@ ct_contract_open(ct_id_t id, ct_open_t how, ct_contract_t **cp)
 		    (int)how));
 	if ((err = il_ctid_type(id, &type)) != 0)
 		return (err);
-	/* ctl takes exactly O_WRONLY, and opens for the holder only. */
+	/*
+	 * ctl takes exactly O_WRONLY, and opens for the holder, or for a
+	 * member of the regent of an inherited contract (ctfs_ctl.c:96-99):
+	 * an orphan (its regent is gone, contract.c:564) or a contract
+	 * another regent inherited is refused here, with EACCES.
+	 */
 	if (how != CT_OPEN_OBSERVE && (ctl = il_open_exact(il_path(path,
 	    il_type_dirs[type], id, "ctl"), O_WRONLY)) < 0) {
 		if (errno == EACCES)
 			return (ct_err_set(errno, "open", "contract %d is not "
 			    "held by this process%s", (int)id, how ==
-			    CT_OPEN_ADOPT ? " nor inherited by its contract" :
-			    ""));
+			    CT_OPEN_ADOPT ? ", nor inherited by the regent "
+			    "contract this process is a member of (an orphan "
+			    "cannot be adopted on illumos)" : ""));
 		return (ct_err_set(errno, "open", "cannot open %s", path));
 	}
 	if ((c = calloc(1, sizeof (*c))) == NULL) {

@@ -64,6 +64,11 @@ term_err(int err, const char *call, const char *term)
 {
 	if (err == 0)
 		return (0);
+	/* process.c:322-323: the one term an ordinary user is refused. */
+	if (err == EPERM && strcmp(call, "ct_tmpl_set_critical") == 0)
+		return (ct_err_set(err, call, "cannot set template term %s: "
+		    "critical events beyond pr_empty and the fatal set need "
+		    "the contract_event privilege", term));
 	return (ct_err_set(err, call, "cannot set template term %s", term));
 }
 

@@ -24,10 +24,14 @@ int il_status_id(ct_id_t id, ct_cstatus_t *st);
  * every event for this reader, which needs the contract_event privilege
  * (contract.c:2679): refused, the bundle is read all the same and
  * il_reliable_was_refused() says so (illumos's ctwatch warns and carries
- * on, ctwatch.c:348-353).  Without contract_observer the kernel leaves out
- * the events of orphans, inherited contracts and other users' contracts
- * (contract.c:1977).  Events come through ct_evq_dispatch()/ct_evq_pop()
- * like the others.
+ * on, ctwatch.c:348-353).  Without contract_observer the kernel shows
+ * only the contracts the reader's credentials "own" (contract.c:1977,
+ * contract_owned :1060-1086): held by this process, or made by its uid,
+ * or held by a process of its uid; so an orphan or inherited contract is
+ * shown when our uid made it (:1081-1082) and left out when another user
+ * did (:1987-1988).  Unreliable, the events of a contract destroyed
+ * before they were read are lost (cte_trim, contract.c:2128-2162).
+ * Events come through ct_evq_dispatch()/ct_evq_pop() like the others.
  */
 int il_bundle_watch(ct_type_t type, bool reliable, bool reset);
 

@@ -11,8 +11,8 @@
 static int32_t
 arg(napi_env env, napi_callback_info info, size_t i)
 {
-	napi_value argv[2];
-	size_t argc = 2;
+	napi_value argv[3];
+	size_t argc = 3;
 	int32_t v = 0;
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
@@ -42,6 +42,13 @@ static napi_value
 m_exit(napi_env env, napi_callback_info info)
 {
 	return (num(env, model_exit(arg(env, info, 0), arg(env, info, 1))));
+}
+
+/* real(pid): member pid is a real process; sigsend kill(2)s it */
+static napi_value
+m_real(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_real(arg(env, info, 0))));
 }
 
 /* memberFork(ppid, pid) */
@@ -84,12 +91,39 @@ m_foreign_same_user(napi_env env, napi_callback_info info)
 	    v[3])));
 }
 
-/* holderExit(ctid, regent): 0 none, 1 ours, 2 another's (model.h) */
+/* selfParams(params): the terms of our own process contract (model.h) */
+static napi_value
+m_self_params(napi_env env, napi_callback_info info)
+{
+	model_self_params((uint_t)arg(env, info, 0));
+	return (num(env, 0));
+}
+
+/* holderIn(ctid, where, params): 1 ours, 2 another's with params */
+static napi_value
+m_holder_in(napi_env env, napi_callback_info info)
+{
+	return (num(env, model_holder_in(arg(env, info, 0), arg(env, info, 1),
+	    (uint_t)arg(env, info, 2))));
+}
+
+/* holderExit(ctid): inherited by a regent, or orphaned (model.h) */
 static napi_value
 m_holder_exit(napi_env env, napi_callback_info info)
 {
-	return (num(env, model_holder_exit(arg(env, info, 0),
-	    arg(env, info, 1))));
+	return (num(env, model_holder_exit(arg(env, info, 0))));
+}
+
+/*
+ * privileges(event, observer): contract_event and contract_observer for
+ * the rest of the process (model.h; root has both, the default).
+ */
+static napi_value
+m_privileges(napi_env env, napi_callback_info info)
+{
+	model_default_privileges(arg(env, info, 0) != 0,
+	    arg(env, info, 1) != 0);
+	return (num(env, 0));
 }
 
 /* state(ctid): ctstate_t, -1 never existed */
@@ -109,7 +143,9 @@ NAPI_MODULE_INIT()
 		{ "memberFork", m_member_fork }, { "exists", m_exists },
 		{ "lastSignal", m_last_signal },
 		{ "foreignSameUser", m_foreign_same_user },
+		{ "selfParams", m_self_params }, { "holderIn", m_holder_in },
 		{ "holderExit", m_holder_exit }, { "state", m_state },
+		{ "privileges", m_privileges }, { "real", m_real },
 	};
 	napi_value fn;
 

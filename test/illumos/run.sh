@@ -3,7 +3,7 @@
 # against the model of the illumos kernel (test/illumos/model/) with the
 # host compiler, and run test_backend.c.  Run from the repository root:
 #
-#   sh test/illumos/run.sh [test-name]
+#   sh test/illumos/run.sh [test-name]   privileged, then unprivileged
 #   IL_BACKEND="file.c ..." sh test/illumos/run.sh   other backend sources
 #   sh test/illumos/run.sh --addon   build instead, into test/c/bin/il/:
 #       libilmodel.so (the backend, the core and the model),
@@ -55,4 +55,29 @@ if ! $CC $CFLAGS -I$M/include -I$M -Isrc -Isrc/illumos -o "$BIN/il/test_backend"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-exec "$BIN/il/test_backend" "$@"
+# Twice: as a privileged process (contract_event and contract_observer,
+# as root) and as an unprivileged one; each test asserts what the kernel
+# does in the mode it runs in (test_backend.c, priv).  The counts summed.
+tp=0
+tf=0
+for mode in privileged unprivileged; do
+	echo "== test_backend --$mode"
+	"$BIN/il/test_backend" "--$mode" "$@" >"$BIN/il/.out" 2>&1
+	st=$?
+	cat "$BIN/il/.out"
+	c=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$BIN/il/.out" | tail -n 1)
+	if [ -z "$c" ]; then
+		echo "run.sh: FAIL: test_backend --$mode printed no counts"
+		tf=$((tf + 1))
+		continue
+	fi
+	p=${c%% passed*}
+	f=${c#*passed, }
+	f=${f%% failed}
+	tp=$((tp + p))
+	tf=$((tf + f))
+	[ "$st" -ne 0 ] && [ "$f" -eq 0 ] && tf=$((tf + 1))
+done
+rm -f "$BIN/il/.out"
+echo "$tp passed, $tf failed"
+[ "$tf" -eq 0 ]

@@ -23,6 +23,14 @@
 
 /* ---- helpers ---- */
 
+/*
+ * The run's privileges (main: --unprivileged): both contract_event and
+ * contract_observer, as root has them, or neither, as an ordinary user.
+ * Tests that need one mode set it with model_privileges; the others
+ * assert what the kernel does in the mode of the run.
+ */
+static bool priv = true;
+
 #define	MAXEV	64
 static ct_evrec_t evs[MAXEV];
 static size_t nevs;
@@ -76,6 +84,39 @@ activate(uint32_t critical, uint32_t informative, uint32_t params)
 	CHECK(ct_tmpl_active_set(&t) == 0);
 }
 
+/*
+ * A template whose critical set may go beyond pr_empty and the fatal set
+ * (process.c:203-205, EXCESS).  Privileged, it is active.  Unprivileged,
+ * the kernel refuses the critical term with EPERM (process.c:322-323)
+ * and set_template() throws; the template an unprivileged user would set
+ * instead is made active: the same events, those beyond pr_empty
+ * informative.  Whether the critical set was granted.
+ */
+static bool
+activate_critical(uint32_t critical, uint32_t informative, uint32_t params)
+{
+	ct_template_t t;
+	uint32_t excess = critical & ~NC_PR_EV_EMPTY;
+
+	if (priv || excess == 0) {
+		activate(critical, informative, params);
+		return (true);
+	}
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_CRITICAL | CT_T_INFO | (params != 0 ? CT_T_PARAM : 0);
+	t.critical = critical;
+	t.informative = informative;
+	t.params = params;
+	CHECK(ct_tmpl_active_set(&t) == EPERM);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_tmpl_set_critical") == 0);
+	CHECK(ct_err_message() != NULL &&
+	    strstr(ct_err_message(), "contract_event") != NULL);
+	ct_err_clear();
+	activate(critical & NC_PR_EV_EMPTY, informative | excess, params);
+	return (false);
+}
+
 /* What the JS layer's spawn does around a fork that succeeds. */
 static ct_id_t
 spawned(pid_t pid)
@@ -107,7 +148,7 @@ t_emptied_hidden(void)
 	ct_cstatus_t st;
 	size_t i = 0;
 
-	activate(NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(100);
 	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
 	CHECK((model_informative(id) & NC_PR_EV_EMPTY) != 0);
@@ -118,7 +159,8 @@ t_emptied_hidden(void)
 	collect();
 	CHECK(count(id, NC_EVX_EMPTIED, NULL) == 1);
 	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 0);	/* hidden */
-	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1 && evs[i].flags == 0);
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1 &&
+	    evs[i].flags == (crit ? 0 : NC_EVF_INFO));
 	ct_contract_close(c);
 }
 
@@ -203,7 +245,7 @@ t_abandon_close_empty(void)
 static void
 t_abandon_close_running(void)
 {
-	activate(NC_PR_EV_EXIT, 0, 0);	/* pr_empty is ours */
+	bool crit = activate_critical(NC_PR_EV_EXIT, 0, 0); /* pr_empty ours */
 	ct_id_t id = spawned(230);
 	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
 	ct_contract_close(c);
@@ -213,6 +255,7 @@ t_abandon_close_running(void)
 	CHECK(!model_exists(id));
 	CHECK(nevs == 0);
 	CHECK(model_nevents(id) == 0);	/* its critical pr_exit was acked */
+	CHECK(model_acks_by_us() == (crit ? 1u : 0u));
 }
 
 /* Opened again before it empties: the handle gets it, nothing is reaped. */
@@ -260,20 +303,30 @@ t_ownership_after_abandon(void)
 
 /* ---- 7: no stray acknowledgement of what an observer here sees ---- */
 
+/*
+ * A held contract seen only through an observer handle: its critical
+ * events reach the observer unacknowledged, and nothing acks them.
+ * Unprivileged, pr_empty is the one critical event there can be.
+ */
 static void
 t_no_stray_ack_observed(void)
 {
 	size_t i = 0;
 
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(400);
 	CHECK(model_member_fork(400, 401) == 0);
 	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);
 	CHECK(model_exit(401, 0) == 0);
 	collect();
 	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1);
+	CHECK(evs[i].flags == (crit ? 0 : NC_EVF_INFO));
+	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == (crit ? 1 : 0));
+	CHECK(model_exit(400, 0) == 0);
+	collect();
+	CHECK(count(id, NC_PR_EV_EMPTY, &i) == 1);
 	CHECK(evs[i].flags == 0);			/* critical, not acked */
-	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == 1);
+	CHECK(!model_acked(evs[i].evid) && model_nevents(id) == (crit ? 3 : 1));
 	CHECK(model_acks_by_us() == 0);
 	ct_contract_close(o);
 }
@@ -282,27 +335,35 @@ t_no_stray_ack_observed(void)
 static void
 t_stray_ack_unopened(void)
 {
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(410);
 	CHECK(model_exit(410, 0) == 0);
 	collect();
 	CHECK(nevs == 0 && model_nevents(id) == 0);
-	CHECK(model_acks_by_us() == 2);
+	CHECK(model_acks_by_us() == (crit ? 2u : 1u));	/* + pr_empty */
 }
 
 /* ---- 8: no replay of the pbundle ---- */
 
+/*
+ * An unacknowledged critical event is not delivered again to a handle
+ * opened later (the pbundle is read once: a new pbundle descriptor would
+ * start at its head).  Privileged with pr_exit; pr_empty in both modes.
+ */
 static void
 t_no_replay(void)
 {
-	activate(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
+	size_t i = 0;
+
+	bool crit = activate_critical(NC_PR_EV_EMPTY | NC_PR_EV_EXIT, 0, 0);
 	ct_id_t id = spawned(500);
 	CHECK(model_member_fork(500, 501) == 0);
 	CHECK(ct_tmpl_active_clear(CT_TYPE_PROCESS) == 0);
 	ct_contract_t *a = open_ct(id, CT_OPEN_LATEST);
 	CHECK(model_exit(501, 0) == 0);
 	collect();
-	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);	/* left unacked */
+	CHECK(count(id, NC_PR_EV_EXIT, &i) == 1);	/* left unacked */
+	CHECK(evs[i].flags == (crit ? 0 : NC_EVF_INFO));
 	ct_contract_close(a);
 	ct_contract_t *b = open_ct(id, CT_OPEN_LATEST);
 	collect();
@@ -310,6 +371,12 @@ t_no_replay(void)
 	CHECK(model_exit(500, 0) == 0);
 	collect();
 	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_EMPTY, &i) == 1 && evs[i].flags == 0);
+	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);	/* unacked */
+	collect();
+	CHECK(nevs == 0);				/* not again */
+	CHECK(model_nevents(id) == (crit ? 3 : 1));
+	ct_contract_close(c);
 	ct_contract_close(b);
 }
 
@@ -358,25 +425,39 @@ t_tools_status(void)
 	CHECK(model_opens("/events") == 1);	/* the observe, not ctstat */
 }
 
-/* ctwatch: a type's bundle, with -r and -f, sees contracts not ours. */
+/*
+ * ctwatch: a type's bundle, with -r and -f, sees contracts not ours.
+ * Privileged: reliable, and another user's contract too.  Unprivileged:
+ * -r refused (contract.c:2679), -f still rewinds (cte_reset_listener
+ * asks for nothing), another user's contract left out (contract.c:1977).
+ */
 static void
 t_tools_bundle(void)
 {
 	bool reliable = false, reset = false, found = false;
 	ct_id_t id = model_foreign(710, NC_PR_EV_EMPTY | NC_PR_EV_FORK,
 	    NC_PR_EV_EXIT, false);
+	ct_id_t mine = model_foreign_same_user(720, NC_PR_EV_EMPTY |
+	    NC_PR_EV_FORK, NC_PR_EV_EXIT, 0);
 
 	CHECK(model_member_fork(710, 711) == 0);	/* before we listen */
+	CHECK(model_member_fork(720, 721) == 0);
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, true) == 0);
+	CHECK(il_reliable_was_refused() == !priv);
 	for (int fd = 0; fd < 4096 && !found; fd++)
 		found = model_listener(fd, &reliable, &reset);
-	CHECK(found && reliable && reset);
+	CHECK(found && reliable == priv && reset);
 	CHECK(model_exit(711, 0) == 0);
 	CHECK(model_exit(710, 0) == 0);
+	CHECK(model_exit(721, 0) == 0);
+	CHECK(model_exit(720, 0) == 0);
 	collect();
-	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1);	/* rewound: -f */
-	CHECK(count(id, NC_PR_EV_EXIT, NULL) == 2);
-	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(count(mine, NC_PR_EV_FORK, NULL) == 1);	/* rewound: -f */
+	CHECK(count(mine, NC_PR_EV_EXIT, NULL) == 2);
+	CHECK(count(mine, NC_PR_EV_EMPTY, NULL) == 1);
+	CHECK(count(id, NC_PR_EV_FORK, NULL) == (priv ? 1u : 0u));
+	CHECK(count(id, NC_PR_EV_EXIT, NULL) == (priv ? 2u : 0u));
+	CHECK(count(id, NC_PR_EV_EMPTY, NULL) == (priv ? 1u : 0u));
 	CHECK(model_opens("/bundle") == 1 && model_opens("/events") == 0);
 }
 
@@ -409,7 +490,7 @@ t_unpriv_terms(void)
 	ct_template_init(&t, CT_TYPE_PROCESS);
 	t.given = CT_T_CRITICAL;
 	t.critical = NC_PR_EV_EXIT;
-	CHECK(ct_tmpl_active_set(&t) == EPERM);	/* process.c:323 */
+	CHECK(ct_tmpl_active_set(&t) == EPERM);	/* process.c:322-323 */
 	ct_err_clear();
 	/* Default critical {empty, hwerr}, fatal {core}: hwerr moves. */
 	ct_template_init(&t, CT_TYPE_PROCESS);
@@ -420,9 +501,30 @@ t_unpriv_terms(void)
 	CHECK(id > 0);
 	CHECK(model_critical(id) == NC_PR_EV_EMPTY);	/* not {} */
 	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
+	/* pgrponly: every critical event but pr_empty moves (:288-293). */
+	ct_template_init(&t, CT_TYPE_PROCESS);
+	t.given = CT_T_PARAM;
+	t.params = NC_PR_PGRPONLY;
+	CHECK(ct_tmpl_active_set(&t) == 0);
+	id = model_fork(801);
+	CHECK(id > 0 && model_critical(id) == NC_PR_EV_EMPTY);
+	CHECK((model_informative(id) & NC_PR_EV_HWERR) != 0);
+	/* ... and a critical set beyond pr_empty is then refused. */
+	t.given = CT_T_PARAM | CT_T_CRITICAL;
+	t.critical = NC_PR_EV_EMPTY | NC_PR_EV_HWERR;
+	CHECK(ct_tmpl_active_set(&t) == EPERM);
+	ct_err_clear();
 }
 
-/* ctwatch -r without contract_event: warned, the bundle still read. */
+/*
+ * ctwatch -r without contract_event: warned, the bundle still read.
+ * Without contract_observer a bundle reader sees the contracts it "owns"
+ * (contract.c:1977, contract_owned :1060-1086): ours, and those our uid
+ * made, orphans and inherited ones included (ct_cuid, :1081-1082);
+ * another user's orphan is skipped (:1987-1988), as is a contract another
+ * user holds.  A contract destroyed before its events were read loses
+ * them: no reliable listener stops the trim (contract.c:2128-2162).
+ */
 static void
 t_bundle_unprivileged(void)
 {
@@ -433,38 +535,78 @@ t_bundle_unprivileged(void)
 	    false);
 	ct_id_t orph = model_foreign_same_user(830, NC_PR_EV_EMPTY,
 	    NC_PR_EV_EXIT, 0);
-	CHECK(model_holder_exit(orph, MODEL_NONE) == 0);	/* orphaned */
+	ct_id_t inh = model_foreign_same_user(840, NC_PR_EV_EMPTY,
+	    NC_PR_EV_EXIT, NC_PR_INHERIT);
+	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
+	CHECK(model_member_fork(830, 831) == 0);
+	CHECK(model_member_fork(850, 851) == 0);
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(inh, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(orph) == 0);
+	CHECK(model_holder_exit(inh) == 0);
+	CHECK(model_holder_exit(theirs) == 0);
+	CHECK(model_state(orph) == CTS_ORPHAN &&
+	    model_state(inh) == CTS_INHERITED &&
+	    model_state(theirs) == CTS_ORPHAN);
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(il_reliable_was_refused());
 	CHECK(model_exit(810, 0) == 0);
 	CHECK(model_exit(820, 0) == 0);
-	CHECK(model_exit(830, 0) == 0);
+	CHECK(model_exit(831, 0) == 0);
+	CHECK(model_exit(840, 0) == 0);
+	CHECK(model_exit(851, 0) == 0);
 	collect();
 	CHECK(count(ours, NC_PR_EV_EXIT, NULL) == 1);
 	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 0);	/* contract.c:1977 */
-	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 0);	/* no owner */
+	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 1);	/* our uid made it */
+	CHECK(count(inh, NC_PR_EV_EXIT, NULL) == 1);	/* likewise */
+	CHECK(count(theirs, NC_PR_EV_EXIT, NULL) == 0);	/* :1987-1988 */
+	/* The orphan's last exit destroys it before we read: trimmed. */
+	CHECK(model_exit(830, 0) == 0);
+	CHECK(!model_exists(orph));
+	collect();
+	CHECK(count(orph, NC_PR_EV_EXIT, NULL) == 0);
 }
 
-/* Privileged, -r is granted and every contract's events come. */
+/*
+ * Privileged, -r is granted and every contract's events come, even those
+ * of a contract destroyed before they were read: a reliable listener
+ * stops the trim (contract.c:2139-2140).
+ */
 static void
 t_bundle_privileged(void)
 {
 	ct_id_t other = model_foreign(840, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
 	    false);
+	ct_id_t theirs = model_foreign(850, NC_PR_EV_EMPTY, NC_PR_EV_EXIT,
+	    false);
 
+	model_privileges(true, true);	/* bundle_unprivileged: the other */
+	CHECK(model_holder_exit(theirs) == 0);	/* orphan */
 	CHECK(il_bundle_watch(CT_TYPE_PROCESS, true, false) == 0);
 	CHECK(!il_reliable_was_refused());
 	CHECK(model_exit(840, 0) == 0);
+	CHECK(model_exit(850, 0) == 0);
+	CHECK(!model_exists(theirs));		/* destroyed, not yet read */
 	collect();
 	CHECK(count(other, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(theirs, NC_PR_EV_EXIT, NULL) == 1);
+	CHECK(count(theirs, NC_PR_EV_EMPTY, NULL) == 1);
 }
 
-/* Inherit + regent: adopt holds it, with only its unacked critical events. */
+/*
+ * Inherit, and the holder a member of our process contract, a regent:
+ * adopt holds it, with only its unacknowledged critical events.
+ */
 static void
 t_adopt_inherited(void)
 {
 	ct_id_t id = model_foreign_same_user(900, NC_PR_EV_EMPTY |
 	    NC_PR_EV_EXIT, NC_PR_EV_FORK, NC_PR_INHERIT);
+
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);
 
 	ct_contract_t *o = open_ct(id, CT_OPEN_OBSERVE);  /* a listener */
 	CHECK(model_member_fork(900, 901) == 0);	/* informative */
@@ -473,7 +615,7 @@ t_adopt_inherited(void)
 	CHECK(count(id, NC_PR_EV_FORK, NULL) == 1 &&
 	    count(id, NC_PR_EV_EXIT, NULL) == 1);
 	ct_contract_close(o);
-	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(model_holder_exit(id) == 0);
 	CHECK(model_state(id) == CTS_INHERITED && model_nevents(id) == 1);
 	ct_contract_t *a = open_ct(id, CT_OPEN_ADOPT);
 	CHECK(ct_contract_owned(a) && model_owner(id) == MODEL_US);
@@ -487,39 +629,116 @@ t_adopt_inherited(void)
 	ct_contract_close(a);
 }
 
-/* The kernel adopts only inherited contracts of our regent (:614). */
+/*
+ * The kernel adopts only inherited contracts of our regent: the ctl file
+ * opens for nothing else (ctfs_ctl.c:96-99, EACCES), and contract_adopt
+ * refuses a contract we hold already (contract.c:614-618, EINVAL).
+ */
 static void
 t_adopt_refused(void)
 {
 	ct_contract_t *c = NULL;
 	ct_id_t other = model_foreign_same_user(910, NC_PR_EV_EMPTY, 0,
-	    NC_PR_INHERIT | NC_PR_REGENT);
+	    NC_PR_INHERIT);
 	ct_id_t orph = model_foreign_same_user(920, NC_PR_EV_EMPTY, 0, 0);
 	ct_id_t held = model_foreign_same_user(930, NC_PR_EV_EMPTY, 0, 0);
 
-	CHECK(model_holder_exit(other, MODEL_OTHER) == 0);
+	model_self_params(NC_PR_REGENT);
+	/* The holder of other is a member of another regent contract. */
+	CHECK(model_holder_in(other, MODEL_OTHER, NC_PR_REGENT) == 0);
+	CHECK(model_holder_exit(other) == 0);
 	CHECK(model_state(other) == CTS_INHERITED);
-	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EINVAL);
+	CHECK(ct_contract_open(other, CT_OPEN_ADOPT, &c) == EACCES);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "open") == 0);
 	ct_err_clear();
-	CHECK(model_holder_exit(orph, MODEL_US) == 0);	/* no inherit */
+	CHECK(model_holder_in(orph, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(orph) == 0);	/* no inherit */
 	CHECK(model_state(orph) == CTS_ORPHAN);
 	CHECK(ct_contract_open(orph, CT_OPEN_ADOPT, &c) == EACCES);
 	ct_err_clear();
 	CHECK(ct_contract_open(held, CT_OPEN_ADOPT, &c) == EACCES);
 	ct_err_clear();
-	CHECK(model_open_fds() == 1);	/* the pbundle only (il.h) */
+	CHECK(model_open_fds() == 0);	/* refused at ctl: nothing left */
+
+	/* Ours already: ctl opens, contract_adopt says EINVAL. */
+	activate(NC_PR_EV_EMPTY, 0, 0);
+	ct_id_t ours = spawned(931);
+	ct_contract_t *h = open_ct(ours, CT_OPEN_LATEST);
+	CHECK(ct_contract_open(ours, CT_OPEN_ADOPT, &c) == EINVAL);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_ctl_adopt") == 0);
+	ct_err_clear();
+	CHECK(ct_contract_owned(h) && model_owner(ours) == MODEL_US);
+	CHECK(model_exit(931, 0) == 0);
+	collect();
+	ct_contract_close(h);
+	CHECK(!model_exists(ours));
 }
 
-/* noorphan: the holder's exit kills the members; none inherited. */
+/*
+ * noorphan: the holder's exit kills the members, unless the contract is
+ * inherited: inherit and the holder's contract a regent are checked
+ * first (contract.c:512-513), and only the type's abandon kills
+ * (process.c:623-624).
+ */
 static void
 t_holder_noorphan(void)
 {
 	ct_id_t id = model_foreign_same_user(940, NC_PR_EV_EMPTY, 0,
 	    NC_PR_NOORPHAN | NC_PR_INHERIT);
+	ct_id_t inh = model_foreign_same_user(942, NC_PR_EV_EMPTY, 0,
+	    NC_PR_NOORPHAN | NC_PR_INHERIT);
 
 	CHECK(model_member_fork(940, 941) == 0);
-	CHECK(model_holder_exit(id, MODEL_US) == 0);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);	/* ours: no regent */
+	CHECK(model_holder_exit(id) == 0);
 	CHECK(!model_exists(id));	/* killed, emptied, orphan destroyed */
+
+	model_self_params(NC_PR_REGENT);
+	CHECK(model_holder_in(inh, MODEL_US, 0) == 0);
+	CHECK(model_holder_exit(inh) == 0);
+	CHECK(model_state(inh) == CTS_INHERITED);
+	CHECK(model_member_fork(942, 943) == 0);	/* not killed */
+	ct_contract_t *a = open_ct(inh, CT_OPEN_ADOPT);
+	CHECK(ct_contract_owned(a));
+	CHECK(ct_contract_abandon(a) == 0);	/* explicit: noorphan now */
+	CHECK(!model_exists(inh));
+	ct_contract_close(a);
+}
+
+/*
+ * inherit with no regent to take it: the holder's own contract lacks
+ * CT_PR_REGENT (process.c:554), so the contract becomes an orphan
+ * (contract.c:563-565): its critical events acknowledged, no ctl for
+ * anyone (EACCES on adopt, ctfs_ctl.c:96-99), destroyed when it empties.
+ */
+static void
+t_holder_inherit_no_regent(void)
+{
+	ct_contract_t *c = NULL;
+	ct_id_t id = model_foreign_same_user(960, NC_PR_EV_EMPTY |
+	    NC_PR_EV_EXIT, 0, NC_PR_INHERIT);
+	ct_id_t id2 = model_foreign_same_user(965, NC_PR_EV_EMPTY, 0,
+	    NC_PR_INHERIT);
+
+	CHECK(model_member_fork(960, 961) == 0);
+	CHECK(model_exit(961, 0) == 0);			/* critical, unacked */
+	CHECK(model_nevents(id) == 1);
+	CHECK(model_holder_in(id, MODEL_US, 0) == 0);	/* in ours */
+	CHECK(model_holder_exit(id) == 0);		/* ours is no regent */
+	CHECK(model_state(id) == CTS_ORPHAN && model_owner(id) == MODEL_NONE);
+	CHECK(model_nevents(id) == 0);
+	CHECK(ct_contract_open(id, CT_OPEN_ADOPT, &c) == EACCES);
+	ct_err_clear();
+	CHECK(model_exists(id));			/* 960 runs on */
+	CHECK(model_exit(960, 0) == 0);
+	CHECK(!model_exists(id));
+
+	/* Nor another contract without regent (the default). */
+	CHECK(model_holder_exit(id2) == 0);
+	CHECK(model_state(id2) == CTS_ORPHAN);
+	CHECK(model_open_fds() == 0);
 }
 
 /* transfer: the next fork abandons the contract given (process.c:906). */
@@ -536,6 +755,18 @@ t_transfer(void)
 	ct_template_init(&t, CT_TYPE_PROCESS);
 	t.given = CT_T_CRITICAL | CT_T_TRANSFER;
 	t.critical = NC_PR_EV_EMPTY;
+	/* process.c:252-277: ours, and empty, or the term is refused. */
+	ct_id_t running = spawned(952);
+	ct_id_t theirs = model_foreign_same_user(953, NC_PR_EV_EMPTY, 0, 0);
+	t.transfer = running;
+	CHECK(ct_tmpl_active_set(&t) == ENOTEMPTY);
+	t.transfer = theirs;
+	CHECK(ct_tmpl_active_set(&t) == EACCES);
+	t.transfer = 4000;
+	CHECK(ct_tmpl_active_set(&t) == ESRCH);
+	CHECK(ct_err_syscall() != NULL &&
+	    strcmp(ct_err_syscall(), "ct_pr_tmpl_set_transfer") == 0);
+	ct_err_clear();
 	t.transfer = old;
 	CHECK(ct_tmpl_active_set(&t) == 0);
 	ct_id_t id = spawned(951);
@@ -543,6 +774,7 @@ t_transfer(void)
 	CHECK(!ct_contract_owned(c));	/* given away: not held */
 	CHECK(ct_contract_abandon(c) == 0);	/* nothing to do, no EINVAL */
 	ct_contract_close(c);
+	CHECK(model_owner(running) == MODEL_US);	/* not given away */
 }
 
 /* Ids queued out of order (contract.c:2311 vs :2333): none lost. */
@@ -577,7 +809,7 @@ t_hidden_by_maker(void)
 {
 	ct_cstatus_t st;
 
-	activate(NC_PR_EV_EXIT, 0, 0);		/* pr_empty ours */
+	(void) activate_critical(NC_PR_EV_EXIT, 0, 0);	/* pr_empty ours */
 	CHECK(ct_spawn_ready() == 0);
 	ct_id_t id = model_fork(970);		/* no commit: libuv's fork */
 	activate(0, NC_PR_EV_EMPTY, 0);		/* the user's pr_empty */
@@ -823,6 +1055,7 @@ static const struct {
 	{ "adopt_inherited", t_adopt_inherited },
 	{ "adopt_refused", t_adopt_refused },
 	{ "holder_noorphan", t_holder_noorphan },
+	{ "holder_inherit_no_regent", t_holder_inherit_no_regent },
 	{ "transfer", t_transfer },
 	{ "dedup_swapped", t_dedup_swapped },
 	{ "hidden_by_maker", t_hidden_by_maker },
@@ -881,12 +1114,24 @@ run(size_t i)
 	check_nfail += counts[1];
 }
 
+/* test_backend [--privileged | --unprivileged] [test-name] */
 int
 main(int argc, char **argv)
 {
+	const char *only = NULL;
+
 	(void) setvbuf(stdout, NULL, _IONBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--unprivileged") == 0)
+			priv = false;
+		else if (strcmp(argv[i], "--privileged") == 0)
+			priv = true;
+		else
+			only = argv[i];
+	}
+	model_default_privileges(priv, priv);
 	for (size_t i = 0; i < sizeof (tests) / sizeof (tests[0]); i++) {
-		if (argc < 2 || strcmp(argv[1], tests[i].name) == 0)
+		if (only == NULL || strcmp(only, tests[i].name) == 0)
 			run(i);
 	}
 	return (check_report());

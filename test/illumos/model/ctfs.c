@@ -3,10 +3,11 @@
  * usr/src/uts/common/fs/ctfs: which file opens with which flags (the
  * template, ctl, latest and the event endpoints check their flag word
  * exactly, so O_CLOEXEC is refused there; status files and directories
- * take it), who may open ctl (the holder) and events (the holder's or
- * author's user, else the contract_observer privilege), and what each
- * descriptor then does.  Descriptors are real ones (eventfd) so that
- * their numbers are unique; the model keeps what they stand for.
+ * take it), who may open ctl (the holder, or a member of the regent of
+ * an inherited contract) and events (the holder's or author's user, else
+ * the contract_observer privilege), and what each descriptor then does.
+ * Descriptors are real ones (eventfd) so that their numbers are unique;
+ * the model keeps what they stand for.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -172,7 +173,15 @@ open_ct_file(mcontract_t *ct, const char *file, int flags)
 	if (strcmp(file, "ctl") == 0) {
 		if (flags != O_WRONLY)
 			return (fail(EINVAL));
-		if (ct->owner != MODEL_US && ct->state != CTS_INHERITED)
+		/*
+		 * ctfs_ctl.c:96-99 (ctfs_ctl_access, at open): the holder,
+		 * or a member of the regent of a contract with no holder.
+		 * An orphan's regent is NULL (contract.c:564), so an orphan
+		 * and a contract another regent inherited are refused here,
+		 * with EACCES, before contract_adopt could say EINVAL.
+		 */
+		if (ct->owner != MODEL_US && !(ct->owner == MODEL_NONE &&
+		    ct->regent == MODEL_US))
 			return (fail(EACCES));
 		if ((fd = fd_new(F_CTL, false)) >= 0)
 			fds[fd]->id = ct->id;
@@ -188,9 +197,12 @@ open_ct_file(mcontract_t *ct, const char *file, int flags)
 	if (strcmp(file, "events") == 0) {
 		if (!endpoint_flags(flags))
 			return (fail(EINVAL));
-		/* ctfs_event.c:227, secpolicy_contract_observer: EPERM. */
-		if (ct->owner != MODEL_US && ct->deny_observe &&
-		    !m_priv_observer)
+		/*
+		 * ctfs_event.c:227, secpolicy_contract_observer
+		 * (policy.c:2398-2402): contract_owned, else EPERM without
+		 * contract_observer.
+		 */
+		if (!m_owned(ct) && !m_priv_observer)
 			return (fail(EPERM));
 		if ((fd = fd_new(F_LISTENER, false)) >= 0)
 			listen_on(fd, &ct->q);
@@ -463,8 +475,11 @@ model_ctl(int fd, int op, ctevid_t evid)
 		return (k_adopt(ct));
 	case MODEL_CTL_ACK:
 	case MODEL_CTL_NACK:
-		if (ct->owner != MODEL_US)
-			return (EACCES);
+		/*
+		 * ctfs_ctl.c:198-204: no check beyond the one at open
+		 * (ctfs_ctl.c:96-99); contract_ack acks for whoever opened
+		 * ctl, a regent's member before adopting included.
+		 */
 		return (k_ack(ct, evid, op == MODEL_CTL_NACK));
 	default:
 		return (ESRCH);	/* no negotiation on process contracts */
@@ -508,9 +523,12 @@ listener(int fd)
 }
 
 /*
- * A bundle reader without contract_observer skips the events of orphaned
- * and inherited contracts and of those another user holds
- * (contract.c:1977-1990, checked when the event is read).
+ * A bundle reader (ctfs_event.c:464-465: the bundle alone checks
+ * credentials at read) without contract_observer skips the events of
+ * contracts it does not "own" (contract.c:1977, contract_owned): neither
+ * held by us nor made or held by our uid.  So an orphan or an inherited
+ * contract our uid made is seen, another user's is not (:1987-1988).
+ * Checked when the event is read, not when it is published.
  */
 static bool
 hidden(const mlistener_t *l, const mevent_t *e)
@@ -520,7 +538,7 @@ hidden(const mlistener_t *l, const mevent_t *e)
 	if (m_priv_observer || (l->q != &m_bundle[0] && l->q != &m_bundle[1]))
 		return (false);
 	ct = m_ct(e->ctid);
-	return (ct == NULL || ct->owner == MODEL_NONE || ct->deny_observe);
+	return (ct == NULL || !m_owned(ct));
 }
 
 /* The next entry l may read: not trimmed. */

@@ -26,13 +26,33 @@ static ctevid_t next_evid[2];
 static unsigned max_live;
 static int swap_state;		/* model_swap_evids: 1 armed, 2 one owed */
 static ctevid_t swap_owed;
+/* model_real: members that are real processes (signals go to them). */
+#define	MAX_REAL	64
+static pid_t real_pids[MAX_REAL];
+static unsigned nreal;
 mstats_t m_stats;
 bool m_priv_event = true, m_priv_observer = true;
+static bool def_event = true, def_observer = true;
+uint_t m_self_params;
 
 mcontract_t *
 m_ct(ctid_t id)
 {
 	return (id > 0 && id < MAX_CT ? m_cts[id] : NULL);
+}
+
+/*
+ * contract_owned (contract.c:1060-1086), what a reader's credentials
+ * allow without contract_observer: we hold it, or our uid is its
+ * author's (ct_cuid, :1081-1082) or, while it has a holder, the holder's
+ * (contract_checkcred, :1041-1043).  An orphan or inherited contract has
+ * no holder: its author's uid alone decides.
+ */
+bool
+m_owned(const mcontract_t *ct)
+{
+	return (ct->owner == MODEL_US || ct->author_ours ||
+	    (ct->owner != MODEL_NONE && ct->holder_ours));
 }
 
 static void
@@ -69,7 +89,16 @@ k_reset(void)
 	max_live = 0;
 	p_reset();
 	swap_state = 0;
-	m_priv_event = m_priv_observer = true;
+	nreal = 0;
+	m_priv_event = def_event;
+	m_priv_observer = def_observer;
+	m_self_params = 0;
+}
+
+void
+model_self_params(uint_t params)
+{
+	m_self_params = params;
 }
 
 void
@@ -77,6 +106,13 @@ model_privileges(bool event, bool observer)
 {
 	m_priv_event = event;
 	m_priv_observer = observer;
+}
+
+void
+model_default_privileges(bool event, bool observer)
+{
+	def_event = m_priv_event = event;
+	def_observer = m_priv_observer = observer;
 }
 
 void
@@ -214,6 +250,9 @@ ct_new(int type, int owner)
 	ct->owner = owner;
 	ct->state = CTS_OWNED;
 	ct->exists = true;
+	ct->author_ours = ct->holder_ours = owner == MODEL_US;
+	/* contract.c:314: ct_regent is the author's process contract. */
+	ct->regent = ct->holder_in = owner;
 	m_cts[ct->id] = ct;
 	return (ct);
 }
@@ -228,6 +267,29 @@ add_member(mcontract_t *ct, pid_t pid)
 	ct->members[ct->nmembers++] = pid;
 }
 
+/*
+ * cte_trim of the type's bundle for a destroyed contract
+ * (contract.c:2128-2162): its events go, read or not, up to the first
+ * one a reliable listener is positioned at (a "stopper", :2139-2140),
+ * past which nothing is freed.  So only ctwatch -r (contract_event) sees
+ * the events of a contract destroyed before it read them.
+ */
+static void
+q_trim_destroyed(mqueue_t *q, const mcontract_t *ct)
+{
+	size_t stop = q->n;
+
+	for (size_t i = 0; i < MAX_LISTENERS; i++) {
+		if (q->listeners[i] != NULL && q->listeners[i]->reliable &&
+		    q->listeners[i]->pos < stop)
+			stop = q->listeners[i]->pos;
+	}
+	for (size_t i = 0; i < stop; i++) {
+		if (q->ev[i]->ctid == ct->id)
+			q->gone[i] = true;
+	}
+}
+
 /* contract_destroy: dead, its critical events acked, gone from ctfs. */
 static void
 destroy(mcontract_t *ct)
@@ -237,14 +299,18 @@ destroy(mcontract_t *ct)
 	ct->nevents = 0;
 	ct->state = CTS_DEAD;
 	ct->exists = false;
-	q_trim_ct(&m_bundle[ct->type], ct);
+	q_trim_destroyed(&m_bundle[ct->type], ct);
 	q_trim_ct(&m_pbundle[ct->type], ct);
 }
 
-/* contract_orphan: every unacknowledged critical event is acked. */
+/*
+ * contract_orphan: every unacknowledged critical event is acked.  Its
+ * regent was cleared first (contract.c:564): nobody can open its ctl.
+ */
 static void
 orphan(mcontract_t *ct)
 {
+	ct->regent = MODEL_NONE;
 	ct->state = CTS_ORPHAN;
 	for (size_t i = 0; i < ct->q.n; i++) {
 		if ((ct->q.ev[i]->flags & (CTE_INFO | CTE_ACK)) == 0)
@@ -356,23 +422,11 @@ model_foreign(pid_t pid, uint_t critical, uint_t informative,
 		return (-EAGAIN);
 	ct->critical = critical;
 	ct->informative = informative;
-	ct->deny_observe = !may_observe;
+	/* may_observe: made and held by a process of our own uid. */
+	ct->author_ours = ct->holder_ours = may_observe;
 	add_member(ct, pid);
 	p_fork(1, pid, ct->id);
 	return (ct->id);
-}
-
-int
-model_inherit(ctid_t id)
-{
-	mcontract_t *ct = m_ct(id);
-
-	if (ct == NULL)
-		return (ESRCH);
-	ct->owner = MODEL_NONE;
-	ct->state = CTS_INHERITED;
-	ct->regent = MODEL_US;
-	return (0);
 }
 
 ctid_t
@@ -387,27 +441,51 @@ model_foreign_same_user(pid_t pid, uint_t critical, uint_t informative,
 }
 
 int
-model_holder_exit(ctid_t id, int regent)
+model_holder_in(ctid_t id, int where, uint_t params)
 {
 	mcontract_t *ct = m_ct(id);
 
+	if (ct == NULL || !ct->exists || ct->owner != MODEL_OTHER ||
+	    (where != MODEL_US && where != MODEL_OTHER))
+		return (ESRCH);
+	ct->holder_in = ct->regent = where;
+	ct->holder_in_params = params;
+	return (0);
+}
+
+int
+model_holder_exit(ctid_t id)
+{
+	mcontract_t *ct = m_ct(id);
+	uint_t parent;
+
 	if (ct == NULL || !ct->exists || ct->owner != MODEL_OTHER)
 		return (ESRCH);
+	parent = ct->holder_in == MODEL_US ? m_self_params :
+	    ct->holder_in_params;
 	ct->owner = MODEL_NONE;
-	if (ct->params & CT_PR_NOORPHAN) {
-		orphan(ct);
-		while (ct->nmembers > 0)
-			(void) model_exit(ct->members[0], SIGKILL);
+	/*
+	 * contract.c:512-513: inherit (CTF_INHERIT, from CT_PR_INHERIT at
+	 * process.c:838) and contract_process_accept of the holder's own
+	 * contract (process.c:554); checked before the type's abandon, so
+	 * noorphan kills nothing then (:553-555).  Its events stay unacked.
+	 */
+	if ((ct->params & CT_PR_INHERIT) && (parent & CT_PR_REGENT)) {
+		ct->state = CTS_INHERITED;
+		ct->regent = ct->holder_in;
 		return (0);
 	}
-	if ((ct->params & CT_PR_INHERIT) && regent != MODEL_NONE) {
-		ct->state = CTS_INHERITED;	/* events stay unacked */
-		ct->regent = regent;
+	/* contract.c:564, then contract_process_abandon (process.c:606-628). */
+	ct->regent = MODEL_NONE;
+	if (ct->nmembers == 0) {
+		destroy(ct);
 		return (0);
 	}
 	orphan(ct);
-	if (ct->nmembers == 0)
-		destroy(ct);
+	if (ct->params & CT_PR_NOORPHAN) {
+		while (ct->nmembers > 0)
+			(void) model_exit(ct->members[0], SIGKILL);
+	}
 	return (0);
 }
 
@@ -424,6 +502,7 @@ k_abandon(mcontract_t *ct)
 	if (ct->owner != MODEL_US)
 		return (EINVAL);
 	ct->owner = MODEL_NONE;
+	ct->regent = MODEL_NONE;	/* explicit: never inherited, :564 */
 	q_trim_ct(&m_pbundle[ct->type], ct);
 	if (ct->type != CTT_PROCESS || ct->nmembers == 0) {
 		destroy(ct);
@@ -438,10 +517,13 @@ k_abandon(mcontract_t *ct)
 }
 
 /*
- * contract_adopt (contract.c:614): only an inherited contract, and only
- * by a member of the regent (here: our process contract); its
- * unacknowledged critical events, and only those, are appended to our
- * pbundle (contract.c:2079, "For now, only copy critical events").
+ * contract_adopt (contract.c:614-618): only an inherited contract, and
+ * only by a member of the regent (here: our process contract); EINVAL
+ * otherwise.  Through a ctl descriptor, which opens only for the holder
+ * or the regent's members (ctfs_ctl.c:96-99), EINVAL is what a holder
+ * adopting its own contract gets.  Its unacknowledged critical events,
+ * and only those, are appended to our pbundle (contract.c:2079, "For
+ * now, only copy critical events").
  */
 int
 k_adopt(mcontract_t *ct)
@@ -478,11 +560,36 @@ k_ack(mcontract_t *ct, ctevid_t evid, bool nack)
 	return (ESRCH);
 }
 
-/* sigsend(P_CTID): recorded; SIGKILL kills every member. */
+int
+model_real(pid_t pid)
+{
+	if (nreal == MAX_REAL)
+		return (ENOSPC);
+	real_pids[nreal++] = pid;
+	return (0);
+}
+
+static bool
+is_real(pid_t pid)
+{
+	for (unsigned i = 0; i < nreal; i++) {
+		if (real_pids[i] == pid)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * sigsend(P_CTID) (sig.c:1902-1911, procset.c:248): recorded; a real
+ * member gets the signal with kill(2) (its exit is the test's to
+ * report, model_exit); a modelled one dies of SIGKILL and ignores the
+ * rest.
+ */
 int
 sigsend(int idtype, id_t id, int sig)
 {
 	mcontract_t *ct = m_ct((ctid_t)id);
+	size_t i = 0;
 
 	if (idtype != P_CTID || sig < 0 || sig >= 74) {
 		errno = EINVAL;
@@ -493,8 +600,14 @@ sigsend(int idtype, id_t id, int sig)
 		return (-1);
 	}
 	ct->last_signal = sig;
-	while (sig == SIGKILL && ct->nmembers > 0)
-		(void) model_exit(ct->members[0], SIGKILL);
+	while (i < ct->nmembers) {
+		if (is_real(ct->members[i]))
+			(void) kill(ct->members[i++], sig);
+		else if (sig == SIGKILL)
+			(void) model_exit(ct->members[i], SIGKILL);
+		else
+			i++;
+	}
 	return (0);
 }
 

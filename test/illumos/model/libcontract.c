@@ -71,13 +71,21 @@ excess(const mtmpl_t *t, uint_t v)
 	    ((v & ~CT_PR_EV_EMPTY) && (t->params & CT_PR_PGRPONLY)));
 }
 
-/* process.c:323: beyond the safe set, EPERM without contract_event. */
+/*
+ * contract.c:1567-1586: a pure reduction of the critical set is taken
+ * as it is; anything else goes to the type, where beyond the safe set
+ * it is EPERM without contract_event (process.c:316-326).
+ */
 int
 ct_tmpl_set_critical(int fd, uint_t v)
 {
 	TMPL(fd, t);
 	if (t->type == CTT_PROCESS && (v & ~CT_PR_ALLEVENT))
 		return (EINVAL);
+	if ((~t->critical & v) == 0) {
+		t->critical = v;
+		return (0);
+	}
 	if (t->type == CTT_PROCESS && excess(t, v) && !m_priv_event)
 		return (EPERM);
 	t->critical = v;
@@ -107,10 +115,42 @@ ct_pr_tmpl_set_fatal(int fd, uint_t v)
 	return (0);
 }
 
-int ct_pr_tmpl_set_transfer(int fd, ctid_t v) { TMPL(fd, t);
-	t->transfer = v; return (0); }
-int ct_pr_tmpl_set_param(int fd, uint_t v) { TMPL(fd, t); t->params = v;
-	return (0); }
+/*
+ * process.c:252-277 (CTPP_SUBSUME): 0, or a process contract that
+ * exists (ESRCH), that we hold (EACCES) and that is empty (ENOTEMPTY).
+ */
+int
+ct_pr_tmpl_set_transfer(int fd, ctid_t v)
+{
+	mcontract_t *ct = m_ct(v);
+
+	TMPL(fd, t);
+	if (v != 0 && (ct == NULL || !ct->exists || ct->type != CTT_PROCESS))
+		return (ESRCH);
+	if (v != 0 && ct->owner != MODEL_US)
+		return (EACCES);
+	if (v != 0 && ct->nmembers != 0)
+		return (ENOTEMPTY);
+	t->transfer = v;
+	return (0);
+}
+/*
+ * process.c:278-293: pgrponly set by an unprivileged caller moves every
+ * critical event but pr_empty to the informative set.
+ */
+int
+ct_pr_tmpl_set_param(int fd, uint_t v)
+{
+	TMPL(fd, t);
+	if (v & ~CT_PR_ALLPARAM)
+		return (EINVAL);
+	t->params = v;
+	if ((v & CT_PR_PGRPONLY) && excess(t, t->critical) && !m_priv_event) {
+		t->informative |= t->critical & ~CT_PR_EV_EMPTY;
+		t->critical &= CT_PR_EV_EMPTY;
+	}
+	return (0);
+}
 int ct_pr_tmpl_set_svc_fmri(int fd, const char *s) { TMPL(fd, t);
 	(void) s; return (0); }
 int ct_pr_tmpl_set_svc_aux(int fd, const char *s) { TMPL(fd, t);

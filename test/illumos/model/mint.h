@@ -40,8 +40,17 @@ typedef struct mcontract {
 	ctstate_t state;
 	int owner;
 	bool exists;
-	bool deny_observe;	/* another user's: needs contract_observer */
-	int regent;		/* CTS_INHERITED: whose contract holds it */
+	bool author_ours;	/* ct_cuid is our uid */
+	bool holder_ours;	/* its holder, while it has one, runs as us */
+	/*
+	 * ct_regent: the process contract that inherits it (contract.c:314,
+	 * its author's; cleared when orphaned, :564): MODEL_US (ours),
+	 * MODEL_OTHER, or MODEL_NONE.
+	 */
+	int regent;
+	/* The holder's own process contract (MODEL_US: ours) and its terms. */
+	int holder_in;
+	uint_t holder_in_params;
 	uint_t critical, informative, fatal, params;
 	uint64_t cookie;
 	pid_t *members;
@@ -65,8 +74,11 @@ extern ctid_t m_latest[2];
 extern mstats_t m_stats;
 /* Our privileges (model_privileges): contract_event, contract_observer. */
 extern bool m_priv_event, m_priv_observer;
+/* The terms of our own process contract (model_self_params). */
+extern uint_t m_self_params;
 
 mcontract_t *m_ct(ctid_t id);
+bool m_owned(const mcontract_t *ct);
 void k_reset(void);
 void q_trim(mqueue_t *q);
 int k_abandon(mcontract_t *ct);

@@ -35,6 +35,12 @@ ctid_t model_fork(pid_t pid);
 int model_member_fork(pid_t ppid, pid_t pid);
 /* Member pid exits with wait status (pr_exit; pr_empty if the last). */
 int model_exit(pid_t pid, int status);
+/*
+ * Member pid is a real process (a child the test forked for real, e.g.
+ * through Node's spawn): sigsend sends it the signal with kill(2) rather
+ * than modelling it; the test reports its exit with model_exit.
+ */
+int model_real(pid_t pid);
 /* A contract of another process, with pid as its member. */
 ctid_t model_foreign(pid_t pid, uint_t critical, uint_t informative,
     bool may_observe);
@@ -48,25 +54,43 @@ int model_exec(pid_t pid, const char *psargs);
 int model_cpu(pid_t pid, uint64_t user_ns, uint64_t sys_ns,
     uint64_t trap_ns);
 int model_reap(pid_t pid);
-/* Make contract id inherited by our process contract (for adopt). */
-int model_inherit(ctid_t id);
 /*
- * The holder of contract id (another process, MODEL_OTHER) exits
- * without abandoning it (process.c, contract_process_exit of a holder):
- * noorphan kills the members; inherit hands it to the holder's own
- * contract when that is a regent (regent: MODEL_US if it is ours,
- * MODEL_OTHER if another's, MODEL_NONE if none is); else it is orphaned.
+ * The terms (CT_PR_*) of the process contract our process is a member of
+ * (0 after model_reset): CT_PR_REGENT makes it inherit the contracts of
+ * its members that exit holding them with inherit set.
  */
-int model_holder_exit(ctid_t id, int regent);
+void model_self_params(uint_t params);
+/*
+ * The holder of contract id (another process) is a member of our
+ * process contract (where MODEL_US: its terms are model_self_params's)
+ * or of another one (MODEL_OTHER) whose terms are params; the holder's
+ * contract is the one that inherits it (contract.c:314, ct_regent).
+ * Foreign contracts start with MODEL_OTHER, params 0 (no regent).
+ */
+int model_holder_in(ctid_t id, int where, uint_t params);
+/*
+ * The holder of contract id exits without abandoning it (contract_exit,
+ * contract.c:929-930, contract_abandon with explicit 0): with inherit
+ * set and the holder's own contract a regent (CT_PR_REGENT,
+ * process.c:554), it is inherited by that contract (contract.c:512-513,
+ * :553-555), noorphan or not; else noorphan kills the members and it is
+ * orphaned (process.c:606-628), an empty one destroyed.
+ */
+int model_holder_exit(ctid_t id);
 /* A contract of another process of our own user (observable). */
 ctid_t model_foreign_same_user(pid_t pid, uint_t critical,
     uint_t informative, uint_t params);
 /*
  * Our privileges: contract_event (critical terms beyond the safe set,
- * ct_event_reliable, the fatal set leaving critical events in place),
- * contract_observer (other users' events).  Both by default (root).
+ * process.c:322-323; ct_event_reliable, contract.c:2679; the fatal set
+ * and pgrponly leaving critical events in place, process.c:288-293,
+ * :336-343), contract_observer (other users' events, policy.c:2398-2402,
+ * contract.c:1977).  model_privileges sets them until the next
+ * model_reset, which restores the default: both (root), or what
+ * model_default_privileges chose (test_backend's --unprivileged run).
  */
 void model_privileges(bool event, bool observer);
+void model_default_privileges(bool event, bool observer);
 /*
  * The next event takes the id after the next one, and the event after
  * it the one skipped: ids taken before the lock that orders delivery
