@@ -111,12 +111,13 @@ cli_event_summary(FILE *f, const ct_evrec_t *ev, ct_id_t own,
 		    PRIu64 " exits)", ev->lost_forks, ev->lost_exits);
 	} else if (ev->cttype == CT_TYPE_PROCESS) {
 		summary_process(f, ev);
+	} else if (minor == NULL) {
+		/* device_dump.c:58-72: its status could not be read. */
+		(void) fputs("[bad contract]", f);
 	} else if ((what = ct_names_name(dev_summary, ev->type)) != NULL) {
-		(void) fprintf(f, "device %s %s", minor != NULL ? minor : "?",
-		    what);
+		(void) fprintf(f, "device %s %s", minor, what);
 	} else {
-		(void) fprintf(f, "device %s sent an unknown event",
-		    minor != NULL ? minor : "?");
+		(void) fprintf(f, "device %s sent an unknown event", minor);
 	}
 }
 
@@ -125,8 +126,11 @@ detail_signal(FILE *f, const char *label, int sig)
 {
 	const char *name = cli_signame(sig);
 
-	(void) fprintf(f, "\t%s: %d (%s)\n", label, sig,
-	    name != NULL ? name : "unknown");
+	/* process_dump.c:139-144: the name only where there is one. */
+	if (name != NULL)
+		(void) fprintf(f, "\t%s: %d (%s)\n", label, sig, name);
+	else
+		(void) fprintf(f, "\t%s: %d\n", label, sig);
 }
 
 static void
@@ -137,9 +141,12 @@ detail_wait(FILE *f, int status)
 		(void) fprintf(f, " (exited, code %d)\n", WEXITSTATUS(status));
 	} else if (WIFSIGNALED(status)) {
 		const char *name = cli_signame(WTERMSIG(status));
-		(void) fprintf(f, " (signal %d (%s)%s)\n", WTERMSIG(status),
-		    name != NULL ? name : "unknown",
-		    WCOREDUMP(status) ? ", core dumped" : "");
+		/* process_dump.c:107-118: " (SIGNAME)" only if named. */
+		(void) fprintf(f, " (signal %d", WTERMSIG(status));
+		if (name != NULL)
+			(void) fprintf(f, " (%s)", name);
+		(void) fputs(WCOREDUMP(status) ? ", core dumped)\n" : ")\n",
+		    f);
 	} else {
 		(void) fputc('\n', f);
 	}
