@@ -54,8 +54,9 @@ typedef struct opts {
 static void
 usage(FILE *f)
 {
-	(void) fprintf(f, "Usage: ctstat [-a] [-i ctid,...] [-t type,...] "
-	    "[-T u|d] [-v] [interval [count]]\n");
+	/* ctstat.c:59-60. */
+	(void) fprintf(f, "Usage: ctstat [-a] [-i ctidlist] [-t typelist] "
+	    "[-T d|u] [-v] [interval [count]]\n");
 	if (f != stdout)
 		return;
 	(void) fprintf(f,
@@ -471,8 +472,8 @@ parse_ids(const char *arg, opts_t *o)
 	o->ids = more;
 	for (size_t i = 0; i < n && err == 0; i++) {
 		if (cli_id_parse(items[i], &o->ids[o->nids++]) != 0) {
-			(void) fprintf(stderr, "%s: invalid contract id "
-			    "\"%s\"\n", cli_prog, items[i]);
+			(void) fprintf(stderr, "%s: invalid numerical "
+			    "argument \"%s\"\n", cli_prog, items[i]);
 			err = EINVAL;
 		}
 	}
@@ -508,11 +509,12 @@ parse(int argc, char **argv, opts_t *o)
 			    &tset, &bad);
 			o->types |= err == 0 ? tset : 0;
 			if (err != 0) {
-				(void) fprintf(stderr, "%s: invalid type "
-				    "\"%s\"\n", cli_prog, bad != NULL ? bad :
+				/* ctstat.c:497: fatal, not usage. */
+				(void) fprintf(stderr, "%s: invalid contract "
+				    "type: %s\n", cli_prog, bad != NULL ? bad :
 				    optarg);
 				free(bad);
-				return (EINVAL);
+				return (ENOENT);
 			}
 			if (o->types == 0)	/* "none": nothing to show */
 				o->types = 1u << CT_TYPE_COUNT;
@@ -537,16 +539,16 @@ parse(int argc, char **argv, opts_t *o)
 	}
 	if (optind < argc) {
 		if (cli_uint_parse(argv[optind], INT_MAX, &v) != 0 || v == 0) {
-			(void) fprintf(stderr, "%s: invalid interval \"%s\"\n",
-			    cli_prog, argv[optind]);
+			(void) fprintf(stderr, "%s: invalid numerical "
+			    "argument \"%s\"\n", cli_prog, argv[optind]);
 			return (EINVAL);
 		}
 		o->interval = v;
 	}
 	if (optind + 1 < argc) {
 		if (cli_uint_parse(argv[optind + 1], LONG_MAX, &v) != 0) {
-			(void) fprintf(stderr, "%s: invalid count \"%s\"\n",
-			    cli_prog, argv[optind + 1]);
+			(void) fprintf(stderr, "%s: invalid numerical "
+			    "argument \"%s\"\n", cli_prog, argv[optind + 1]);
 			return (EINVAL);
 		}
 		o->count = (long)v;
@@ -576,10 +578,11 @@ main(int argc, char **argv)
 		usage(stdout);
 		return (0);
 	}
-	if (parse(argc, argv, &o) != 0) {
+	if ((rc = parse(argc, argv, &o)) != 0) {
 		free(o.ids);
-		usage(stderr);
-		return (EXIT_USAGE);
+		if (rc == EINVAL)
+			usage(stderr);
+		return (rc == EINVAL ? EXIT_USAGE : EXIT_ERROR);
 	}
 	for (long i = 0; o.count < 0 || i < o.count; i++) {
 		if (i > 0)

@@ -52,8 +52,9 @@ static const int caught[] = { SIGINT, SIGTERM, 0 };
 static void
 usage(FILE *f)
 {
+	/* ctwatch.c:71-73, with -a. */
 	(void) fprintf(f, "Usage: ctwatch [-f] [-r] [-v] [-a] "
-	    "[type | ctid] ...\n");
+	    "contract-id | contract-type ...\n");
 	if (f != stdout)
 		return;
 	(void) fprintf(f,
@@ -121,12 +122,14 @@ watch(state_t *s, ct_id_t id, bool named)
 		return (0);
 	}
 	if (err != 0) {
+		/* illumos's words, ctwatch.c:321-323 (sopen). */
 		if (named && (err == EPERM || err == EACCES)) {
-			cli_warn("cannot observe contract %d: %s", (int)id,
-			    strerror(err));
+			(void) fprintf(stderr, "%s: could not access contract "
+			    "id %d\n", cli_prog, (int)id);
 			err = 0;
 		} else if (named) {
-			cli_error(err, "cannot observe contract %d", (int)id);
+			(void) fprintf(stderr, "%s: invalid contract id: %d\n",
+			    cli_prog, (int)id);
 		} else {
 			err = 0;	/* gone, or not ours to see */
 		}
@@ -288,9 +291,10 @@ parse(int argc, char **argv, state_t *s)
 		if (ct_names_lookup(ct_names_types, argv[i], &v) == 0)
 			s->types |= 1u << v;
 		else if (cli_id_parse(argv[i], &id) != 0) {
-			(void) fprintf(stderr, "%s: invalid contract type or id "
-			    "\"%s\"\n", cli_prog, argv[i]);
-			return (EINVAL);
+			/* ctwatch.c:176/279: not a usage error. */
+			(void) fprintf(stderr, "%s: invalid contract type: "
+			    "%s\n", cli_prog, argv[i]);
+			return (ENOENT);
 		}
 	}
 	if (all)
@@ -337,7 +341,7 @@ warn_unreliable(const state_t *s)
 #if defined(__sun)
 	if (s->reliable && il_reliable_was_refused())
 		(void) fprintf(stderr, "%s: could not request reliable "
-		    "events\n", cli_prog);
+		    "events: %s\n", cli_prog, strerror(EPERM));
 #else
 	(void) s;
 #endif
@@ -432,17 +436,18 @@ main(int argc, char **argv)
 		cli_error(err, "cannot set up");
 		return (EXIT_ERROR);
 	}
-	if (parse(argc, argv, &s) != 0) {
-		usage(stderr);
+	if ((err = parse(argc, argv, &s)) != 0) {
+		if (err == EINVAL)
+			usage(stderr);
 		cleanup(&s);
-		return (EXIT_USAGE);
+		return (err == EINVAL ? EXIT_USAGE : EXIT_ERROR);
 	}
 	if ((err = watch_bundles(&s)) != 0 ||
 	    (err = watch_ids(argc, argv, &s)) != 0 ||
 	    (err = relist(&s)) != 0 ||
 	    (s.n == 0 && s.types == 0 && s.bundled == 0)) {
 		if (err == 0)
-			(void) fprintf(stderr, "%s: no contract to watch\n",
+			(void) fprintf(stderr, "%s: no contracts to watch\n",
 			    cli_prog);
 		cleanup(&s);
 		return (EXIT_ERROR);
