@@ -121,6 +121,7 @@ cli_list_split(const char *list, const char *what, char ***itemsp,
 	bool empty = false;
 	int err = 0;
 
+	(void) what;	/* the warning is illumos ctrun's, which names none */
 	/* Fields between commas; blanks separate items inside a field. */
 	for (;;) {
 		bool any = false;
@@ -149,7 +150,8 @@ cli_list_split(const char *list, const char *what, char ***itemsp,
 		return (err);
 	}
 	if (empty)
-		cli_warn("empty item in %s list \"%s\"", what, list);
+		/* illumos's ctrun, ctrun.c:166. */
+		(void) fprintf(stderr, "%s: empty option\n", cli_prog);
 	*itemsp = items;
 	*np = n;
 	return (0);
@@ -178,8 +180,8 @@ cli_set_parse(const ct_name_t *tab, const char *list, const char *what,
 			err = EINVAL;
 		} else {
 			if (set & bit)
-				cli_warn("%s \"%s\" given more than once",
-				    what, items[i]);
+				(void) fprintf(stderr, "%s: option '%s' "
+				    "specified twice\n", cli_prog, items[i]);
 			set |= bit;
 		}
 	}

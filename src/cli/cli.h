@@ -65,7 +65,8 @@ extern const ct_name_t cli_pr_fatal[];	/* core signal hwerr */
  * Split a comma- or blank-separated list into *itemsp (a NULL-terminated
  * heap array of heap strings; cli_list_free).  Blanks around commas do
  * not count; an item that is empty (",,", a comma at either end) is
- * dropped with a warning naming what.
+ * dropped with illumos ctrun's warning ("empty option", ctrun.c:166;
+ * what is unused).
  */
 int cli_list_split(const char *list, const char *what, char ***itemsp,
     size_t *np);

@@ -170,23 +170,27 @@ prefix_expand(const ct_name_t *tab, const char *arg)
 	return (out);
 }
 
-/* -i, -f, -c, -o: a list of names of tab.  Messages here; EINVAL. */
+/*
+ * -i, -f, -c, -o (letter c): a list of names of tab.  Messages here, in
+ * illumos's words (opt2bits, ctrun.c:166-195); EINVAL.
+ */
 static int
 opt_set(const ct_name_t *tab, const char *arg0, const char *what,
-    uint32_t *setp)
+    uint32_t *setp, int c)
 {
 	char *bad = NULL, *arg = prefix_expand(tab, arg0);
 	int err = arg == NULL ? ENOMEM :
 	    cli_set_parse(tab, arg, what, setp, &bad);
 
-	if (err == EINVAL && strcmp(bad, "none") == 0)
-		(void) fprintf(stderr, "%s: \"none\" cannot be combined with "
-		    "other %ss\n", cli_prog, what);
-	else if (err == EINVAL)
-		(void) fprintf(stderr, "%s: invalid %s \"%s\"%s\n", cli_prog,
-		    what, bad, tab == cli_pr_fatal ? " (only core, signal and "
-		    "hwerr can be fatal)" : "");
-	else if (err != 0)
+	if (err == EINVAL && strcmp(bad, "none") == 0) {
+		(void) fprintf(stderr, "%s: option is incompatible with "
+		    "others: 'none'\n", cli_prog);
+	} else if (err == EINVAL) {
+		(void) fprintf(stderr, "%s: unrecognized option '%s'\n",
+		    cli_prog, bad);
+		(void) fprintf(stderr, "%s: error parsing '-%c' option\n",
+		    cli_prog, c);
+	} else if (err != 0)
 		cli_error(err, "cannot parse \"%s\"", arg0);
 	free(bad);
 	free(arg);
@@ -231,18 +235,18 @@ parse_opt(int c, opts_t *o, uint32_t *extrap)
 
 	switch (c) {
 	case 'i':
-		return (opt_set(cli_pr_events, optarg, "event", &o->info));
+		return (opt_set(cli_pr_events, optarg, "event", &o->info, c));
 	case 'f':
 		return (opt_set(cli_pr_fatal, optarg, "fatal event",
-		    &o->fatal));
+		    &o->fatal, c));
 	case 'c':
-		return (opt_set(cli_pr_events, optarg, "event", extrap));
+		return (opt_set(cli_pr_events, optarg, "event", extrap, c));
 	case 'o':
 		return (opt_set(ct_names_params, optarg, "parameter",
-		    &o->params));
+		    &o->params, c));
 	case 'l':
 		if (ct_names_lookup(lifetimes, optarg, &v) != 0) {
-			(void) fprintf(stderr, "%s: invalid lifetime \"%s\"\n",
+			(void) fprintf(stderr, "%s: invalid lifetime '%s'\n",
 			    cli_prog, optarg);
 			return (EINVAL);
 		}
@@ -250,8 +254,8 @@ parse_opt(int c, opts_t *o, uint32_t *extrap)
 		return (0);
 	case 'r':
 		if (cli_uint_parse(optarg, UINT_MAX, &n) != 0) {
-			(void) fprintf(stderr, "%s: invalid restart count "
-			    "\"%s\"\n", cli_prog, optarg);
+			(void) fprintf(stderr, "%s: invalid count '%s'\n",
+			    cli_prog, optarg);
 			return (EINVAL);
 		}
 		o->restart = true;
@@ -261,7 +265,7 @@ parse_opt(int c, opts_t *o, uint32_t *extrap)
 		/* illumos: uu_strtoint(optarg, ..., 0, INT32_MAX). */
 		if (cli_id_parse(optarg, &o->adopt) != 0) {
 			(void) fprintf(stderr, "%s: invalid contract ID "
-			    "\"%s\"\n", cli_prog, optarg);
+			    "'%s'\n", cli_prog, optarg);
 			return (EINVAL);
 		}
 		return (0);
@@ -295,14 +299,17 @@ refuse_conflicts(const opts_t *o)
 {
 	const char *why = NULL;
 
+	/* The first four in illumos's words (ctrun.c:475-496). */
 	if ((o->params & NC_PR_NOORPHAN) && o->life == LIFE_NONE)
-		why = "-o noorphan cannot be used with -l none";
-	else if (o->restart && o->life != LIFE_CONTRACT)
-		why = "-r needs -l contract";
+		why = "cannot use option 'noorphan' with lifetime 'none'";
+	else if (o->restart && o->life == LIFE_NONE)
+		why = "cannot restart with lifetime 'none'";
+	else if (o->restart && o->life == LIFE_CHILD)
+		why = "cannot restart with lifetime 'child'";
 	else if (o->restart && (o->params & NC_PR_PGRPONLY))
-		why = "-r cannot be used with -o pgrponly";
+		why = "cannot restart with option 'pgrponly'";
 	else if (o->transfer && !o->restart)
-		why = "-t needs -r";
+		why = "cannot transfer when not restarting";
 	else if (o->adopt != 0 && o->life != LIFE_CONTRACT)
 		why = "-a needs -l contract";
 	else if ((o->init.group || o->graced) && !o->init.on)
@@ -637,13 +644,13 @@ transfer_done(ct_contract_t *prev)
 }
 
 static int
-exec_failed(cli_child_t *ch, const char *cmd)
+exec_failed(cli_child_t *ch)
 {
 	if (ch->join_failed)
 		cli_error(ch->exec_err, "cannot join contract %d",
 		    (int)ch->ctid);
 	else
-		cli_error(ch->exec_err, "cannot exec %s", cmd);
+		cli_error(ch->exec_err, "exec failed");	/* ctrun.c:630 */
 	while (ch->pid > 0 && waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	release(ch->ct);
@@ -725,7 +732,7 @@ run(opts_t *o, ct_template_t *t, ct_contract_t *prev)
 			t->given &= ~CT_T_TRANSFER;
 		}
 		if (ch.exec_err != 0)
-			return (exec_failed(&ch, o->argv[0]));
+			return (exec_failed(&ch));
 		if (o->life == LIFE_NONE) {
 			leave(o, ch.ct);
 			return (0);
@@ -839,7 +846,10 @@ adopt_run(const opts_t *o, ct_template_t *t)
 	ch.ctid = o->adopt;
 	ch.report = -1;
 	if ((err = ct_contract_open(o->adopt, CT_OPEN_ADOPT, &ch.ct)) != 0) {
-		cli_error(err, "could not adopt contract %d", (int)o->adopt);
+		/* ctrun.c:555-558 (no such contract) and :574-576. */
+		cli_error(err, err == ENOENT || err == ESRCH ?
+		    "could not open contract %d" : "could not adopt contract %d",
+		    (int)o->adopt);
 		return (EXIT_INTERNAL);
 	}
 	if ((err = ct_contract_status(ch.ct, &st)) != 0) {
