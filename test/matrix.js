@@ -39,6 +39,7 @@ const MATRIX = {
   'test/e2e/observe.test.js': ALL,
   'test/e2e/holder.test.js': ALL,
   'test/e2e/cli.test.js': ALL,
+  'test/e2e/cli-output.test.js': ALL,
   // Tracing has no spawn-mechanism part: one cell per membership.
   'test/e2e/trace.test.js': ['cgroup/atfork', 'reaper'],
   // A container has no writable cgroup: reaper membership inside, whatever

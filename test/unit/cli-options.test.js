@@ -4,7 +4,8 @@
 // ctwatch/ctwatch.c, arm64-gate): the option letters and whether each
 // takes an argument, and the printf formats of the tables, read from our
 // sources (src/cli/) and compared with the facts below, each cited by
-// file:line.  Runs no tool: test/e2e/cli.test.js runs them.
+// file:line.  Runs no tool: test/e2e/cli.test.js runs them, and
+// test/e2e/cli-output.test.js compares what they print, line by line.
 const { test } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
