@@ -242,6 +242,13 @@ function verboseLines(spec, values) {
     `${values[i]}`);
 }
 
+// Until the program has exec'd, its argv is its parent's (under reaper
+// membership, ct-exec's): ctstat -v would print that.
+function execd(contract, pid) {
+  return h.until(() => contract.members().some((m) => m.pid === pid &&
+    m.argv[0] === 'sleep'), 10000, 'the program to exec');
+}
+
 test('ctstat: usage, header, row, states, -v of a process contract',
   async (t) => {
     let r = await run('ctstat', ['-x']);
@@ -258,6 +265,7 @@ test('ctstat: usage, header, row, states, -v of a process contract',
       contract.dispose();
     });
     const id = contract.ctid;
+    await execd(contract, child.pid);
     r = await run('ctstat', ['-v', '-i', String(id)]);
     assert.strictEqual(r.code, 0, r.err);
     const lines = r.out.split('\n');
@@ -617,6 +625,7 @@ differs('ctstat', '-v: a line per member under "member processes"',
     const { child, contract } = ct.spawn('sleep', ['30'],
       { template: { type: 'process' }, stdio: 'ignore' });
     try {
+      await execd(contract, child.pid);
       const r = await run('ctstat', ['-v', '-i', String(contract.ctid)]);
       return r.out.includes(`\t${''.padEnd(23)}${child.pid}: sleep 30\n`);
     } finally {
