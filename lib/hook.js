@@ -271,7 +271,14 @@ function hookedSpawn(options) {
  * Anywhere but PID 1 reapStart() is false and nothing here runs.
  */
 const kUnguard = Symbol('illumos_contract.unguard');
-const reaping = binding.reapStart();
+// A failure to start (no /proc/self/task, no SIGCHLD watch) leaves it
+// off, as before: not reaping costs zombies, not loading the library more.
+let reaping = false;
+try {
+  reaping = binding.reapStart();
+} catch {
+  // off
+}
 
 function guard(child) {
   const h = child._handle;
