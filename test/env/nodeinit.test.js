@@ -89,6 +89,21 @@ const within = (p, n, what) => Promise.race([p, sleep(n).then(() => {
     trees.push(ct.run('/bin/sh', ['-c', 'for i in 1 2 3 4 5 6 7 8; do (true &); done; exit 3'],
       { stdio: 'ignore', reject: false }));
   }
+  // A worker that loaded the library spawns too: its spawns in flight
+  // hold off the main thread's reaps, and the other way round.
+  const { Worker } = require('worker_threads');
+  const worker = new Worker(
+    'const ct = require(' + JSON.stringify(${JSON.stringify(lib)}) + ');' +
+    "const cp = require('child_process');" +
+    "const { once } = require('events');" +
+    "const { parentPort } = require('worker_threads');" +
+    '(async () => { const r = { codes: [], outputs: [] };' +
+    'for (let i = 0; i < 15; i++) {' +
+    "  const c = cp.spawn('sh', ['-c', 'exit 5'], { stdio: 'ignore' });" +
+    "  r.codes.push((await once(c, 'exit'))[0]);" +
+    "  r.outputs.push(cp.execFileSync('sh', ['-c', 'echo w$0', String(i)]).toString());" +
+    '} parentPort.postMessage(r); })();', { eval: true });
+  const fromWorker = once(worker, 'message');
   out.codes = [];
   out.outputs = [];
   out.errors = [];
@@ -105,6 +120,8 @@ const within = (p, n, what) => Promise.race([p, sleep(n).then(() => {
   try {
     out.factory = (await within(factoryExit, 30000, "the factory's 'exit'"))[0];
     out.trees = (await within(Promise.all(trees), 30000, 'run()')).map((r) => r.code);
+    out.worker = (await within(fromWorker, 30000, "the worker's children"))[0];
+    await worker.terminate();
   } catch (e) {
     out.errors.push(String(e.message));
   }
@@ -190,7 +207,7 @@ for (const cell of cells) {
 }
 
 test("node as PID 1: a plain spawn keeps its 'exit' and execFileSync its " +
-  'output while orphans are reaped', () => {
+  'output, in the main thread and in a worker, while orphans are reaped', () => {
   for (const cell of cells) {
     const o = asInit(concurrent, cell);
     assert.deepStrictEqual(o.errors, [], cell.name);
@@ -199,6 +216,8 @@ test("node as PID 1: a plain spawn keeps its 'exit' and execFileSync its " +
       Array.from({ length: 30 }, (_, i) => `out${i}\n`), cell.name);
     assert.strictEqual(o.factory, 0, cell.name);
     assert.deepStrictEqual(o.trees, [3, 3, 3, 3], cell.name);
+    assert.deepStrictEqual(o.worker, { codes: Array(15).fill(5),
+      outputs: Array.from({ length: 15 }, (_, i) => `w${i}\n`) }, cell.name);
     assert.deepStrictEqual(o.zombies, [], `${cell.name}: no zombie left`);
   }
 });
