@@ -638,7 +638,7 @@ b_reap_guard(napi_env env, napi_callback_info info)
 	    !bnd_get_int(env, argv[0], "pid", 0, INT32_MAX, &pid))
 		return (NULL);
 	napi_get_value_bool(env, argv[1], &on);
-	return (bnd_result(env, ct_reap_guard((pid_t)pid, on), "waitpid",
+	return (bnd_result(env, bnd_reap_guard(env, (pid_t)pid, on), "waitpid",
 	    "cannot keep track of the child"));
 }
 

@@ -330,8 +330,9 @@ int ct_spawn_ready(void);
  * ct_reap_guard: pid > 0, someone else (libuv, spawnSync) waits for pid:
  * never reap it (on), or it was waited for (off, counted: as often as on);
  * pid 0, a spawn is in flight whose pid is not known yet (on) or is now
- * guarded (off): no reap runs while one is.  ct_reap: reap now what may
- * be reaped (later, when a spawn is in flight); the guard's off runs it too.
+ * guarded (off): no reap runs while one is.  An off never fails (ENOMEM
+ * only from an on).  ct_reap: reap now what may be reaped (later, when a
+ * spawn is in flight); the guard's off runs it too.
  */
 int ct_reap_start(bool *onp);
 int ct_reap_guard(pid_t pid, bool on);

@@ -272,6 +272,18 @@ on_env_end(void *arg)
 		b->prev = b->next = NULL;
 	}
 	in->boxes = NULL;
+	/*
+	 * Its guards: the children of a worker's ChildProcesses are waited
+	 * for by nobody once its loop is gone, and a spawn cut off by its
+	 * termination would hold every reap off for good.
+	 */
+	for (size_t i = 0; i < in->nguards; i++)
+		(void) ct_reap_guard(in->guards[i], false);
+	for (; in->inflight > 0; in->inflight--)
+		(void) ct_reap_guard(0, false);
+	free(in->guards);
+	in->guards = NULL;
+	in->nguards = in->capguards = 0;
 	ct_unlock();
 }
 
@@ -443,6 +455,41 @@ bnd_reap_watch(napi_env env)
 	}
 	uv_unref((uv_handle_t *)in->sigchld);
 	return (true);
+}
+
+int
+bnd_reap_guard(napi_env env, pid_t pid, bool on)
+{
+	bnd_inst_t *in = bnd_inst(env);
+	int err;
+
+	if (pid == 0 && !on && in->inflight == 0)
+		return (0);	/* not ours to end */
+	if (pid > 0 && on && in->nguards == in->capguards) {
+		size_t cap = in->capguards == 0 ? 8 : in->capguards * 2;
+		pid_t *g = realloc(in->guards, cap * sizeof (*g));
+
+		if (g == NULL)
+			return (ENOMEM);
+		in->guards = g;
+		in->capguards = cap;
+	}
+	if (pid > 0 && !on) {
+		size_t i;
+
+		for (i = 0; i < in->nguards && in->guards[i] != pid; i++)
+			;
+		if (i == in->nguards)
+			return (0);	/* not ours to drop */
+		in->guards[i] = in->guards[--in->nguards];
+	}
+	if ((err = ct_reap_guard(pid, on)) != 0)
+		return (err);
+	if (pid == 0)
+		in->inflight += on ? 1 : -1;
+	else if (on)
+		in->guards[in->nguards++] = pid;
+	return (0);
 }
 
 bool

@@ -186,7 +186,6 @@ int
 ct_reap_guard(pid_t pid, bool guard)
 {
 	uintptr_t count;
-	int err;
 
 	if (!on || pid < 0)
 		return (0);
@@ -195,8 +194,9 @@ ct_reap_guard(pid_t pid, bool guard)
 			inflight++;
 			return (0);
 		}
+		/* A failed look is retried at the next SIGCHLD: the count is done. */
 		if (inflight > 0 && --inflight == 0)
-			return (ct_reap());
+			(void) ct_reap();
 		return (0);
 	}
 	count = (uintptr_t)lx_map_get(&guarded, pid);
@@ -209,10 +209,11 @@ ct_reap_guard(pid_t pid, bool guard)
 	(void) lx_map_del(&guarded, pid);
 	/*
 	 * Its waiter took it: a zombie handed to us meanwhile under the same
-	 * pid (it was guarded then) is ours now.
+	 * pid (it was guarded then) is ours now.  Done either way: a failed
+	 * look is retried at the next SIGCHLD.
 	 */
-	err = ct_reap();
-	return (err);
+	(void) ct_reap();
+	return (0);
 }
 
 /* Whether /proc is our pid namespace's: its "self" is us, PID 1. */

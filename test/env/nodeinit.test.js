@@ -102,7 +102,11 @@ const within = (p, n, what) => Promise.race([p, sleep(n).then(() => {
     "  const c = cp.spawn('sh', ['-c', 'exit 5'], { stdio: 'ignore' });" +
     "  r.codes.push((await once(c, 'exit'))[0]);" +
     "  r.outputs.push(cp.execFileSync('sh', ['-c', 'echo w$0', String(i)]).toString());" +
-    '} parentPort.postMessage(r); })();', { eval: true });
+    '}' +
+    // Still running when the worker ends: nobody waits for it then, and
+    // its zombie is ours to reap.
+    "cp.spawn('sleep', ['0.5'], { stdio: 'ignore' });" +
+    'parentPort.postMessage(r); })();', { eval: true });
   const fromWorker = once(worker, 'message');
   out.codes = [];
   out.outputs = [];
