@@ -152,8 +152,12 @@ function presentProgram(child, report) {
     if (anchorExit === null) {
       // Node closed the handle: libuv will not wait for the anchor; the
       // backend does from here on, so our guard may go (after, not before).
-      binding.spawnRelease(anchor);
-      if (child[kUnguard]) child[kUnguard]();
+      // (If it cannot, nobody waits for the anchor: the reaper may.)
+      try {
+        binding.spawnRelease(anchor);
+      } finally {
+        if (child[kUnguard]) child[kUnguard]();
+      }
     }
   }
   handle.onexit = (code, signal) => {
