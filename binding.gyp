@@ -18,7 +18,7 @@
     "ct_linux": [
       "<@(ct_linux_base)",
       "src/linux/core.c", "src/linux/nlwalk.c", "src/linux/connector.c",
-      "src/linux/trace.c", "src/linux/keep.c",
+      "src/linux/trace.c", "src/linux/keep.c", "src/linux/reap.c",
       "src/linux/publish.c", "src/linux/watch.c", "src/linux/members.c", "src/linux/procinfo.c", "src/linux/device.c",
       "src/linux/contract.c", "src/linux/features.c", "src/linux/spawn.c",
       "src/linux/tmpl.c"

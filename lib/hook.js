@@ -149,7 +149,16 @@ function presentProgram(child, report) {
       [code, signal] = anchorExit;
     }
     exit(code, signal);
-    if (anchorExit === null) binding.spawnRelease(anchor);
+    if (anchorExit === null) {
+      // Node closed the handle: libuv will not wait for the anchor; the
+      // backend does from here on, so our guard may go (after, not before).
+      // (If it cannot, nobody waits for the anchor: the reaper may.)
+      try {
+        binding.spawnRelease(anchor);
+      } finally {
+        if (child[kUnguard]) child[kUnguard]();
+      }
+    }
   }
   handle.onexit = (code, signal) => {
     anchorExit = [code, signal];
@@ -254,7 +263,63 @@ function hookedSpawn(options) {
   }
   return r;
 }
-ChildProcess.prototype.spawn = hookedSpawn;
+/*
+ * Node as PID 1 (docs/containers.md, "Node as PID 1"): the backend reaps
+ * the zombies handed to us (reap.c), and must never take one libuv waits
+ * for (it waits by pid: a pid taken before it would never give 'exit').
+ * So every pid libuv waits for -- the handle's, the anchor under reaper
+ * membership, whatever child.pid presents -- is guarded from its spawn
+ * until libuv reaped it (the handle's onexit), or until the backend took
+ * it over (spawnRelease); and from a spawn's call until its pid is
+ * guarded, no reap runs on any thread (the child may exit at once).
+ * Anywhere but PID 1 reapStart() is false and nothing here runs.
+ */
+const kUnguard = Symbol('illumos_contract.unguard');
+// A failure to start (no /proc/self/task, no SIGCHLD watch) leaves it
+// off, as before: not reaping costs zombies, not loading the library more.
+let reaping = false;
+try {
+  reaping = binding.reapStart();
+} catch {
+  // off
+}
+
+function guard(child) {
+  const h = child._handle;
+  const pid = h && h.pid;
+  if (!(pid > 0)) return;
+  binding.reapGuard(pid, true);
+  let held = true;
+  child[kUnguard] = () => {
+    if (!held) return;
+    held = false;
+    binding.reapGuard(pid, false);
+  };
+  // Called by Node once libuv reaped pid (looked up on the handle then).
+  const onexit = h.onexit;
+  h.onexit = function(...a) {
+    try {
+      return onexit.apply(this, a);
+    } finally {
+      child[kUnguard]();
+    }
+  };
+}
+
+function guardedSpawn(options) {
+  binding.reapGuard(0, true);
+  try {
+    return hookedSpawn.call(this, options);
+  } finally {
+    try {
+      guard(this);
+    } finally {
+      binding.reapGuard(0, false); // runs a reap if it was the last
+    }
+  }
+}
+
+ChildProcess.prototype.spawn = reaping ? guardedSpawn : hookedSpawn;
 
 // The sync calls bypass ChildProcess: they fork (and join) only in atfork
 // mode; with the shim or an anchor they would run outside the contract, so
@@ -267,6 +332,14 @@ for (const name of ['spawnSync', 'execSync', 'execFileSync']) {
       const how = tmpl.probe();
       if (how !== 'atfork' && how !== 'kernel') throw tmpl.failClosed(name);
     }
-    return orig.apply(this, a);
+    if (!reaping) return orig.apply(this, a);
+    // PID 1: spawnSync waits for its own pid, unknown to us: no reap on
+    // any thread until it returns (then one, for what came meanwhile).
+    binding.reapGuard(0, true);
+    try {
+      return orig.apply(this, a);
+    } finally {
+      binding.reapGuard(0, false);
+    }
   };
 }

@@ -604,6 +604,44 @@ b_spawn_ready(napi_env env, napi_callback_info info)
 	    "cannot prepare the next contract"));
 }
 
+/* ---- PID 1 (docs/containers.md, "Node as PID 1") ---- */
+
+/* () -> whether this process reaps (PID 1); if so, at this env's SIGCHLD. */
+static napi_value
+b_reap_start(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], r;
+	bool on = false;
+	int err;
+
+	if (!bnd_args(env, info, 0, argv))
+		return (NULL);
+	if ((err = ct_reap_start(&on)) != 0)
+		return (bnd_throw_sys(env, err, "open",
+		    "cannot list this process's children"));
+	if (on && !bnd_reap_watch(env))
+		return (bnd_throw_sys(env, EIO, "uv_signal_start",
+		    "cannot watch SIGCHLD"));
+	napi_get_boolean(env, on, &r);
+	return (r);
+}
+
+/* (pid, on): pid 0 is a spawn in flight; else a pid someone waits for. */
+static napi_value
+b_reap_guard(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	int64_t pid;
+	bool on = false;
+
+	if (!bnd_args(env, info, 2, argv) ||
+	    !bnd_get_int(env, argv[0], "pid", 0, INT32_MAX, &pid))
+		return (NULL);
+	napi_get_value_bool(env, argv[1], &on);
+	return (bnd_result(env, bnd_reap_guard(env, (pid_t)pid, on), "waitpid",
+	    "cannot keep track of the child"));
+}
+
 /* ---- module ---- */
 
 static const struct export {
@@ -641,6 +679,8 @@ static const struct export {
 	{ "spawnFirst", b_spawn_first },
 	{ "spawnSignal", b_spawn_signal },
 	{ "spawnRelease", b_spawn_release },
+	{ "reapStart", b_reap_start },
+	{ "reapGuard", b_reap_guard },
 	{ "setHelperDir", b_set_helper_dir },
 	{ "trace", bnd_trace },
 	{ "traceArm", bnd_trace_arm },

@@ -323,6 +323,24 @@ int ct_spawn_release(pid_t child);
  */
 int ct_spawn_ready(void);
 
+/*
+ * PID 1 of a pid namespace (docs/containers.md, "Node as PID 1"): the
+ * zombies handed to us that nobody else will wait for.  Off (nothing is
+ * ever reaped, every call does nothing) unless ct_reap_start turned it
+ * on, which it does only in PID 1 with a /proc of its own namespace.
+ * ct_reap_start: *onp says whether it is on; the first call protects every
+ * child we have then (its waiter is unknown) until it is gone.
+ * ct_reap_guard: pid > 0, someone else (libuv, spawnSync) waits for pid:
+ * never reap it (on), or it was waited for (off, counted: as often as on);
+ * pid 0, a spawn is in flight whose pid is not known yet (on) or is now
+ * guarded (off): no reap runs while one is.  An off never fails (ENOMEM
+ * only from an on).  ct_reap: reap now what may be reaped (later, when a
+ * spawn is in flight); the guard's off runs it too.
+ */
+int ct_reap_start(bool *onp);
+int ct_reap_guard(pid_t pid, bool on);
+int ct_reap(void);
+
 /* ------------------------------------------------------------------ */
 /* Backend: contracts */
 

@@ -349,3 +349,24 @@ ct_contract_trace(ct_contract_t *c, ct_trace_t *t)
 	(void) memset(t, 0, sizeof (*t));
 	return (nosup("ct_contract_trace"));
 }
+
+/* No pid namespace here: never on. */
+int
+ct_reap_start(bool *onp)
+{
+	*onp = false;
+	return (0);
+}
+
+int
+ct_reap_guard(pid_t pid, bool on)
+{
+	(void) pid, (void) on;
+	return (0);
+}
+
+int
+ct_reap(void)
+{
+	return (0);
+}

@@ -50,6 +50,10 @@ typedef struct bnd_inst {
 	napi_ref dispatch;	/* the JS function events go to */
 	napi_async_context actx;
 	int refs;		/* hold the event loop open */
+	uv_signal_t *sigchld;	/* PID 1 only: the reaper's wake (reap.c) */
+	pid_t *guards;		/* PID 1: the pids this env guarded, */
+	size_t nguards, capguards;
+	unsigned inflight;	/* and its spawns in flight (reap.c) */
 	struct bnd_inst *next;	/* every live env */
 	struct bnd_box *boxes;	/* its open contract handles */
 } bnd_inst_t;
@@ -64,6 +68,10 @@ bool bnd_inst_init(napi_env env);
 bnd_inst_t *bnd_inst(napi_env env);
 /* Start polling the backend's event fd (on first need). */
 bool bnd_poll_ensure(napi_env env);
+/* PID 1: run the backend's reaper at every SIGCHLD of env's loop. */
+bool bnd_reap_watch(napi_env env);
+/* PID 1: ct_reap_guard for env, undone if env ends first (a worker). */
+int bnd_reap_guard(napi_env env, pid_t pid, bool on);
 /* Replace the JS dispatch function. */
 bool bnd_dispatch_set(napi_env env, napi_value fn);
 /* Hold the event loop open (or not) while JS says a contract needs it. */

@@ -10,6 +10,7 @@
  * another env filled it.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,18 @@ on_env_end(void *arg)
 		b->prev = b->next = NULL;
 	}
 	in->boxes = NULL;
+	/*
+	 * Its guards: the children of a worker's ChildProcesses are waited
+	 * for by nobody once its loop is gone, and a spawn cut off by its
+	 * termination would hold every reap off for good.
+	 */
+	for (size_t i = 0; i < in->nguards; i++)
+		(void) ct_reap_guard(in->guards[i], false);
+	for (; in->inflight > 0; in->inflight--)
+		(void) ct_reap_guard(0, false);
+	free(in->guards);
+	in->guards = NULL;
+	in->nguards = in->capguards = 0;
 	ct_unlock();
 }
 
@@ -323,6 +336,10 @@ inst_finalize(napi_env env, void *data, void *hint)
 	if (in->actx != NULL)
 		napi_async_destroy(env, in->actx);
 	uv_close((uv_handle_t *)in->async, handle_free);
+	if (in->sigchld != NULL) {
+		uv_signal_stop(in->sigchld);
+		uv_close((uv_handle_t *)in->sigchld, handle_free);
+	}
 	if (in->polling) {
 		/* The instance is freed with the handle, once libuv lets go. */
 		uv_poll_stop(&in->poll);
@@ -395,6 +412,84 @@ bnd_poll_ensure(napi_env env)
 		uv_unref((uv_handle_t *)&in->poll);
 	in->polling = true;
 	return (true);
+}
+
+/*
+ * SIGCHLD: a child of ours changed state; as PID 1 it may be an orphan's
+ * zombie only we will wait for.  libuv calls every loop's watchers of a
+ * signal, so each env that loaded us runs the reaper (a worker's as well:
+ * the main thread may be inside spawnSync); the backend serialises them
+ * under its lock, and reaps only what no spawn of any thread waits for.
+ */
+static void
+on_sigchld(uv_signal_t *s, int signum)
+{
+	(void) s;
+	(void) signum;
+	ct_lock();
+	(void) ct_reap();	/* a failed look is retried at the next one */
+	ct_unlock();
+}
+
+bool
+bnd_reap_watch(napi_env env)
+{
+	bnd_inst_t *in = bnd_inst(env);
+	uv_loop_t *loop;
+
+	if (in->sigchld != NULL)
+		return (true);
+	if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
+	    (in->sigchld = calloc(1, sizeof (*in->sigchld))) == NULL)
+		return (false);
+	if (uv_signal_init(loop, in->sigchld) != 0) {
+		free(in->sigchld);
+		in->sigchld = NULL;
+		return (false);
+	}
+	/* A watcher, not a reason to keep the process alive. */
+	if (uv_signal_start(in->sigchld, on_sigchld, SIGCHLD) != 0) {
+		uv_close((uv_handle_t *)in->sigchld, handle_free);
+		in->sigchld = NULL;
+		return (false);
+	}
+	uv_unref((uv_handle_t *)in->sigchld);
+	return (true);
+}
+
+int
+bnd_reap_guard(napi_env env, pid_t pid, bool on)
+{
+	bnd_inst_t *in = bnd_inst(env);
+	int err;
+
+	if (pid == 0 && !on && in->inflight == 0)
+		return (0);	/* not ours to end */
+	if (pid > 0 && on && in->nguards == in->capguards) {
+		size_t cap = in->capguards == 0 ? 8 : in->capguards * 2;
+		pid_t *g = realloc(in->guards, cap * sizeof (*g));
+
+		if (g == NULL)
+			return (ENOMEM);
+		in->guards = g;
+		in->capguards = cap;
+	}
+	if (pid > 0 && !on) {
+		size_t i;
+
+		for (i = 0; i < in->nguards && in->guards[i] != pid; i++)
+			;
+		if (i == in->nguards)
+			return (0);	/* not ours to drop */
+		in->guards[i] = in->guards[--in->nguards];
+	}
+	if ((err = ct_reap_guard(pid, on)) != 0)
+		return (err);
+	if (pid == 0)
+		in->inflight += on ? 1 : -1;
+	else if (on)
+		in->guards[in->nguards++] = pid;
+	return (0);
 }
 
 bool

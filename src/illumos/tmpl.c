@@ -515,6 +515,30 @@ ct_spawn_release(pid_t child)
 	return (0);
 }
 
+/*
+ * A zone's init is the system's own (docs/containers.md, "Node as PID 1"
+ * is Linux's): never on.
+ */
+int
+ct_reap_start(bool *onp)
+{
+	*onp = false;
+	return (0);
+}
+
+int
+ct_reap_guard(pid_t pid, bool on)
+{
+	(void) pid, (void) on;
+	return (0);
+}
+
+int
+ct_reap(void)
+{
+	return (0);
+}
+
 int
 ct_spawn_dirfd(void)
 {

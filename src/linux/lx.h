@@ -7,6 +7,8 @@
  *   safeio.c     bounded reads of files others may have planted
  *   trylock.c    flock with a bound on the wait
  *   proc.c       process identity from /proc (pid + start time)
+ *   reap.c       PID 1 only: reaping the zombies handed to us that nobody
+ *                else waits for (ct_reap_*; spawn.c guards what it reaps)
  *   procinfo.c   what members() shows of a process (argv, comm, state)
  *   core.c       where a dumping member's core file goes
  *   sigsend.c    signals to members only, through pidfds
@@ -73,6 +75,8 @@ int lx_parse_pids(const char *buf, pid_t **pidsp, size_t *np);
 bool lx_parse_ctid(const char *name, ct_id_t *idp);
 /* /proc/<pid>/stat: the start time (field 22); ESRCH if a zombie. */
 int lx_parse_stat_start(const char *buf, uint64_t *startp);
+/* /proc/<pid>/stat: the state letter (field 3; 'Z' a zombie). */
+int lx_parse_stat_state(const char *buf, char *statep);
 /* /proc/<pid>/stat: the parent's pid (field 4). */
 int lx_parse_stat_ppid(const char *buf, pid_t *ppidp);
 /* /proc/<pid>/stat: utime, stime, cutime, cstime (fields 14-17), ticks;
@@ -176,6 +180,8 @@ int lx_proc_start(pid_t pid, uint64_t *startp);
 int lx_proc_times(pid_t pid, uint64_t t[4]);
 /* The parent of pid now, or ESRCH. */
 int lx_proc_ppid(pid_t pid, pid_t *ppidp);
+/* The state letter of pid now ('Z': a zombie), or ESRCH. */
+int lx_proc_state(pid_t pid, char *statep);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
 

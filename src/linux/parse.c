@@ -96,6 +96,19 @@ lx_parse_stat_start(const char *buf, uint64_t *startp)
 	return (0);
 }
 
+/* The state letter (field 3): R, S, D, Z, T... */
+int
+lx_parse_stat_state(const char *buf, char *statep)
+{
+	const char *p;
+
+	/* comm may hold anything, ")" too: parse after the last paren. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return (ESRCH);
+	*statep = p[2];
+	return (0);
+}
+
 int
 lx_parse_stat_ppid(const char *buf, pid_t *ppidp)
 {

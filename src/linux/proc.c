@@ -43,6 +43,18 @@ parse_ppid(const char *buf, void *out)
 	return (lx_parse_stat_ppid(buf, out));
 }
 
+static int
+parse_state(const char *buf, void *out)
+{
+	return (lx_parse_stat_state(buf, out));
+}
+
+int
+lx_proc_state(pid_t pid, char *statep)
+{
+	return (stat_of(pid, parse_state, statep));
+}
+
 int
 lx_proc_start(pid_t pid, uint64_t *startp)
 {

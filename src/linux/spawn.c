@@ -533,6 +533,8 @@ released_exited(void *arg)
 	(void) close(r->fd);
 	while (waitpid(r->pid, &st, WNOHANG) < 0 && errno == EINTR)
 		;
+	/* As PID 1, the reaper left it to us (reap.c): no longer. */
+	(void) ct_reap_guard(r->pid, false);
 	free(r);
 }
 
@@ -557,6 +559,16 @@ ct_spawn_release(pid_t child)
 	}
 	(void) fcntl(r->fd, F_SETFD, FD_CLOEXEC);
 	if ((err = lx_evq_add(r->fd, released_exited, r)) != 0) {
+		(void) close(r->fd);
+		free(r);
+		return (err);
+	}
+	/*
+	 * As PID 1 the reaper (reap.c) must leave it to released_exited,
+	 * which waits by pid: a pid it took would be free for another child.
+	 */
+	if ((err = ct_reap_guard(child, true)) != 0) {
+		lx_evq_del(r->fd);
 		(void) close(r->fd);
 		free(r);
 	}

@@ -126,6 +126,15 @@ test_stat(void)
 	CHECK_INT(lx_parse_stat_start("77 (sh) S 1 2", &start), ESRCH);
 	CHECK_INT(lx_parse_stat_start("77 (sh)", &start), ESRCH);
 
+	/* The state letter follows the last paren: a comm may hold ") Z". */
+	char state = 0;
+	CHECK_INT(lx_parse_stat_state("77 (a) Z b) S 1", &state), 0);
+	CHECK_INT(state, 'S');
+	CHECK_INT(lx_parse_stat_state("77 (sh) Z 1 1", &state), 0);
+	CHECK_INT(state, 'Z');
+	CHECK_INT(lx_parse_stat_state("77 (sh)", &state), ESRCH);
+	CHECK_INT(lx_parse_stat_state("77 sh Z 1", &state), ESRCH);
+
 	/* ppid is field 4, after a comm that may look like more fields. */
 	pid_t ppid = 0;
 	CHECK_INT(lx_parse_stat_ppid("77 (a) S 9) R 42 1 2", &ppid), 0);
