@@ -3,7 +3,7 @@
 // and 65533, no accounts needed), a hostile member of our own tree (the
 // holder's uid rewriting its contract's records) and a root process with a
 // user's environment, for both memberships.  Each test failed before its
-// fix (issue 23's points, named in each title).
+// fix (the points of docs/security.md, named in each title).
 const { test, after } = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');

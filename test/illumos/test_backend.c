@@ -478,7 +478,7 @@ t_fatal_read_label(void)
 	CHECK(ct_tmpl_active_set(&t) == 0);	/* the next one works */
 }
 
-/* ---- second review (issue 28) ---- */
+/* ---- adoption, transfer, regents, privileges, event order ---- */
 
 /* Unprivileged terms: EPERM beyond the safe set; the slip undone. */
 static void

@@ -57,7 +57,7 @@ for (const mode of MODES) {
     assert.strictEqual(r.features.usage, false);
   });
 
-  // Point 1 of issue 28: terms without pr_empty (an adopted or observed
+  // Terms without pr_empty (an adopted or observed
   // contract keeps its author's) must not hang stop(), `await using` or
   // the event loop (lib/contract.js, blindToEmpty).  Adoption asks for
   // no privilege (contract.c:598-658).
