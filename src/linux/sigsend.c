@@ -18,7 +18,18 @@
  * "frozen 1" no member is inside fork, so one list is the whole tree.
  * The freeze is therefore waited for, within a bound (a member in an
  * uninterruptible sleep holds it off), before the first list.
+ *
+ * Where the members are a walk of children lists (reaper membership), a
+ * process whose parent exits while a walk is under way can be in neither
+ * list it reads: it leaves the parent's before the walk reaches it and
+ * joins the anchor's after the walk read that.  Its parent was listed, so
+ * we hold its pidfd; the kernel reparents a process's children before its
+ * pidfd becomes readable.  So the pidfds of the processes a pass handled
+ * are kept to the end of the call, and a pass that found nothing new is
+ * not the last while one of them has exited since the previous look: the
+ * next walk sees the orphans where they went.
  */
+#include <poll.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,6 +47,66 @@
 
 /* How long a freeze may take to be reached before we signal without it. */
 #define	LX_FREEZE_WAIT_MS	250
+
+/*
+ * How many pidfds one call keeps to see exits by: a bound on the fds a
+ * huge tree could take from the process (RLIMIT_NOFILE); past it, the
+ * exits of the rest go unseen, as before they were kept at all.
+ */
+#define	LX_SIG_KEEP_MAX		512
+
+/* The pidfds of processes handled, to tell when one exited. */
+typedef struct kept {
+	struct pollfd *v;
+	size_t n, cap;
+} kept_t;
+
+/* Keep fd to see its exit; past the bound (or out of memory), close it. */
+static void
+keep(kept_t *k, int fd)
+{
+	if (k->n == k->cap && k->cap < LX_SIG_KEEP_MAX) {
+		size_t cap = k->cap == 0 ? 16 : k->cap * 2;
+		struct pollfd *v = realloc(k->v, cap * sizeof (*v));
+		if (v != NULL) {
+			k->v = v;
+			k->cap = cap;
+		}
+	}
+	if (k->n == k->cap) {
+		(void) close(fd);
+		return;
+	}
+	k->v[k->n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+}
+
+/* How many kept processes exited since the last look (and forget them). */
+static size_t
+exited(kept_t *k)
+{
+	size_t gone = 0;
+
+	if (k->n == 0 || poll(k->v, k->n, 0) <= 0)
+		return (0);
+	for (size_t i = 0; i < k->n; ) {
+		if (k->v[i].revents != 0) {
+			(void) close(k->v[i].fd);
+			k->v[i] = k->v[--k->n];
+			gone++;
+		} else {
+			i++;
+		}
+	}
+	return (gone);
+}
+
+static void
+kept_fini(kept_t *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		(void) close(k->v[i].fd);
+	free(k->v);
+}
 
 /* In a list (sorted or not): the lists are short-lived and small. */
 static bool
@@ -71,7 +142,7 @@ send_one(const opened_t *o, int sig)
 /* One pass over the pids not yet signalled: open, list again, send. */
 static int
 pass(const lx_mship_t *ms, int dirfd, int sig, const pid_t *pids,
-    size_t n, lx_map_t *done, lx_sig_want_t want, void *arg,
+    size_t n, lx_map_t *done, kept_t *k, lx_sig_want_t want, void *arg,
     lx_sig_result_t *r, bool *freshp)
 {
 	opened_t *o;
@@ -106,21 +177,26 @@ pass(const lx_mship_t *ms, int dirfd, int sig, const pid_t *pids,
 		return (err);
 	}
 	for (size_t i = 0; i < no; i++) {
+		bool handled = false;
 		if (listed(again, nagain, o[i].pid) &&
 		    (want == NULL || want(o[i].pid, arg))) {
 			int e = send_one(&o[i], sig);
 			if (e == 0) {
 				r->sent++;
-				(void) lx_map_put(done, o[i].pid, done);
+				handled = true;
 			} else if (e == EPERM) {
 				r->denied++;
-				(void) lx_map_put(done, o[i].pid, done);
+				handled = true;
 			}
 			/* ESRCH: it went; its pid may come back as another. */
 		} else if (want != NULL && listed(again, nagain, o[i].pid)) {
-			(void) lx_map_put(done, o[i].pid, done);
+			handled = true;
 		}
-		if (o[i].fd >= 0)
+		if (handled)
+			(void) lx_map_put(done, o[i].pid, done);
+		if (handled && o[i].fd >= 0)
+			keep(k, o[i].fd);	/* its exit moves its children */
+		else if (o[i].fd >= 0)
 			(void) close(o[i].fd);
 	}
 	free(again);
@@ -141,6 +217,7 @@ lx_sigsend(const lx_mship_t *ms, int dirfd, int sig, int flags,
     lx_sig_want_t want, void *arg, lx_sig_result_t *r)
 {
 	lx_map_t done = { 0 };
+	kept_t k = { 0 };
 	bool fresh = true, asked = true, thaw = false;
 	int err = 0;
 
@@ -158,14 +235,18 @@ lx_sigsend(const lx_mship_t *ms, int dirfd, int sig, int flags,
 		size_t n;
 		if ((err = ms->members(dirfd, &pids, &n)) != 0)
 			break;
-		err = pass(ms, dirfd, sig, pids, n, &done, want, arg, r,
+		err = pass(ms, dirfd, sig, pids, n, &done, &k, want, arg, r,
 		    &fresh);
 		free(pids);
 		if (err != 0)
 			break;
+		/* Nothing new, but an exit may have hidden its orphans. */
+		if (!fresh && exited(&k) > 0)
+			fresh = true;
 	}
 	if (thaw)
 		(void) ms->freeze(dirfd, false);
+	kept_fini(&k);
 	lx_map_fini(&done);
 	return (err);
 }
