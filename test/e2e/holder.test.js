@@ -53,7 +53,8 @@ function holder(template, script, minMembers = 1) {
     }
   });
   p.next = async () => {
-    const deadline = Date.now() + 10000;
+    // The holder is a node child: under a sanitizer build it starts slowly.
+    const deadline = Date.now() + h.ms(10000);
     while (lines.length === 0) {
       if (Date.now() > deadline) throw new Error('the holder said nothing');
       await new Promise((r) => {
