@@ -228,7 +228,15 @@ test('run() of a missing program rejects with ENOENT and leaves nothing',
 test('spawn() with a timeout stops the whole contract', async () => {
   const { child, contract } = ct.spawn('sh', ['-c',
     '(setsid sleep 100 &); sleep 100'], { stdio: 'ignore', timeout: 100 });
-  const pids = await members(contract, 2);
+  // Both members must be up before the 100 ms timer can fire, or on a
+  // loaded machine the tree is stopped before it is whole and never has
+  // 2 members: wait for them with the event loop (and so the timer) held.
+  const deadline = Date.now() + h.ms(5000);
+  while (contract.status().pr_members.length < 2) {
+    assert.ok(Date.now() < deadline, 'timed out waiting for 2 members');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+  const pids = contract.status().pr_members;
   await h.once(contract, 'pr_empty', 5000);
   assert.ok(pids.every((p) => !h.alive(p)));
   await h.until(() => child.exitCode !== null || child.signalCode !== null);
