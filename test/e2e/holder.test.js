@@ -141,7 +141,7 @@ test('abandon() in the holder makes an orphan; adopt takes it over',
     await p.next();
     const a = ct.adopt(ctid);
     assert.strictEqual(a.status().holder, process.pid);
-    const st = await a.stop({ timeout: 2000 });
+    const st = await a.stop({ timeout: h.ms(2000) });
     assert.deepStrictEqual(st, { forced: false });
     a.dispose();
     p.send('exit');
