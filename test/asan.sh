@@ -12,7 +12,7 @@ work=$(mktemp -d /tmp/ict-asan-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$top"
 for f in binding.gyp package.json index.js index.mjs index.d.ts README.md docs \
-    LICENSE lib src test examples bin man scripts node_modules; do
+    LICENSE lib src test examples bin man scripts bench node_modules; do
 	[ -e "$f" ] && cp -r "$f" "$work/"
 done
 chmod 755 "$work"

@@ -71,7 +71,7 @@ adopt(ct_id_t id, int fd, lx_hstate_t *st)
 		goto out;
 	}
 	st->state = LX_OWNED;
-	lx_self(&st->holder, &st->start);
+	lx_self_holder(st);
 	if ((err = lx_state_write(fd, st)) != 0)
 		err = ct_err_set(err, "fsetxattr", "cannot take contract %"
 		    PRId32 ": %s", id, strerror(err));

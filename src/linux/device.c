@@ -177,7 +177,7 @@ lx_dev_create(lx_terms_t *terms, ct_id_t *idp)
 	if ((err = lx_dev_resolve(terms->dev_minor, &terms->dev_path,
 	    &state)) != 0 || (err = lx_root_mkdir(&id)) != 0)
 		return (err);
-	lx_self(&st.holder, &st.start);
+	lx_self_holder(&st);
 	if ((err = lx_root_open(id, &fd)) != 0 ||
 	    (err = lx_terms_write(fd, terms)) != 0 ||
 	    (err = lx_meta_set_u64(fd, LX_META_DEVSTATE, state)) != 0 ||

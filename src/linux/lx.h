@@ -120,6 +120,8 @@ typedef struct lx_hstate {
 	lx_state_t state;
 	pid_t holder;		/* OWNED/SPARE: the holder's pid */
 	uint64_t start;		/* ... and its start time */
+	uint64_t pidns;		/* ... and the pid namespace (inode) that pid */
+				/* is in; 0: not recorded (older records) */
 	ct_id_t regent;		/* INHERITED: the regent contract */
 } lx_hstate_t;
 
@@ -184,6 +186,10 @@ int lx_proc_ppid(pid_t pid, pid_t *ppidp);
 int lx_proc_state(pid_t pid, char *statep);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
+/* The same, and our pid namespace, into a holder record. */
+void lx_self_holder(lx_hstate_t *s);
+/* Inode of our pid namespace when /proc shows it, else 0. */
+uint64_t lx_proc_pidns(void);
 
 
 /* ------------------------------------------------------------------ */

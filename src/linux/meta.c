@@ -5,7 +5,7 @@
  * nobody can forge another user's contract):
  *
  *   LX_META_TERMS     fixed terms, written once before the contract is used
- *   LX_META_STATE     "spare|owned <pid> <start>", "inherited <ctid>",
+ *   LX_META_STATE     "spare|owned <pid> <start> [<pidns>]", "inherited <ctid>",
  *                     "orphan", "dead"
  *   LX_META_NEVENTS   unacknowledged critical events (kept by the holder)
  *   LX_META_DEVSTATE  a device contract's device state
@@ -111,6 +111,14 @@ lx_state_holder_gone(const lx_hstate_t *s)
 	uint64_t start;
 
 	if (s->state != LX_OWNED && s->state != LX_SPARE)
+		return (false);
+	/*
+	 * A holder in another pid namespace than the one our /proc shows
+	 * cannot be looked up here: its pid names nobody or another process.
+	 * Not gone, as far as we can tell; its keeper, started by it in its
+	 * namespace, applies the rules when it dies.
+	 */
+	if (s->pidns != 0 && s->pidns != lx_proc_pidns())
 		return (false);
 	return (lx_proc_start(s->holder, &start) != 0 || start != s->start);
 }

@@ -358,9 +358,14 @@ lx_state_encode(const lx_hstate_t *s, char *buf, size_t size)
 	switch (s->state) {
 	case LX_SPARE:
 	case LX_OWNED:
-		n = snprintf(buf, size, "%s %d %" PRIu64,
-		    s->state == LX_SPARE ? "spare" : "owned", (int)s->holder,
-		    s->start);
+		if (s->pidns != 0)
+			n = snprintf(buf, size, "%s %d %" PRIu64 " %" PRIu64,
+			    s->state == LX_SPARE ? "spare" : "owned",
+			    (int)s->holder, s->start, s->pidns);
+		else
+			n = snprintf(buf, size, "%s %d %" PRIu64,
+			    s->state == LX_SPARE ? "spare" : "owned",
+			    (int)s->holder, s->start);
 		break;
 	case LX_INHERITED:
 		n = snprintf(buf, size, "inherited %" PRId32, s->regent);
@@ -379,13 +384,18 @@ int
 lx_state_decode(const char *buf, lx_hstate_t *s)
 {
 	int pid = 0, used = 0;
-	unsigned long long start = 0;
+	unsigned long long start = 0, pidns = 0;
 	long regent = 0;
 
 	memset(s, 0, sizeof (*s));
-	if (sscanf(buf, "owned %d %llu%n", &pid, &start, &used) == 2)
+	/* The pid namespace is optional: records made before it have none. */
+	if (sscanf(buf, "owned %d %llu %llu%n", &pid, &start, &pidns,
+	    &used) == 3 ||
+	    sscanf(buf, "owned %d %llu%n", &pid, &start, &used) == 2)
 		s->state = LX_OWNED;
-	else if (sscanf(buf, "spare %d %llu%n", &pid, &start, &used) == 2)
+	else if (sscanf(buf, "spare %d %llu %llu%n", &pid, &start, &pidns,
+	    &used) == 3 ||
+	    sscanf(buf, "spare %d %llu%n", &pid, &start, &used) == 2)
 		s->state = LX_SPARE;
 	else if (sscanf(buf, "inherited %ld%n", &regent, &used) == 1)
 		s->state = LX_INHERITED;
@@ -399,6 +409,7 @@ lx_state_decode(const char *buf, lx_hstate_t *s)
 		return (EINVAL);
 	s->holder = (pid_t)pid;
 	s->start = start;
+	s->pidns = pidns;
 	s->regent = (ct_id_t)regent;
 	return (0);
 }

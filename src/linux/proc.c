@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -88,4 +89,38 @@ lx_self(pid_t *pidp, uint64_t *startp)
 	}
 	*pidp = pid;
 	*startp = start;
+}
+
+/*
+ * The pid namespace whose pids our /proc shows, as the inode of its nsfs
+ * file, when that is our own (its /proc/self is getpid()); else 0.  A
+ * holder's pid means something only in its own namespace: looked up in
+ * another one's /proc it names nobody, or somebody else, and the holder
+ * would be judged dead while it runs (docs/ARCHITECTURE.md, "Holder
+ * death").  Not cached: a fork may be in a namespace of its own.
+ */
+uint64_t
+lx_proc_pidns(void)
+{
+	char buf[24];
+	struct stat st;
+	ssize_t n;
+	char *end;
+
+	if ((n = readlink("/proc/self", buf, sizeof (buf) - 1)) <= 0)
+		return (0);
+	buf[n] = '\0';
+	errno = 0;
+	long pid = strtol(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || pid != (long)getpid() ||
+	    stat("/proc/self/ns/pid", &st) != 0)
+		return (0);
+	return ((uint64_t)st.st_ino);
+}
+
+void
+lx_self_holder(lx_hstate_t *s)
+{
+	lx_self(&s->holder, &s->start);
+	s->pidns = lx_proc_pidns();
 }

@@ -219,7 +219,7 @@ spare_make(void)
 		goto fail;
 	if ((err = spare_terms(&s, ts.tmpl)) != 0)
 		goto fail;
-	lx_self(&st.holder, &st.start);
+	lx_self_holder(&st);
 	if ((err = lx_state_write(s.dirfd, &st)) != 0) {
 		err = ct_err_set(err, "fsetxattr", "cannot record the state "
 		    "of contract %" PRId32 ": %s", s.id, strerror(err));
@@ -250,7 +250,7 @@ spare_commit(spare_t *s)
 {
 	lx_hstate_t st = { .state = LX_OWNED };
 
-	lx_self(&st.holder, &st.start);
+	lx_self_holder(&st);
 	(void) lx_state_write(s->dirfd, &st);
 	ts.latest = s->id;
 	ts.deferred = 0;

@@ -253,6 +253,10 @@ test_state(void)
 	static const lx_hstate_t rows[] = {
 		{ .state = LX_SPARE, .holder = 12, .start = 345 },
 		{ .state = LX_OWNED, .holder = 2147483647, .start = UINT64_MAX },
+		{ .state = LX_OWNED, .holder = 7, .start = 8,
+		    .pidns = 4026531836 },
+		{ .state = LX_SPARE, .holder = 9, .start = 10,
+		    .pidns = UINT64_MAX },
 		{ .state = LX_INHERITED, .regent = 77 },
 		{ .state = LX_ORPHAN },
 		{ .state = LX_DEAD },
@@ -266,10 +270,12 @@ test_state(void)
 		CHECK_INT(back.state, rows[i].state);
 		CHECK_INT(back.holder, rows[i].holder);
 		CHECK(back.start == rows[i].start);
+		CHECK(back.pidns == rows[i].pidns);
 		CHECK_INT(back.regent, rows[i].regent);
 	}
 	static const char *const bad[] = {
-		"", "owned", "owned 1", "owned 1 2 3", "orphan ", "dead!",
+		"", "owned", "owned 1", "owned 1 2 3 4", "owned 1 2 x",
+		"spare 1 2 3 ", "orphan ", "dead!",
 		"inherited", "inherited -3", "spare x y", "held 1 2",
 	};
 	for (size_t i = 0; i < CHECK_NELEM(bad); i++) {

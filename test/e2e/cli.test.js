@@ -61,7 +61,7 @@ function start(cmd, args, opts = {}) {
       waiters.splice(waiters.indexOf(w), 1);
       reject(new Error(`timed out waiting for ${re} in ${which}:\n` +
         `${r.out}\n${r.err}`));
-    }, ms);
+    }, h.ms(ms));
     waiters.push(w);
     check();
   });
@@ -73,7 +73,7 @@ function start(cmd, args, opts = {}) {
 // Run a tool to its end (with a timeout).
 async function run(name, args, ms = 15000) {
   const r = start(tool(name), args);
-  const timer = setTimeout(() => r.p.kill('SIGKILL'), ms);
+  const timer = setTimeout(() => r.p.kill('SIGKILL'), h.ms(ms));
   const res = await r.done;
   clearTimeout(timer);
   return res;

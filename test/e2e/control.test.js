@@ -39,7 +39,7 @@ test('features report freeze and usage', () => {
 test('stop() of a cooperative tree needs no SIGKILL', async () => {
   const { c } = spawnIn('(setsid sleep 100 &); sleep 100 & sleep 100');
   const pids = await members(c, 3);
-  assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+  assert.deepStrictEqual(await c.stop({ timeout: h.ms(5000) }), { forced: false });
   assert.ok(pids.every((p) => !h.alive(p)));
   assert.deepStrictEqual(c.status().pr_members, []);
   c.dispose();
@@ -90,7 +90,7 @@ test('without a freezer, freeze() and thaw() reject with ENOTSUP', { skip: !reap
     await members(c, 1);
     await assert.rejects(c.freeze(), (e) => e.code === 'ENOTSUP');
     await assert.rejects(c.thaw(), (e) => e.code === 'ENOTSUP');
-    assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+    assert.deepStrictEqual(await c.stop({ timeout: h.ms(5000) }), { forced: false });
     c.dispose();
   });
 
@@ -114,7 +114,7 @@ test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => 
   await h.until(() => fs.statSync(log).size > size, 5000, 'output again');
   // stop() of a frozen tree: the signal is delivered after a thaw.
   await c.freeze();
-  assert.deepStrictEqual(await c.stop({ timeout: 5000 }), { forced: false });
+  assert.deepStrictEqual(await c.stop({ timeout: h.ms(5000) }), { forced: false });
   c.dispose();
   fs.rmSync(log, { force: true });
 });
@@ -272,7 +272,15 @@ test('run() of a missing program rejects with ENOENT and leaves nothing',
 test('spawn() with a timeout stops the whole contract', async () => {
   const { child, contract } = ct.spawn('sh', ['-c',
     '(setsid sleep 100 &); sleep 100'], { stdio: 'ignore', timeout: 100 });
-  const pids = await members(contract, 2);
+  // Both members must be up before the 100 ms timer can fire, or on a
+  // loaded machine the tree is stopped before it is whole and never has
+  // 2 members: wait for them with the event loop (and so the timer) held.
+  const deadline = Date.now() + h.ms(5000);
+  while (contract.status().pr_members.length < 2) {
+    assert.ok(Date.now() < deadline, 'timed out waiting for 2 members');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+  const pids = contract.status().pr_members;
   await h.once(contract, 'pr_empty', 5000);
   assert.ok(pids.every((p) => !h.alive(p)));
   await h.until(() => child.exitCode !== null || child.signalCode !== null);

@@ -26,7 +26,7 @@ async function inChild(tag, script, { env, nofile, timeout = 30000 } = {}) {
   const jail = common.makeJail(`flt-${tag}`);
   try {
     const run = await common.runWorker(jail, ['-e', script],
-      { env, nofile, timeout });
+      { env, nofile, timeout: h.ms(timeout) });
     const result = common.parseResult(run.out);
     const left = await common.checkAfterExit(jail, run.pid);
     return { run, result, left };
@@ -49,8 +49,10 @@ const PRELUDE = `
   const root = process.env.ILLUMOS_CONTRACT_ROOT;
   const plain = ${PLAIN};
   const dirs = () => fs.readdirSync(root).filter((e) => /^\\d+$/.test(e)).sort();
+  const SLOW = Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1;
   const once = (em, ev, ms = 10000) => new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timed out waiting for ' + ev)), ms);
+    const t = setTimeout(() => reject(new Error('timed out waiting for ' + ev)),
+      ms * SLOW);
     em.once(ev, (a) => { clearTimeout(t); resolve(a); });
   });
   const done = (r) => console.log('RESULT ' + JSON.stringify(r));
@@ -445,7 +447,7 @@ test('sigsend(SIGTERM) to members ignoring it returns; stop() then escalates',
     const t0 = Date.now();
     c.sigsend('SIGTERM');
     c.sigsend(15);
-    assert.ok(Date.now() - t0 < 2000, `sigsend took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < h.ms(2000), `sigsend took ${Date.now() - t0} ms`);
     assert.ok(h.alive(child.pid), 'the shell ignored it');
     assert.ok(c.status().pr_members.includes(child.pid));
     const emptied = h.once(c, 'pr_empty', 10000);

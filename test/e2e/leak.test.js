@@ -8,9 +8,10 @@ const assert = require('node:assert');
 const path = require('path');
 const common = require('../fuzz/common');
 const { runLeak, RSS_SLACK_MB } = require('../fuzz/leak');
+const h = require('../lib/helpers');
 
 test('1,000 create/exit/pr_empty/dispose cycles leak nothing', async () => {
-  const r = await runLeak({ cycles: 1000, timeout: 60000 });
+  const r = await runLeak({ cycles: 1000, timeout: h.ms(60000) });
   assert.ok(r.result, r.problems.join('\n'));
   const { start, end } = r.result;
   assert.strictEqual(end.fds, start.fds, 'fds back to the baseline exactly');
@@ -57,7 +58,7 @@ test('a Contract dropped without dispose() is released once it empties',
         }
         console.log('RESULT ' + JSON.stringify({ before, after: fds(), dirs: dirs() }));
       })();
-    `], { timeout: 30000 });
+    `], { timeout: h.ms(30000) });
     const r = common.parseResult(run.out);
     assert.ok(r, run.err);
     assert.ok(r.after - r.before < 10, `fds ${r.before} -> ${r.after}`);
@@ -96,7 +97,7 @@ test('idle contracts hold no fd however many are kept', async () => {
         console.log('RESULT ' + JSON.stringify({ before, idle, statused,
           states: [...new Set(states)] }));
       })();
-    `], { timeout: 60000 });
+    `], { timeout: h.ms(60000) });
     const r = common.parseResult(run.out);
     assert.ok(r, run.err);
     assert.ok(r.idle - r.before <= 16, `fds ${r.before} -> ${r.idle}`);

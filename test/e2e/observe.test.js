@@ -26,7 +26,7 @@ function run(script, env, ms = 20000) {
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), ms);
+    const t = setTimeout(() => p.kill('SIGKILL'), h.ms(ms));
     p.on('close', (code, signal) => {
       clearTimeout(t);
       const r = common.parseResult(out);
@@ -112,10 +112,11 @@ test('an observer hears of a contract removed before its last ' +
         const ct = require(${LIB});
         const fs = require('fs');
         ${COUNT_EMPTIES}
+        const SLOW = Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1;
         const dir = process.env.ILLUMOS_CONTRACT_ROOT + '/${c.ctid}';
         const events = () => fs.readFileSync(dir + '/cgroup.events', 'utf8');
         const spin = (re) => {
-          const end = Date.now() + 5000;
+          const end = Date.now() + 5000 * SLOW;
           while (!re.test(events())) {
             if (Date.now() > end) throw new Error('timed out: ' + re);
           }
@@ -165,6 +166,7 @@ async () => {
         const cp = require('child_process');
         const fs = require('fs');
         const root = process.env.ILLUMOS_CONTRACT_ROOT;
+        const SLOW = Number(process.env.ILLUMOS_CONTRACT_TEST_SLOW) || 1;
         const NAMES = ${JSON.stringify(NAMES)};
         const record = (c) => {
           const evs = [];
@@ -172,13 +174,13 @@ async () => {
           return evs;
         };
         const once = (em, ev, ms = 10000) => new Promise((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error('timed out: ' + ev)), ms);
+          const t = setTimeout(() => reject(new Error('timed out: ' + ev)), ms * SLOW);
           em.once(ev, (a) => { clearTimeout(t); resolve(a); });
         });
         const subdirs = () => fs.readdirSync(root, { withFileTypes: true })
           .filter((e) => e.isDirectory()).map((e) => e.name);
         const syncUntil = (cond, what) => {
-          const end = Date.now() + 15000;
+          const end = Date.now() + 15000 * SLOW;
           while (!cond()) {
             if (Date.now() > end) throw new Error('timed out waiting for ' + what);
             Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
@@ -225,7 +227,7 @@ async () => {
           c.dispose();
           old.dispose();
         })().catch((e) => { console.log('RESULT ' + JSON.stringify({ error: e.stack })); });
-      `], { timeout: 60000 });
+      `], { timeout: h.ms(60000) });
       const r = common.parseResult(w.out);
       assert.ok(r !== null, `worker: ${w.code} ${w.signal} ${w.err}`);
       assert.strictEqual(r.error, undefined, r.error);

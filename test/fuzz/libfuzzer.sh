@@ -12,6 +12,11 @@
 # a crash leaves its input as test/fuzz/c/bin/crash-* and fails.
 set -eu
 cd "$(dirname "$0")/../.."
+# The harnesses link clang's ASan runtime statically: under npm run
+# test:asan, gcc's libasan preloaded into them aborts them ("incompatible
+# ASan runtimes"), and that run's options (no leak checks, no SEGV
+# handling) are not the ones a fuzzer wants.  They bring their own.
+unset LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 CC=${FUZZ_CC:-clang}
 if ! command -v "$CC" >/dev/null 2>&1 ||
     ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}' |

@@ -54,7 +54,7 @@ test('features says what is missing', () => {
 });
 
 test('stop() escalates to SIGKILL without a freezer',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
   const { child, contract: c } = ct.spawn('sh', ['-c', STUBBORN],
     { stdio: ['ignore', 'pipe', 'ignore'] });
   await ready(child);
@@ -67,7 +67,7 @@ test('stop() escalates to SIGKILL without a freezer',
 });
 
 test('stop() of a cooperative member needs no SIGKILL and no thaw',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
     const { child, contract: c } = ct.spawn('sh',
       ['-c', 'echo ready; exec sleep 100'],
       { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -79,7 +79,7 @@ test('stop() of a cooperative member needs no SIGKILL and no thaw',
   });
 
 test('run() aborted stops the tree and rejects without usage',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
   const ac = new AbortController();
   const before = new Set(ct.list('process'));
   const p = ct.run('sh', ['-c', STUBBORN], {
@@ -104,7 +104,7 @@ test('run() aborted stops the tree and rejects without usage',
 });
 
 test('run() of a short command resolves; usage is not asked for',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
   const r = await ct.run('sh', ['-c', 'exit 3'], { stdio: 'ignore',
     reject: false });
   assert.strictEqual(r.code, 3);
@@ -113,7 +113,7 @@ test('run() of a short command resolves; usage is not asked for',
 });
 
 test('spawn() with a signal stops the tree without a freezer',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
   const ac = new AbortController();
   const { child, contract: c } = ct.spawn('sh', ['-c', STUBBORN],
     { stdio: ['ignore', 'pipe', 'ignore'], signal: ac.signal,
@@ -128,7 +128,7 @@ test('spawn() with a signal stops the tree without a freezer',
 });
 
 test('freeze(), thaw() and usage() throw ENOTSUP without calling the backend',
-  { timeout: 30000 }, async () => {
+  { timeout: h.ms(30000) }, async () => {
     const { contract: c } = ct.spawn('sh', ['-c', 'exit 0'],
       { stdio: 'ignore' });
     await assert.rejects(c.freeze(), (e) => e.code === 'ENOTSUP' &&

@@ -11,6 +11,7 @@ const { test } = require('node:test');
 const assert = require('node:assert');
 const { randomInt } = require('crypto');
 const { runFuzz } = require('../fuzz/fuzz');
+const h = require('../lib/helpers');
 
 const runs = [
   { seed: 7, spawn: 'atfork' },
@@ -19,7 +20,8 @@ const runs = [
 
 for (const { seed, spawn } of runs) {
   test(`fuzz: 5,000 calls, seed ${seed}, spawn ${spawn}`, async () => {
-    const r = await runFuzz({ seed, spawn, iterations: 5000, timeout: 60000 });
+    const r = await runFuzz({ seed, spawn, iterations: 5000,
+      timeout: h.ms(60000) });
     assert.ok(r.result, r.problems.join('\n'));
     const { fds, rssMB, stats } = r.result;
     assert.strictEqual(fds[1], fds[0],
