@@ -160,6 +160,14 @@ main(void)
 	 * has nothing new).  a's pidfd is readable: walk again, and b, where
 	 * it went, is signalled.
 	 */
+	/*
+	 * Without pidfds (before Linux 5.3, or under valgrind, which does not
+	 * know the call) no exit is seen: the race stays, as the docs say.
+	 */
+	int probe = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (probe < 0)
+		goto no_pidfds;
+	(void) close(probe);
 	a = fork();
 	if (a == 0)
 		_exit(0);
@@ -177,6 +185,7 @@ main(void)
 		(void) kill(b, SIGKILL);
 	CHECK_INT(ended_by(b, true), SIGTERM);
 	(void) waitpid(a, NULL, 0);
+no_pidfds:
 
 	/* An empty contract: no pass signals anything. */
 	script(1, (pid_t[]){ 0 });
