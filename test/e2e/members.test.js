@@ -87,11 +87,24 @@ async function body() {
 if (child) {
   body().catch((e) => { console.error(e); process.exit(1); });
 } else {
+  // Each membership gets a root of its own, removed afterwards (never the
+  // machine's default one, which other runs may share).
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const roots = {
+    cgroup: path.join(h.cgroup2Mount(), `ict-members-${process.pid}`),
+    reaper: fs.mkdtempSync(path.join(os.tmpdir(), 'ict-members-')),
+  };
+  test.after(() => {
+    h.reapRoot(roots.reaper);
+    h.killTree(roots.cgroup);
+    try { fs.rmdirSync(roots.cgroup); } catch { /* never made, or gone */ }
+  });
   for (const m of ['cgroup', 'reaper']) {
     test(`members/whenEmpty/dispose under ${m} membership`, () => {
       const r = spawnSync(process.execPath, [__filename], {
         env: { ...process.env, I24_MEMBERS_CHILD: '1',
-          ILLUMOS_CONTRACT_MEMBERSHIP: m },
+          ILLUMOS_CONTRACT_MEMBERSHIP: m, ILLUMOS_CONTRACT_ROOT: roots[m] },
         encoding: 'utf8', timeout: h.ms(60000) });
       assert.strictEqual(r.status, 0, r.stderr);
     });
