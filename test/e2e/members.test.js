@@ -92,14 +92,10 @@ if (child) {
   const fs = require('node:fs');
   const os = require('node:os');
   const roots = {
-    cgroup: path.join(h.cgroup2Mount(), `ict-members-${process.pid}`),
+    cgroup: h.cgroupRoot('members'),
     reaper: fs.mkdtempSync(path.join(os.tmpdir(), 'ict-members-')),
   };
-  test.after(() => {
-    h.reapRoot(roots.reaper);
-    h.killTree(roots.cgroup);
-    try { fs.rmdirSync(roots.cgroup); } catch { /* never made, or gone */ }
-  });
+  test.after(() => h.reapRoot(roots.reaper));
   for (const m of ['cgroup', 'reaper']) {
     test(`members/whenEmpty/dispose under ${m} membership`, () => {
       const r = spawnSync(process.execPath, [__filename], {

@@ -23,11 +23,9 @@ const ctrun = path.join(pkg, 'build', 'Release', 'ctrun');
 const tree = path.join(pkg, 'inittree.sh');
 fs.copyFileSync(path.join(__dirname, '..', 'lib', 'inittree.sh'), tree);
 fs.chmodSync(tree, 0o644);
-const cgRoot = path.join(h.cgroup2Mount(), `ict-init-${process.pid}`);
+const cgRoot = h.cgroupRoot('init');
 const dirs = [];
 after(() => {
-  h.killTree(cgRoot);
-  try { fs.rmdirSync(cgRoot); } catch {}
   for (const d of dirs) {
     h.reapRoot(path.join(d, 'illumos-contract'));
     fs.rmSync(d, { recursive: true, force: true });

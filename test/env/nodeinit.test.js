@@ -17,11 +17,9 @@ const cp = require('child_process');
 const h = require('../lib/helpers');
 
 const lib = path.join(__dirname, '..', '..');
-const cgRoot = path.join(h.cgroup2Mount(), `ict-nodeinit-${process.pid}`);
+const cgRoot = h.cgroupRoot('nodeinit');
 const dirs = [];
 after(() => {
-  h.killTree(cgRoot);
-  try { fs.rmdirSync(cgRoot); } catch {}
   for (const d of dirs) {
     h.reapRoot(path.join(d, 'illumos-contract'));
     fs.rmSync(d, { recursive: true, force: true });

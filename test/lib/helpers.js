@@ -95,6 +95,19 @@ function reapRoot(root) {
   fs.rmSync(root, { recursive: true, force: true, maxRetries: 10 });
 }
 
+// A cgroup directory of this test file's own under the cgroup2 mount (a
+// contract root to name in ILLUMOS_CONTRACT_ROOT, whatever membership the
+// file runs under): what is left in it is killed and it is removed after
+// the file.
+function cgroupRoot(tag) {
+  const dir = path.join(cgroup2Mount(), `ict-${tag}-${process.pid}`);
+  after(() => {
+    killTree(dir);
+    try { fs.rmdirSync(dir); } catch { /* never made, or gone */ }
+  });
+  return dir;
+}
+
 // Give this test file its own contract root; remove it when done.
 function useRoot(tag) {
   if (process.env.ILLUMOS_CONTRACT_MEMBERSHIP === 'reaper') {
@@ -266,6 +279,6 @@ function storm() {
 }
 
 module.exports = {
-  useRoot, once, onceProgressing, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
+  useRoot, cgroupRoot, once, onceProgressing, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
   descendants, reapRoot, ms, sleepers, storm, keepersOf,
 };
