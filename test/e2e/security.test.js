@@ -336,6 +336,19 @@ function forgedScript(reg, body) {
     });`;
 }
 
+// Run forgedScript(reg, body) under reaper membership, its contracts
+// given up after test t; what its second line says.  Its first line names
+// the anchors to kill.
+async function runForged(t, reg, body) {
+  const r = await nb.runWrapped(forgedScript(reg, body), (c) => c,
+    { env: { ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.after(() => dropForged(reg, lines[0].anchors));
+  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
+  return lines[1];
+}
+
 // As dropPlanted, for holders that exited without waiting for their
 // keeper: it writes the contracts' records until it gives them up (each
 // is forged, or its anchor killed here), so it must be gone first.
@@ -351,7 +364,7 @@ const initStart = () => fs.readFileSync('/proc/1/stat', 'utf8')
 test('point 4: a forged anchor record ("1 <init\'s start>"): stop(), ' +
   'whenEmpty(), sigsend and await using settle with EBADMSG', async (t) => {
   const reg = registry('forgewait');
-  const r = await nb.runWrapped(forgedScript(reg, `
+  const o = await runForged(t, reg, `
       const c = made('sleep', ['600']);
       const out = { ctid: c.ctid, anchors: [anchorOf(c.ctid)] };
       console.log(JSON.stringify(out));
@@ -366,12 +379,7 @@ test('point 4: a forged anchor record ("1 <init\'s start>"): stop(), ' +
       out.message = outcome.message;
       out.using = await outcome(c[Symbol.asyncDispose]());
       console.log(JSON.stringify(out));
-  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
-    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
-  t.after(() => dropForged(reg, lines[0].anchors));
-  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
-  const o = lines[1];
+  `);
   assert.deepStrictEqual({ sigsend: o.sigsend, stop: o.stop,
     waiting: o.waiting, later: o.later, using: o.using },
   { sigsend: 'EBADMSG', stop: 'EBADMSG', waiting: 'EBADMSG',
@@ -387,7 +395,7 @@ test('point 4: an anchor record naming another contract\'s anchor: ' +
   'EBADMSG, the refusal is not paid on every read, the other tree lives',
 async (t) => {
   const reg = registry('forgeother');
-  const r = await nb.runWrapped(forgedScript(reg, `
+  const o = await runForged(t, reg, `
       const a = made('sleep', ['600']);
       const b = made('sleep', ['600']);
       const out = { anchors: [anchorOf(b.ctid), anchorOf(a.ctid)] };
@@ -410,12 +418,7 @@ async (t) => {
         catch { return false; } })();
       out.bStatus = b.status().pr_members.length;
       console.log(JSON.stringify(out));
-  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
-    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
-  t.after(() => dropForged(reg, lines[0].anchors));
-  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
-  const o = lines[1];
+  `);
   assert.strictEqual(o.stop, 'EBADMSG');
   assert.strictEqual(o.waiting, 'EBADMSG');
   assert.deepStrictEqual(o.reads, ['EBADMSG', 'EBADMSG', 'EBADMSG']);
@@ -429,7 +432,7 @@ async (t) => {
 test('point 4: run() whose record is forged settles with EBADMSG and ' +
   'what it knows', async (t) => {
   const reg = registry('forgerun');
-  const r = await nb.runWrapped(forgedScript(reg, `
+  const o = await runForged(t, reg, `
       const p = ct.run('sh', ['-c', 'echo out; exec sleep 600'],
         { stdio: ['ignore', 'pipe', 'pipe'] });
       const out = { anchors: [anchorOf(p.contract.ctid)] };
@@ -443,12 +446,7 @@ test('point 4: run() whose record is forged settles with EBADMSG and ' +
         stderr: e.stderr, duration: typeof e.durationMs,
         exit: 'exitCode' in e && 'signal' in e };
       console.log(JSON.stringify(out));
-  `), (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
-    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 60000 });
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
-  t.after(() => dropForged(reg, lines[0].anchors));
-  assert.strictEqual(r.code, 0, `${r.signal} ${r.err}`);
-  const o = lines[1];
+  `);
   assert.strictEqual(o.stop, 'EBADMSG');
   assert.strictEqual(o.run, 'EBADMSG');
   assert.deepStrictEqual(o.fields, { command: "sh -c 'echo out; exec sleep 600'",
