@@ -11,7 +11,7 @@
       "src/linux/trylock.c",
       "src/linux/proc.c",
       "src/linux/meta.c", "src/linux/cgroup.c", "src/linux/anchorproof.c",
-      "src/linux/reaper.c", "src/linux/sigsend.c",
+      "src/linux/reaper.c", "src/linux/custody.c", "src/linux/sigsend.c",
       "src/linux/root.c",
       "src/linux/holder.c", "src/linux/evloop.c"
     ],

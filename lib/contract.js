@@ -348,6 +348,12 @@ class Contract extends EventEmitter {
     }, (e) => {
       clearTimeout(timer);
       this._stopping = null;
+      // A killed anchor: the tree can no longer be seen empty, so no
+      // grace period can be honoured; where it came back to us (the
+      // holder), it is killed now (docs/security.md, "A killed anchor").
+      if (e === this._broken && e.code === 'EOWNERDEAD') {
+        try { binding.sigsend(h, 9); } catch { /* none left, or not ours */ }
+      }
       throw e;
     });
     return this._stopping;

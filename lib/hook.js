@@ -272,7 +272,8 @@ function hookedSpawn(options) {
  * until libuv reaped it (the handle's onexit), or until the backend took
  * it over (spawnRelease); and from a spawn's call until its pid is
  * guarded, no reap runs on any thread (the child may exit at once).
- * Anywhere but PID 1 reapStart() is false and nothing here runs.
+ * Anywhere but PID 1 reapStart() is false and nothing here runs until
+ * the first anchor (below).
  */
 const kUnguard = Symbol('illumos_contract.unguard');
 // A failure to start (no /proc/self/task, no SIGCHLD watch) leaves it
@@ -319,7 +320,27 @@ function guardedSpawn(options) {
   }
 }
 
-ChildProcess.prototype.spawn = reaping ? guardedSpawn : hookedSpawn;
+/*
+ * Under reaper membership the holder is also the child subreaper of its
+ * anchors (docs/security.md, "A killed anchor"): a member may kill its
+ * anchor, and the tree must come back to us, not to init.  So before the
+ * first anchor is spawned, in any thread, the process starts reaping as
+ * PID 1 does, and from then on every spawn of every thread is guarded.
+ */
+function subreaping() {
+  if (reaping) return true;
+  if (tmpl.processActive() && tmpl.probe() === 'reaper') {
+    reaping = binding.reapSubreaper();
+  } else {
+    reaping = binding.reapStart(); // another thread's may have begun
+  }
+  return reaping;
+}
+
+ChildProcess.prototype.spawn = function spawn(options) {
+  return subreaping() ? guardedSpawn.call(this, options)
+    : hookedSpawn.call(this, options);
+};
 
 // The sync calls bypass ChildProcess: they fork (and join) only in atfork
 // mode; with the shim or an anchor they would run outside the contract, so
@@ -332,8 +353,8 @@ for (const name of ['spawnSync', 'execSync', 'execFileSync']) {
       const how = tmpl.probe();
       if (how !== 'atfork' && how !== 'kernel') throw tmpl.failClosed(name);
     }
-    if (!reaping) return orig.apply(this, a);
-    // PID 1: spawnSync waits for its own pid, unknown to us: no reap on
+    if (!subreaping()) return orig.apply(this, a);
+    // PID 1, or a subreaper: spawnSync waits for its own pid, unknown to us: no reap on
     // any thread until it returns (then one, for what came meanwhile).
     binding.reapGuard(0, true);
     try {

@@ -626,6 +626,26 @@ b_reap_start(napi_env env, napi_callback_info info)
 	return (r);
 }
 
+/* () -> true: a child subreaper that reaps, at this env's SIGCHLD. */
+static napi_value
+b_reap_subreaper(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], r;
+	bool on = false;
+	int err;
+
+	if (!bnd_args(env, info, 0, argv))
+		return (NULL);
+	if ((err = ct_reap_subreaper(&on)) != 0)
+		return (bnd_throw_sys(env, err, "prctl",
+		    "cannot become the subreaper of our anchors"));
+	if (on && !bnd_reap_watch(env))
+		return (bnd_throw_sys(env, EIO, "uv_signal_start",
+		    "cannot watch SIGCHLD"));
+	napi_get_boolean(env, on, &r);
+	return (r);
+}
+
 /* (pid, on): pid 0 is a spawn in flight; else a pid someone waits for. */
 static napi_value
 b_reap_guard(napi_env env, napi_callback_info info)
@@ -680,6 +700,7 @@ static const struct export {
 	{ "spawnSignal", b_spawn_signal },
 	{ "spawnRelease", b_spawn_release },
 	{ "reapStart", b_reap_start },
+	{ "reapSubreaper", b_reap_subreaper },
 	{ "reapGuard", b_reap_guard },
 	{ "setHelperDir", b_set_helper_dir },
 	{ "trace", bnd_trace },

@@ -338,6 +338,12 @@ int ct_spawn_ready(void);
  * spawn is in flight); the guard's off runs it too.
  */
 int ct_reap_start(bool *onp);
+/*
+ * About to spawn an anchor (reaper membership): become a child subreaper
+ * and reap, as PID 1 does, so that a killed anchor's tree comes back to
+ * us (docs/security.md, "A killed anchor").  *onp: reaping now.
+ */
+int ct_reap_subreaper(bool *onp);
 int ct_reap_guard(pid_t pid, bool on);
 int ct_reap(void);
 

@@ -216,6 +216,29 @@ holder_died(pid_t holder, uint64_t start)
 	leave(0);
 }
 
+/*
+ * The holder keeps a member of a killed anchor's tree (custody.c): the
+ * rest of the note, written whole with its tag, follows at once.  What it
+ * names is checked as any other listing is, when it is used.
+ */
+static void
+custody_note(void)
+{
+	lx_keeper_note_t m;
+	size_t got = 1;
+
+	while (got < sizeof (m)) {
+		ssize_t n = read(3, (char *)&m + got, sizeof (m) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		got += (size_t)n;
+	}
+	if (m.id > 0 && m.pid > 0)
+		(void) lx_custody_put(m.id, m.pid, m.start);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -283,6 +306,8 @@ main(int argc, char **argv)
 				idle = true;
 			else if (c == 'k')
 				idle = false;
+			else if (c == 'o')
+				custody_note();
 		}
 	}
 }

@@ -389,6 +389,8 @@ ct_contract_abandon(ct_contract_t *c)
 		return (err);
 	if (TERMS(c)->params & NC_PR_NOORPHAN)
 		(void) lx_ms()->kill(DIRFD(c));
+	/* A killed anchor's tree we kept (custody.c): let it go, running. */
+	lx_custody_release(DIRFD(c), true);
 	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) == 0 && pop == 0) {
 		lx_watch_release(c->w, LX_DEAD);
 		lx_root_bury(c->id, DIRFD(c));
@@ -485,6 +487,11 @@ ct_contract_sigsend(ct_contract_t *c, int sig)
 		    "its anchor record is refused (forged or spoiled by a "
 		    "member), so its members cannot be known: nothing was "
 		    "signalled", c->id));
+	}
+	/* A killed anchor's tree we kept (custody.c) can be signalled. */
+	if (err == EOWNERDEAD && lx_custody_has(DIRFD(c))) {
+		err = 0;
+		pop = 1;
 	}
 	if (err != 0 || pop == 0)
 		return (ct_err_set(ESRCH, "sigsend", "contract %" PRId32 " has "

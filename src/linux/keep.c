@@ -59,6 +59,7 @@ lx_keeper_available(void)
 
 static void keeper_died(void *);
 static void keeper_tick(void *);
+static void tell_custody(ct_id_t, pid_t, uint64_t);
 
 static int
 keeper_start(void)
@@ -147,6 +148,8 @@ keeper_start(void)
 	(void) lx_evq_on_dispatch(keeper_tick, NULL);
 	kcmd = cmd[1];
 	kidle = false;
+	/* What we hold in custody, so far and from now on. */
+	lx_custody_on_note(tell_custody);
 	return (0);
 }
 
@@ -155,6 +158,21 @@ tell(char c)
 {
 	if (kcmd >= 0)
 		(void) !write(kcmd, &c, 1);
+}
+
+/*
+ * A member of a killed anchor's tree in our custody (custody.c): if we
+ * die, the keeper applies the rules to it too.  One write, under
+ * PIPE_BUF: it arrives whole.
+ */
+static void
+tell_custody(ct_id_t id, pid_t pid, uint64_t start)
+{
+	lx_keeper_note_t m = { .tag = 'o', .id = id, .pid = pid,
+	    .start = start };
+
+	if (kcmd >= 0)
+		(void) !write(kcmd, &m, sizeof (m));
 }
 
 void

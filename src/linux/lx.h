@@ -7,8 +7,9 @@
  *   safeio.c     bounded reads of files others may have planted
  *   trylock.c    flock with a bound on the wait
  *   proc.c       process identity from /proc (pid + start time)
- *   reap.c       PID 1 only: reaping the zombies handed to us that nobody
- *                else waits for (ct_reap_*; spawn.c guards what it reaps)
+ *   reap.c       PID 1, or a holder of anchors (a child subreaper):
+ *                reaping the zombies handed to us that nobody else waits
+ *                for (ct_reap_*; spawn.c guards what it reaps)
  *   procinfo.c   what members() shows of a process (argv, comm, state)
  *   core.c       where a dumping member's core file goes
  *   sigsend.c    signals to members only, through pidfds
@@ -16,6 +17,7 @@
  *                kept by the membership mechanism; the mechanism in use
  *   cgroup.c     membership by cgroup v2 directory (lx_mship_cgroup)
  *   anchorproof.c  whether a process is a contract's anchor
+ *   custody.c    a killed anchor's tree, handed back to us: whose it is
  *   reaper.c     membership by subreaper anchor (lx_mship_reaper)
  *   root.c       the contract root: finding it, ids, opening, scanning;
  *                lx_root_get runs holder.c's sweep once (its one call down)
@@ -180,6 +182,9 @@ void lx_unlock(int fd);
 int lx_proc_start(pid_t pid, uint64_t *startp);
 /* CPU time of pid and of the children it reaped (lx_parse_stat_times). */
 int lx_proc_times(pid_t pid, uint64_t t[4]);
+/* Append the children of every thread of pid (only ENOMEM fails). */
+int lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp);
+int lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid);
 /* The parent of pid now, or ESRCH. */
 int lx_proc_ppid(pid_t pid, pid_t *ppidp);
 /* The state letter of pid now ('Z': a zombie), or ESRCH. */
@@ -327,6 +332,33 @@ int lx_sigsend(const lx_mship_t *ms, int dirfd, int sig, int flags,
 /* The tables. */
 extern const lx_mship_t lx_mship_cgroup;	/* cgroup.c */
 extern const lx_mship_t lx_mship_reaper;	/* reaper.c */
+
+/*
+ * custody.c: the tree of a killed anchor, handed back to us (a holder
+ * that spawns anchors is a child subreaper: reap.c), kept as the
+ * contract's (docs/security.md, "A killed anchor").
+ */
+typedef void lx_custody_note_fn_t(ct_id_t id, pid_t pid, uint64_t start);
+/* This process is a child subreaper that reaps (look: a pass of it). */
+void lx_custody_arm(void (*look)(void));
+/* An anchor of dirfd is gone unrecorded: sort now; whether we hold it. */
+bool lx_custody_look(int dirfd);
+/* Anchor pid of contract id was just spawned by us. */
+int lx_custody_anchor(ct_id_t id, pid_t anchor);
+/* pid (a child of ours) was waited for: an anchor's end, a member's. */
+void lx_custody_reaped(pid_t pid);
+/* Our unguarded children now: attribute the new ones, stop their trees. */
+void lx_custody_sort(const pid_t *kids, size_t n);
+/* Contract dirfd is in custody here. */
+bool lx_custody_has(int dirfd);
+/* Its members (ENOENT: not in custody here). */
+int lx_custody_members(int dirfd, pid_t **pidsp, size_t *np);
+/* Let it go: its members continued (cont) and forgotten. */
+void lx_custody_release(int dirfd, bool cont);
+/* pid (started at start) is a member of id in custody (the keeper). */
+int lx_custody_put(ct_id_t id, pid_t pid, uint64_t start);
+/* Tell fn of each member kept from now on, and of those kept already. */
+void lx_custody_on_note(lx_custody_note_fn_t *fn);
 
 /*
  * anchorproof.c: pid (started at start) is the anchor of contract
@@ -511,6 +543,17 @@ int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
 
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */
+
+/*
+ * On the keeper's command pipe, besides 'q' and 'k': a member kept in
+ * custody (custody.c), as one packed write.
+ */
+typedef struct lx_keeper_note {
+	char tag;		/* 'o' */
+	int32_t id;
+	int32_t pid;
+	uint64_t start;
+} __attribute__((packed)) lx_keeper_note_t;
 
 /* We start (true) or stop (false) holding something: a contract, a spare. */
 void lx_keeper_hold(bool on);

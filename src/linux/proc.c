@@ -2,6 +2,7 @@
  * proc.c -- facts about processes from /proc: a process is known by its
  * pid and its start time together, since pids are reused.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -123,4 +124,64 @@ lx_self_holder(lx_hstate_t *s)
 {
 	lx_self(&s->holder, &s->start);
 	s->pidns = lx_proc_pidns();
+}
+
+/*
+ * The children of every thread of pid (a child is on the list of the
+ * thread that forked it, an orphan on that of the thread it was handed
+ * to), appended to *kidsp (*np of them, room for *capp).  A process gone
+ * meanwhile has none; only ENOMEM fails.
+ */
+int
+lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp)
+{
+	char path[48];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return (0);
+	while (err == 0 && (de = readdir(d)) != NULL) {
+		char *file, *buf;
+		pid_t *kids;
+		size_t n;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (asprintf(&file, "%s/%s/children", path, de->d_name) < 0) {
+			err = ENOMEM;
+			break;
+		}
+		int rerr = lx_read_file(AT_FDCWD, file, &buf);
+		free(file);
+		if (rerr != 0)
+			continue;	/* a thread that ended has none left */
+		err = lx_parse_pids(buf, &kids, &n);
+		free(buf);
+		if (err != 0)
+			break;
+		for (size_t i = 0; err == 0 && i < n; i++)
+			err = lx_pids_push(kidsp, np, capp, kids[i]);
+		free(kids);
+	}
+	(void) closedir(d);
+	return (err);
+}
+
+int
+lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid)
+{
+	if (*np == *capp) {
+		size_t cap = *capp == 0 ? 16 : *capp * 2;
+		pid_t *v = realloc(*vp, cap * sizeof (*v));
+
+		if (v == NULL)
+			return (ENOMEM);
+		*vp = v;
+		*capp = cap;
+	}
+	(*vp)[(*np)++] = pid;
+	return (0);
 }

@@ -1,6 +1,10 @@
 /*
- * reap.c -- Node as PID 1 of a pid namespace (docs/containers.md, "Node
- * as PID 1"): every orphan of the namespace is handed to us, and its
+ * reap.c -- the orphans handed to us, in two cases.  Node as PID 1 of a
+ * pid namespace (docs/containers.md, "Node as PID 1"): every orphan of
+ * the namespace.  A holder that spawns anchors (reaper membership) marks
+ * itself child subreaper (ct_reap_subreaper), so that the tree of an
+ * anchor a member killed comes back to it (custody.c sorts what comes;
+ * docs/security.md, "A killed anchor").  Either way the orphan's
  * zombie stays until we wait for it.  We may wait only for the zombies
  * nobody else will: libuv waits for the pids of its own process handles
  * (waitpid(pid, WNOHANG) on SIGCHLD; a pid another waitpid took first is
@@ -19,8 +23,9 @@
  * spawn is in flight (its child may be a zombie before its pid is
  * guarded), no pass runs; the last one to end runs it.
  *
- * Everything here is off unless ct_reap_start turned it on, which it
- * does only in PID 1: nothing changes for any other process.
+ * Everything here is off unless ct_reap_start turned it on (PID 1) or
+ * ct_reap_subreaper did (at the first anchor we spawn): nothing changes
+ * for any other process.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,12 +35,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lx.h"
 
-static bool on;			/* PID 1, and /proc is our namespace's */
+static bool on;			/* PID 1 (/proc is our namespace's), or
+				   a child subreaper */
+static bool custody;		/* ct_reap_subreaper: anchors are ours */
 static bool started;		/* ct_reap_start decided */
 static lx_map_t guarded;	/* pid -> times guarded (as a pointer) */
 static lx_map_t before;		/* pid -> 1: our children at the start */
@@ -128,14 +136,32 @@ pass(size_t *reapedp)
 				(void) lx_map_del(&before, key);
 		}
 	}
+	/* Nobody else's: neither a waiter's nor there before. */
+	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (lx_map_get(&guarded, pids[i]) == NULL &&
+		    lx_map_get(&before, pids[i]) == NULL)
+			pids[m++] = pids[i];
+	}
+	/* What came is sorted (custody.c) before any of it is reaped. */
+	if (custody && m > 0) {
+		pid_t keeper = lx_keeper_pid(), *sort;
+		size_t k = 0;
+
+		if ((sort = malloc(m * sizeof (*sort))) != NULL) {
+			for (size_t i = 0; i < m; i++) {
+				if (keeper == 0 || pids[i] != keeper)
+					sort[k++] = pids[i];
+			}
+			lx_custody_sort(sort, k);
+			free(sort);
+		}
+	}
+	for (size_t i = 0; i < m; i++) {
 		pid_t got;
 		char state;
 		int st;
 
-		if (lx_map_get(&guarded, pids[i]) != NULL ||
-		    lx_map_get(&before, pids[i]) != NULL)
-			continue;
 		/* A zombie stays one until reaped: it cannot be reused. */
 		if (lx_proc_state(pids[i], &state) != 0 || state != 'Z')
 			continue;
@@ -147,8 +173,10 @@ pass(size_t *reapedp)
 		while ((got = waitpid(pids[i], &st, WNOHANG)) < 0 &&
 		    errno == EINTR)
 			;
-		if (got == pids[i])
+		if (got == pids[i]) {
+			lx_custody_reaped(pids[i]);
 			(*reapedp)++;
+		}
 	}
 	free(pids);
 	return (0);
@@ -207,6 +235,7 @@ ct_reap_guard(pid_t pid, bool guard)
 	if (count > 1)
 		return (lx_map_put(&guarded, pid, (void *)(count - 1)));
 	(void) lx_map_del(&guarded, pid);
+	lx_custody_reaped(pid);	/* an anchor's end: sorted now */
 	/*
 	 * Its waiter took it: a zombie handed to us meanwhile under the same
 	 * pid (it was guarded then) is ours now.  Done either way: a failed
@@ -260,6 +289,51 @@ ct_reap_start(bool *onp)
 		return (err);
 	}
 	started = on = true;
+	*onp = true;
+	return (0);
+}
+
+static void
+look(void)
+{
+	(void) ct_reap();
+}
+
+/*
+ * We are about to spawn an anchor: become a child subreaper, so that the
+ * tree of one a member kills comes back to us, and reap (and sort) what
+ * comes.  As PID 1 we are everyone's reaper already.
+ */
+int
+ct_reap_subreaper(bool *onp)
+{
+	pid_t *pids;
+	size_t n;
+	bool pid1;
+	int err;
+
+	if (custody) {
+		*onp = true;
+		return (0);
+	}
+	if ((err = ct_reap_start(&pid1)) != 0)
+		return (err);
+	if (!pid1) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+			return (errno);
+		if ((err = children(&pids, &n)) != 0)
+			return (err);
+		for (size_t i = 0; i < n && err == 0; i++)
+			err = lx_map_put(&before, pids[i], (void *)1);
+		free(pids);
+		if (err != 0) {
+			lx_map_fini(&before);
+			return (err);
+		}
+		on = true;
+	}
+	lx_custody_arm(look);
+	custody = true;
 	*onp = true;
 	return (0);
 }

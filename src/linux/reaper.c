@@ -157,56 +157,11 @@ typedef struct pidvec {
 	size_t n, cap;
 } pidvec_t;
 
-static int
-pv_push(pidvec_t *p, pid_t pid)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap == 0 ? 16 : p->cap * 2;
-		pid_t *v = realloc(p->v, cap * sizeof (*v));
-		if (v == NULL)
-			return (ENOMEM);
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n++] = pid;
-	return (0);
-}
-
 /* Append the children of every thread of pid. */
 static int
 children_of(pid_t pid, pidvec_t *out)
 {
-	char path[48];
-	struct dirent *de;
-	DIR *d;
-	int err = 0;
-
-	(void) snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
-	if ((d = opendir(path)) == NULL)
-		return (0);	/* gone meanwhile: no children */
-	while (err == 0 && (de = readdir(d)) != NULL) {
-		char *file, *buf;
-		pid_t *kids;
-		size_t n;
-		if (de->d_name[0] == '.')
-			continue;
-		if (asprintf(&file, "%s/%s/children", path, de->d_name) < 0) {
-			err = ENOMEM;
-			break;
-		}
-		int rerr = lx_read_file(AT_FDCWD, file, &buf);
-		free(file);
-		if (rerr != 0)
-			continue;
-		err = lx_parse_pids(buf, &kids, &n);
-		free(buf);
-		for (size_t i = 0; err == 0 && i < n; i++)
-			err = pv_push(out, kids[i]);
-		if (err == 0)
-			free(kids);
-	}
-	(void) closedir(d);
-	return (err);
+	return (lx_proc_children(pid, &out->v, &out->n, &out->cap));
 }
 
 /*
@@ -236,9 +191,14 @@ rp_members(int dirfd, pid_t **pidsp, size_t *np)
 	pid_t anchor;
 	int err;
 
+	/* A killed anchor's tree, handed back to us (custody.c). */
+	if (lx_custody_has(dirfd))
+		return (lx_custody_members(dirfd, pidsp, np));
 	if ((err = anchor_of(dirfd, &anchor)) != 0) {
 		if (removed(dirfd))
 			err = ESRCH;	/* over: no member left */
+		else if (err == ESRCH && !done(dirfd) && lx_custody_look(dirfd))
+			return (lx_custody_members(dirfd, pidsp, np));
 		else if (err != ESRCH || !done(dirfd))
 			return (err == ESRCH ? EOWNERDEAD : err);
 		*pidsp = NULL;	/* empty, and its anchor is gone */
@@ -273,6 +233,9 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 	*populatedp = -1;
 	if (removed(dirfd))
 		return (ENOENT);
+	/* Its anchor was killed: we hold its tree, never seen empty. */
+	if (lx_custody_has(dirfd))
+		return (EOWNERDEAD);
 	/*
 	 * A running anchor first: a "done" a member planted while it runs
 	 * does not end the contract (only the anchor's wait can say so).
@@ -289,6 +252,8 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 		*populatedp = 0;
 		return (0);
 	}
+	if (err == ESRCH)
+		(void) lx_custody_look(dirfd);	/* sorted before it is said */
 	return (err == ESRCH ? EOWNERDEAD : err);
 }
 

@@ -495,6 +495,12 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	}
 	if (made == 0)
 		return (0);
+	/* Its tree comes back to us if a member kills it (custody.c). */
+	if (lx_ms() == &lx_mship_reaper &&
+	    (err = lx_custody_anchor(made, pid)) != 0) {
+		spare_close(&ts.made);
+		return (err);
+	}
 	/* Held from birth: fatal sets apply even before latest(). */
 	if (made == ts.made.id && ts.made.has_terms)
 		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);

@@ -122,12 +122,39 @@ test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => 
 // A member (or anyone of our uid) may SIGKILL the anchor: the tree is then
 // reparented out of reach and can never be seen empty.  What waits for
 // empty must settle, with EOWNERDEAD, and the loop must not stay held.
+// The members that are sleepers (a subshell that forks one comes and goes).
+async function sleeping(c, n) {
+  const comm = (p) => {
+    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch {
+      return '';
+    }
+  };
+  return (await sleepers(c, n)).filter((p) => comm(p) === 'sleep');
+}
+
+// /proc/<pid>/stat's state and parent, or null once it is gone (reaped).
+function procStat(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]
+      .split(' ');
+    return { state: f[0], ppid: Number(f[1]) };
+  } catch {
+    return null;
+  }
+}
+
+// A member that kills its anchor (docs/security.md, "A killed anchor"):
+// the tree comes back to the holder (a child subreaper), which stops it,
+// lists it and kills it on stop(); before, it ran on under init, out of
+// reach of stop(), noorphan and the keeper.
 test('a killed anchor: stop(), whenEmpty() and await using settle with ' +
-  'EOWNERDEAD', { skip: !reaper }, async () => {
-  const { child, c } = spawnIn('setsid sleep 100 & exec sleep 100');
-  const pids = await members(c, 2);
-  const anchor = Number(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-    .split(') ')[1].split(' ')[1]);
+  'EOWNERDEAD, and the tree is held and killed', { skip: !reaper },
+async () => {
+  // The program, a setsid daemon and a double-forked one.
+  const { child, c } = spawnIn('setsid sleep 100 & (sleep 100 &); ' +
+    'exec sleep 100');
+  const pids = await sleeping(c, 3);
+  const anchor = procStat(child.pid).ppid;
   assert.notStrictEqual(anchor, process.pid, 'the program has an anchor');
   try {
     const lost = h.once(c, 'pr_lost');
@@ -136,7 +163,19 @@ test('a killed anchor: stop(), whenEmpty() and await using settle with ' +
     await lost;
     await assert.rejects(waiting, (e) => e.code === 'EOWNERDEAD' &&
       e.errno === os.constants.errno.EOWNERDEAD && e.ctid === c.ctid);
+    // Held: stopped where they are, every one ours or a member's child.
+    for (const pid of pids) {
+      const st = procStat(pid);
+      assert.ok(st !== null, `member ${pid} runs`);
+      assert.strictEqual(st.state, 'T', `member ${pid} is stopped`);
+      assert.ok(st.ppid === process.pid || pids.includes(st.ppid),
+        `member ${pid} came back to us (its parent ${st.ppid})`);
+    }
+    assert.deepStrictEqual(c.members().map((m) => m.pid).sort(),
+      pids.slice().sort(), 'members() lists the tree it held');
     await assert.rejects(c.stop(), (e) => e.code === 'EOWNERDEAD');
+    await h.until(() => pids.every((pid) => procStat(pid) === null),
+      5000, 'every member killed and reaped');
     await assert.rejects(c.whenEmpty(), (e) => e.code === 'EOWNERDEAD');
     await assert.rejects(c[Symbol.asyncDispose](),
       (e) => e.code === 'EOWNERDEAD');
@@ -146,6 +185,44 @@ test('a killed anchor: stop(), whenEmpty() and await using settle with ' +
     for (const pid of pids) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
+  }
+});
+
+// What comes back to the holder from outside any contract (a daemon of a
+// plain child) is a stranger: never stopped, never signalled, reaped.
+test('a killed anchor: a daemon of a child outside any contract is not ' +
+  'taken for its tree', { skip: !reaper }, async () => {
+  const plain = cp.spawn('sh', ['-c', 'setsid sleep 100 & echo $!'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = h.once(plain, 'exit');
+  const stranger = Number(await new Promise((resolve) => {
+    plain.stdout.once('data', resolve);
+  }));
+  await exited;
+  const { child, c } = spawnIn('setsid sleep 100 & exec sleep 100');
+  const pids = await sleeping(c, 2);
+  try {
+    await h.until(() => procStat(stranger)?.ppid === process.pid, 5000,
+      'the stranger handed to us');
+    const lost = h.once(c, 'pr_lost');
+    process.kill(procStat(child.pid).ppid, 'SIGKILL');
+    await lost;
+    assert.strictEqual(procStat(pids[0]).state, 'T', 'the tree is held');
+    await assert.rejects(c.stop(), (e) => e.code === 'EOWNERDEAD');
+    await h.until(() => pids.every((pid) => procStat(pid) === null),
+      5000, 'the tree killed');
+    const st = procStat(stranger);
+    assert.ok(st !== null && st.state === 'S', `the stranger runs on: ${
+      JSON.stringify(st)}`);
+    assert.ok(!c.members().some((m) => m.pid === stranger));
+    process.kill(stranger, 'SIGKILL');
+    await h.until(() => procStat(stranger) === null, 5000,
+      'the stranger reaped by us');
+  } finally {
+    for (const pid of pids.concat(stranger)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    c.dispose();
   }
 });
 

@@ -20,7 +20,8 @@ function holder(template, script, minMembers = 1) {
     const ct = require(${lib});
     const cp = require('child_process');
     ct.set_template(${JSON.stringify({ type: 'process', ...template })});
-    cp.spawn('sh', ['-c', ${JSON.stringify(script)}], { stdio: 'ignore' });
+    const child = cp.spawn('sh', ['-c', ${JSON.stringify(script)}],
+      { stdio: 'ignore' });
     ct.clear_template();
     const c = ct.latest();
     const comm = (p) => { try { return require('fs').readFileSync(
@@ -36,6 +37,12 @@ function holder(template, script, minMembers = 1) {
     process.stdin.on('data', (d) => {
       const cmd = String(d).trim();
       if (cmd === 'abandon') c.abandon();
+      if (cmd === 'killanchor') { // a member's doing, under reaper membership
+        c.once('pr_lost', () => console.log(JSON.stringify({ done: cmd })));
+        process.kill(Number(require('fs').readFileSync('/proc/' + child.pid +
+          '/stat', 'utf8').split(') ')[1].split(' ')[1]), 'SIGKILL');
+        return;
+      }
       if (cmd === 'exit') process.exit(0);
       console.log(JSON.stringify({ done: cmd }));
     });
@@ -109,6 +116,45 @@ test('noorphan members die when the holder is killed with SIGKILL',
     times.sort((a, b) => a - b);
     assert.ok(times[times.length - 1] < h.ms(1000), `max ${times.at(-1)} ms`);
   });
+
+// The tree of a killed anchor came back to its holder (docs/security.md,
+// "A killed anchor"), stopped; the holder then dies: the keeper it told
+// of each member kills a noorphan tree, and lets any other run on.
+test('a killed anchor, then its holder: the keeper kills a noorphan tree ' +
+  'and continues any other', { skip: process.env.ILLUMOS_CONTRACT_MEMBERSHIP !==
+  'reaper' }, async () => {
+  const state = (pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+    } catch {
+      return null;
+    }
+  };
+  for (const noorphan of [true, false]) {
+    const p = holder({ param: { noorphan } },
+      '(setsid sleep 100 &); sleep 100', 2);
+    const { pid, members } = await p.next();
+    try {
+      p.send('killanchor');
+      assert.deepStrictEqual(await p.next(), { done: 'killanchor' });
+      for (const m of members) assert.strictEqual(state(m), 'T', `${m} held`);
+      const exited = h.once(p, 'exit');
+      process.kill(pid, 'SIGKILL');
+      await exited;
+      if (noorphan) {
+        await h.until(() => members.every((m) => !h.alive(m)), h.ms(2000),
+          'the noorphan tree to die');
+      } else {
+        await h.until(() => members.every((m) => state(m) === 'S'),
+          h.ms(2000), 'the orphaned tree to run on');
+      }
+    } finally {
+      for (const m of members) {
+        try { process.kill(m, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+  }
+});
 
 test('holder exit without abandon leaves an orphan that another process adopts',
   async () => {
