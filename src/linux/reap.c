@@ -44,6 +44,7 @@
 static bool on;			/* PID 1 (/proc is our namespace's), or
 				   a child subreaper */
 static bool custody;		/* ct_reap_subreaper: anchors are ours */
+static bool everyone;		/* PID 1: orphans of the whole namespace */
 static bool started;		/* ct_reap_start decided */
 static lx_map_t guarded;	/* pid -> times guarded (as a pointer) */
 static lx_map_t before;		/* pid -> 1: our children at the start */
@@ -109,6 +110,29 @@ children(pid_t **pidsp, size_t *np)
 }
 
 /*
+ * A subreaper's orphans go to its first thread that is not exiting (the
+ * kernel's find_new_reaper): the leader's list, ours, holds every one;
+ * the other threads' children are their spawns' (guarded).  One read
+ * where PID 1 needs one per thread: a pass runs at every SIGCHLD.
+ */
+static int
+leader_children(pid_t **pidsp, size_t *np)
+{
+	char path[48], *buf;
+	int err;
+
+	*pidsp = NULL;
+	*np = 0;
+	(void) snprintf(path, sizeof (path), "/proc/self/task/%d/children",
+	    (int)getpid());
+	if ((err = lx_read_file(AT_FDCWD, path, &buf)) != 0)
+		return (err);
+	err = lx_parse_pids(buf, pidsp, np);
+	free(buf);
+	return (err);
+}
+
+/*
  * One look at our children: reap the unguarded zombies; forget the
  * children we had at the start that are gone.  *reapedp: how many.
  */
@@ -120,7 +144,8 @@ pass(size_t *reapedp)
 	int err;
 
 	*reapedp = 0;
-	if ((err = children(&pids, &n)) != 0)
+	if ((err = everyone ? children(&pids, &n) :
+	    leader_children(&pids, &n)) != 0)
 		return (err);
 	if (before.n > 0) {
 		size_t it = 0;
@@ -288,7 +313,7 @@ ct_reap_start(bool *onp)
 		lx_map_fini(&before);
 		return (err);
 	}
-	started = on = true;
+	started = on = everyone = true;
 	*onp = true;
 	return (0);
 }
