@@ -443,9 +443,10 @@ on_event(const opts_t *o, const cli_child_t *ch, const ct_evrec_t *ev,
 			    "member): its members cannot be known\n", cli_prog,
 			    (int)ev->ctid);
 		else
-			(void) fprintf(stderr, "%s: contract %d lost its tree "
-			    "(its anchor was killed): members may still run, "
-			    "out of reach\n", cli_prog, (int)ev->ctid);
+			(void) fprintf(stderr, "%s: contract %d lost its anchor "
+			    "(killed by a member): the members handed back to "
+			    "us are killed if it is noorphan, else left to "
+			    "run\n", cli_prog, (int)ev->ctid);
 		w->empty = true;
 	}
 	if (cli_event_hidden(ev))
@@ -511,6 +512,15 @@ read_report(cli_child_t *ch, waitst_t *w)
 	w->status = atoi(buf);
 	w->reaped = true;
 	return (true);
+}
+
+/* The orphans handed to us as a subreaper (cli_spawn): none is our child. */
+static void
+reap_handed(void)
+{
+	ct_lock();
+	(void) ct_reap();
+	ct_unlock();
 }
 
 static void
@@ -599,6 +609,8 @@ wait_end(opts_t *o, cli_child_t *ch, int evfd, int sigfd, waitst_t *w)
 				    w->reaped, sig);
 			else if (sig != SIGCHLD)
 				terminate(o, ch, sig);
+			else
+				reap_handed();
 		}
 		if (in->on)
 			cli_init_tick(in, ch->ct);

@@ -191,6 +191,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	int procfd = -1, dirfd = -1, p[2] = { -1, -1 }, rp[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
+	bool guarding = false;
 	report_t r;
 	ssize_t n;
 
@@ -219,6 +220,18 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		(void) ct_spawn_abort(reserved);
 		goto out;
 	}
+	/*
+	 * An anchor a member kills hands its tree to the nearest subreaper:
+	 * us (docs/security.md, "A killed anchor"), who then reap what is
+	 * not our own child, the anchor, which we wait for (guarded).
+	 */
+	if (mode == CT_SPAWN_REAPER) {
+		bool on;
+
+		if (ct_reap_subreaper(&on) == 0 && on)
+			guarding = ct_reap_guard(0, true) == 0;
+		ct_err_clear();
+	}
 	(void) sigfillset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	cp->pid = fork();
@@ -226,6 +239,11 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		child(argv, procfd, dirfd, p[1], rp[1], &old);
 	err = cp->pid < 0 ? errno : 0;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
+	if (guarding) {
+		if (cp->pid > 0)
+			(void) ct_reap_guard(cp->pid, true);
+		(void) ct_reap_guard(0, false);
+	}
 	(void) close(p[1]);
 	p[1] = -1;
 	if (rp[1] >= 0)

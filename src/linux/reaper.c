@@ -221,7 +221,8 @@ rp_members(int dirfd, pid_t **pidsp, size_t *np)
 /*
  * Populated while the anchor runs without having recorded the end.  An
  * anchor that is gone without that record was killed: its members were
- * reparented out of reach, so nobody can tell (EOWNERDEAD, never empty).
+ * reparented (to us, if we spawned it: custody.c), so nobody can tell
+ * when they are all gone (EOWNERDEAD, never empty).
  */
 static int
 rp_populated(int dirfd, int *populatedp, int *frozenp)

@@ -467,3 +467,55 @@ test('ctwatch: a contract id that does not exist is an error', async () => {
   assert.strictEqual(r.code, 1);
   assert.strictEqual(r.err, 'ctwatch: invalid contract id: 2147483647\n');
 });
+
+// A member kills its anchor under ctrun (docs/security.md, "A killed
+// anchor"): ctrun, a child subreaper, gets the tree back and, as it
+// leaves, a noorphan contract's members are killed -- the program, a
+// setsid daemon and a double-forked one -- and any other's continued.
+// Before, they ran on under init in both cases.
+test('ctrun: a member that kills its anchor: noorphan leaves no member ' +
+  'behind, an orphan runs on', {
+  skip: process.env.ILLUMOS_CONTRACT_MEMBERSHIP !== 'reaper',
+}, async () => {
+  // A duration no other process has: the members are found by it.
+  const nap = `1000.${process.pid}`;
+  const tag = `sleep\0${nap}\0`;
+  const left = () => fs.readdirSync('/proc').filter((e) => {
+    try {
+      return /^\d+$/.test(e) && h.alive(Number(e)) &&
+        fs.readFileSync(`/proc/${e}/cmdline`, 'utf8') === tag;
+    } catch {
+      return false;
+    }
+  });
+  const state = (pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+    } catch {
+      return null;
+    }
+  };
+  try {
+    for (const noorphan of [false, true]) {
+      // Its end, not its output's: the members left running hold that.
+      const r = start(tool('ctrun'), [
+        ...(noorphan ? ['-o', 'noorphan'] : []), 'sh', '-c',
+        `setsid sleep ${nap} & (sleep ${nap} &); ` +
+        `sleep 0.2; kill -9 $PPID; exec sleep ${nap} >/dev/null 2>&1`]);
+      await r.waitErr(/lost its anchor \(killed by a member\)/);
+      await r.exited;
+      if (noorphan) {
+        await h.until(() => left().length === 0, h.ms(3000),
+          'every member killed');
+      } else {
+        await h.until(() => left().length === 3 &&
+          left().every((p) => state(p) === 'S'), h.ms(3000),
+          'the three members continued');
+        for (const pid of left()) process.kill(Number(pid), 'SIGKILL');
+        await h.until(() => left().length === 0, h.ms(3000), 'cleaned up');
+      }
+    }
+  } finally {
+    for (const pid of left()) process.kill(Number(pid), 'SIGKILL');
+  }
+});

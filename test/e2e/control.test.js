@@ -119,9 +119,10 @@ test('freeze() stops every member until thaw()', { skip: reaper }, async (t) => 
   fs.rmSync(log, { force: true });
 });
 
-// A member (or anyone of our uid) may SIGKILL the anchor: the tree is then
-// reparented out of reach and can never be seen empty.  What waits for
-// empty must settle, with EOWNERDEAD, and the loop must not stay held.
+// A member (or anyone of our uid) may SIGKILL the anchor: the contract can
+// then never be seen empty.  What waits for empty must settle, with
+// EOWNERDEAD, and the loop must not stay held.
+
 // The members that are sleepers (a subshell that forks one comes and goes).
 async function sleeping(c, n) {
   const comm = (p) => {
