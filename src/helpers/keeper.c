@@ -7,6 +7,11 @@
  *   ct-keeper ROOT HOLDER_PID HOLDER_START
  *     fd 3  commands from the holder: 'q' (idle: leave in 2 s), 'k' (stay)
  *     fd 4  the keeper writes its pid here once armed, then closes it
+ *     fd 5  held, never used, until the rules are applied: what the
+ *           membership shares with us (lx_mship_t, keeper_share: under
+ *           cgroup membership the holder's inotify instance, whose last
+ *           close would otherwise hold the holder's death back), or
+ *           /dev/null
  *
  * It daemonizes (so the holder never has to reap it), moves into its own
  * cgroup <ROOT>/k<pid>-<start> (cgroup membership: so that it is in no
@@ -36,6 +41,7 @@
 #define	IDLE_MS	2000
 
 static const lx_root_t *root;
+static int shared = -1;		/* fd 5, if we were given one */
 static char *mydir;		/* k<pid>-<start> */
 
 static void
@@ -194,6 +200,10 @@ holder_died(pid_t holder, uint64_t start)
 			names[i] = NULL;
 		}
 	}
+	/* What we held for the holder: its last close may wait (fd 5). */
+	if (shared >= 0)
+		(void) close(shared);
+	shared = -1;
 	lx_evq_on_notice(on_notice);
 	for (size_t i = 0; i < n; i++) {
 		if (names[i] != NULL && lx_parse_ctid(names[i], &id))
@@ -230,8 +240,14 @@ main(int argc, char **argv)
 		    "HOLDER_START\n");
 		return (2);
 	}
-	/* Nothing inherited but the two pipes (keep.c opened 0-2 on null). */
-	(void) syscall(SYS_close_range, 5, ~0U, 0);
+	/*
+	 * Nothing inherited but the two pipes and fd 5 (keep.c opened 0-2
+	 * on null).
+	 */
+	(void) syscall(SYS_close_range, 6, ~0U, 0);
+	/* Started by hand without one, 5 is the next fd we open: not ours. */
+	if (fcntl(5, F_GETFD) >= 0)
+		shared = 5;
 	holder = (pid_t)atol(argv[2]);
 	start = strtoull(argv[3], NULL, 10);
 	switch (fork()) {	/* the holder reaps this one at once */

@@ -67,7 +67,7 @@ keeper_start(void)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	int cmd[2], ready[2], err, st;
+	int cmd[2], ready[2], err, st, share;
 	char *path, spid[16], sstart[24], buf[32];
 	pid_t me, p;
 	uint64_t start;
@@ -106,6 +106,19 @@ keeper_start(void)
 	(void) posix_spawn_file_actions_init(&fa);
 	(void) posix_spawn_file_actions_adddup2(&fa, cmd[0], 3);
 	(void) posix_spawn_file_actions_adddup2(&fa, ready[1], 4);
+	/*
+	 * fd 5: what the membership has it hold for us (lx_mship_t,
+	 * keeper_share), else /dev/null.  Copied above 5 first, so that no
+	 * dup2 before it can have replaced it.
+	 */
+	share = lx_ms()->keeper_share != NULL ? lx_ms()->keeper_share() : -1;
+	if (share >= 0)
+		share = fcntl(share, F_DUPFD_CLOEXEC, 10);
+	if (share >= 0)
+		(void) posix_spawn_file_actions_adddup2(&fa, share, 5);
+	else
+		(void) posix_spawn_file_actions_addopen(&fa, 5, "/dev/null",
+		    O_RDONLY, 0);
 	for (int i = 0; i < 3; i++)
 		(void) posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
 		    O_RDWR, 0);
@@ -121,6 +134,8 @@ keeper_start(void)
 	free(path);
 	(void) close(cmd[0]);
 	(void) close(ready[1]);
+	if (share >= 0)
+		(void) close(share);
 	if (err == 0)
 		while (waitpid(p, &st, 0) < 0 && errno == EINTR)
 			;

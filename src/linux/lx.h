@@ -243,6 +243,12 @@ typedef struct lx_mship {
 	void (*features)(int rootfd, ct_features_t *f);
 	/* The keeper lives in a group of its own (k<pid>-<start>) in the root. */
 	bool keeper_group;
+	/*
+	 * An fd of ours for the keeper to hold open until it has applied
+	 * the rules, because its last close would hold our death back (-1:
+	 * none; NULL: nothing to share).
+	 */
+	int (*keeper_share)(void);
 	/* A record of the contract (meta.c names them). */
 	int (*meta_get)(int dirfd, const char *key, char **bufp,
 	    size_t *lenp);
