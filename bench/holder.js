@@ -6,9 +6,9 @@
 // the holder's keeper sees it die and kills the contract's members.
 //
 // Where the time goes: the holder's own death (SIGKILL until the kernel
-// has torn it down, a zombie: a Node process's exit takes milliseconds,
-// and the keeper's pidfd cannot fire before it) is holder_exit_ms, the
-// floor; keeper_ms is the rest, from the holder's death until the last
+// has torn it down, every thread of it, leaving a zombie: a Node
+// process's exit takes milliseconds, and the keeper's pidfd cannot fire
+// before it) is holder_exit_ms, the floor; keeper_ms is the rest, from the holder's death until the last
 // member is gone (the keeper's wakeup, its scan of the root, the kill, the
 // members' own exits).  Both are read from /proc (a zombie counts as gone:
 // dead, its parent has yet to reap it), every 0.1 ms in a loop that sleeps
@@ -23,6 +23,17 @@ const { alive, useRoot, nowNs, round, log, done, once, median, quantile,
 useRoot('holder');
 
 const TRIALS = Number(process.env.ICT_BENCH_HOLDER_TRIALS) || 100;
+
+// Dead to its keeper: the whole thread group gone (the leader alone, a
+// zombie, left in task/), not only the leader thread a zombie.
+function holderDead(pid) {
+  if (alive(pid)) return false;
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
+}
 
 const stats = (xs) => ({ median: round(median(xs), 1),
   p90: round(quantile(xs, 0.9), 1), max: round(Math.max(...xs), 1) });
@@ -52,7 +63,7 @@ async function holderDeath() {
     // stays for us to see.
     for (let left = tree.length; left > 0 || dead === null;) {
       if (Number(nowNs() - t0) > 10e9) throw new Error('members survived');
-      if (dead === null && !alive(h.pid)) dead = nowNs();
+      if (dead === null && holderDead(h.pid)) dead = nowNs();
       if (left > 0 && !tree.some(alive)) {
         left = 0;
         times.push(Number(nowNs() - t0) / 1e6);
