@@ -161,23 +161,33 @@ keeper_start(void)
 	}
 	(void) lx_evq_on_dispatch(keeper_tick, NULL);
 	kcmd = cmd[1];
+	(void) fcntl(kcmd, F_SETFL, O_NONBLOCK);
 	kidle = false;
 	return (0);
 }
 
+/*
+ * Commands never block us (the pipe is non-blocking): one lost to a
+ * full pipe costs only time -- an id not told is found by the keeper's
+ * scan of the root, a 'k' lost makes a keeper leave that we then start
+ * again (keeper_died).
+ */
 static void
-tell(char c)
+tell(const char *cmd, size_t len)
 {
 	if (kcmd >= 0)
-		(void) !write(kcmd, &c, 1);
+		(void) !write(kcmd, cmd, len);
 }
 
 void
-lx_keeper_hold(bool on)
+lx_keeper_hold(ct_id_t id, bool on)
 {
+	char buf[16];
+	int n;
+
 	if (on) {
 		if (holds++ == 0 && kpid != 0 && kidle) {
-			tell('k');
+			tell("k", 1);
 			kidle = false;
 		}
 		if (kpid == 0)
@@ -185,6 +195,15 @@ lx_keeper_hold(bool on)
 	} else if (holds > 0 && --holds == 0 && kpid != 0) {
 		idle_due = true;	/* told at the next dispatch, if still so */
 	}
+	/*
+	 * The id, for the keeper to reach first when we die (a new keeper
+	 * learns only the ids held after it started: the scan finds the
+	 * rest).
+	 */
+	n = snprintf(buf, sizeof (buf), "%c%" PRId32 "\n", on ? '+' : '-',
+	    id);
+	if (id > 0 && n > 0 && (size_t)n < sizeof (buf))
+		tell(buf, (size_t)n);
 }
 
 /* Once per dispatch: tell an unneeded keeper it may leave. */
@@ -194,7 +213,7 @@ keeper_tick(void *arg)
 	(void) arg;
 	/* A spare becoming a contract drops and raises holds in one go. */
 	if (idle_due && holds == 0 && kpid != 0 && !kidle) {
-		tell('q');
+		tell("q", 1);
 		kidle = true;
 	}
 	idle_due = false;

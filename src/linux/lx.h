@@ -518,8 +518,12 @@ int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
 /* ------------------------------------------------------------------ */
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */
 
-/* We start (true) or stop (false) holding something: a contract, a spare. */
-void lx_keeper_hold(bool on);
+/*
+ * We start (true) or stop (false) holding something: a contract, a spare
+ * (id: told to the keeper, which applies the rules to it first when we
+ * die).
+ */
+void lx_keeper_hold(ct_id_t id, bool on);
 pid_t lx_keeper_pid(void);
 /* Whether ct-keeper is installed next to us. */
 bool lx_keeper_available(void);
