@@ -86,7 +86,7 @@ function useRoot(tag) {
   return root;
 }
 
-const HELPERS = ['floor', 'stamp', 'storm'];
+const HELPERS = ['floor', 'pidwait', 'stamp', 'storm'];
 
 // Compile the C helpers with cc into a fresh temporary directory.
 function buildHelpers() {

@@ -15,6 +15,15 @@
 //              10 and with N contracts held: every child starts with a copy
 //              of the holder's fd table and closes the O_CLOEXEC fds at
 //              exec, so the fds kept per contract cost every spawn
+//   create     making the N contracts ÷ N plain spawns of /bin/true to
+//              'exit', in the same run and the same way (INFLIGHT at a
+//              time): chunks of CHUNK plain spawns and CHUNK contracts
+//              alternate, so that load which comes and goes falls on
+//              both; create_ratio is the median over the chunk pairs of
+//              contract chunk time ÷ plain chunk time, create_ratio_total
+//              the sums' ratio.  The plain spawns of a later chunk run
+//              with the contracts made so far held (as the spawn figure
+//              above says, that costs a plain spawn little).
 // The limits that bound N on a machine: RLIMIT_NOFILE if a contract keeps
 // an fd (measured on the first ones), fs.inotify.max_user_watches (one
 // watch per contract under cgroup membership) and pid_max (not here:
@@ -33,6 +42,7 @@ const N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
 const BASE = 10;
 const SAMPLES = Number(process.env.ICT_BENCH_SCALE_SAMPLES) || 100;
 const INFLIGHT = 4;
+const CHUNK = Number(process.env.ICT_BENCH_SCALE_CHUNK) || 500;
 const TEMPLATE = { type: 'process', critical: { pr_empty: true },
   informative: {} };
 const stamp = helper('stamp');
@@ -102,6 +112,28 @@ async function makeMany(n, kept) {
     while (next < n) {
       next++;
       kept.push(await make());
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, worker));
+}
+
+// One plain spawn of /bin/true to 'exit' (no template active).
+function plain() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/true', [], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+}
+
+// n plain spawns, INFLIGHT at a time, as makeMany makes contracts (the
+// caller clears the template first).
+async function plainMany(n) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      await plain();
     }
   };
   await Promise.all(Array.from({ length: INFLIGHT }, worker));
@@ -182,18 +214,47 @@ async function main() {
   const d10 = await dispatchCost();
   const s10 = await plainSpawns(SAMPLES);
   const before = snapshot();
-  const t0 = nowNs();
   let made = BASE;
   let stopped = null;
+  let createNs = 0n;
+  let plainNs = 0n;
+  let plainN = 0;
+  const chunkRatios = [];
+  const t0 = nowNs();
   try {
-    await makeMany(target - BASE, kept);
+    for (let left = target - BASE; left > 0;) {
+      const k = Math.min(CHUNK, left);
+      // N plain spawns as well, in chunks of the same size alternating
+      // with the contracts' (a plain spawn makes nothing: no snapshot
+      // moves).
+      contract.clear_template();
+      const p0 = nowNs();
+      await plainMany(k);
+      const pns = nowNs() - p0;
+      contract.set_template(TEMPLATE);
+      plainNs += pns;
+      plainN += k;
+      const c0 = nowNs();
+      const had = kept.length;
+      try {
+        await makeMany(k, kept);
+      } finally {
+        createNs += nowNs() - c0;
+      }
+      chunkRatios.push(Number(nowNs() - c0) / Number(pns));
+      left -= kept.length - had;
+    }
     made = kept.length;
   } catch (e) {
     made = kept.length;
     stopped = `${e.code || ''} ${e.message}`.trim();
     log(`scale: stopped at ${made} contracts: ${stopped}`);
   }
-  const createS = Number(nowNs() - t0) / 1e9;
+  const createS = Number(createNs) / 1e9;
+  const plainS = Number(plainNs) / 1e9;
+  log(`scale: ${made - BASE} contracts made in ${round(createS, 1)} s, ` +
+    `${plainN} plain spawns in ${round(plainS, 1)} s (wall ` +
+    `${round(Number(nowNs() - t0) / 1e9, 1)} s)`);
   await delay(500);
   const after = snapshot();
   const n = made - BASE;
@@ -212,6 +273,12 @@ async function main() {
     on_disk: onDisk,
     stopped,
     create_s: round(createS, 1),
+    create_n: made - BASE,
+    create_plain_s: round(plainS, 1),
+    create_plain_n: plainN,
+    create_ratio: chunkRatios.length > 0 ? round(median(chunkRatios), 2)
+      : null,
+    create_ratio_total: plainS > 0 ? round(createS / plainS, 2) : null,
     dispose_s: round(disposeS, 2),
     rss_bytes_per_contract: per('rss'),
     heap_bytes_per_contract: per('heap'),

@@ -5,8 +5,16 @@
  * process starts one keeper on first need:
  *
  *   ct-keeper ROOT HOLDER_PID HOLDER_START
- *     fd 3  commands from the holder: 'q' (idle: leave in 2 s), 'k' (stay)
+ *     fd 3  commands from the holder: 'q' (idle: leave in 2 s), 'k' (stay),
+ *           "+ID\n" / "-ID\n" (it starts / stops holding contract or
+ *           spare ID: a hint, so that at its death the rules reach its
+ *           contracts before the scan of the root that finds the rest)
  *     fd 4  the keeper writes its pid here once armed, then closes it
+ *     fd 5  held, never used, until the rules are applied: what the
+ *           membership shares with us (lx_mship_t, keeper_share: under
+ *           cgroup membership the holder's inotify instance, whose last
+ *           close would otherwise hold the holder's death back), or
+ *           /dev/null
  *
  * It daemonizes (so the holder never has to reap it), moves into its own
  * cgroup <ROOT>/k<pid>-<start> (cgroup membership: so that it is in no
@@ -36,6 +44,7 @@
 #define	IDLE_MS	2000
 
 static const lx_root_t *root;
+static int shared = -1;		/* fd 5, if we were given one */
 static char *mydir;		/* k<pid>-<start> */
 
 static void
@@ -49,42 +58,96 @@ leave(int code)
 	exit(code);
 }
 
+/*
+ * What the holder told us it holds (fd 3): id -> how many of its things
+ * (a spare, then the watch of the contract it became) name it.  Only a
+ * hint, read by nobody else: the rules go to these first when the holder
+ * dies, then to whatever the scan of the root finds besides (a command
+ * lost to a full pipe, a keeper started after the holder took them).
+ */
+static lx_map_t told;
+
+static void
+told_apply(char sign, int64_t v)
+{
+	uintptr_t n;
+
+	if (v <= 0 || v > INT32_MAX)
+		return;
+	n = (uintptr_t)lx_map_get(&told, (int32_t)v);
+	if (sign == '+')
+		(void) lx_map_put(&told, (int32_t)v, (void *)(n + 1));
+	else if (n > 1)
+		(void) lx_map_put(&told, (int32_t)v, (void *)(n - 1));
+	else if (n == 1)
+		(void) lx_map_del(&told, (int32_t)v);
+}
+
 typedef struct held {
 	pid_t holder;
 	uint64_t start;
 	char **names;
 	size_t n;
+	lx_map_t ids;		/* those in names */
 } held_t;
 
+/* Contract name (directory fd) is the holder's: add it, once. */
 static int
 held_one(ct_id_t id, const char *name, int fd, void *arg)
 {
 	held_t *h = arg;
 	lx_hstate_t s;
 
-	(void) id;
+	if (lx_map_get(&h->ids, id) != NULL)
+		return (0);	/* told, and found already */
 	if (lx_state_read(fd, &s) == 0 && s.holder == h->holder &&
 	    s.start == h->start && (s.state == LX_OWNED ||
 	    s.state == LX_SPARE)) {
 		char **nn = realloc(h->names, (h->n + 1) * sizeof (*nn));
 		if (nn != NULL) {
 			h->names = nn;
-			if ((nn[h->n] = strdup(name)) != NULL)
+			if ((nn[h->n] = strdup(name)) != NULL &&
+			    lx_map_put(&h->ids, id, (void *)1) == 0)
 				h->n++;
+			else
+				free(nn[h->n]);
 		}
 	}
 	return (0);
 }
 
-/* Ids of the contracts held by the holder (its own state records). */
-static size_t
-held_by(pid_t holder, uint64_t start, char ***namesp)
+/* Those of the told ids whose records say the holder holds them. */
+static void
+held_told(held_t *h)
 {
-	held_t h = { .holder = holder, .start = start };
+	size_t i = 0;
+	int32_t id;
+	void *v;
+	char name[16];
+	int fd;
 
-	(void) lx_root_each(held_one, &h);
-	*namesp = h.names;
-	return (h.n);
+	while (lx_map_next(&told, &i, &id, &v)) {
+		(void) snprintf(name, sizeof (name), "%" PRId32, id);
+		if ((fd = openat(root->fd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			continue;
+		(void) held_one(id, name, fd, h);
+		(void) close(fd);
+	}
+}
+
+/* Apply the rules to names[from..n), killing first. */
+static void
+apply_from(char **names, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		bool gone;
+
+		if (lx_holder_apply(names[i], &gone) == 0 && gone) {
+			free(names[i]);	/* removed already */
+			names[i] = NULL;
+		}
+	}
 }
 
 /*
@@ -171,11 +234,30 @@ settle_all(char **names, size_t n)
  * adoption changes only a record, which raises no notice: the adopted
  * contract is let go at its next change.)
  */
+static void command(char c, bool *idlep);
+
+/* What the holder wrote before it died, and we have not read yet. */
+static void
+drain_commands(void)
+{
+	struct pollfd p = { .fd = 3, .events = POLLIN };
+	char buf[512];
+	bool idle;
+	ssize_t got;
+
+	while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) &&
+	    (got = read(3, buf, sizeof (buf))) > 0) {
+		for (ssize_t i = 0; i < got; i++)
+			command(buf[i], &idle);
+	}
+}
+
 static void
 holder_died(pid_t holder, uint64_t start)
 {
+	held_t h = { .holder = holder, .start = start };
 	char **names;
-	size_t n = held_by(holder, start, &names), left;
+	size_t n, told_n, left;
 	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	int token;
 	ct_id_t id;
@@ -184,16 +266,24 @@ holder_died(pid_t holder, uint64_t start)
 	 * The rules first: noorphan members are killed before anything
 	 * else is set up (each step before the kill adds to the time they
 	 * live on, the more so on a busy machine).  Whether one emptied is
-	 * looked at again below, once it is watched.
+	 * looked at again below, once it is watched.  The contracts the
+	 * holder told us of go first: the scan of the root reads every
+	 * contract's record, everybody's, and grows with them (5,000 others
+	 * in the root: some 30 ms); it finds the rest after.
 	 */
-	for (size_t i = 0; i < n; i++) {
-		bool gone;
-
-		if (lx_holder_apply(names[i], &gone) == 0 && gone) {
-			free(names[i]);	/* removed already */
-			names[i] = NULL;
-		}
-	}
+	drain_commands();
+	held_told(&h);
+	told_n = h.n;
+	apply_from(h.names, 0, told_n);
+	(void) lx_root_each(held_one, &h);
+	names = h.names;
+	n = h.n;
+	lx_map_fini(&h.ids);
+	apply_from(names, told_n, n);
+	/* What we held for the holder: its last close may wait (fd 5). */
+	if (shared >= 0)
+		(void) close(shared);
+	shared = -1;
 	lx_evq_on_notice(on_notice);
 	for (size_t i = 0; i < n; i++) {
 		if (names[i] != NULL && lx_parse_ctid(names[i], &id))
@@ -217,26 +307,42 @@ holder_died(pid_t holder, uint64_t start)
 }
 
 /*
- * The holder keeps a member of a killed anchor's tree (custody.c): the
- * rest of the note, written whole with its tag, follows at once.  What it
- * names is checked as any other listing is, when it is used.
+ * One byte of the holder's commands (fd 3): 'q', 'k', "+ID\n", "-ID\n",
+ * and "oID PID START\n", a member of a killed anchor's tree it keeps
+ * (custody.c), which the rules reach too (checked, as any listing is,
+ * when used).  Anything else, or a number out of range, drops the
+ * command under way: the hint is only a hint.
  */
 static void
-custody_note(void)
+command(char c, bool *idlep)
 {
-	lx_keeper_note_t m;
-	size_t got = 1;
+	static char sign;	/* '+', '-' or 'o' while numbers are read */
+	static uint64_t v[3];
+	static int at;
 
-	while (got < sizeof (m)) {
-		ssize_t n = read(3, (char *)&m + got, sizeof (m) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		got += (size_t)n;
+	if (sign != 0 && c >= '0' && c <= '9') {
+		v[at] = v[at] * 10 + (uint64_t)(c - '0');
+		if (v[at] > (at == 2 ? UINT64_MAX / 10 : INT32_MAX))
+			sign = 0;
+		return;
 	}
-	if (m.id > 0 && m.pid > 0)
-		(void) lx_custody_put(m.id, m.pid, m.start);
+	if (sign == 'o' && c == ' ' && at < 2) {
+		at++;
+		return;
+	}
+	if ((sign == '+' || sign == '-') && c == '\n' && at == 0)
+		told_apply(sign, (int64_t)v[0]);
+	if (sign == 'o' && c == '\n' && at == 2 && v[0] > 0 && v[1] > 0)
+		(void) lx_custody_put((ct_id_t)v[0], (pid_t)v[1], v[2]);
+	sign = 0;
+	v[0] = v[1] = v[2] = 0;
+	at = 0;
+	if (c == '+' || c == '-' || c == 'o')
+		sign = c;
+	else if (c == 'q')
+		*idlep = true;
+	else if (c == 'k')
+		*idlep = false;
 }
 
 int
@@ -253,8 +359,14 @@ main(int argc, char **argv)
 		    "HOLDER_START\n");
 		return (2);
 	}
-	/* Nothing inherited but the two pipes (keep.c opened 0-2 on null). */
-	(void) syscall(SYS_close_range, 5, ~0U, 0);
+	/*
+	 * Nothing inherited but the two pipes and fd 5 (keep.c opened 0-2
+	 * on null).
+	 */
+	(void) syscall(SYS_close_range, 6, ~0U, 0);
+	/* Started by hand without one, 5 is the next fd we open: not ours. */
+	if (fcntl(5, F_GETFD) >= 0)
+		shared = 5;
 	holder = (pid_t)atol(argv[2]);
 	start = strtoull(argv[3], NULL, 10);
 	switch (fork()) {	/* the holder reaps this one at once */
@@ -298,16 +410,12 @@ main(int argc, char **argv)
 		if (pfd[0].revents != 0)
 			holder_died(holder, start);
 		if (pfd[1].revents != 0) {
-			char c;
-			ssize_t got = read(3, &c, 1);
+			char buf[512];
+			ssize_t got = read(3, buf, sizeof (buf));
 			if (got <= 0)
 				pfd[1].fd = -1;	/* the pidfd tells us the rest */
-			else if (c == 'q')
-				idle = true;
-			else if (c == 'k')
-				idle = false;
-			else if (c == 'o')
-				custody_note();
+			for (ssize_t i = 0; i < got; i++)
+				command(buf[i], &idle);
 		}
 	}
 }

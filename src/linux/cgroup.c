@@ -322,23 +322,48 @@ root_watch(int rootfd, const char *rootpath)
 	return (0);
 }
 
+/* The process's one inotify instance, made on first need. */
+static int
+ino_open(void)
+{
+	int err;
+
+	if (inofd >= 0)
+		return (0);
+	if ((inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return (ct_err_set(errno, "inotify_init1", "cannot "
+		    "watch contracts: %s", strerror(errno)));
+	if ((err = lx_evq_add(inofd, cg_drain, NULL)) != 0) {
+		(void) close(inofd);
+		inofd = -1;
+		return (ct_err_set(err, "epoll_ctl", "cannot watch "
+		    "contracts: %s", strerror(err)));
+	}
+	return (0);
+}
+
+/*
+ * The inotify instance, for the keeper to hold (keep.c): the last close
+ * of an instance with watches waits for an SRCU grace period
+ * (fsnotify_destroy_group, 10-20 ms measured here), and in a holder that
+ * is SIGKILLed that wait comes before the kernel marks it dead, so before
+ * its keeper's pidfd says so.  Held by the keeper too, our death only
+ * drops a reference: the wait moves to the keeper, after the rules.
+ */
+static int
+cg_keeper_share(void)
+{
+	return (ino_open() == 0 ? inofd : -1);
+}
+
 static int
 cg_follow(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 {
 	char *path = NULL;
 	int err, wd;
 
-	if (inofd < 0) {
-		if ((inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
-			return (ct_err_set(errno, "inotify_init1", "cannot "
-			    "watch contracts: %s", strerror(errno)));
-		if ((err = lx_evq_add(inofd, cg_drain, NULL)) != 0) {
-			(void) close(inofd);
-			inofd = -1;
-			return (ct_err_set(err, "epoll_ctl", "cannot watch "
-			    "contracts: %s", strerror(err)));
-		}
-	}
+	if ((err = ino_open()) != 0)
+		return (err);
 	/* Before the contract's own: no removal goes unheard. */
 	if ((err = root_watch(rootfd, rootpath)) != 0)
 		return (err);
@@ -492,6 +517,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.join = cg_join,
 	.features = cg_features,
 	.keeper_group = true,
+	.keeper_share = cg_keeper_share,
 	.meta_get = cg_meta_get,
 	.meta_set = cg_meta_set,
 	.members = cg_members,

@@ -68,7 +68,7 @@ keeper_start(void)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	int cmd[2], ready[2], err, st;
+	int cmd[2], ready[2], err, st, share;
 	char *path, spid[16], sstart[24], buf[32];
 	pid_t me, p;
 	uint64_t start;
@@ -107,6 +107,19 @@ keeper_start(void)
 	(void) posix_spawn_file_actions_init(&fa);
 	(void) posix_spawn_file_actions_adddup2(&fa, cmd[0], 3);
 	(void) posix_spawn_file_actions_adddup2(&fa, ready[1], 4);
+	/*
+	 * fd 5: what the membership has it hold for us (lx_mship_t,
+	 * keeper_share), else /dev/null.  Copied above 5 first, so that no
+	 * dup2 before it can have replaced it.
+	 */
+	share = lx_ms()->keeper_share != NULL ? lx_ms()->keeper_share() : -1;
+	if (share >= 0)
+		share = fcntl(share, F_DUPFD_CLOEXEC, 10);
+	if (share >= 0)
+		(void) posix_spawn_file_actions_adddup2(&fa, share, 5);
+	else
+		(void) posix_spawn_file_actions_addopen(&fa, 5, "/dev/null",
+		    O_RDONLY, 0);
 	for (int i = 0; i < 3; i++)
 		(void) posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
 		    O_RDWR, 0);
@@ -122,6 +135,8 @@ keeper_start(void)
 	free(path);
 	(void) close(cmd[0]);
 	(void) close(ready[1]);
+	if (share >= 0)
+		(void) close(share);
 	if (err == 0)
 		while (waitpid(p, &st, 0) < 0 && errno == EINTR)
 			;
@@ -147,40 +162,50 @@ keeper_start(void)
 	}
 	(void) lx_evq_on_dispatch(keeper_tick, NULL);
 	kcmd = cmd[1];
+	(void) fcntl(kcmd, F_SETFL, O_NONBLOCK);
 	kidle = false;
 	/* What we hold in custody, so far and from now on. */
 	lx_custody_on_note(tell_custody);
 	return (0);
 }
 
+/*
+ * Commands never block us (the pipe is non-blocking): one lost to a
+ * full pipe costs only time -- an id not told is found by the keeper's
+ * scan of the root, a 'k' lost makes a keeper leave that we then start
+ * again (keeper_died).
+ */
 static void
-tell(char c)
+tell(const char *cmd, size_t len)
 {
 	if (kcmd >= 0)
-		(void) !write(kcmd, &c, 1);
+		(void) !write(kcmd, cmd, len);
 }
 
 /*
  * A member of a killed anchor's tree in our custody (custody.c): if we
  * die, the keeper applies the rules to it too.  One write, under
- * PIPE_BUF: it arrives whole.
+ * PIPE_BUF: it arrives whole, or (a full pipe) not at all.
  */
 static void
 tell_custody(ct_id_t id, pid_t pid, uint64_t start)
 {
-	lx_keeper_note_t m = { .tag = 'o', .id = id, .pid = pid,
-	    .start = start };
+	char buf[64];
+	int n = snprintf(buf, sizeof (buf), "o%" PRId32 " %d %" PRIu64 "\n",
+	    id, (int)pid, start);
 
-	if (kcmd >= 0)
-		(void) !write(kcmd, &m, sizeof (m));
+	tell(buf, (size_t)n);
 }
 
 void
-lx_keeper_hold(bool on)
+lx_keeper_hold(ct_id_t id, bool on)
 {
+	char buf[16];
+	int n;
+
 	if (on) {
 		if (holds++ == 0 && kpid != 0 && kidle) {
-			tell('k');
+			tell("k", 1);
 			kidle = false;
 		}
 		if (kpid == 0)
@@ -188,6 +213,15 @@ lx_keeper_hold(bool on)
 	} else if (holds > 0 && --holds == 0 && kpid != 0) {
 		idle_due = true;	/* told at the next dispatch, if still so */
 	}
+	/*
+	 * The id, for the keeper to reach first when we die (a new keeper
+	 * learns only the ids held after it started: the scan finds the
+	 * rest).
+	 */
+	n = snprintf(buf, sizeof (buf), "%c%" PRId32 "\n", on ? '+' : '-',
+	    id);
+	if (id > 0 && n > 0 && (size_t)n < sizeof (buf))
+		tell(buf, (size_t)n);
 }
 
 /* Once per dispatch: tell an unneeded keeper it may leave. */
@@ -197,7 +231,7 @@ keeper_tick(void *arg)
 	(void) arg;
 	/* A spare becoming a contract drops and raises holds in one go. */
 	if (idle_due && holds == 0 && kpid != 0 && !kidle) {
-		tell('q');
+		tell("q", 1);
 		kidle = true;
 	}
 	idle_due = false;

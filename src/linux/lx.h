@@ -248,6 +248,12 @@ typedef struct lx_mship {
 	void (*features)(int rootfd, ct_features_t *f);
 	/* The keeper lives in a group of its own (k<pid>-<start>) in the root. */
 	bool keeper_group;
+	/*
+	 * An fd of ours for the keeper to hold open until it has applied
+	 * the rules, because its last close would hold our death back (-1:
+	 * none; NULL: nothing to share).
+	 */
+	int (*keeper_share)(void);
 	/* A record of the contract (meta.c names them). */
 	int (*meta_get)(int dirfd, const char *key, char **bufp,
 	    size_t *lenp);
@@ -545,18 +551,11 @@ int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
 /* keep.c: the keeper that applies holder-death rules (src/helpers/) */
 
 /*
- * On the keeper's command pipe, besides 'q' and 'k': a member kept in
- * custody (custody.c), as one packed write.
+ * We start (true) or stop (false) holding something: a contract, a spare
+ * (id: told to the keeper, which applies the rules to it first when we
+ * die).
  */
-typedef struct lx_keeper_note {
-	char tag;		/* 'o' */
-	int32_t id;
-	int32_t pid;
-	uint64_t start;
-} __attribute__((packed)) lx_keeper_note_t;
-
-/* We start (true) or stop (false) holding something: a contract, a spare. */
-void lx_keeper_hold(bool on);
+void lx_keeper_hold(ct_id_t id, bool on);
 pid_t lx_keeper_pid(void);
 /* Whether ct-keeper is installed next to us. */
 bool lx_keeper_available(void);

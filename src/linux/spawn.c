@@ -80,7 +80,7 @@ static void
 spare_close(spare_t *s)
 {
 	if (s->counted)
-		lx_keeper_hold(false);
+		lx_keeper_hold(s->id, false);
 	s->counted = false;
 	if (s->procsfd >= 0)
 		(void) close(s->procsfd);
@@ -233,7 +233,7 @@ spare_make(void)
 	}
 	s.counted = true;
 	ts.spare = s;
-	lx_keeper_hold(true);
+	lx_keeper_hold(s.id, true);
 	return (0);
 fail:
 	spare_remove(&s);

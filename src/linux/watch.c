@@ -63,7 +63,7 @@ kept(lx_watch_t *w, bool on)
 {
 	if (w->kept != on) {
 		w->kept = on;
-		lx_keeper_hold(on);
+		lx_keeper_hold(w->id, on);
 	}
 }
 

@@ -205,6 +205,46 @@ test('adoption refusals: unknown id, dead contract', async () => {
   c.dispose();
 });
 
+// A SIGKILLed holder is dead to its keeper (pidfd) only once the kernel
+// has closed its files, and the last close of an inotify instance with
+// watches waits for an SRCU grace period (10-20 ms): the keeper holds the
+// holder's instance (fd 5), so that wait is the keeper's, after the rules
+// (docs/ARCHITECTURE.md, "Linux: holder death").
+test('the keeper holds its holder\'s inotify instance (cgroup), else ' +
+  '/dev/null, on fd 5', async () => {
+  const p = holder({ param: { noorphan: true } }, 'sleep 100', 1);
+  const { pid, members } = await p.next();
+  let keeper = 0;
+  await h.until(() => {
+    [keeper] = keepersOf(pid).filter((x) => h.alive(x));
+    return keeper > 0;
+  }, 2000, 'a keeper');
+  const link = (q, fd) => fs.readlinkSync(`/proc/${q}/fd/${fd}`);
+  // The watches (wd, inode) of an inotify fd, as fdinfo lists them.
+  const watches = (q, fd) => fs.readFileSync(`/proc/${q}/fdinfo/${fd}`,
+    'utf8').split('\n').filter((l) => l.startsWith('inotify wd:'))
+    .map((l) => l.split(' ').slice(0, 3).join(' ')).sort().join('\n');
+  const mine = fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try { return link(pid, fd) === 'anon_inode:inotify'; } catch { return false; }
+  });
+  if (ct.features.membership === 'cgroup') {
+    assert.strictEqual(mine.length, 1, 'the holder has one inotify instance');
+    assert.strictEqual(link(keeper, 5), 'anon_inode:inotify');
+    // The same instance: it lists the holder's watches, added since too.
+    await h.until(() => watches(keeper, 5) === watches(pid, mine[0]),
+      2000, 'the keeper\'s fd 5 to be the holder\'s instance');
+    assert.notStrictEqual(watches(pid, mine[0]), '');
+  } else {
+    assert.strictEqual(link(keeper, 5), '/dev/null');
+  }
+  const exited = h.once(p, 'exit');
+  process.kill(pid, 'SIGKILL');
+  await exited;
+  await h.until(() => members.every((m) => !h.alive(m)), 2000,
+    'the members to die');
+  await h.until(() => !h.alive(keeper), 3000, 'the keeper to leave');
+});
+
 test('killing the keeper does not lose the noorphan guarantee', async () => {
   const p = holder({ param: { noorphan: true } }, 'sleep 100', 1);
   const { pid, members } = await p.next();
