@@ -270,6 +270,24 @@ ct_reap_guard(pid_t pid, bool guard)
 	return (0);
 }
 
+/* The children we have now: their waiters are unknown (guarded). */
+static int
+protect_children(void)
+{
+	pid_t *pids;
+	size_t n;
+	int err;
+
+	if ((err = children(&pids, &n)) != 0)
+		return (err);
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = lx_map_put(&before, pids[i], (void *)1);
+	free(pids);
+	if (err != 0)
+		lx_map_fini(&before);
+	return (err);
+}
+
 /* Whether /proc is our pid namespace's: its "self" is us, PID 1. */
 static bool
 proc_is_ours(void)
@@ -286,8 +304,6 @@ proc_is_ours(void)
 int
 ct_reap_start(bool *onp)
 {
-	pid_t *pids;
-	size_t n;
 	int err;
 
 	if (started) {
@@ -304,15 +320,8 @@ ct_reap_start(bool *onp)
 		*onp = false;
 		return (0);
 	}
-	if ((err = children(&pids, &n)) != 0)
+	if ((err = protect_children()) != 0)
 		return (err);
-	for (size_t i = 0; i < n && err == 0; i++)
-		err = lx_map_put(&before, pids[i], (void *)1);
-	free(pids);
-	if (err != 0) {
-		lx_map_fini(&before);
-		return (err);
-	}
 	started = on = everyone = true;
 	*onp = true;
 	return (0);
@@ -332,8 +341,6 @@ look(void)
 int
 ct_reap_subreaper(bool *onp)
 {
-	pid_t *pids;
-	size_t n;
 	bool pid1;
 	int err;
 
@@ -346,15 +353,8 @@ ct_reap_subreaper(bool *onp)
 	if (!pid1) {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
 			return (errno);
-		if ((err = children(&pids, &n)) != 0)
+		if ((err = protect_children()) != 0)
 			return (err);
-		for (size_t i = 0; i < n && err == 0; i++)
-			err = lx_map_put(&before, pids[i], (void *)1);
-		free(pids);
-		if (err != 0) {
-			lx_map_fini(&before);
-			return (err);
-		}
 		on = true;
 	}
 	lx_custody_arm(look);
