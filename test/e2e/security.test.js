@@ -387,6 +387,42 @@ test('point 4: a forged anchor record ("1 <init\'s start>"): stop(), ' +
   assert.match(o.message, /forged|refused/);
 });
 
+// A member deletes the anchor record instead of forging it.  Before, the
+// contract read as a spare whose anchor is still starting: populated, so
+// stop() rejected with ENODATA while whenEmpty() (and the keeper, once
+// the holder is gone) waited until the directory went.  A committed
+// contract always has its anchor record (the holder writes it before the
+// state "owned"), so it is broken, as a forged one: EBADMSG, said once.
+test('point 4: an anchor record deleted by a member: stop(), whenEmpty(), ' +
+  'sigsend and await using settle with EBADMSG', async (t) => {
+  const reg = registry('deleted');
+  const o = await runForged(t, reg, `
+      const c = made('sleep', ['600']);
+      const out = { ctid: c.ctid, anchors: [anchorOf(c.ctid)] };
+      console.log(JSON.stringify(out));
+      const waiting = c.whenEmpty();
+      fs.unlinkSync(rec(c.ctid));
+      try { c.sigsend('SIGTERM'); out.sigsend = 'sent'; } catch (e) {
+        out.sigsend = e.code;
+      }
+      out.stop = await outcome(c.stop({ timeout: 200 }));
+      out.waiting = await outcome(waiting);
+      out.later = await outcome(c.whenEmpty());
+      out.message = outcome.message;
+      out.using = await outcome(c[Symbol.asyncDispose]());
+      // The member the deletion hid was not signalled: it still runs.
+      out.alive = (() => { try { process.kill(out.anchors[0], 0);
+        return true; } catch { return false; } })();
+      console.log(JSON.stringify(out));
+  `);
+  assert.deepStrictEqual({ sigsend: o.sigsend, stop: o.stop,
+    waiting: o.waiting, later: o.later, using: o.using },
+  { sigsend: 'EBADMSG', stop: 'EBADMSG', waiting: 'EBADMSG',
+    later: 'EBADMSG', using: 'EBADMSG' });
+  assert.match(o.message, /refused|missing|deleted/);
+  assert.strictEqual(o.alive, true);
+});
+
 // The record names another contract's live anchor: a ct-exec that holds a
 // directory, only not this one.  Refused once (after the proof's wait for
 // a just-started anchor), never again at that cost; the other contract's
