@@ -651,8 +651,8 @@ test('point 11: execSync with a template active under an anchor fails ' +
 });
 
 for (const membership of ['cgroup', 'reaper']) {
-  test(`point 11 (${membership}): ctstat -v prints a hostile fmri with its ` +
-    'control bytes escaped', async (t) => {
+  test(`point 11 (${membership}): ctstat -v prints a hostile fmri, aux and ` +
+    'creator with their control bytes escaped', async (t) => {
     const reg = membership === 'reaper' ? registry('esc') : cgRoot('esc');
     t.after(async () => {
       if (membership !== 'reaper') return removeCg(reg);
@@ -663,7 +663,10 @@ for (const membership of ['cgroup', 'reaper']) {
       ILLUMOS_CONTRACT_MEMBERSHIP: membership });
     const holder = cp.spawn(process.execPath, ['-e', `
       const ct = require(${lib});
-      ct.set_template({ type: 'process', svc_fmri: 'svc:/x\\u001b]0;owned\\u0007' });
+      // The creator is the holder's comm, which any process sets itself.
+      process.title = 'c\\u001b[2Jc';
+      ct.set_template({ type: 'process', svc_fmri: 'svc:/x\\u001b]0;owned\\u0007',
+        svc_aux: 'a\\u009b31ma' });
       require('child_process').spawn('sleep', ['600'], { stdio: 'ignore' });
       ct.clear_template();
       const c = ct.latest();
@@ -677,7 +680,69 @@ for (const membership of ['cgroup', 'reaper']) {
     holder.stdin.write('x\n');
     await h.once(holder, 'exit', 10000);
     assert.strictEqual(s.status, 0, s.stderr);
-    assert.doesNotMatch(s.stdout, /[\x1b\x07]/);
+    assert.doesNotMatch(s.stdout, /[\x1b\x07\x9b]/);
     assert.match(s.stdout, /svc:\/x\\033\]0;owned\\007/);
+    // C1 as UTF-8 (U+009B, CSI: c2 9b), each byte escaped.
+    assert.match(s.stdout, /aux: +a\\302\\23331ma\n/);
+    assert.match(s.stdout, /creator: +c\\033\[2Jc\n/);
+  });
+
+  // ctwatch prints no fmri, aux or creator; its untrusted strings are the
+  // core paths of pr_core, which name the dumping member's cwd: a
+  // directory a member names as it likes.
+  test(`point 11 (${membership}): ctwatch -v prints a core path with its ` +
+    'control bytes escaped', async (t) => {
+    const pattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    if (pattern.startsWith('|') || pattern.trim().startsWith('/')) {
+      t.skip(`core_pattern ${pattern.trim()} names no member's cwd`);
+      return;
+    }
+    const reg = membership === 'reaper' ? registry('cw') : cgRoot('cw');
+    const cores = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-core-'));
+    const dir = path.join(cores, 'd\x1b]0;owned\x07d');
+    fs.mkdirSync(dir);
+    const env = envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: membership, D: dir });
+    // A contract held by ctrun: each line on its stdin makes a member
+    // dump core in dir.
+    const runner = cp.spawn(tool('ctrun'), ['-v', '-i', 'core', '--', 'sh',
+      '-c', 'while read x; do (cd "$D" && ulimit -c unlimited && ' +
+      'exec sh -c \'kill -SEGV $$\'); done'],
+    { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let rout = '';
+    runner.stdout.on('data', (d) => { rout += d; });
+    runner.stderr.on('data', (d) => { rout += d; });
+    let watcher = null;
+    t.after(async () => {
+      if (watcher !== null) watcher.kill('SIGKILL');
+      runner.stdin.end();
+      if (runner.exitCode === null && runner.signalCode === null) {
+        await h.once(runner, 'exit', 10000);
+      }
+      fs.rmSync(cores, { recursive: true, force: true });
+      if (membership !== 'reaper') return removeCg(reg);
+      await keeperLeaves(reg);
+      return h.reapRoot(reg);
+    });
+    await h.until(() => /created contract id \d+/.test(rout), 10000,
+      'ctrun\'s contract');
+    const id = rout.match(/created contract id (\d+)/)[1];
+    watcher = cp.spawn(tool('ctwatch'), ['-v', id],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let wout = '';
+    watcher.stdout.setEncoding('latin1');
+    watcher.stdout.on('data', (d) => { wout += d; });
+    await h.until(() => /^CTID/.test(wout), 10000, 'ctwatch\'s header');
+    // The path is worked out while the member dumps: a loaded machine can
+    // miss that moment, so a few tries.
+    for (let i = 0; i < 5 && !/process core:/.test(wout); i++) {
+      runner.stdin.write('go\n');
+      await h.until(() => (wout.match(/core dumped/g) || []).length > i ||
+        /process core:/.test(wout), 10000, 'a pr_core line').catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(wout, /\tprocess core: .*\n/, wout);
+    assert.doesNotMatch(wout, /[\x1b\x07]/);
+    assert.match(wout, /\tprocess core: .*\/d\\033\]0;owned\\007d\/core/);
   });
 }
