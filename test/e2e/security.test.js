@@ -203,6 +203,66 @@ test('point 3: root with another user\'s XDG_RUNTIME_DIR keeps its ' +
 });
 
 // Point 3: no contract of root's in a cgroup another user was delegated.
+// Point 3, the anchor's directory: it gets it as an inherited fd (@N),
+// never a path.  Here the contract's name in the registry is redirected
+// (the spare renamed away, a symlink to another user's directory put in
+// its place) before the spawn: an anchor that opened its path (as it did)
+// wrote its records into the link's target, root-owned files in a
+// directory another user controls.  With the fd, it writes only into the
+// directory its holder made.
+test('point 3: an anchor whose contract path is redirected to another ' +
+  'user\'s directory writes only into its own', async (t) => {
+  const reg = registry('redirect');
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-target-'));
+  fs.chownSync(target, STRANGER, STRANGER);
+  t.after(async () => {
+    await keeperLeaves(reg);	// it would make the registry again
+    fs.rmSync(reg, { recursive: true, force: true });
+    fs.rmSync(target, { recursive: true, force: true });
+  });
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const fs = require('fs');
+    const path = require('path');
+    const reg = ${JSON.stringify(reg)};
+    ct.set_template({ type: 'process' });
+    // The spare the next spawn uses: the registry's one contract name.
+    const names = fs.readdirSync(reg).filter((n) => /^\\d+$/.test(n));
+    const moved = path.join(reg, 'moved');
+    fs.renameSync(path.join(reg, names[0]), moved);
+    fs.symlinkSync(${JSON.stringify(target)}, path.join(reg, names[0]));
+    const child = cp.spawn('sh', ['-c', 'exit 3'], { stdio: 'ignore' });
+    ct.clear_template();
+    const out = { names, ctid: ct.latest().ctid };
+    child.on('exit', async (code) => {
+      out.code = code;
+      // The anchor records the end once its wait finds no child left.
+      const t0 = Date.now();
+      while (!fs.existsSync(path.join(moved, 'user.ct.done')) &&
+        Date.now() - t0 < ${h.ms(5000)}) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      out.moved = fs.readdirSync(moved).sort();
+      out.target = fs.readdirSync(${JSON.stringify(target)});
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    });
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } });
+  assert.strictEqual(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  assert.strictEqual(o.names.length, 1, JSON.stringify(o.names));
+  assert.strictEqual(String(o.ctid), o.names[0]);
+  assert.strictEqual(o.code, 3);
+  assert.deepStrictEqual(o.target, [], 'the anchor wrote into the ' +
+    'redirected path');
+  for (const rec of ['user.ct.anchor', 'user.ct.program', 'user.ct.done']) {
+    assert.ok(o.moved.includes(rec), `${rec} not in its own directory: ` +
+      JSON.stringify(o.moved));
+  }
+});
+
 test('point 3: root makes no contract under a cgroup delegated to ' +
   'another user (it could cgroup.kill them)', async (t) => {
   const deleg = nb.delegatedCgroup('sec');
