@@ -710,6 +710,96 @@ test('point 11: execSync with a template active under an anchor fails ' +
   assert.ok(!fs.existsSync(marker), 'the child ran outside any contract');
 });
 
+// Point 11, a forced ILLUMOS_CONTRACT_SPAWN=atfork where it cannot work: a
+// libuv whose spawns run no atfork handler (posix_spawn, clone).  Node's
+// libuv here forks, so test/lib/nofork.c, preloaded, makes its fork() one
+// that runs none (glibc's _Fork).  Every way to start a child with a
+// process template active must then throw ENOTSUP and start nothing (it
+// ran the child outside any contract, silently); unforced, the library
+// sees that no handler ran and takes the shim, whose child is a member.
+// Cgroup membership: under reaper membership an anchor starts every
+// contract, whatever is forced.
+function noforkLib(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-nofork-'));
+  fs.chmodSync(dir, 0o755);
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const so = path.join(dir, 'nofork.so');
+  const r = cp.spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so,
+    path.join(__dirname, '..', 'lib', 'nofork.c')], { encoding: 'utf8' });
+  return r.status === 0 ? so : null;
+}
+
+test('point 11: a forced ILLUMOS_CONTRACT_SPAWN=atfork where no fork runs ' +
+  'the atfork handlers fails closed (ENOTSUP), nothing runs', async (t) => {
+  const so = noforkLib(t);
+  if (so === null) {
+    t.skip('no cc, or a libc without _Fork (glibc < 2.34)');
+    return;
+  }
+  const root = cgRoot('nofork');
+  t.after(() => removeCg(root));
+  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-marks-'));
+  t.after(() => fs.rmSync(marks, { recursive: true, force: true }));
+  // LD_PRELOAD after any sanitizer runtime (test:asan), which must be first.
+  const preload = [process.env.LD_PRELOAD, so].filter(Boolean).join(' ');
+  const script = (forced) => `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const path = require('path');
+    const mark = (n) => path.join(${JSON.stringify(marks)}, '${forced}-' + n);
+    ct.set_template({ type: 'process' });
+    const out = { codes: {} };
+    const ways = {
+      spawn: () => cp.spawn('touch', [mark('spawn')], { stdio: 'ignore' }),
+      execFile: () => cp.execFile('touch', [mark('execFile')]),
+      spawnSync: () => { const r = cp.spawnSync('touch', [mark('spawnSync')]);
+        if (r.error) throw r.error; },
+      execSync: () => cp.execSync('touch ' + mark('execSync')),
+      execFileSync: () => cp.execFileSync('touch', [mark('execFileSync')]),
+    };
+    for (const [name, f] of Object.entries(ways)) {
+      try { f(); out.codes[name] = 'ran'; } catch (e) { out.codes[name] = e.code; }
+    }
+    // The child of a spawn that ran: in its contract's cgroup?
+    const latest = () => { try { return ct.latest().ctid; } catch (e) {
+      return e.code; } };
+    if (out.codes.spawn === 'ran') {
+      const child = cp.spawn('sh', ['-c', 'cat /proc/self/cgroup'],
+        { stdio: ['ignore', 'pipe', 'ignore'] });
+      out.cgroup = '';
+      child.stdout.on('data', (d) => { out.cgroup += d; });
+      child.on('close', () => { out.ctid = latest(); finish(); });
+    } else {
+      finish();
+    }
+    function finish() {
+      ct.clear_template();
+      // Without a template the preload changes nothing: a plain spawn runs.
+      cp.execFileSync('touch', [mark('plain')]);
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    }
+  `;
+  const run = (forced) => nb.runWrapped(script(forced || 'auto'),
+    (c) => ['env', `LD_PRELOAD=${preload}`, ...c], { env: {
+      ILLUMOS_CONTRACT_ROOT: root, ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup',
+      ...(forced ? { ILLUMOS_CONTRACT_SPAWN: forced } : {}) } });
+  const forced = await run('atfork');
+  assert.strictEqual(forced.code, 0, forced.err);
+  const f = JSON.parse(forced.out);
+  assert.deepStrictEqual(f.codes, { spawn: 'ENOTSUP', execFile: 'ENOTSUP',
+    spawnSync: 'ENOTSUP', execSync: 'ENOTSUP', execFileSync: 'ENOTSUP' });
+  assert.deepStrictEqual(fs.readdirSync(marks), ['atfork-plain'],
+    'a child ran outside any contract');
+  // Unforced, under the same preload: the shim, and the child is inside.
+  const auto = await run(null);
+  assert.strictEqual(auto.code, 0, auto.err);
+  const a = JSON.parse(auto.out);
+  assert.strictEqual(a.codes.spawn, 'ran');
+  assert.match(a.cgroup, new RegExp(`^0::.*/${path.basename(root)}/` +
+    `${a.ctid}$`, 'm'));
+});
+
 for (const membership of ['cgroup', 'reaper']) {
   test(`point 11 (${membership}): ctstat -v prints a hostile fmri, aux and ` +
     'creator with their control bytes escaped', async (t) => {
