@@ -140,12 +140,33 @@ state_of(int dirfd, lx_hstate_t *s)
 	return (err);
 }
 
+/* A device contract (its terms say so): it has no anchor, ever. */
+static bool
+is_device(int dirfd)
+{
+	lx_terms_t t;
+	size_t len;
+	char *buf;
+	bool dev = false;
+
+	if (rp_meta_get(dirfd, LX_META_TERMS, &buf, &len) != 0)
+		return (false);
+	if (lx_terms_decode(buf, len, &t) == 0) {
+		dev = t.type == CT_TYPE_DEVICE;
+		lx_terms_fini(&t);
+	}
+	free(buf);
+	return (dev);
+}
+
 /*
- * The anchor record is missing.  Two states of a directory have none: a
- * spare, whose holder records its anchor at the spawn's commit (spawn.c:
- * the anchor record first, then the state "owned"), and a directory its
- * holder is removing (rp_rmdir: the anchor record goes first, the state
- * record -- "dead", or "spare" -- last).  So the state record tells:
+ * The anchor record is missing.  A device contract never has one
+ * (ENODATA, as a spare: read as it always was).  Two states of a process
+ * contract's directory have none: a spare, whose holder records its
+ * anchor at the spawn's commit (spawn.c: the anchor record first, then
+ * the state "owned"), and a directory its holder is removing (rp_rmdir:
+ * the anchor record goes first, the state record -- "dead", or "spare"
+ * -- last).  So the state record tells:
  * "spare" is a spare (ENODATA: its anchor may be starting); "dead" is a
  * burial under way (ESRCH: gone, and ended() says it ended); no state
  * record at all is the burial's last step, an empty directory whose
@@ -171,7 +192,7 @@ anchor_missing(int dirfd)
 			break;
 		(void) nanosleep(&step, NULL);
 	}
-	if (err == 0 && s.state == LX_SPARE)
+	if ((err == 0 && s.state == LX_SPARE) || is_device(dirfd))
 		return (ENODATA);	/* a spare: its anchor may be starting */
 	if (err == 0 && s.state == LX_DEAD)
 		return (ESRCH);		/* being buried */

@@ -141,6 +141,24 @@ put(int dirfd, const char *key, const char *val)
 		(void) close(fd);
 }
 
+/* Terms of the type given, as the holder writes them. */
+static void
+put_terms(int dirfd, ct_type_t type)
+{
+	lx_terms_t t = { .type = type };
+	char *buf, *val;
+	size_t len;
+
+	if (lx_terms_encode(&t, &buf, &len) != 0 ||
+	    (val = strndup(buf, len)) == NULL) {
+		perror("terms");
+		exit(2);
+	}
+	put(dirfd, LX_META_TERMS, val);
+	free(val);
+	free(buf);
+}
+
 /* A contract directory "name" holding the records given (NULL: none). */
 static int
 contract(const char *name, const char *anchor, const char *state,
@@ -154,7 +172,7 @@ contract(const char *name, const char *anchor, const char *state,
 		perror(name);
 		exit(2);
 	}
-	put(fd, LX_META_TERMS, "v1;type=process;");
+	put_terms(fd, CT_TYPE_PROCESS);
 	put(fd, LX_META_PROGRAM, "4242");
 	if (anchor != NULL)
 		put(fd, LX_META_ANCHOR, anchor);
@@ -244,6 +262,12 @@ test_states(void)
 		(void) close(fd);
 		drop("s");
 	}
+	/* A device contract has no anchor, ever: read as it always was. */
+	int fd = contract("s", NULL, "owned 1 1", NULL);
+	put_terms(fd, CT_TYPE_DEVICE);
+	CHECK_STR(reading(fd), "pop 1");
+	(void) close(fd);
+	drop("s");
 }
 
 /* ---- a burial, read at every step ---- */
