@@ -319,6 +319,40 @@ cli_sigpipe_close(void)
 	sig_rfd = sig_wfd = -1;
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return (0);
+	if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return (0);
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return (0);
+	return (n);
+}
+
 void
 cli_puts_safe(FILE *f, const char *s)
 {
@@ -327,14 +361,23 @@ cli_puts_safe(FILE *f, const char *s)
 	/*
 	 * Strings of the contract's creator or members (fmri, aux, creator,
 	 * core paths) go to a terminal: no control character -- C0, DEL, or
-	 * C1 as UTF-8 -- passes raw, so none can move the cursor, retitle the
-	 * window or hide a line (docs/security.md).  Octal, as ls -b does.
+	 * C1, as UTF-8 (both of its bytes) or as a byte on its own, which an
+	 * 8-bit terminal takes for one -- passes raw, so none can move the
+	 * cursor, retitle the window or hide a line (docs/security.md).  Only
+	 * well-formed UTF-8 passes as it is; any other byte is escaped.
+	 * Octal, as ls -b does.
 	 */
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\' ||
-		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			(void) fprintf(f, "\\%03o", *p);
-		else
-			(void) putc(*p, f);
+	while (*p != '\0') {
+		size_t n = *p < 0x80 ? 1 : utf8_len(p);
+		bool c1 = n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
+
+		if (n == 0 || c1 || *p < 0x20 || *p == 0x7f || *p == '\\') {
+			for (size_t i = 0; i < (c1 ? 2 : 1); i++)
+				(void) fprintf(f, "\\%03o", p[i]);
+			p += c1 ? 2 : 1;
+		} else {
+			(void) fwrite(p, 1, n, f);
+			p += n;
+		}
 	}
 }

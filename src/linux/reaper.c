@@ -14,7 +14,11 @@
  * LX_META_PROGRAM (the program's pid) and, when its wait finds no child
  * left, LX_META_DONE (the program's wait status and the tree's CPU time);
  * the holder records LX_META_ANCHOR (the anchor's pid and start time)
- * right after the spawn.
+ * right after the spawn, before the state record leaves "spare"
+ * (spawn.c, ct_spawn_commit: the join, then spare_commit).  So a
+ * contract that is no longer a spare always has an anchor record until
+ * its holder buries it (rp_rmdir, which removes it first): one without
+ * is a deleted record, never a starting anchor (anchor_missing).
  *
  * Kernel facts: /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)
  * lists each thread's children, readable by any user; a pidfd
@@ -113,10 +117,98 @@ rp_meta_set(int dirfd, const char *key, const char *val, size_t len)
 	return (err);
 }
 
+/* The directory was removed (with its records): the contract is over. */
+static bool
+removed(int dirfd)
+{
+	struct stat sb;
+
+	return (fstat(dirfd, &sb) == 0 && sb.st_nlink == 0);
+}
+
+/* The state record, decoded: 0, ENODATA (none), EBADMSG, EINVAL. */
+static int
+state_of(int dirfd, lx_hstate_t *s)
+{
+	char *buf;
+	int err;
+
+	if ((err = rp_meta_get(dirfd, LX_META_STATE, &buf, NULL)) != 0)
+		return (err);
+	err = lx_state_decode(buf, s);
+	free(buf);
+	return (err);
+}
+
+/* A device contract (its terms say so): it has no anchor, ever. */
+static bool
+is_device(int dirfd)
+{
+	lx_terms_t t;
+	size_t len;
+	char *buf;
+	bool dev = false;
+
+	if (rp_meta_get(dirfd, LX_META_TERMS, &buf, &len) != 0)
+		return (false);
+	if (lx_terms_decode(buf, len, &t) == 0) {
+		dev = t.type == CT_TYPE_DEVICE;
+		lx_terms_fini(&t);
+	}
+	free(buf);
+	return (dev);
+}
+
+/*
+ * The anchor record is missing.  A device contract never has one
+ * (ENODATA, as a spare: read as it always was).  Two states of a process
+ * contract's directory have none: a spare, whose holder records its
+ * anchor at the spawn's commit (spawn.c: the anchor record first, then
+ * the state "owned"), and a directory its holder is removing (rp_rmdir:
+ * the anchor record goes first, the state record -- "dead", or "spare"
+ * -- last).  So the state record tells:
+ * "spare" is a spare (ENODATA: its anchor may be starting); "dead" is a
+ * burial under way (ESRCH: gone, and ended() says it ended); no state
+ * record at all is the burial's last step, an empty directory whose
+ * removal follows at once: that is waited for (RP_BURY_WAIT_MS; ESRCH
+ * once it is gone).  Any other state ("owned", "orphan", "inherited"),
+ * or none past the wait, had its anchor record written before it, so a
+ * member deleted it (docs/security.md): EBADMSG, as for a forged
+ * record, for good.
+ */
+#define	RP_BURY_WAIT_MS	100
+static int
+anchor_missing(int dirfd)
+{
+	struct timespec step = { 0, 1000 * 1000 };
+	lx_hstate_t s = { .state = LX_SPARE };
+	int err;
+
+	for (int ms = 0; ; ms++) {
+		if (removed(dirfd))
+			return (ESRCH);
+		if ((err = state_of(dirfd, &s)) != ENODATA ||
+		    ms == RP_BURY_WAIT_MS)
+			break;
+		(void) nanosleep(&step, NULL);
+	}
+	if ((err == 0 && s.state == LX_SPARE) || is_device(dirfd))
+		return (ENODATA);	/* a spare: its anchor may be starting */
+	if (err == 0 && s.state == LX_DEAD)
+		return (ESRCH);		/* being buried */
+	if (err == EBADMSG)
+		return (err);	/* the state record is refused: said already */
+	return (ct_err_set(EBADMSG, "read", "the contract record "
+	    LX_META_ANCHOR " is missing from a contract that was committed "
+	    "(a member deleted it): its members cannot be known, refused"));
+}
+
 /*
  * The anchor, if it still runs: 0 and its pid; ESRCH if it is gone;
- * EBADMSG if the record is malformed or names a process that is not the
- * contract's anchor (src/linux/anchorproof.c): never trusted as one.
+ * ENODATA if it is not recorded yet (a spare); EBADMSG if the record is
+ * malformed, missing from a committed contract, or names a process that
+ * is not the contract's anchor (src/linux/anchorproof.c): never trusted
+ * as one.
  */
 static int
 anchor_of(int dirfd, pid_t *pidp)
@@ -125,7 +217,9 @@ anchor_of(int dirfd, pid_t *pidp)
 	char *buf;
 	int err;
 
-	if ((err = rp_meta_get(dirfd, LX_META_ANCHOR, &buf, NULL)) != 0)
+	if ((err = rp_meta_get(dirfd, LX_META_ANCHOR, &buf, NULL)) == ENODATA)
+		return (anchor_missing(dirfd));
+	if (err != 0)
 		return (err);
 	err = lx_parse_u64s(buf, v, 2);
 	free(buf);
@@ -136,20 +230,20 @@ anchor_of(int dirfd, pid_t *pidp)
 	return (lx_anchor_prove(dirfd, (pid_t)v[0], v[1]));
 }
 
-/* The anchor recorded the end (a plain file: a planted link is not it). */
+/*
+ * The contract ended, its anchor being gone: the anchor recorded the end
+ * (a plain file: a planted link is not it), or its holder buried it
+ * (state "dead", written only once it read empty; rp_rmdir may have
+ * removed the done record already).  Asked only once the anchor is known
+ * not to run: a record a member planted while it runs ends nothing.
+ */
 static bool
-done(int dirfd)
+ended(int dirfd)
 {
-	return (lx_is_regular(dirfd, LX_META_DONE));
-}
+	lx_hstate_t s;
 
-/* The directory was removed (with its records): the contract is over. */
-static bool
-removed(int dirfd)
-{
-	struct stat sb;
-
-	return (fstat(dirfd, &sb) == 0 && sb.st_nlink == 0);
+	return (lx_is_regular(dirfd, LX_META_DONE) ||
+	    (state_of(dirfd, &s) == 0 && s.state == LX_DEAD));
 }
 
 typedef struct pidvec {
@@ -197,9 +291,10 @@ rp_members(int dirfd, pid_t **pidsp, size_t *np)
 	if ((err = anchor_of(dirfd, &anchor)) != 0) {
 		if (removed(dirfd))
 			err = ESRCH;	/* over: no member left */
-		else if (err == ESRCH && !done(dirfd) && lx_custody_look(dirfd))
+		else if (err == ESRCH && !ended(dirfd) &&
+		    lx_custody_look(dirfd))
 			return (lx_custody_members(dirfd, pidsp, np));
-		else if (err != ESRCH || !done(dirfd))
+		else if (err != ESRCH || !ended(dirfd))
 			return (err == ESRCH ? EOWNERDEAD : err);
 		*pidsp = NULL;	/* empty, and its anchor is gone */
 		*np = 0;
@@ -245,11 +340,13 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 		*populatedp = 1;
 		return (0);
 	}
-	if (err == ENODATA && !done(dirfd)) {
+	if (err == ESRCH && removed(dirfd))
+		return (ENOENT);	/* buried while we looked */
+	if (err == ENODATA && !ended(dirfd)) {
 		*populatedp = 1;	/* a spare: its anchor is starting */
 		return (0);
 	}
-	if ((err == ESRCH || err == ENODATA) && done(dirfd)) {
+	if ((err == ESRCH || err == ENODATA) && ended(dirfd)) {
 		*populatedp = 0;
 		return (0);
 	}
@@ -371,13 +468,13 @@ rp_usage(int dirfd, ct_usage_t *u)
 		if ((err = rp_usage_live(dirfd, u)) == 0)
 			return (0);
 		memset(u, 0, sizeof (*u));
-		if (err == ENODATA && !done(dirfd))
+		if (err == ENODATA && !ended(dirfd))
 			return (0);	/* a spare: its anchor is starting */
 		if (err != ESRCH)
 			return (err);
 		/* The anchor ended meanwhile: its record says it all now. */
 	}
-	return (removed(dirfd) ? ENOENT : EOWNERDEAD);
+	return (removed(dirfd) || ended(dirfd) ? ENOENT : EOWNERDEAD);
 }
 
 /* ---- notices: a pidfd on each watched contract's anchor ---- */
@@ -459,7 +556,14 @@ rp_unfollow(int token)
 	free(w);
 }
 
-/* Files first: a registry directory is not removed with its records. */
+/*
+ * Files first: a registry directory is not removed with its records.  In
+ * an order that a reader of the half-removed directory cannot take for
+ * anything else (anchor_missing): the anchor record first, so that a
+ * directory that has one has every other record still; the state record
+ * ("dead" once buried, or "spare") last, so that a directory without an
+ * anchor record says why until it is empty.
+ */
 static int
 rp_rmdir(int rootfd, const char *name)
 {
@@ -474,11 +578,14 @@ rp_rmdir(int rootfd, const char *name)
 		(void) close(fd);
 		return (errno);
 	}
+	(void) unlinkat(fd, LX_META_ANCHOR, 0);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			(void) unlinkat(dirfd(d), de->d_name, 0);
+		    strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, LX_META_STATE) != 0)
+			(void) unlinkat(fd, de->d_name, 0);
 	}
+	(void) unlinkat(fd, LX_META_STATE, 0);
 	(void) closedir(d);
 	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }

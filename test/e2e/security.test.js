@@ -203,6 +203,66 @@ test('point 3: root with another user\'s XDG_RUNTIME_DIR keeps its ' +
 });
 
 // Point 3: no contract of root's in a cgroup another user was delegated.
+// Point 3, the anchor's directory: it gets it as an inherited fd (@N),
+// never a path.  Here the contract's name in the registry is redirected
+// (the spare renamed away, a symlink to another user's directory put in
+// its place) before the spawn: an anchor that opened its path (as it did)
+// wrote its records into the link's target, root-owned files in a
+// directory another user controls.  With the fd, it writes only into the
+// directory its holder made.
+test('point 3: an anchor whose contract path is redirected to another ' +
+  'user\'s directory writes only into its own', async (t) => {
+  const reg = registry('redirect');
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-target-'));
+  fs.chownSync(target, STRANGER, STRANGER);
+  t.after(async () => {
+    await keeperLeaves(reg);	// it would make the registry again
+    fs.rmSync(reg, { recursive: true, force: true });
+    fs.rmSync(target, { recursive: true, force: true });
+  });
+  const r = await nb.runWrapped(`
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const fs = require('fs');
+    const path = require('path');
+    const reg = ${JSON.stringify(reg)};
+    ct.set_template({ type: 'process' });
+    // The spare the next spawn uses: the registry's one contract name.
+    const names = fs.readdirSync(reg).filter((n) => /^\\d+$/.test(n));
+    const moved = path.join(reg, 'moved');
+    fs.renameSync(path.join(reg, names[0]), moved);
+    fs.symlinkSync(${JSON.stringify(target)}, path.join(reg, names[0]));
+    const child = cp.spawn('sh', ['-c', 'exit 3'], { stdio: 'ignore' });
+    ct.clear_template();
+    const out = { names, ctid: ct.latest().ctid };
+    child.on('exit', async (code) => {
+      out.code = code;
+      // The anchor records the end once its wait finds no child left.
+      const t0 = Date.now();
+      while (!fs.existsSync(path.join(moved, 'user.ct.done')) &&
+        Date.now() - t0 < ${h.ms(5000)}) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      out.moved = fs.readdirSync(moved).sort();
+      out.target = fs.readdirSync(${JSON.stringify(target)});
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    });
+  `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+    ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } });
+  assert.strictEqual(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  assert.strictEqual(o.names.length, 1, JSON.stringify(o.names));
+  assert.strictEqual(String(o.ctid), o.names[0]);
+  assert.strictEqual(o.code, 3);
+  assert.deepStrictEqual(o.target, [], 'the anchor wrote into the ' +
+    'redirected path');
+  for (const rec of ['user.ct.anchor', 'user.ct.program', 'user.ct.done']) {
+    assert.ok(o.moved.includes(rec), `${rec} not in its own directory: ` +
+      JSON.stringify(o.moved));
+  }
+});
+
 test('point 3: root makes no contract under a cgroup delegated to ' +
   'another user (it could cgroup.kill them)', async (t) => {
   const deleg = nb.delegatedCgroup('sec');
@@ -385,6 +445,42 @@ test('point 4: a forged anchor record ("1 <init\'s start>"): stop(), ' +
   { sigsend: 'EBADMSG', stop: 'EBADMSG', waiting: 'EBADMSG',
     later: 'EBADMSG', using: 'EBADMSG' });
   assert.match(o.message, /forged|refused/);
+});
+
+// A member deletes the anchor record instead of forging it.  Before, the
+// contract read as a spare whose anchor is still starting: populated, so
+// stop() rejected with ENODATA while whenEmpty() (and the keeper, once
+// the holder is gone) waited until the directory went.  A committed
+// contract always has its anchor record (the holder writes it before the
+// state "owned"), so it is broken, as a forged one: EBADMSG, said once.
+test('point 4: an anchor record deleted by a member: stop(), whenEmpty(), ' +
+  'sigsend and await using settle with EBADMSG', async (t) => {
+  const reg = registry('deleted');
+  const o = await runForged(t, reg, `
+      const c = made('sleep', ['600']);
+      const out = { ctid: c.ctid, anchors: [anchorOf(c.ctid)] };
+      console.log(JSON.stringify(out));
+      const waiting = c.whenEmpty();
+      fs.unlinkSync(rec(c.ctid));
+      try { c.sigsend('SIGTERM'); out.sigsend = 'sent'; } catch (e) {
+        out.sigsend = e.code;
+      }
+      out.stop = await outcome(c.stop({ timeout: 200 }));
+      out.waiting = await outcome(waiting);
+      out.later = await outcome(c.whenEmpty());
+      out.message = outcome.message;
+      out.using = await outcome(c[Symbol.asyncDispose]());
+      // The member the deletion hid was not signalled: it still runs.
+      out.alive = (() => { try { process.kill(out.anchors[0], 0);
+        return true; } catch { return false; } })();
+      console.log(JSON.stringify(out));
+  `);
+  assert.deepStrictEqual({ sigsend: o.sigsend, stop: o.stop,
+    waiting: o.waiting, later: o.later, using: o.using },
+  { sigsend: 'EBADMSG', stop: 'EBADMSG', waiting: 'EBADMSG',
+    later: 'EBADMSG', using: 'EBADMSG' });
+  assert.match(o.message, /refused|missing|deleted/);
+  assert.strictEqual(o.alive, true);
 });
 
 // The record names another contract's live anchor: a ct-exec that holds a
@@ -614,9 +710,99 @@ test('point 11: execSync with a template active under an anchor fails ' +
   assert.ok(!fs.existsSync(marker), 'the child ran outside any contract');
 });
 
+// Point 11, a forced ILLUMOS_CONTRACT_SPAWN=atfork where it cannot work: a
+// libuv whose spawns run no atfork handler (posix_spawn, clone).  Node's
+// libuv here forks, so test/lib/nofork.c, preloaded, makes its fork() one
+// that runs none (glibc's _Fork).  Every way to start a child with a
+// process template active must then throw ENOTSUP and start nothing (it
+// ran the child outside any contract, silently); unforced, the library
+// sees that no handler ran and takes the shim, whose child is a member.
+// Cgroup membership: under reaper membership an anchor starts every
+// contract, whatever is forced.
+function noforkLib(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-nofork-'));
+  fs.chmodSync(dir, 0o755);
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const so = path.join(dir, 'nofork.so');
+  const r = cp.spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so,
+    path.join(__dirname, '..', 'lib', 'nofork.c')], { encoding: 'utf8' });
+  return r.status === 0 ? so : null;
+}
+
+test('point 11: a forced ILLUMOS_CONTRACT_SPAWN=atfork where no fork runs ' +
+  'the atfork handlers fails closed (ENOTSUP), nothing runs', async (t) => {
+  const so = noforkLib(t);
+  if (so === null) {
+    t.skip('no cc, or a libc without _Fork (glibc < 2.34)');
+    return;
+  }
+  const root = cgRoot('nofork');
+  t.after(() => removeCg(root));
+  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-marks-'));
+  t.after(() => fs.rmSync(marks, { recursive: true, force: true }));
+  // LD_PRELOAD after any sanitizer runtime (test:asan), which must be first.
+  const preload = [process.env.LD_PRELOAD, so].filter(Boolean).join(' ');
+  const script = (forced) => `
+    const ct = require(${lib});
+    const cp = require('child_process');
+    const path = require('path');
+    const mark = (n) => path.join(${JSON.stringify(marks)}, '${forced}-' + n);
+    ct.set_template({ type: 'process' });
+    const out = { codes: {} };
+    const ways = {
+      spawn: () => cp.spawn('touch', [mark('spawn')], { stdio: 'ignore' }),
+      execFile: () => cp.execFile('touch', [mark('execFile')]),
+      spawnSync: () => { const r = cp.spawnSync('touch', [mark('spawnSync')]);
+        if (r.error) throw r.error; },
+      execSync: () => cp.execSync('touch ' + mark('execSync')),
+      execFileSync: () => cp.execFileSync('touch', [mark('execFileSync')]),
+    };
+    for (const [name, f] of Object.entries(ways)) {
+      try { f(); out.codes[name] = 'ran'; } catch (e) { out.codes[name] = e.code; }
+    }
+    // The child of a spawn that ran: in its contract's cgroup?
+    const latest = () => { try { return ct.latest().ctid; } catch (e) {
+      return e.code; } };
+    if (out.codes.spawn === 'ran') {
+      const child = cp.spawn('sh', ['-c', 'cat /proc/self/cgroup'],
+        { stdio: ['ignore', 'pipe', 'ignore'] });
+      out.cgroup = '';
+      child.stdout.on('data', (d) => { out.cgroup += d; });
+      child.on('close', () => { out.ctid = latest(); finish(); });
+    } else {
+      finish();
+    }
+    function finish() {
+      ct.clear_template();
+      // Without a template the preload changes nothing: a plain spawn runs.
+      cp.execFileSync('touch', [mark('plain')]);
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    }
+  `;
+  const run = (forced) => nb.runWrapped(script(forced || 'auto'),
+    (c) => ['env', `LD_PRELOAD=${preload}`, ...c], { env: {
+      ILLUMOS_CONTRACT_ROOT: root, ILLUMOS_CONTRACT_MEMBERSHIP: 'cgroup',
+      ...(forced ? { ILLUMOS_CONTRACT_SPAWN: forced } : {}) } });
+  const forced = await run('atfork');
+  assert.strictEqual(forced.code, 0, forced.err);
+  const f = JSON.parse(forced.out);
+  assert.deepStrictEqual(f.codes, { spawn: 'ENOTSUP', execFile: 'ENOTSUP',
+    spawnSync: 'ENOTSUP', execSync: 'ENOTSUP', execFileSync: 'ENOTSUP' });
+  assert.deepStrictEqual(fs.readdirSync(marks), ['atfork-plain'],
+    'a child ran outside any contract');
+  // Unforced, under the same preload: the shim, and the child is inside.
+  const auto = await run(null);
+  assert.strictEqual(auto.code, 0, auto.err);
+  const a = JSON.parse(auto.out);
+  assert.strictEqual(a.codes.spawn, 'ran');
+  assert.match(a.cgroup, new RegExp(`^0::.*/${path.basename(root)}/` +
+    `${a.ctid}$`, 'm'));
+});
+
 for (const membership of ['cgroup', 'reaper']) {
-  test(`point 11 (${membership}): ctstat -v prints a hostile fmri with its ` +
-    'control bytes escaped', async (t) => {
+  test(`point 11 (${membership}): ctstat -v prints a hostile fmri, aux and ` +
+    'creator with their control bytes escaped', async (t) => {
     const reg = membership === 'reaper' ? registry('esc') : cgRoot('esc');
     t.after(async () => {
       if (membership !== 'reaper') return removeCg(reg);
@@ -627,7 +813,10 @@ for (const membership of ['cgroup', 'reaper']) {
       ILLUMOS_CONTRACT_MEMBERSHIP: membership });
     const holder = cp.spawn(process.execPath, ['-e', `
       const ct = require(${lib});
-      ct.set_template({ type: 'process', svc_fmri: 'svc:/x\\u001b]0;owned\\u0007' });
+      // The creator is the holder's comm, which any process sets itself.
+      process.title = 'c\\u001b[2Jc';
+      ct.set_template({ type: 'process', svc_fmri: 'svc:/x\\u001b]0;owned\\u0007',
+        svc_aux: 'a\\u009b31ma' });
       require('child_process').spawn('sleep', ['600'], { stdio: 'ignore' });
       ct.clear_template();
       const c = ct.latest();
@@ -641,7 +830,69 @@ for (const membership of ['cgroup', 'reaper']) {
     holder.stdin.write('x\n');
     await h.once(holder, 'exit', 10000);
     assert.strictEqual(s.status, 0, s.stderr);
-    assert.doesNotMatch(s.stdout, /[\x1b\x07]/);
+    assert.doesNotMatch(s.stdout, /[\x1b\x07\x9b]/);
     assert.match(s.stdout, /svc:\/x\\033\]0;owned\\007/);
+    // C1 as UTF-8 (U+009B, CSI: c2 9b), each byte escaped.
+    assert.match(s.stdout, /aux: +a\\302\\23331ma\n/);
+    assert.match(s.stdout, /creator: +c\\033\[2Jc\n/);
+  });
+
+  // ctwatch prints no fmri, aux or creator; its untrusted strings are the
+  // core paths of pr_core, which name the dumping member's cwd: a
+  // directory a member names as it likes.
+  test(`point 11 (${membership}): ctwatch -v prints a core path with its ` +
+    'control bytes escaped', async (t) => {
+    const pattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    if (pattern.startsWith('|') || pattern.trim().startsWith('/')) {
+      t.skip(`core_pattern ${pattern.trim()} names no member's cwd`);
+      return;
+    }
+    const reg = membership === 'reaper' ? registry('cw') : cgRoot('cw');
+    const cores = fs.mkdtempSync(path.join(os.tmpdir(), 'ict-sec-core-'));
+    const dir = path.join(cores, 'd\x1b]0;owned\x07d');
+    fs.mkdirSync(dir);
+    const env = envWith({ ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: membership, D: dir });
+    // A contract held by ctrun: each line on its stdin makes a member
+    // dump core in dir.
+    const runner = cp.spawn(tool('ctrun'), ['-v', '-i', 'core', '--', 'sh',
+      '-c', 'while read x; do (cd "$D" && ulimit -c unlimited && ' +
+      'exec sh -c \'kill -SEGV $$\'); done'],
+    { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let rout = '';
+    runner.stdout.on('data', (d) => { rout += d; });
+    runner.stderr.on('data', (d) => { rout += d; });
+    let watcher = null;
+    t.after(async () => {
+      if (watcher !== null) watcher.kill('SIGKILL');
+      runner.stdin.end();
+      if (runner.exitCode === null && runner.signalCode === null) {
+        await h.once(runner, 'exit', 10000);
+      }
+      fs.rmSync(cores, { recursive: true, force: true });
+      if (membership !== 'reaper') return removeCg(reg);
+      await keeperLeaves(reg);
+      return h.reapRoot(reg);
+    });
+    await h.until(() => /created contract id \d+/.test(rout), 10000,
+      'ctrun\'s contract');
+    const id = rout.match(/created contract id (\d+)/)[1];
+    watcher = cp.spawn(tool('ctwatch'), ['-v', id],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let wout = '';
+    watcher.stdout.setEncoding('latin1');
+    watcher.stdout.on('data', (d) => { wout += d; });
+    await h.until(() => /^CTID/.test(wout), 10000, 'ctwatch\'s header');
+    // The path is worked out while the member dumps: a loaded machine can
+    // miss that moment, so a few tries.
+    for (let i = 0; i < 5 && !/process core:/.test(wout); i++) {
+      runner.stdin.write('go\n');
+      await h.until(() => (wout.match(/core dumped/g) || []).length > i ||
+        /process core:/.test(wout), 10000, 'a pr_core line').catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(wout, /\tprocess core: .*\n/, wout);
+    assert.doesNotMatch(wout, /[\x1b\x07]/);
+    assert.match(wout, /\tprocess core: .*\/d\\033\]0;owned\\007d\/core/);
   });
 }
