@@ -152,6 +152,11 @@ void
 lx_holder_sweep(void)
 {
 	(void) lx_root_scan(sweep_one, NULL);
+	/*
+	 * What it met in others' contracts (a refused record) is nobody's
+	 * error: the detail must not reach the next message of our caller.
+	 */
+	ct_err_clear();
 }
 
 bool
