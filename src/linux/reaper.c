@@ -145,7 +145,7 @@ static bool
 is_device(int dirfd)
 {
 	lx_terms_t t;
-	size_t len;
+	size_t len = 0;
 	char *buf;
 	bool dev = false;
 

@@ -29,7 +29,10 @@
  * not the last while one of them has exited since the previous look: the
  * next walk sees the orphans where they went.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -139,6 +142,32 @@ send_one(const opened_t *o, int sig)
 	return (kill(o->pid, sig) == 0 ? 0 : errno);
 }
 
+/*
+ * Make room in our descriptor table for n more at once.  The kernel grows
+ * it by doubling, and in a process whose threads share it (Node) each
+ * growth waits for an RCU grace period: opening a pidfd for each of a
+ * thousand members grew it five times, which took longer than the walk
+ * itself (31 of a pass's 100 ms).  One descriptor placed past what we
+ * will need grows it once (it never shrinks).  Best effort: under a low
+ * limit it grows as before.
+ */
+static void
+room(int anyfd, size_t n)
+{
+	struct rlimit rl;
+	int fd;
+
+	if (n < 64 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)anyfd + n + LX_SIG_KEEP_MAX + 16;
+	if (rl.rlim_cur != RLIM_INFINITY && want >= rl.rlim_cur)
+		want = rl.rlim_cur - 1;
+	if (want > INT_MAX || (fd = fcntl(anyfd, F_DUPFD_CLOEXEC,
+	    (int)want)) < 0)
+		return;
+	(void) close(fd);
+}
+
 /* One pass over the pids not yet signalled: open, list again, send. */
 static int
 pass(const lx_mship_t *ms, int dirfd, int sig, const pid_t *pids,
@@ -154,6 +183,7 @@ pass(const lx_mship_t *ms, int dirfd, int sig, const pid_t *pids,
 	*freshp = false;
 	if ((o = malloc((n == 0 ? 1 : n) * sizeof (*o))) == NULL)
 		return (ENOMEM);
+	room(dirfd, n);
 	for (size_t i = 0; i < n; i++) {
 		if (pids[i] <= 0 || lx_map_get(done, pids[i]) != NULL)
 			continue;
