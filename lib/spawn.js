@@ -148,8 +148,9 @@ function start(cmd, args, options) {
     child = childProcess.spawn(cmd, args, spawnOptions);
     if (child.pid !== undefined) contract = new Contract();
   }));
+  const noorphan = Boolean(template.param && template.param.noorphan);
   return {
-    child, contract, tracing,
+    child, contract, tracing, noorphan,
     control: { timeout, signal, killSignal, forceKillAfterDelay },
   };
 }
@@ -438,8 +439,20 @@ function settle(command, started, output, t0, resolve, reject) {
     // can never be seen empty (a killed anchor: EOWNERDEAD; a forged
     // record: EBADMSG): settle now with that code and what is known --
     // the program's exit if it was reported, the output read so far.
-    if (e.code === 'ERR_CONTRACT_DISPOSED') reject(e);
-    else reject(brokenError(e, known(false)));
+    if (e.code === 'ERR_CONTRACT_DISPOSED') {
+      reject(e);
+      return;
+    }
+    // A killed anchor's tree came back to us, stopped (docs/security.md,
+    // "A killed anchor"): it ends with run() where the tree dies with us
+    // (cleanup, noorphan), else it is let go, running.
+    if (e.code === 'EOWNERDEAD') {
+      try {
+        if (started.noorphan) contract.sigsend('SIGKILL');
+        else contract.abandon();
+      } catch { /* nothing came back to us */ }
+    }
+    reject(brokenError(e, known(false)));
   });
 }
 

@@ -264,6 +264,9 @@ test('a killed anchor: run() rejects with EOWNERDEAD and what it knows',
       assert.strictEqual(e.stdout, 'out\n');
       assert.strictEqual(e.stderr, 'err\n');
       assert.strictEqual(typeof e.durationMs, 'number');
+      // Its tree came back to us: run()'s (cleanup) ends with it.
+      await h.until(() => pids.every((pid) => procStat(pid) === null),
+        h.ms(5000), 'the tree killed with run()');
     } finally {
       for (const pid of h.descendants(anchor).concat(pids)) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
