@@ -42,6 +42,7 @@
 #endif
 
 #define	IDLE_MS	2000
+#define	RECHECK_MS	1000
 
 static const lx_root_t *root;
 static int shared = -1;		/* fd 5, if we were given one */
@@ -292,11 +293,19 @@ holder_died(pid_t holder, uint64_t start)
 	left = settle_all(names, n);
 	if (left > 0 && ct_evq_fd(&pfd.fd) != 0)
 		left = 0;
+	/*
+	 * Notices say when to look again; a look every RECHECK_MS as well,
+	 * for what raises none (a root or a contract directory removed under
+	 * us, an anchor record a member deleted): a keeper must not outlive
+	 * every reason it waits.
+	 */
 	while (left > 0) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		int r = poll(&pfd, 1, RECHECK_MS);
+		if (r < 0 && errno != EINTR)
 			break;
-		changed = false;
-		(void) ct_evq_dispatch();
+		changed = r == 0;
+		if (r > 0)
+			(void) ct_evq_dispatch();
 		if (changed)
 			left = settle_all(names, n);
 	}

@@ -245,6 +245,40 @@ test('the keeper holds its holder\'s inotify instance (cgroup), else ' +
   await h.until(() => !h.alive(keeper), 3000, 'the keeper to leave');
 });
 
+// The keeper waits for its dead holder's orphans to end, woken by their
+// notices; what raises none must not keep it forever.  Here the orphan's
+// directory is removed under it while its tree runs (a registry removed
+// by hand, or by a test's cleanup): before, the keeper waited until the
+// tree ended (for good, if it never did); now its look every second
+// finds the contract gone and it leaves.
+test('a keeper whose orphan\'s directory is removed leaves', {
+  skip: process.env.ILLUMOS_CONTRACT_MEMBERSHIP !== 'reaper',
+}, async () => {
+  const p = holder({}, 'sleep 100', 1);
+  const { ctid, pid, members } = await p.next();
+  try {
+    let keeper = 0;
+    await h.until(() => {
+      [keeper] = keepersOf(pid).filter((x) => h.alive(x));
+      return keeper > 0;
+    }, 2000, 'a keeper');
+    const exited = h.once(p, 'exit');
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    const c = ct.observe(ctid);
+    await h.until(() => c.status().state === 'orphan', 2000, 'orphaned');
+    c.dispose();
+    assert.ok(h.alive(keeper), 'the keeper waits for the orphan');
+    fs.rmSync(path.join(root, String(ctid)), { recursive: true });
+    await h.until(() => !h.alive(keeper), h.ms(3000), 'the keeper to leave');
+    assert.ok(members.every((m) => h.alive(m)), 'the tree was not touched');
+  } finally {
+    for (const m of members) {
+      try { process.kill(m, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+});
+
 test('killing the keeper does not lose the noorphan guarantee', async () => {
   const p = holder({ param: { noorphan: true } }, 'sleep 100', 1);
   const { pid, members } = await p.next();
