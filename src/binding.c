@@ -606,11 +606,24 @@ b_spawn_ready(napi_env env, napi_callback_info info)
 
 /* ---- PID 1 (docs/containers.md, "Node as PID 1") ---- */
 
+/* Whether we reap; if so, at this env's SIGCHLD (its watch made now). */
+static napi_value
+reaping(napi_env env, bool on)
+{
+	napi_value r;
+
+	if (on && !bnd_reap_watch(env))
+		return (bnd_throw_sys(env, EIO, "uv_signal_start",
+		    "cannot watch SIGCHLD"));
+	napi_get_boolean(env, on, &r);
+	return (r);
+}
+
 /* () -> whether this process reaps (PID 1); if so, at this env's SIGCHLD. */
 static napi_value
 b_reap_start(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1], r;
+	napi_value argv[1];
 	bool on = false;
 	int err;
 
@@ -619,18 +632,14 @@ b_reap_start(napi_env env, napi_callback_info info)
 	if ((err = ct_reap_start(&on)) != 0)
 		return (bnd_throw_sys(env, err, "open",
 		    "cannot list this process's children"));
-	if (on && !bnd_reap_watch(env))
-		return (bnd_throw_sys(env, EIO, "uv_signal_start",
-		    "cannot watch SIGCHLD"));
-	napi_get_boolean(env, on, &r);
-	return (r);
+	return (reaping(env, on));
 }
 
 /* () -> true: a child subreaper that reaps, at this env's SIGCHLD. */
 static napi_value
 b_reap_subreaper(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1], r;
+	napi_value argv[1];
 	bool on = false;
 	int err;
 
@@ -639,11 +648,7 @@ b_reap_subreaper(napi_env env, napi_callback_info info)
 	if ((err = ct_reap_subreaper(&on)) != 0)
 		return (bnd_throw_sys(env, err, "prctl",
 		    "cannot become the subreaper of our anchors"));
-	if (on && !bnd_reap_watch(env))
-		return (bnd_throw_sys(env, EIO, "uv_signal_start",
-		    "cannot watch SIGCHLD"));
-	napi_get_boolean(env, on, &r);
-	return (r);
+	return (reaping(env, on));
 }
 
 /* (pid, on): pid 0 is a spawn in flight; else a pid someone waits for. */

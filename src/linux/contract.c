@@ -390,7 +390,7 @@ ct_contract_abandon(ct_contract_t *c)
 	if (TERMS(c)->params & NC_PR_NOORPHAN)
 		(void) lx_ms()->kill(DIRFD(c));
 	/* A killed anchor's tree we kept (custody.c): let it go, running. */
-	lx_custody_release(DIRFD(c), true);
+	lx_custody_release(DIRFD(c));
 	if (lx_ms()->populated(DIRFD(c), &pop, &frozen) == 0 && pop == 0) {
 		lx_watch_release(c->w, LX_DEAD);
 		lx_root_bury(c->id, DIRFD(c));

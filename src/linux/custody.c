@@ -174,33 +174,28 @@ lx_custody_has(int dirfd)
 	return (claim_of_dir(dirfd) != NULL);
 }
 
-/* Contract id is in our custody (its directory, found by id). */
+/* Contract id is in our custody (its directory, found by id, once). */
 static int
-claim(ct_id_t id, int *dirfdp)
+claim(ct_id_t id)
 {
-	claim_t *c, *grown;
+	claim_t *grown;
 	struct stat sb;
 	int fd, err;
 
-	*dirfdp = -1;
+	if (claim_of_id(id) != NULL)
+		return (0);
 	if ((err = lx_root_open(id, &fd)) != 0)
 		return (err);
-	if (fstat(fd, &sb) != 0) {
-		err = errno;
-		(void) close(fd);
+	err = fstat(fd, &sb) == 0 ? 0 : errno;
+	(void) close(fd);
+	if (err != 0)
 		return (err);
-	}
-	if ((c = claim_of_id(id)) == NULL) {
-		if ((grown = realloc(claims, (nclaims + 1) *
-		    sizeof (*claims))) == NULL) {
-			(void) close(fd);
-			return (ENOMEM);
-		}
-		claims = grown;
-		c = &claims[nclaims++];
-	}
-	*c = (claim_t){ .id = id, .dev = sb.st_dev, .ino = sb.st_ino };
-	*dirfdp = fd;
+	if ((grown = realloc(claims, (nclaims + 1) * sizeof (*claims))) ==
+	    NULL)
+		return (ENOMEM);
+	claims = grown;
+	claims[nclaims++] = (claim_t){ .id = id, .dev = sb.st_dev,
+	    .ino = sb.st_ino };
 	return (0);
 }
 
@@ -212,13 +207,15 @@ keep_member(ct_id_t id, pid_t pid, uint64_t start)
 
 	if (k != NULL && k->id == id && k->start == start)
 		return (0);
-	if (k == NULL && (k = malloc(sizeof (*k))) == NULL)
-		return (ENOMEM);
-	*k = (kept_t){ .id = id, .start = start };
-	if (lx_map_put(&kept, pid, k) != 0) {
-		free(lx_map_del(&kept, pid) == k ? NULL : k);
-		return (ENOMEM);
+	if (k == NULL) {	/* else a reused pid: the entry is rewritten */
+		if ((k = malloc(sizeof (*k))) == NULL)
+			return (ENOMEM);
+		if (lx_map_put(&kept, pid, k) != 0) {
+			free(k);
+			return (ENOMEM);
+		}
 	}
+	*k = (kept_t){ .id = id, .start = start };
 	if (note_fn != NULL)
 		note_fn(id, pid, start);
 	return (0);
@@ -227,15 +224,9 @@ keep_member(ct_id_t id, pid_t pid, uint64_t start)
 int
 lx_custody_put(ct_id_t id, pid_t pid, uint64_t start)
 {
-	int fd, err;
+	int err = keep_member(id, pid, start);
 
-	if ((err = keep_member(id, pid, start)) != 0)
-		return (err);
-	if (claim_of_id(id) != NULL)
-		return (0);
-	if ((err = claim(id, &fd)) == 0)
-		(void) close(fd);
-	return (err);
+	return (err != 0 ? err : claim(id));
 }
 
 /*
@@ -384,7 +375,7 @@ freeze_tree(ct_id_t id)
 }
 
 void
-lx_custody_sort(const pid_t *kids, size_t n)
+lx_custody_sort(const pid_t *kids, size_t n, pid_t keeper)
 {
 	ct_id_t *fresh = NULL;
 	size_t nfresh = 0;
@@ -393,27 +384,14 @@ lx_custody_sort(const pid_t *kids, size_t n)
 	if (!armed)
 		return;
 	/* The strangers that are gone (reaped by someone) are forgotten. */
-	if (strangers.n > 0) {
-		size_t it = 0;
-		int32_t pid;
-		void *v;
-
-		while (lx_map_next(&strangers, &it, &pid, &v)) {
-			bool still = false;
-
-			for (size_t i = 0; i < n && !still; i++)
-				still = kids[i] == pid;
-			if (!still)
-				(void) lx_map_del(&strangers, pid);
-		}
-	}
+	lx_map_keep_only(&strangers, kids, n);
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid = kids[i];
 		uint64_t start;
 		kept_t *k;
 		anc_t *from;
 
-		if (lx_map_get(&strangers, pid) != NULL ||
+		if (pid == keeper || lx_map_get(&strangers, pid) != NULL ||
 		    lx_proc_start(pid, &start) != 0)
 			continue;
 		if ((k = lx_map_get(&kept, pid)) != NULL && k->start == start)
@@ -448,12 +426,7 @@ lx_custody_sort(const pid_t *kids, size_t n)
 		}
 	}
 	for (size_t j = 0; j < nfresh; j++) {
-		int fd;
-
-		if (claim_of_id(fresh[j]) == NULL &&
-		    claim(fresh[j], &fd) == 0)
-			(void) close(fd);
-		if (claiming == 0)
+		if (claim(fresh[j]) == 0 && claiming == 0)
 			freeze_tree(fresh[j]);
 	}
 	free(fresh);
@@ -526,11 +499,11 @@ lx_custody_members(int dirfd, pid_t **pidsp, size_t *np)
 }
 
 /*
- * Let contract dirfd go (abandoned as an orphan, or removed): its
- * members run on, out of our custody, continued if a claim stopped them.
+ * Let contract dirfd go (abandoned, or its holder gone): its members
+ * are continued (a claim stopped them) and leave our custody.
  */
 void
-lx_custody_release(int dirfd, bool cont)
+lx_custody_release(int dirfd)
 {
 	claim_t *c = claim_of_dir(dirfd);
 	lx_sig_result_t r;
@@ -541,9 +514,7 @@ lx_custody_release(int dirfd, bool cont)
 
 	if (c == NULL)
 		return;
-	if (cont)
-		(void) lx_sigsend(&lx_mship_reaper, dirfd, SIGCONT, 0, NULL,
-		    NULL, &r);
+	(void) lx_sigsend(&lx_mship_reaper, dirfd, SIGCONT, 0, NULL, NULL, &r);
 	id = c->id;
 	*c = claims[--nclaims];
 	while (lx_map_next(&kept, &it, &pid, &v)) {

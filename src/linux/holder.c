@@ -60,7 +60,7 @@ holder_gone(int rootfd, int fd, lx_hstate_t *s)
 		lx_terms_fini(&t);
 	}
 	/* A killed anchor's tree we kept (custody.c): let it go, running. */
-	lx_custody_release(fd, true);
+	lx_custody_release(fd);
 	*s = ns;
 	(void) lx_state_write(fd, s);
 }

@@ -146,6 +146,8 @@ void *lx_map_get(const lx_map_t *m, int32_t key);
 int lx_map_put(lx_map_t *m, int32_t key, void *val);
 void *lx_map_del(lx_map_t *m, int32_t key);
 void lx_map_fini(lx_map_t *m);
+/* Delete every key not among keys[0..n) (values are not freed). */
+void lx_map_keep_only(lx_map_t *m, const int32_t *keys, size_t n);
 /* Iterate: *ip starts at 0; returns false at the end. */
 bool lx_map_next(const lx_map_t *m, size_t *ip, int32_t *keyp, void **valp);
 
@@ -353,14 +355,17 @@ bool lx_custody_look(int dirfd);
 int lx_custody_anchor(ct_id_t id, pid_t anchor);
 /* pid (a child of ours) was waited for: an anchor's end, a member's. */
 void lx_custody_reaped(pid_t pid);
-/* Our unguarded children now: attribute the new ones, stop their trees. */
-void lx_custody_sort(const pid_t *kids, size_t n);
+/*
+ * Our unguarded children now (the keeper, not a member, among them):
+ * attribute the new ones, stop their trees.
+ */
+void lx_custody_sort(const pid_t *kids, size_t n, pid_t keeper);
 /* Contract dirfd is in custody here. */
 bool lx_custody_has(int dirfd);
 /* Its members (ENOENT: not in custody here). */
 int lx_custody_members(int dirfd, pid_t **pidsp, size_t *np);
-/* Let it go: its members continued (cont) and forgotten. */
-void lx_custody_release(int dirfd, bool cont);
+/* Let it go: its members continued and forgotten. */
+void lx_custody_release(int dirfd);
 /* pid (started at start) is a member of id in custody (the keeper). */
 int lx_custody_put(ct_id_t id, pid_t pid, uint64_t start);
 /* Tell fn of each member kept from now on, and of those kept already. */

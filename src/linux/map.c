@@ -115,6 +115,23 @@ lx_map_del(lx_map_t *m, int32_t key)
 	}
 }
 
+void
+lx_map_keep_only(lx_map_t *m, const int32_t *keys, size_t n)
+{
+	size_t it = 0;
+	int32_t key;
+	void *val;
+
+	while (m->n > 0 && lx_map_next(m, &it, &key, &val)) {
+		bool still = false;
+
+		for (size_t i = 0; i < n && !still; i++)
+			still = keys[i] == key;
+		if (!still)
+			(void) lx_map_del(m, key);
+	}
+}
+
 bool
 lx_map_next(const lx_map_t *m, size_t *ip, int32_t *keyp, void **valp)
 {

@@ -147,20 +147,8 @@ pass(size_t *reapedp)
 	if ((err = everyone ? children(&pids, &n) :
 	    leader_children(&pids, &n)) != 0)
 		return (err);
-	if (before.n > 0) {
-		size_t it = 0;
-		int32_t key;
-		void *val;
-
-		while (lx_map_next(&before, &it, &key, &val)) {
-			bool still = false;
-
-			for (size_t i = 0; i < n && !still; i++)
-				still = pids[i] == (pid_t)key;
-			if (!still)
-				(void) lx_map_del(&before, key);
-		}
-	}
+	/* The children we had at the start that are gone are forgotten. */
+	lx_map_keep_only(&before, pids, n);
 	/* Nobody else's: neither a waiter's nor there before. */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -169,19 +157,8 @@ pass(size_t *reapedp)
 			pids[m++] = pids[i];
 	}
 	/* What came is sorted (custody.c) before any of it is reaped. */
-	if (custody && m > 0) {
-		pid_t keeper = lx_keeper_pid(), *sort;
-		size_t k = 0;
-
-		if ((sort = malloc(m * sizeof (*sort))) != NULL) {
-			for (size_t i = 0; i < m; i++) {
-				if (keeper == 0 || pids[i] != keeper)
-					sort[k++] = pids[i];
-			}
-			lx_custody_sort(sort, k);
-			free(sort);
-		}
-	}
+	if (custody && m > 0)
+		lx_custody_sort(pids, m, lx_keeper_pid());
 	for (size_t i = 0; i < m; i++) {
 		pid_t got;
 		char state;
