@@ -571,6 +571,46 @@ test('point 4: a record linked to /dev/zero is refused (ctstat stays small)',
       'the contract was read as if sound');
   });
 
+// Point 6, the hostile member (reaper membership): it SIGKILLs its own
+// anchor and at once daemonizes twice, to leave the contract.  The tree
+// comes back to the holder, a child subreaper, which holds it (stopped)
+// and kills it on stop(); before, the daemons ran on under init, out of
+// reach of stop(), noorphan and the keeper (docs/security.md, "A killed
+// anchor").
+test('point 6: a member that kills its anchor and daemonizes is held and ' +
+  'killed by stop()', async (t) => {
+  const nap = `600.${process.pid}`;
+  const tag = `sleep\0${nap}\0`;
+  const left = () => fs.readdirSync('/proc').filter((e) => {
+    try {
+      return /^\d+$/.test(e) && h.alive(Number(e)) &&
+        fs.readFileSync(`/proc/${e}/cmdline`, 'utf8') === tag;
+    } catch {
+      return false;
+    }
+  });
+  try {
+    const o = await runForged(t, registry('killanchor'), `
+      const c = made('sh', ['-c', 'sleep 0.3; kill -9 $PPID; ' +
+        'setsid sleep ${nap} & (sleep ${nap} &); exec sleep ${nap}']);
+      const out = { ctid: c.ctid, anchors: [anchorOf(c.ctid)] };
+      console.log(JSON.stringify(out));
+      out.lost = await outcome(c.whenEmpty());
+      const held = c.members();
+      out.held = held.length > 0 && held.every((m) => m.state === 'T');
+      out.stop = await outcome(c.stop());
+      c.dispose();
+      console.log(JSON.stringify(out));
+    `);
+    assert.deepStrictEqual({ lost: o.lost, held: o.held, stop: o.stop },
+      { lost: 'EOWNERDEAD', held: true, stop: 'EOWNERDEAD' });
+    await h.until(() => left().length === 0, h.ms(3000),
+      'no member left running');
+  } finally {
+    for (const pid of left()) process.kill(Number(pid), 'SIGKILL');
+  }
+});
+
 // Point 7: the keeper holds none of its holder's fds.
 for (const membership of ['cgroup', 'reaper']) {
   test(`point 7 (${membership}): the keeper has /dev/null on 0-2 and no ` +
