@@ -233,17 +233,28 @@ lx_custody_put(ct_id_t id, pid_t pid, uint64_t start)
  * An anchor that ended on its own recorded the end first, and had no
  * descendant left to hand on: only one without that record can be the
  * source of an orphan (a member that plants the record before it kills
- * the anchor makes its tree strangers to us: never signalled).
+ * the anchor makes its tree strangers to us: never signalled).  And
+ * the directory under its id must still be its contract's -- its anchor
+ * record names this anchor -- for an id is reused once a contract is
+ * buried: a new contract there, running, has no end record either.
  */
 static bool
-killed(const anc_t *a)
+killed(pid_t pid, const anc_t *a)
 {
-	bool yes;
+	uint64_t v[2];
+	size_t len;
+	char *buf;
+	bool yes = false;
 	int fd;
 
 	if (lx_root_open(a->id, &fd) != 0)
 		return (false);
-	yes = !lx_is_regular(fd, LX_META_DONE);
+	if (lx_read_bounded(fd, LX_META_ANCHOR, LX_RECORD_CAP, &buf,
+	    &len) == 0) {
+		yes = lx_parse_u64s(buf, v, 2) == 0 && v[0] == (uint64_t)pid &&
+		    v[1] == a->start && !lx_is_regular(fd, LX_META_DONE);
+		free(buf);
+	}
 	(void) close(fd);
 	return (yes);
 }
@@ -260,7 +271,7 @@ only_source(uint64_t start)
 	while (lx_map_next(&anchors, &it, &pid, &v)) {
 		anc_t *a = v;
 
-		if (!a->dead || a->start > start || !killed(a))
+		if (!a->dead || a->start > start || !killed(pid, a))
 			continue;
 		if (found != NULL)
 			return (NULL);	/* two: nobody can tell whose */
