@@ -217,26 +217,34 @@ function hookedSpawn(options) {
     e.syscall = 'execve';
     throw e;
   }
-  const { ctid, dirfd } = binding.spawnPrepare();
+  const { ctid, dirfd, word } = binding.spawnPrepare();
   const { file, args, stdio } = options;
   // The shim joins the contract and execs the program.  An anchor starts
   // the contract, forks the program and reaps its tree; it gets its
-  // directory as an inherited fd, never as a path, and a pipe on which it
-  // reports how the program ended (the last of the appended entries).
-  // The command line is the backend's (ct_spawn_argv, as ctrun's is).
+  // directory as an inherited fd, never as a path, the backend's word pipe
+  // (if any) on which it says the tree is empty before it exits, and a
+  // pipe on which it reports how the program ended (the last of the
+  // appended entries).  The command line is the backend's (ct_spawn_argv,
+  // as ctrun's is).
   let report = -1;
   let dirAt = dirfd;
+  let wordAt = -1;
+  let added = 0;
   if (how === 'reaper') {
-    const a = withStdio(stdio, dirfd, 'pipe');
+    const more = word >= 0 ? [dirfd, word, 'pipe'] : [dirfd, 'pipe'];
+    const a = withStdio(stdio, ...more);
     if (a !== null) {
       options.stdio = a;
+      added = more.length;
       report = a.length - 1;
-      dirAt = report - 1;
+      dirAt = a.length - added;
+      if (word >= 0) wordAt = report - 1;
     }
   }
   let r;
   try {
-    options.args = binding.spawnArgv('ct-exec', dirAt, report, file, args);
+    options.args = binding.spawnArgv('ct-exec', dirAt, report, wordAt, file,
+      args);
     options.file = shim;
     r = origSpawn.call(this, options);
   } catch (e) {
@@ -249,11 +257,11 @@ function hookedSpawn(options) {
   }
   this.spawnfile = file;
   this.spawnargs = args;
-  // The two appended entries are ours, not the user's.
+  // The appended entries are ours, not the user's.
   let pipe = null;
   if (report >= 0 && this.stdio.length > report) {
     pipe = this.stdio.pop();
-    this.stdio.pop();
+    this.stdio.length -= added - 1;
   }
   if (this.pid !== undefined) {
     binding.spawnCommit(ctid, this.pid);

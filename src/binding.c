@@ -453,6 +453,7 @@ b_spawn_prepare(napi_env env, napi_callback_info info)
 	bnd_set(env, o, "ctid", bnd_num(env, id));
 	bnd_set(env, o, "procs", bnd_str(env, procs));
 	bnd_set(env, o, "dirfd", bnd_num(env, ct_spawn_dirfd()));
+	bnd_set(env, o, "word", bnd_num(env, ct_spawn_wordfd()));
 	free(procs);
 	return (o);
 }
@@ -493,27 +494,28 @@ b_spawn_abort(napi_env env, napi_callback_info info)
 }
 
 /*
- * (argv0, dirfd, report, file, args) -> the helper's command line, as
+ * (argv0, dirfd, report, word, file, args) -> the helper's command line, as
  * ct_spawn_argv builds it for the spawn reserved (an array of strings).
  */
 static napi_value
 b_spawn_argv(napi_env env, napi_callback_info info)
 {
-	napi_value argv[5], out = NULL;
-	int64_t dirfd, report;
+	napi_value argv[6], out = NULL;
+	int64_t dirfd, report, word;
 	char *argv0 = NULL, *file = NULL, **args = NULL, **av = NULL;
 	uint32_t n = 0;
 	bool isarr = false;
 	int err;
 
-	if (!bnd_args(env, info, 5, argv) ||
+	if (!bnd_args(env, info, 6, argv) ||
 	    (argv0 = bnd_get_str(env, argv[0], "argv0")) == NULL ||
 	    !bnd_get_int(env, argv[1], "dirfd", -1, INT32_MAX, &dirfd) ||
 	    !bnd_get_int(env, argv[2], "report", -1, INT32_MAX, &report) ||
-	    (file = bnd_get_str(env, argv[3], "file")) == NULL)
+	    !bnd_get_int(env, argv[3], "word", -1, INT32_MAX, &word) ||
+	    (file = bnd_get_str(env, argv[4], "file")) == NULL)
 		goto out;
-	if (napi_is_array(env, argv[4], &isarr) != napi_ok || !isarr ||
-	    napi_get_array_length(env, argv[4], &n) != napi_ok) {
+	if (napi_is_array(env, argv[5], &isarr) != napi_ok || !isarr ||
+	    napi_get_array_length(env, argv[5], &n) != napi_ok) {
 		bnd_throw_arg(env, "TypeError", "ERR_INVALID_ARG_TYPE",
 		    "The \"args\" argument must be an array of strings");
 		goto out;
@@ -524,12 +526,12 @@ b_spawn_argv(napi_env env, napi_callback_info info)
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		napi_value e;
-		if (napi_get_element(env, argv[4], i, &e) != napi_ok ||
+		if (napi_get_element(env, argv[5], i, &e) != napi_ok ||
 		    (args[i] = bnd_get_str(env, e, "args")) == NULL)
 			goto out;
 	}
-	if ((err = ct_spawn_argv(argv0, (int)dirfd, (int)report, file, args,
-	    &av)) != 0) {
+	if ((err = ct_spawn_argv(argv0, (int)dirfd, (int)report, (int)word,
+	    file, args, &av)) != 0) {
 		(void) bnd_throw_sys(env, err, "spawn",
 		    "cannot build the helper's command line");
 		goto out;

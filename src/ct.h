@@ -280,17 +280,25 @@ int ct_spawn_prepare(ct_id_t *idp, char **procsp);
  */
 int ct_spawn_dirfd(void);
 /*
+ * For the same spawn: the fd the anchor says "empty" on (its --word), to
+ * be passed to it as ct_spawn_dirfd's is; -1 when the mechanism has none
+ * or it cannot be made (the contract's end is then seen when the anchor
+ * exits, later by one process exit).
+ */
+int ct_spawn_wordfd(void);
+/*
  * The helper's command line (ct-exec, src/helpers/) that runs file with
  * argv (argv[0] included) for the spawn ct_spawn_prepare reserved, in the
  * mode in use: argv0, then the shim's join file (CT_SPAWN_SHIM) or the
- * anchor's --anchor [--report REPORT] @DIRFD (CT_SPAWN_REAPER; the fds as
- * the child has them, report -1: none), then file and argv.  Built here
+ * anchor's --anchor [--report REPORT] [--word WORD ID] @DIRFD
+ * (CT_SPAWN_REAPER; the fds as the child has them, -1: none), then file
+ * and argv.  Built here
  * only, for the spawn hook and ctrun alike: NULL-terminated, every string
  * malloc'd (ct_spawn_argv_free).  EINVAL: no spawn reserved, or a mode
  * that runs no helper.
  */
-int ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
-    char *const argv[], char ***avp);
+int ct_spawn_argv(const char *argv0, int dirfd, int report, int word,
+    const char *file, char *const argv[], char ***avp);
 void ct_spawn_argv_free(char **av);
 /*
  * After a successful spawn of pid (any mode): the contract made for it is

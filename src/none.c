@@ -316,10 +316,11 @@ ct_features_get(ct_features_t *f)
 }
 
 int
-ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
-    char *const argv[], char ***avp)
+ct_spawn_argv(const char *argv0, int dirfd, int report, int word,
+    const char *file, char *const argv[], char ***avp)
 {
-	(void) argv0, (void) dirfd, (void) report, (void) file, (void) argv;
+	(void) argv0, (void) dirfd, (void) report, (void) word, (void) file;
+	(void) argv;
 	*avp = NULL;
 	return (nosup("ct_spawn_argv"));
 }
@@ -332,6 +333,12 @@ ct_spawn_argv_free(char **av)
 
 int
 ct_spawn_dirfd(void)
+{
+	return (-1);
+}
+
+int
+ct_spawn_wordfd(void)
 {
 	return (-1);
 }

@@ -35,13 +35,15 @@ report_back(int fd, int stage, int err)
 /* In the child: only async-signal-safe calls from here on. */
 static void
 child(char *const argv[], int procfd, int dirfd, int wfd, int keep,
-    const sigset_t *mask)
+    int word, const sigset_t *mask)
 {
 	struct sigaction dfl, cur;
 
-	/* The anchor's report pipe is the one fd it inherits on purpose. */
+	/* The anchor's report and word pipes it inherits on purpose. */
 	if (keep >= 0)
 		(void) fcntl(keep, F_SETFD, 0);
+	if (word >= 0)
+		(void) fcntl(word, F_SETFD, 0);
 
 	/* Our handlers write to the parent's signal pipe: not in here. */
 	memset(&dfl, 0, sizeof (dfl));
@@ -97,7 +99,8 @@ hold(ct_id_t reserved, cli_child_t *cp)
  * backend's (ct_spawn_argv, as the spawn hook's is).
  */
 static int
-anchor_argv(int dirfd, int report, char *const argv[], char ***avp)
+anchor_argv(int dirfd, int report, int word, char *const argv[],
+    char ***avp)
 {
 	const char *helpers = ct_helper_dir();
 	char *self = NULL, *exe = NULL;
@@ -115,7 +118,7 @@ anchor_argv(int dirfd, int report, char *const argv[], char ***avp)
 		return (ENOMEM);
 	}
 	free(self);
-	err = ct_spawn_argv(exe, dirfd, report, argv[0], argv, avp);
+	err = ct_spawn_argv(exe, dirfd, report, word, argv[0], argv, avp);
 	free(exe);
 	return (err);
 }
@@ -126,7 +129,7 @@ anchor_argv(int dirfd, int report, char *const argv[], char ***avp)
  */
 static int
 reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
-    int *procfdp, int *dirfdp, char ***anchorp, int report)
+    int *procfdp, int *dirfdp, int *wordp, char ***anchorp, int report)
 {
 	char *procs = NULL;
 	int err;
@@ -136,7 +139,9 @@ reserve(ct_spawn_mode_t mode, char *const **argvp, ct_id_t *reservedp,
 	if (mode == CT_SPAWN_REAPER) {
 		/* The child inherits the directory (child() clears CLOEXEC). */
 		*dirfdp = ct_spawn_dirfd();
-		if ((err = anchor_argv(*dirfdp, report, *argvp, anchorp)) == 0)
+		*wordp = ct_spawn_wordfd();
+		if ((err = anchor_argv(*dirfdp, report, *wordp, *argvp,
+		    anchorp)) == 0)
 			*argvp = *anchorp;
 	} else if ((*procfdp = open(procs, O_WRONLY | O_CLOEXEC)) < 0) {
 		err = ct_err_set(errno, "open", "cannot open %s", procs);
@@ -188,7 +193,8 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 {
 	ct_spawn_mode_t mode = CT_SPAWN_KERNEL;
 	ct_id_t reserved = 0;
-	int procfd = -1, dirfd = -1, p[2] = { -1, -1 }, rp[2] = { -1, -1 }, err;
+	int procfd = -1, dirfd = -1, word = -1, p[2] = { -1, -1 },
+	    rp[2] = { -1, -1 }, err;
 	char **anchor = NULL;
 	sigset_t all, old;
 	bool guarding = false;
@@ -211,7 +217,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 		goto out;
 	}
 	if (mode != CT_SPAWN_ATFORK && mode != CT_SPAWN_KERNEL &&
-	    (err = reserve(mode, &argv, &reserved, &procfd, &dirfd,
+	    (err = reserve(mode, &argv, &reserved, &procfd, &dirfd, &word,
 	    &anchor, rp[1])) != 0)
 		goto out;
 	if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
@@ -236,7 +242,7 @@ cli_spawn(const ct_template_t *t, char *const argv[], cli_child_t *cp)
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	cp->pid = fork();
 	if (cp->pid == 0)
-		child(argv, procfd, dirfd, p[1], rp[1], &old);
+		child(argv, procfd, dirfd, p[1], rp[1], word, &old);
 	err = cp->pid < 0 ? errno : 0;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	if (guarding) {

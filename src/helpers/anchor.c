@@ -2,7 +2,7 @@
  * anchor.c -- ct-exec in its second role: the anchor of a contract under
  * reaper membership (docs/ARCHITECTURE.md, "Linux: membership").
  *
- *   ct-exec --anchor [--report RFD] @FD FILE ARGV0 [ARG...]
+ *   ct-exec --anchor [--report RFD] [--word WFD ID] @FD FILE ARGV0 [ARG...]
  *
  * FD is the contract's directory, inherited open: the anchor never opens
  * it by a path, which anyone who can rename a directory on the way could
@@ -24,6 +24,16 @@
  * descendants reaped, and the last pid it reaped) and exits as the program did: with its code, or by
  * its signal.  Its own descriptors are closed and its stdio is /dev/null,
  * so that a pipe closes when the program's tree closes it.
+ *
+ * "--word": WFD is the write end of its holder's word pipe, shared by
+ * every anchor the holder starts (non-blocking), and ID the contract's id.
+ * Right after the done record it writes "ID\n" there, in one write, so
+ * that the holder can say pr_empty now rather than when this process has
+ * exited and its pidfd woke the holder: one process exit less in series
+ * (docs/ARCHITECTURE.md, "Linux: the anchor's word").  A word is a hint:
+ * the holder believes the tree empty only on seeing this process alive
+ * and childless after its done record (reaper.c, rp_populated); a word
+ * lost (a full pipe, a gone holder) leaves the pidfd to say it.
  *
  * No handlers: every signal is blocked and taken with rt_sigtimedwait, so
  * the loop needs no libc and nothing is lost between a check and a wait.
@@ -160,19 +170,31 @@ a_report(int *fdp, int status)
 	*fdp = -1;
 }
 
-/* Only what it needs: the record directory, the report pipe; stdio from
- * /dev/null. */
+/* Only what it needs: the fds in keep (the record directory, the report
+ * and word pipes, -1 for none), sorted up first; stdio from /dev/null. */
 static void
-a_detach(int dirfd, int keep)
+a_detach(int keep[3])
 {
 	long fd;
-	int lo = dirfd < keep || keep < 0 ? dirfd : keep;
-	int hi = dirfd < keep ? keep : dirfd;
+	int lo = 0;
 
-	(void) shim_sys3(__NR_close_range, 0, lo - 1, 0);
-	if (keep >= 0 && lo != hi)
-		(void) shim_sys3(__NR_close_range, lo + 1, hi - 1, 0);
-	(void) shim_sys3(__NR_close_range, hi + 1, ~0U, 0);
+	for (int i = 0; i < 3; i++) {
+		for (int j = i + 1; j < 3; j++) {
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] < lo)
+			continue;
+		if (keep[i] > lo)
+			(void) shim_sys3(__NR_close_range, lo, keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	(void) shim_sys3(__NR_close_range, lo, ~0U, 0);
 	fd = shim_sys4(__NR_openat, A_AT_FDCWD, (long)"/dev/null", O_RDWR, 0);
 	for (int i = 0; fd >= 0 && i < 3; i++) {
 		if (i != fd)
@@ -241,22 +263,62 @@ a_fd(const char *s)
 	return (v);
 }
 
+/* A contract id: 1 to 10 decimal digits. */
+static int
+a_id(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return (s[n] == '\0' && n > 0 && n <= 10);
+}
+
+/* Write the word (a_report's sibling): the contract is empty, say it. */
+static void
+a_word(int fd, const char *id)
+{
+	char buf[24];
+	size_t n = 0;
+
+	if (fd < 0)
+		return;
+	while (id[n] != '\0' && n < sizeof (buf) - 1) {
+		buf[n] = id[n];
+		n++;
+	}
+	buf[n++] = '\n';
+	(void) shim_write(fd, buf, n);
+}
+
 int
 anchor_main(int argc, char **argv, char **envp)
 {
 	a_sigset_t all = ~0UL, old = 0;
-	int status = 0, progdone = 0, report = -1;
+	int status = 0, progdone = 0, report = -1, word = -1;
+	const char *wordid = "";
 	long dirfd, prog, given, last = 0;
 
-	if (argc >= 4 && a_eq(argv[2], "--report")) {
-		if ((report = a_fd(argv[3])) < 0)
-			argc = 0;	/* usage */
-		argc -= 2;
-		argv += 2;
+	for (;;) {
+		if (argc >= 4 && a_eq(argv[2], "--report")) {
+			if ((report = a_fd(argv[3])) < 0)
+				argc = 0;	/* usage */
+			argc -= 2;
+			argv += 2;
+		} else if (argc >= 5 && a_eq(argv[2], "--word")) {
+			/* The id: decimal, as the directory's name. */
+			if ((word = a_fd(argv[3])) < 0 || !a_id(argv[4]))
+				argc = 0;
+			wordid = argv[4];
+			argc -= 3;
+			argv += 3;
+		} else {
+			break;
+		}
 	}
 	if (argc < 5 || argv[2][0] != '@' || (given = a_fd(argv[2] + 1)) < 0) {
-		shim_say("usage: ct-exec --anchor [--report RFD] @FD FILE ARGV0 "
-		    "[ARG...]", "", "", "");
+		shim_say("usage: ct-exec --anchor [--report RFD] [--word WFD ID] "
+		    "@FD FILE ARGV0 [ARG...]", "", "", "");
 		return (125);
 	}
 	/* Its own copy, close-on-exec; the inherited one goes. */
@@ -278,6 +340,8 @@ anchor_main(int argc, char **argv, char **envp)
 		(void) shim_close((int)dirfd);
 		if (report >= 0)
 			(void) shim_close(report);
+		if (word >= 0)
+			(void) shim_close(word);
 		(void) shim_sys4(__NR_rt_sigprocmask, A_SIG_SETMASK,
 		    (long)&old, 0, sizeof (old));
 		err = shim_execvp(argv[3], argv + 4, envp);
@@ -302,7 +366,10 @@ anchor_main(int argc, char **argv, char **envp)
 			(void) shim_write(report, buf, n);
 		}
 	}
-	a_detach((int)dirfd, report);
+	{
+		int keep[3] = { (int)dirfd, report, word };
+		a_detach(keep);
+	}
 	for (;;) {
 		char info[128];
 		long sig = shim_sys4(__NR_rt_sigtimedwait, (long)&all,
@@ -310,10 +377,16 @@ anchor_main(int argc, char **argv, char **envp)
 
 		if (sig == A_SIGCHLD || sig == -A_EINTR) {
 			int done = a_reap(prog, &status, &progdone, &last);
-			if (progdone)
-				a_report(&report, status);
+			/*
+			 * Empty: the end first (its record, then the word),
+			 * the report after.  Each write wakes the holder, and
+			 * a holder woken on this CPU runs first: had the
+			 * report gone first, the word would wait for it.
+			 */
 			if (done)
 				break;
+			if (progdone)
+				a_report(&report, status);
 		} else if (sig > 0 && !progdone) {
 			int code = a_int(info + A_SI_CODE_OFF);
 			int val = a_int(info + A_SI_VALUE_OFF);
@@ -323,8 +396,9 @@ anchor_main(int argc, char **argv, char **envp)
 			(void) shim_sys4(__NR_kill, prog, sig, 0, 0);
 		}
 	}
-	a_report(&report, status);
 	a_done((int)dirfd, status, last);
+	a_word(word, wordid);
+	a_report(&report, status);
 	a_exit_as(status);
 	return (125);
 }

@@ -553,12 +553,19 @@ ct_spawn_dirfd(void)
 	return (-1);
 }
 
+int
+ct_spawn_wordfd(void)
+{
+	return (-1);
+}
+
 /* The kernel makes the contract at fork: no helper runs. */
 int
-ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
-    char *const argv[], char ***avp)
+ct_spawn_argv(const char *argv0, int dirfd, int report, int word,
+    const char *file, char *const argv[], char ***avp)
 {
-	(void) argv0, (void) dirfd, (void) report, (void) file, (void) argv;
+	(void) argv0, (void) dirfd, (void) report, (void) word, (void) file;
+	(void) argv;
 	*avp = NULL;
 	return (EINVAL);
 }

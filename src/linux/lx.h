@@ -187,10 +187,14 @@ int lx_proc_times(pid_t pid, uint64_t t[4]);
 /* Append the children of every thread of pid (only ENOMEM fails). */
 int lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp);
 int lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid);
+/* The children of pid's leader thread (a one-thread process: all). */
+int lx_proc_kids(pid_t pid, pid_t **kidsp, size_t *np);
 /* The parent of pid now, or ESRCH. */
 int lx_proc_ppid(pid_t pid, pid_t *ppidp);
 /* The state letter of pid now ('Z': a zombie), or ESRCH. */
 int lx_proc_state(pid_t pid, char *statep);
+/* pid is still the process started at start, and has not exited. */
+bool lx_proc_alive(pid_t pid, uint64_t start);
 /* Identity of this process (pid and start time) for holder records. */
 void lx_self(pid_t *pidp, uint64_t *startp);
 /* The same, and our pid namespace, into a holder record. */
@@ -316,6 +320,14 @@ typedef struct lx_mship {
 	 * anchor's last reaped (reaper), the first member (cgroup).
 	 */
 	int (*last_exit)(int dirfd, pid_t *pidp);
+	/*
+	 * The write end of the pipe on which the mechanism's helpers say a
+	 * contract is empty before they exit (reaper: the anchor's word),
+	 * made on first use and polled by the event queue; -1 from a
+	 * mechanism that has none (NULL).  A word is a hint: it makes
+	 * populated look again, never more.
+	 */
+	int (*word_fd)(void);
 } lx_mship_t;
 
 /* sigsend.c: a signal to the members and nothing else (any table) */

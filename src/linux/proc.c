@@ -51,6 +51,30 @@ parse_state(const char *buf, void *out)
 	return (lx_parse_stat_state(buf, out));
 }
 
+typedef struct live {
+	uint64_t start;
+	char state;
+} live_t;
+
+static int
+parse_live(const char *buf, void *out)
+{
+	live_t *l = out;
+	int err = lx_parse_stat_start(buf, &l->start);
+
+	return (err != 0 ? err : lx_parse_stat_state(buf, &l->state));
+}
+
+/* One read: pid is still the process started at start, and not a zombie. */
+bool
+lx_proc_alive(pid_t pid, uint64_t start)
+{
+	live_t l;
+
+	return (stat_of(pid, parse_live, &l) == 0 && l.start == start &&
+	    l.state != 'Z' && l.state != 'X');
+}
+
 int
 lx_proc_state(pid_t pid, char *statep)
 {
@@ -124,6 +148,25 @@ lx_self_holder(lx_hstate_t *s)
 {
 	lx_self(&s->holder, &s->start);
 	s->pidns = lx_proc_pidns();
+}
+
+/*
+ * The children of pid's leader thread: all of them for a process of one
+ * thread (an anchor), whose orphans are handed to it too.
+ */
+int
+lx_proc_kids(pid_t pid, pid_t **kidsp, size_t *np)
+{
+	char path[64], *buf;
+	int err;
+
+	(void) snprintf(path, sizeof (path), "/proc/%d/task/%d/children",
+	    (int)pid, (int)pid);
+	if ((err = lx_read_file(AT_FDCWD, path, &buf)) != 0)
+		return (err);
+	err = lx_parse_pids(buf, kidsp, np);
+	free(buf);
+	return (err);
 }
 
 /*

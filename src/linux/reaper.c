@@ -211,7 +211,7 @@ anchor_missing(int dirfd)
  * as one.
  */
 static int
-anchor_of(int dirfd, pid_t *pidp)
+anchor_known(int dirfd, pid_t *pidp, uint64_t *startp)
 {
 	uint64_t v[2];
 	char *buf;
@@ -227,7 +227,87 @@ anchor_of(int dirfd, pid_t *pidp)
 		return (ct_err_set(EBADMSG, "read", "the contract record "
 		    LX_META_ANCHOR " is malformed: refused"));
 	*pidp = (pid_t)v[0];
+	if (startp != NULL)
+		*startp = v[1];
 	return (lx_anchor_prove(dirfd, (pid_t)v[0], v[1]));
+}
+
+static int
+anchor_of(int dirfd, pid_t *pidp)
+{
+	return (anchor_known(dirfd, pidp, NULL));
+}
+
+/*
+ * Empty while its anchor still runs: every child it has is a zombie
+ * (dead, not reaped yet), or it has none.  A zombie has no children (they
+ * were handed to the anchor, the subreaper, before it became one), so no
+ * process of the tree lives; and nothing can be born into it again: the
+ * anchor forks only the program, and the program record says it has.
+ * The list is read again after the zombies were seen, and must be the
+ * same: a child that died in between handed its own children to the
+ * anchor first.  The anchor, not a zombie when looked at last, was
+ * running when both lists were read: a killed one (its tree handed to
+ * its own reaper, custody.c) has no children either.
+ *
+ * Asked on every notice: the program's EXIT from the connector (before
+ * the anchor has even woken to reap it), the anchor's word (it reaped
+ * the last, anchor.c --word), a status read.  So it stays cheap: more
+ * than RP_ZOMBIES_MAX children (a tree dying) is "not yet"; the anchor's
+ * word, or its exit, says the rest.
+ */
+#define	RP_ZOMBIES_MAX	8
+static bool
+said_empty(int dirfd, pid_t anchor, uint64_t start)
+{
+	pid_t *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	bool empty = false;
+
+	if (!lx_is_regular(dirfd, LX_META_PROGRAM) ||
+	    lx_proc_kids(anchor, &a, &na) != 0 || na > RP_ZOMBIES_MAX)
+		goto out;
+	for (size_t i = 0; i < na; i++) {
+		char state;
+		if (lx_proc_state(a[i], &state) != 0 || state != 'Z')
+			goto out;
+	}
+	if (na > 0 && (lx_proc_kids(anchor, &b, &nb) != 0 || nb != na ||
+	    memcmp(a, b, na * sizeof (*a)) != 0))
+		goto out;
+	empty = lx_proc_alive(anchor, start);
+out:
+	free(a);
+	free(b);
+	return (empty);
+}
+
+/*
+ * The anchor's done record, once the contract was seen empty while the
+ * anchor still ran (said_empty): it writes it as soon as it has reaped
+ * the last zombie, microseconds away.  Bounded: an anchor that is stopped
+ * or killed meanwhile never writes it (ENODATA then).
+ */
+#define	RP_DONE_WAIT_NS	(100LL * 1000 * 1000)
+static int
+done_soon(int dirfd)
+{
+	struct timespec t0, t, step = { 0, 50 * 1000 };
+	uint64_t start;
+	pid_t anchor;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!lx_is_regular(dirfd, LX_META_DONE)) {
+		if (anchor_known(dirfd, &anchor, &start) != 0 ||
+		    !said_empty(dirfd, anchor, start))
+			return (ENODATA);
+		(void) clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000LL + t.tv_nsec -
+		    t0.tv_nsec > RP_DONE_WAIT_NS)
+			return (ENODATA);
+		(void) nanosleep(&step, NULL);
+	}
+	return (0);
 }
 
 /*
@@ -245,6 +325,7 @@ ended(int dirfd)
 	return (lx_is_regular(dirfd, LX_META_DONE) ||
 	    (state_of(dirfd, &s) == 0 && s.state == LX_DEAD));
 }
+
 
 typedef struct pidvec {
 	pid_t *v;
@@ -322,6 +403,7 @@ rp_members(int dirfd, pid_t **pidsp, size_t *np)
 static int
 rp_populated(int dirfd, int *populatedp, int *frozenp)
 {
+	uint64_t start;
 	pid_t anchor;
 	int err;
 
@@ -334,10 +416,11 @@ rp_populated(int dirfd, int *populatedp, int *frozenp)
 		return (EOWNERDEAD);
 	/*
 	 * A running anchor first: a "done" a member planted while it runs
-	 * does not end the contract (only the anchor's wait can say so).
+	 * does not end the contract (only the anchor's wait can say so, and
+	 * the tree it left: said_empty).
 	 */
-	if ((err = anchor_of(dirfd, &anchor)) == 0) {
-		*populatedp = 1;
+	if ((err = anchor_known(dirfd, &anchor, &start)) == 0) {
+		*populatedp = said_empty(dirfd, anchor, start) ? 0 : 1;
 		return (0);
 	}
 	if (err == ESRCH && removed(dirfd))
@@ -465,6 +548,9 @@ rp_usage(int dirfd, ct_usage_t *u)
 		}
 		if (err != ENODATA)
 			return (err);
+		/* Empty already, the anchor reaping its last: its record. */
+		if (tries == 0 && done_soon(dirfd) == 0)
+			continue;
 		if ((err = rp_usage_live(dirfd, u)) == 0)
 			return (0);
 		memset(u, 0, sizeof (*u));
@@ -542,6 +628,63 @@ rp_follow(int rootfd, const char *rootpath, ct_id_t id, int *tokenp)
 	return (0);
 }
 
+/*
+ * The word pipe (anchor.c, --word): every anchor this process starts
+ * holds its write end and writes "ID\n" once its tree is empty, before it
+ * exits.  One pipe for all (two fds, never one per contract), non-blocking
+ * at both ends: a full pipe loses a word, never stalls an anchor.  Anyone
+ * with our uid can write to it (through /proc/<anchor>/fd): a word only
+ * makes the watches look at that contract again (rp_populated decides),
+ * and a line that is not an id, or not whole, is dropped.
+ */
+static int words[2] = { -1, -1 };
+
+static void
+rp_words(void *arg)
+{
+	static char carry[16];	/* a line the last read cut: "ID" is <= 10 */
+	static size_t ncarry;
+	char buf[sizeof (carry) + 512];
+	ssize_t n;
+
+	(void) arg;
+	memcpy(buf, carry, ncarry);
+	while ((n = read(words[0], buf + ncarry, sizeof (buf) - 1 - ncarry)) >
+	    0) {
+		char *line = buf, *nl;
+
+		buf[ncarry + (size_t)n] = '\0';
+		while ((nl = strchr(line, '\n')) != NULL) {
+			uint64_t id;
+			*nl = '\0';
+			if (lx_parse_u64s(line, &id, 1) == 0 && id > 0 &&
+			    id <= INT32_MAX)
+				lx_evq_notice((ct_id_t)id);
+			line = nl + 1;
+		}
+		ncarry = strlen(line);
+		if (ncarry >= sizeof (carry))
+			ncarry = 0;	/* no id: dropped */
+		memmove(buf, line, ncarry);
+	}
+	memcpy(carry, buf, ncarry);
+}
+
+static int
+rp_word_fd(void)
+{
+	if (words[1] >= 0)
+		return (words[1]);
+	if (pipe2(words, O_CLOEXEC | O_NONBLOCK) != 0)
+		return (-1);
+	if (lx_evq_add(words[0], rp_words, NULL) != 0) {
+		(void) close(words[0]);
+		(void) close(words[1]);
+		words[0] = words[1] = -1;
+	}
+	return (words[1]);
+}
+
 static void
 rp_unfollow(int token)
 {
@@ -571,23 +714,32 @@ rp_rmdir(int rootfd, const char *name)
 	DIR *d;
 	int fd;
 
-	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return (errno);
-	if ((d = fdopendir(fd)) == NULL) {
-		(void) close(fd);
-		return (errno);
+	/*
+	 * Again if a record came meanwhile: a contract is seen empty while
+	 * its anchor may still write its done record (said_empty).
+	 */
+	for (int pass = 0; ; pass++) {
+		if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			return (errno);
+		if ((d = fdopendir(fd)) == NULL) {
+			(void) close(fd);
+			return (errno);
+		}
+		(void) unlinkat(fd, LX_META_ANCHOR, 0);
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0 &&
+			    strcmp(de->d_name, LX_META_STATE) != 0)
+				(void) unlinkat(fd, de->d_name, 0);
+		}
+		(void) unlinkat(fd, LX_META_STATE, 0);
+		(void) closedir(d);
+		if (unlinkat(rootfd, name, AT_REMOVEDIR) == 0)
+			return (0);
+		if (errno != ENOTEMPTY || pass == 3)
+			return (errno);
 	}
-	(void) unlinkat(fd, LX_META_ANCHOR, 0);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0 &&
-		    strcmp(de->d_name, LX_META_STATE) != 0)
-			(void) unlinkat(fd, de->d_name, 0);
-	}
-	(void) unlinkat(fd, LX_META_STATE, 0);
-	(void) closedir(d);
-	return (unlinkat(rootfd, name, AT_REMOVEDIR) == 0 ? 0 : errno);
 }
 
 /*
@@ -662,7 +814,9 @@ rp_last_exit(int dirfd, pid_t *pidp)
 	uint64_t v[RP_DONE_FIELDS];
 	int err;
 
-	if ((err = rp_done_get(dirfd, v)) != 0)
+	if ((err = rp_done_get(dirfd, v)) == ENODATA && done_soon(dirfd) == 0)
+		err = rp_done_get(dirfd, v);
+	if (err != 0)
 		return (err);
 	if (v[3] == 0)
 		return (ENODATA);
@@ -765,4 +919,5 @@ const lx_mship_t lx_mship_reaper = {
 	.hidden_now = rp_hidden_now,
 	.signal_first = rp_signal_first,
 	.last_exit = rp_last_exit,
+	.word_fd = rp_word_fd,
 };

@@ -612,8 +612,8 @@ ct_spawn_abort(ct_id_t id)
 
 /* ct-exec's command line: its usage is in src/helpers/exec.c, anchor.c. */
 int
-ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
-    char *const argv[], char ***avp)
+ct_spawn_argv(const char *argv0, int dirfd, int report, int word,
+    const char *file, char *const argv[], char ***avp)
 {
 	ct_spawn_mode_t mode = mode_now();
 	const lx_root_t *r;
@@ -629,7 +629,7 @@ ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
 		return (err);
 	while (argv[n] != NULL)
 		n++;
-	if ((av = calloc(n + 7, sizeof (*av))) == NULL)
+	if ((av = calloc(n + 10, sizeof (*av))) == NULL)
 		return (ENOMEM);
 	if ((av[k++] = strdup(argv0)) == NULL)
 		err = ENOMEM;
@@ -643,6 +643,11 @@ ct_spawn_argv(const char *argv0, int dirfd, int report, const char *file,
 		if (err == 0 && report >= 0 &&
 		    ((av[k++] = strdup("--report")) == NULL ||
 		    asprintf(&av[k++], "%d", report) < 0))
+			err = ENOMEM;
+		if (err == 0 && word >= 0 &&
+		    ((av[k++] = strdup("--word")) == NULL ||
+		    asprintf(&av[k++], "%d", word) < 0 ||
+		    asprintf(&av[k++], "%" PRId32, ts.inflight.id) < 0))
 			err = ENOMEM;
 		if (err == 0 && asprintf(&av[k++], "@%d", dirfd) < 0)
 			err = ENOMEM;
@@ -678,4 +683,11 @@ ct_spawn_dirfd(void)
 {
 	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_REAPER ?
 	    ts.inflight.dirfd : -1);
+}
+
+int
+ct_spawn_wordfd(void)
+{
+	return (ts.inflight.id != 0 && mode_now() == CT_SPAWN_REAPER &&
+	    lx_ms()->word_fd != NULL ? lx_ms()->word_fd() : -1);
 }

@@ -64,6 +64,56 @@ lx_proc_ppid(pid_t pid, pid_t *ppidp)
 	return (0);
 }
 
+/*
+ * The running anchor's children (said_empty): by default one that runs,
+ * the program; a test sets others, and a child handed to the anchor
+ * between its two readings of them (late).
+ */
+static struct {
+	pid_t pid;
+	char state;
+} kid[16] = { { 4242, 'S' } };
+static size_t nkid = 1;
+static int kid_reads;
+static pid_t late_kid;
+static bool anchor_dead;	/* a zombie when last looked at */
+
+int
+lx_proc_kids(pid_t pid, pid_t **kidsp, size_t *np)
+{
+	size_t n = 0;
+
+	if (pid != RUNNING)
+		return (ENOENT);
+	if ((*kidsp = calloc(CHECK_NELEM(kid) + 1, sizeof (pid_t))) == NULL)
+		return (ENOMEM);
+	for (size_t i = 0; i < nkid; i++)
+		(*kidsp)[n++] = kid[i].pid;
+	if (kid_reads++ > 0 && late_kid != 0)
+		(*kidsp)[n++] = late_kid;
+	*np = n;
+	return (0);
+}
+
+int
+lx_proc_state(pid_t pid, char *statep)
+{
+	for (size_t i = 0; i < nkid; i++) {
+		if (kid[i].pid == pid) {
+			*statep = kid[i].state;
+			return (0);
+		}
+	}
+	*statep = 'S';
+	return (pid == late_kid ? 0 : ESRCH);
+}
+
+bool
+lx_proc_alive(pid_t pid, uint64_t start)
+{
+	return (pid == RUNNING && start == 1 && !anchor_dead);
+}
+
 int
 lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp)
 {
@@ -305,11 +355,19 @@ entries(int dirfd)
 	return (n);
 }
 
+static int plant_fd = -1;	/* a record written there after the state's unlink */
+
 static int
 probe_unlinkat(int fd, const char *name, int flags)
 {
 	int p[2];
 	int ret = unlinkat(fd, name, flags);
+
+	if (plant_fd >= 0 && !(flags & AT_REMOVEDIR) &&
+	    strcmp(name, LX_META_STATE) == 0) {
+		put(plant_fd, LX_META_DONE, "0 0 0 1");
+		plant_fd = -1;
+	}
 
 	if (probe_fd < 0 || (flags & AT_REMOVEDIR) || nsteps == MAXSTEPS ||
 	    pipe(p) != 0)
@@ -366,6 +424,106 @@ burial(const char *what, const char *anchor, const char *state,
 	(void) close(fd);
 }
 
+/* ---- empty while the anchor still runs (said_empty) ---- */
+
+static void
+kids(const char *states)
+{
+	nkid = 0;
+	for (const char *c = states; *c != '\0'; c++) {
+		kid[nkid].pid = (pid_t)(5000 + nkid);
+		kid[nkid++].state = *c;
+	}
+	kid_reads = 0;
+}
+
+static void
+test_said_empty(void)
+{
+	static const struct {
+		const char *what, *kids;	/* one state letter each */
+		pid_t late;
+		bool dead, program;
+		const char *want;
+	} rows[] = {
+		{ "no child left", "", 0, false, true, "pop 0" },
+		{ "only the program's zombie", "Z", 0, false, true, "pop 0" },
+		{ "zombies only", "ZZZ", 0, false, true, "pop 0" },
+		{ "a zombie and one that runs", "ZS", 0, false, true, "pop 1" },
+		{ "one stopped", "T", 0, false, true, "pop 1" },
+		{ "a zombie whose child came to the anchor between the reads",
+		    "Z", 6000, false, true, "pop 1" },
+		{ "no child, the anchor a zombie by the last look", "", 0, true,
+		    true, "pop 1" },
+		{ "no child and no program record: not forked yet", "", 0,
+		    false, false, "pop 1" },
+		{ "more zombies than are looked at", "ZZZZZZZZZ", 0, false, true,
+		    "pop 1" },
+	};
+
+	for (size_t i = 0; i < CHECK_NELEM(rows); i++) {
+		int fd = contract("e", "100 1", "owned 1 1", NULL);
+		if (!rows[i].program)
+			(void) unlinkat(fd, LX_META_PROGRAM, 0);
+		kids(rows[i].kids);
+		late_kid = rows[i].late;
+		anchor_dead = rows[i].dead;
+		const char *got = reading(fd);
+		if (!check_at(strcmp(got, rows[i].want) == 0, rows[i].what,
+		    __FILE__, __LINE__))
+			printf("  %s: got %s, want %s\n", rows[i].what, got,
+			    rows[i].want);
+		(void) close(fd);
+		drop("e");
+	}
+
+	/*
+	 * Seen empty before the anchor reaped its last: the done record
+	 * (the last pid) is waited for, as the anchor writes it.
+	 */
+	int fd = contract("e", "100 1", "owned 1 1", NULL);
+	pid_t last = 0, writer;
+	kids("Z");
+	late_kid = 0;
+	anchor_dead = false;
+	if ((writer = fork()) == 0) {
+		struct timespec ms5 = { 0, 5 * 1000 * 1000 };
+		(void) nanosleep(&ms5, NULL);
+		put(fd, LX_META_DONE, "0 0 0 5000");
+		_exit(0);
+	}
+	CHECK_INT(rp_last_exit(fd, &last), 0);
+	CHECK_INT(last, 5000);
+	(void) waitpid(writer, NULL, 0);
+	(void) close(fd);
+	drop("e");
+	/* One that never comes (a stopped anchor): bounded. */
+	fd = contract("e", "100 1", "owned 1 1", NULL);
+	kids("");
+	CHECK_INT(rp_last_exit(fd, &last), ENODATA);
+	(void) close(fd);
+	drop("e");
+	kids("S");
+	kid[0].pid = 4242;
+}
+
+/*
+ * A burial that meets the anchor's last record: seen empty while it ran,
+ * it writes its done record as the holder removes the directory.
+ */
+static void
+test_burial_meets_record(void)
+{
+	int fd = contract("r", "200 1", "dead", NULL);
+
+	plant_fd = fd;
+	CHECK_INT(rp_rmdir(basefd, "r"), 0);
+	CHECK(plant_fd == -1);
+	CHECK(faccessat(basefd, "r", F_OK, 0) != 0 && errno == ENOENT);
+	(void) close(fd);
+	drop("r");
+}
+
 int
 main(void)
 {
@@ -375,6 +533,8 @@ main(void)
 		return (2);
 	}
 	test_states();
+	test_said_empty();
+	test_burial_meets_record();
 	/* A buried contract: empty at every step, never killed or broken. */
 	burial("burying an ended contract", "200 1", "dead", "0 0 0 1", "pop 0");
 	/* A spare removed: a spare (or gone) at every step. */
