@@ -121,6 +121,37 @@ test('a daemonized grandchild keeps the contract non-empty', async (t) => {
   c.dispose();
 });
 
+// Under reaper membership the anchor holds its directory, its report pipe
+// and the holder's word pipe (shared by every anchor): none may reach the
+// program, nor stay open in a member after the anchor is gone.
+test('the program inherits only its stdio, and pr_empty then says usage ' +
+  'and the last pid', async () => {
+  const list = ['sh', ['-c', 'ls /proc/$$/fd']];
+  const stdio = ['ignore', 'pipe', 'ignore'];
+  const fds = async (child) => {
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    await h.once(child, 'close', 10000);
+    return out.split(/\s+/).filter(Boolean).sort();
+  };
+  // What a plain spawn inherits here (0-2, and whatever our own parent
+  // left open without close-on-exec) is the baseline.
+  const plain = await fds(cp.spawn(...list, { stdio }));
+  assert.ok(plain.includes('2'));
+  const { child, c } = spawnIn(...list, { spawn: { stdio } });
+  const got = fds(child);
+  const ev = await h.once(c, 'pr_empty', 10000);
+  assert.deepStrictEqual(await got, plain);
+  assert.ok(ev.pid > 0, 'pr_empty names a pid');
+  // Seen empty (under reaper membership possibly before the anchor
+  // exited): the whole tree's CPU time is there, not a partial one.
+  if (ct.features.usage) {
+    const u = c.usage();
+    assert.ok(u.userCPUTime + u.systemCPUTime > 0, JSON.stringify(u));
+  }
+  c.dispose();
+});
+
 test('the child is the program: its pid, its exit while a daemon runs, ' +
   'kill() (SIGKILL too) reaches it; pr_empty names a pid', async () => {
   const { child, c } = spawnIn('sh', ['-c',
