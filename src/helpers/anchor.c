@@ -378,15 +378,16 @@ anchor_main(int argc, char **argv, char **envp)
 		if (sig == A_SIGCHLD || sig == -A_EINTR) {
 			int done = a_reap(prog, &status, &progdone, &last);
 			/*
-			 * Empty: the end first (its record, then the word),
-			 * the report after.  Each write wakes the holder, and
-			 * a holder woken on this CPU runs first: had the
-			 * report gone first, the word would wait for it.
+			 * The report first: the program's 'exit' waits for
+			 * nothing else.  The end (record, word) after: the
+			 * holder, woken by the report, is still awake for it,
+			 * and its proc connector (where it has one) told it
+			 * the tree was empty already (reaper.c, said_empty).
 			 */
-			if (done)
-				break;
 			if (progdone)
 				a_report(&report, status);
+			if (done)
+				break;
 		} else if (sig > 0 && !progdone) {
 			int code = a_int(info + A_SI_CODE_OFF);
 			int val = a_int(info + A_SI_VALUE_OFF);
@@ -396,9 +397,9 @@ anchor_main(int argc, char **argv, char **envp)
 			(void) shim_sys4(__NR_kill, prog, sig, 0, 0);
 		}
 	}
+	a_report(&report, status);
 	a_done((int)dirfd, status, last);
 	a_word(word, wordid);
-	a_report(&report, status);
 	a_exit_as(status);
 	return (125);
 }

@@ -193,6 +193,8 @@ int lx_proc_kids(pid_t pid, pid_t **kidsp, size_t *np);
 int lx_proc_ppid(pid_t pid, pid_t *ppidp);
 /* The state letter of pid now ('Z': a zombie), or ESRCH. */
 int lx_proc_state(pid_t pid, char *statep);
+/* The start time of pid if it is our child (its parent is us), or ESRCH. */
+int lx_proc_child_start(pid_t pid, uint64_t *startp);
 /* pid is still the process started at start, and has not exited. */
 bool lx_proc_alive(pid_t pid, uint64_t start);
 /* Identity of this process (pid and start time) for holder records. */
@@ -389,6 +391,8 @@ void lx_custody_on_note(lx_custody_note_fn_t *fn);
  * and never will be: the watch takes that contract for broken).
  */
 int lx_anchor_prove(int dirfd, pid_t pid, uint64_t start);
+/* The anchor we spawned ourselves: proven without a look (rp_join). */
+void lx_anchor_vouch(int dirfd, pid_t pid, uint64_t start);
 
 
 /* ------------------------------------------------------------------ */

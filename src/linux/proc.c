@@ -65,6 +65,35 @@ parse_live(const char *buf, void *out)
 	return (err != 0 ? err : lx_parse_stat_state(buf, &l->state));
 }
 
+typedef struct kin {
+	uint64_t start;
+	pid_t ppid;
+} kin_t;
+
+static int
+parse_kin(const char *buf, void *out)
+{
+	kin_t *k = out;
+	int err = lx_parse_stat_start(buf, &k->start);
+
+	return (err != 0 ? err : lx_parse_stat_ppid(buf, &k->ppid));
+}
+
+/* One read: the start time of pid, if it is this process's child. */
+int
+lx_proc_child_start(pid_t pid, uint64_t *startp)
+{
+	kin_t k;
+	int err = stat_of(pid, parse_kin, &k);
+
+	if (err != 0)
+		return (err);
+	if (k.ppid != getpid())
+		return (ESRCH);
+	*startp = k.start;
+	return (0);
+}
+
 /* One read: pid is still the process started at start, and not a zombie. */
 bool
 lx_proc_alive(pid_t pid, uint64_t start)
@@ -122,16 +151,22 @@ lx_self(pid_t *pidp, uint64_t *startp)
  * holder's pid means something only in its own namespace: looked up in
  * another one's /proc it names nobody, or somebody else, and the holder
  * would be judged dead while it runs (docs/ARCHITECTURE.md, "Holder
- * death").  Not cached: a fork may be in a namespace of its own.
+ * death").  A process's own pid namespace is its for life (setns and
+ * unshare change its children's): an answer is kept for this pid, and
+ * looked for again in a forked child (another pid) or after a 0.
  */
 uint64_t
 lx_proc_pidns(void)
 {
+	static pid_t known_pid;
+	static uint64_t known;
 	char buf[24];
 	struct stat st;
 	ssize_t n;
 	char *end;
 
+	if (known != 0 && known_pid == getpid())
+		return (known);
 	if ((n = readlink("/proc/self", buf, sizeof (buf) - 1)) <= 0)
 		return (0);
 	buf[n] = '\0';
@@ -140,7 +175,9 @@ lx_proc_pidns(void)
 	if (errno != 0 || *end != '\0' || pid != (long)getpid() ||
 	    stat("/proc/self/ns/pid", &st) != 0)
 		return (0);
-	return ((uint64_t)st.st_ino);
+	known_pid = (pid_t)pid;
+	known = (uint64_t)st.st_ino;
+	return (known);
 }
 
 void

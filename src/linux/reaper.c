@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -761,7 +762,25 @@ rp_first(int report, pid_t child, pid_t *firstp)
 		return (0);
 	while (n < sizeof (line)) {
 		struct pollfd pf = { report, POLLIN, 0 };
-		ssize_t r = read(report, &line[n], 1);
+		ssize_t r;
+		/*
+		 * Node's stdio pipe is a socket: a peek finds how long the
+		 * line is, and the read takes exactly that (ctrun's is a
+		 * pipe: a byte at a time).
+		 */
+		if (n == 0 && (r = recv(report, line, sizeof (line),
+		    MSG_PEEK | MSG_DONTWAIT)) > 0) {
+			char *nl = memchr(line, '\n', (size_t)r);
+			if (nl != NULL) {
+				size_t want = (size_t)(nl - line) + 1;
+				if (read(report, line, want) == (ssize_t)want) {
+					n = want - 1;
+					break;
+				}
+				return (EBADMSG);
+			}
+		}
+		r = read(report, &line[n], 1);
 		if (r == 1 && line[n] == '\n')
 			break;
 		if (r == 1) {
@@ -844,7 +863,10 @@ rp_join(int dirfd, int joinfd, pid_t anchor)
 	int n;
 
 	(void) joinfd;
-	if (lx_proc_start(anchor, &start) != 0)
+	/* Ours (the spawn's child, exec'd): proven as it stands. */
+	if (lx_proc_child_start(anchor, &start) == 0)
+		lx_anchor_vouch(dirfd, anchor, start);
+	else if (lx_proc_start(anchor, &start) != 0)
 		start = 0;	/* gone already: its done record tells */
 	n = snprintf(buf, sizeof (buf), "%d %" PRIu64, (int)anchor, start);
 	return (rp_meta_set(dirfd, LX_META_ANCHOR, buf, (size_t)n));

@@ -49,6 +49,18 @@ lx_proc_start(pid_t pid, uint64_t *startp)
 }
 
 int
+lx_proc_child_start(pid_t pid, uint64_t *startp)
+{
+	return (lx_proc_start(pid, startp));
+}
+
+void
+lx_anchor_vouch(int dirfd, pid_t pid, uint64_t start)
+{
+	(void) dirfd, (void) pid, (void) start;
+}
+
+int
 lx_proc_times(pid_t pid, uint64_t t[4])
 {
 	(void) pid;
