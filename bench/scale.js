@@ -13,8 +13,16 @@
 //              and while all N are: must be flat
 //   spawn      a plain child_process.spawn of /bin/true to its exit, with
 //              10 and with N contracts held: every child starts with a copy
-//              of the holder's fd table and closes the O_CLOEXEC fds at
-//              exec, so the fds kept per contract cost every spawn
+//              of the holder's fd table and page tables and closes the
+//              O_CLOEXEC fds at exec, so what is kept per contract costs
+//              every spawn.  Paired: a twin process (this script,
+//              --twin) holds 10 contracts beside us for the whole run,
+//              and blocks of PER spawns alternate between the twin and
+//              us (who goes first alternates too), so that load which
+//              comes and goes falls on both; plain_spawn_ratio_paired is
+//              the median over the blocks of ours ÷ the twin's.  The same
+//              pairing while we hold 10 too (plain_spawn_ratio_aa) says
+//              what the method itself reads when nothing differs.
 //   create     making the N contracts ÷ N plain spawns of /bin/true to
 //              'exit', in the same run and the same way (INFLIGHT at a
 //              time): chunks of CHUNK plain spawns and CHUNK contracts
@@ -33,9 +41,11 @@ const fs = require('fs');
 const { useRoot, helper, median, quantile, nowNs, round, log, done } =
   require('./common');
 
-const root = useRoot('scale');
+// The twin holds 10 contracts in the same root; it must not remove it.
+const TWIN = process.argv[2] === '--twin';
+const root = TWIN ? process.env.ILLUMOS_CONTRACT_ROOT : useRoot('scale');
 const contract = require('..');
-const { spawn } = require('child_process');
+const { spawn, fork } = require('child_process');
 const { setTimeout: delay } = require('timers/promises');
 
 const N = Number(process.env.ICT_BENCH_SCALE_N) || 10000;
@@ -156,6 +166,84 @@ async function plainSpawns(n) {
   return t;
 }
 
+// One block of PER sequential plain spawns: the median, in ms.
+const PER = 5;
+async function block() {
+  const t = [];
+  for (let i = 0; i < PER; i++) {
+    const t0 = nowNs();
+    await plain();
+    t.push(Number(nowNs() - t0) / 1e6);
+  }
+  return median(t);
+}
+
+// The twin: 10 contracts held, a block of plain spawns on each request.
+async function twin() {
+  const kept = [];
+  contract.set_template(TEMPLATE);
+  await makeMany(BASE, kept);
+  contract.clear_template();
+  process.on('message', async (m) => {
+    if (m === 'block') {
+      process.send(await block());
+      return;
+    }
+    for (const ct of kept) ct.dispose();
+    process.disconnect();
+  });
+  process.send('ready');
+}
+
+function startTwin() {
+  contract.clear_template(); // the twin is nobody's member
+  const t = fork(__filename, ['--twin'], { stdio: ['ignore', 'inherit',
+    'inherit', 'ipc'] });
+  contract.set_template(TEMPLATE);
+  const ask = (msg) => new Promise((resolve, reject) => {
+    const onExit = () => reject(new Error('the twin exited'));
+    t.once('exit', onExit);
+    t.once('message', (r) => {
+      t.off('exit', onExit);
+      resolve(r);
+    });
+    if (msg !== null) t.send(msg);
+  });
+  return { ready: ask(null), block: () => ask('block'),
+    end: () => new Promise((resolve) => {
+      t.once('exit', resolve);
+      t.send('end');
+    }) };
+}
+
+// Blocks of ours and the twin's alternately: the median of their ratios,
+// and each side's median block.
+async function paired(tw, blocks) {
+  contract.clear_template();
+  const ratios = [];
+  const ours = [];
+  const theirs = [];
+  await block(); // warm
+  await tw.block();
+  for (let i = 0; i < blocks; i++) {
+    let a;
+    let b;
+    if (i % 2 === 0) {
+      a = await block();
+      b = await tw.block();
+    } else {
+      b = await tw.block();
+      a = await block();
+    }
+    ours.push(a);
+    theirs.push(b);
+    ratios.push(a / b);
+  }
+  contract.set_template(TEMPLATE);
+  return { ratio: median(ratios), ours: median(ours),
+    theirs: median(theirs) };
+}
+
 // exit -> pr_empty in JS for one fresh contract, SAMPLES times.
 async function dispatchCost() {
   const lat = [];
@@ -213,6 +301,12 @@ async function main() {
     ? ` (of ${N}: ${limitedBy})` : ''}`);
   const d10 = await dispatchCost();
   const s10 = await plainSpawns(SAMPLES);
+  const tw = startTwin();
+  await tw.ready;
+  const BLOCKS = Math.max(4, Math.round(SAMPLES / PER));
+  const aa = await paired(tw, BLOCKS);
+  log(`scale: paired spawns, 10 held here and in the twin: ratio ` +
+    `${round(aa.ratio, 2)} (${round(aa.ours)} / ${round(aa.theirs)} ms)`);
   const before = snapshot();
   let made = BASE;
   let stopped = null;
@@ -261,6 +355,10 @@ async function main() {
   log(`scale: ${made} contracts live after ${round(createS, 1)} s`);
   const dn = await dispatchCost();
   const sn = await plainSpawns(SAMPLES);
+  const pn = await paired(tw, BLOCKS);
+  await tw.end();
+  log(`scale: paired spawns, ${made} held here, 10 in the twin: ratio ` +
+    `${round(pn.ratio, 2)} (${round(pn.ours)} / ${round(pn.theirs)} ms)`);
   const onDisk = fs.readdirSync(root).filter((e) => /^\d+$/.test(e)).length;
   const t1 = nowNs();
   for (const ct of kept) ct.dispose();
@@ -293,10 +391,13 @@ async function main() {
     dispatch_ratio: round(median(dn) / median(d10), 2),
     plain_spawn_ms_10: round(median(s10)),
     plain_spawn_ms_n: round(median(sn)),
+    plain_spawn_ratio_paired: round(pn.ratio, 2),
+    plain_spawn_ratio_aa: round(aa.ratio, 2),
+    plain_spawn_ms_twin: round(pn.theirs),
   });
 }
 
-main().catch((e) => {
+(TWIN ? twin() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });
