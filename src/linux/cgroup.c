@@ -496,7 +496,8 @@ cg_spare_open(int dirfd, int *joinfdp)
 /*
  * The parent's half: the shim's child is moved in (ESRCH: it joined by
  * itself and is gone; joinfd -1: atfork, it joined at fork), and the
- * first member recorded for cg_last_exit.
+ * first member recorded for cg_last_exit.  That record is the commit
+ * (commit_key): its error is the join's.
  */
 static int
 cg_join(int dirfd, int joinfd, pid_t child)
@@ -508,8 +509,7 @@ cg_join(int dirfd, int joinfd, pid_t child)
 	if (joinfd >= 0 && write(joinfd, buf, (size_t)n) != n &&
 	    errno != ESRCH)
 		return (errno);
-	(void) lx_meta_set_u64(dirfd, LX_META_PROGRAM, (uint64_t)child);
-	return (0);
+	return (lx_meta_set_u64(dirfd, LX_META_PROGRAM, (uint64_t)child));
 }
 
 static void
@@ -526,6 +526,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.joinfile = "/cgroup.procs",
 	.spare_open = cg_spare_open,
 	.join = cg_join,
+	.commit_key = LX_META_PROGRAM,
 	.features = cg_features,
 	.keeper_group = true,
 	.keeper_share = cg_keeper_share,

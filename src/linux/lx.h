@@ -246,6 +246,14 @@ typedef struct lx_mship {
 	 * what the mechanism keeps of it (its pid, for last_exit).
 	 */
 	int (*join)(int dirfd, int joinfd, pid_t child);
+	/*
+	 * The record join writes, when writing it is the commit: a spare
+	 * that has it is its holder's contract (lx_state_read), so a spawn
+	 * committed by it writes no state "owned" (one record per spawn, not
+	 * two).  NULL: the commit writes the state record (reaper: a spare
+	 * and a contract whose anchor record a member deleted must differ).
+	 */
+	const char *commit_key;
 	/* What features may claim for this root. */
 	void (*features)(int rootfd, ct_features_t *f);
 	/* The keeper lives in a group of its own (k<pid>-<start>) in the root. */
