@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -496,6 +497,22 @@ join(spare_t *s, pid_t pid)
 	return (lx_ms()->join(s->dirfd, s->procsfd, pid));
 }
 
+/*
+ * Test builds: hold an atfork commit back, so that a test can kill the
+ * holder between the fork and the commit's record.
+ */
+static void
+test_commit_stall(void)
+{
+	const char *e = LX_TEST_ENV("ILLUMOS_CONTRACT_TEST_COMMIT_STALL_MS");
+	long ms = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	if (ms > 0 && ms <= 60000) {
+		struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
+		(void) nanosleep(&t, NULL);
+	}
+}
+
 int
 ct_spawn_commit(ct_id_t id, pid_t pid)
 {
@@ -518,6 +535,7 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 	} else if (id == 0 && ts.forked != 0) {
 		made = ts.forked;
 		ts.forked = 0;
+		test_commit_stall();
 		/*
 		 * Joined at fork: the mechanism only records it.  Where that
 		 * record is the commit and no state was written at the fork,
