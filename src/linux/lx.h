@@ -569,6 +569,15 @@ int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
  * die).
  */
 void lx_keeper_hold(ct_id_t id, bool on);
+/*
+ * The next lx_keeper_hold(id, true) takes over a count held already (a
+ * spare's, for the watch of the contract it became): nothing is told,
+ * so the keeper hears "+ID" once and "-ID" once per contract.  Then
+ * lx_keeper_pass_taken: whether it did (if not, the caller still holds
+ * the count, and drops it).
+ */
+void lx_keeper_pass(ct_id_t id);
+bool lx_keeper_pass_taken(void);
 pid_t lx_keeper_pid(void);
 /* Whether ct-keeper is installed next to us. */
 bool lx_keeper_available(void);

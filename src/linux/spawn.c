@@ -563,11 +563,23 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 		spare_close(&ts.made);
 		return (err);
 	}
+	/*
+	 * The spare's count in the keeper passes to the contract's watch:
+	 * the keeper hears "+ID" at the spare and "-ID" at the end, not a
+	 * second pair (each a write and a wakeup of the keeper).
+	 */
+	bool pass = made == ts.made.id && ts.made.counted;
+	if (pass) {
+		lx_keeper_pass(made);
+		ts.made.counted = false;
+	}
 	/* Held from birth: fatal sets apply even before latest(). */
 	if (made == ts.made.id && ts.made.has_terms)
 		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);
 	else
 		err = lx_contract_hold(made, -1, NULL, pid);
+	if (pass && !lx_keeper_pass_taken())
+		lx_keeper_hold(made, false);
 	spare_close(&ts.made);
 	return (err);
 }
