@@ -192,7 +192,8 @@ function hookedSpawn(options) {
   if (how !== 'shim' && how !== 'reaper') {
     // The contract directory must exist before the fork: if it cannot be
     // made, fail the spawn here rather than run the child outside it.
-    binding.spawnReady();
+    // true: this spawn is committed or aborted below, whatever happens.
+    binding.spawnReady(true);
     let r;
     try {
       r = origSpawn.call(this, options);

@@ -595,14 +595,19 @@ b_spawn_release(napi_env env, napi_callback_info info)
 	    "cannot follow the child"));
 }
 
+/* spawnReady(spawning): ct_spawn_ready; true right before a spawn. */
 static napi_value
 b_spawn_ready(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1];
+	bool spawning = false;
 
-	if (!bnd_args(env, info, 0, argv))
+	if (!bnd_args(env, info, 1, argv))
 		return (NULL);
-	return (bnd_result(env, ct_spawn_ready(), "mkdir",
+	/* Anything but true (undefined: the refill after a spawn) is false. */
+	if (napi_get_value_bool(env, argv[0], &spawning) != napi_ok)
+		spawning = false;
+	return (bnd_result(env, ct_spawn_ready(spawning), "mkdir",
 	    "cannot prepare the next contract"));
 }
 

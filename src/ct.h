@@ -328,8 +328,11 @@ int ct_spawn_release(pid_t child);
 /*
  * Make the next contract ahead of need, off the spawn's path (after a
  * spawn, while a process template stays active).  0 where nothing is due.
+ * spawning: called right before a spawn that its caller ends with
+ * ct_spawn_commit or ct_spawn_abort, whatever happens: the backend may
+ * leave to the commit what it would record at a fork nobody commits.
  */
-int ct_spawn_ready(void);
+int ct_spawn_ready(bool spawning);
 
 /*
  * PID 1 of a pid namespace (docs/containers.md, "Node as PID 1"): the

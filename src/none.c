@@ -121,8 +121,9 @@ ct_spawn_abort(ct_id_t id)
 }
 
 int
-ct_spawn_ready(void)
+ct_spawn_ready(bool spawning)
 {
+	(void) spawning;
 	return (nosup("ct_spawn_ready"));
 }
 

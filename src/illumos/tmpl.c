@@ -476,14 +476,17 @@ ct_spawn_abort(ct_id_t id)
 /*
  * Called just before a spawn (and after one, off its path): nothing to
  * make ahead, but note the latest contract, so that ct_spawn_abort can
- * tell whether the fork made a new one.
+ * tell whether the fork made a new one.  The kernel records a contract
+ * at its fork: nothing is left to the commit, whether one comes or not.
  */
 int
-ct_spawn_ready(void)
+ct_spawn_ready(bool spawning)
 {
 	char path[IL_PATH_MAX];
 	ct_id_t latest = 0;
 	int err;
+
+	(void) spawning;
 
 	if (tl_tmpl_fd[CT_TYPE_PROCESS] < 0)
 		return (0);

@@ -62,32 +62,43 @@ lx_cg_write(int dirfd, const char *file, const char *val)
 	return (err);
 }
 
+/*
+ * A record: most are a few dozen bytes, so the first call reads into a
+ * buffer of CG_META_GUESS and only a larger one costs a call for its
+ * size (one fgetxattr per record read, not two).
+ */
+#define	CG_META_GUESS	256
 static int
 cg_meta_get(int dirfd, const char *key, char **bufp, size_t *lenp)
 {
-	for (;;) {
-		ssize_t sz = fgetxattr(dirfd, key, NULL, 0), got;
-		char *buf;
+	size_t cap = CG_META_GUESS;
 
-		if (sz < 0)
-			return (errno);
-		if ((buf = malloc((size_t)sz + 1)) == NULL)
+	for (;;) {
+		char *buf;
+		ssize_t got, sz;
+		int err;
+
+		if ((buf = malloc(cap + 1)) == NULL)
 			return (ENOMEM);
-		got = fgetxattr(dirfd, key, buf, (size_t)sz);
-		if (got < 0 && errno == ERANGE) {	/* grew meanwhile */
-			free(buf);
-			continue;
+		if ((got = fgetxattr(dirfd, key, buf, cap)) >= 0) {
+			buf[got] = '\0';
+			*bufp = buf;
+			if (lenp != NULL)
+				*lenp = (size_t)got;
+			return (0);
 		}
-		if (got < 0) {
-			int err = errno;
-			free(buf);
+		err = errno;
+		free(buf);
+		if (err != ERANGE)
 			return (err);
-		}
-		buf[got] = '\0';
-		*bufp = buf;
-		if (lenp != NULL)
-			*lenp = (size_t)got;
-		return (0);
+		if ((sz = fgetxattr(dirfd, key, NULL, 0)) < 0)
+			return (errno);
+		/*
+		 * Never a size of 0: that asks for the size, and a record
+		 * grown meanwhile would come back unread.  ERANGE again if it
+		 * grew past sz: sized anew.
+		 */
+		cap = (size_t)sz > cap ? (size_t)sz : cap;
 	}
 }
 
@@ -485,7 +496,8 @@ cg_spare_open(int dirfd, int *joinfdp)
 /*
  * The parent's half: the shim's child is moved in (ESRCH: it joined by
  * itself and is gone; joinfd -1: atfork, it joined at fork), and the
- * first member recorded for cg_last_exit.
+ * first member recorded for cg_last_exit.  That record is the commit
+ * (commit_key): its error is the join's.
  */
 static int
 cg_join(int dirfd, int joinfd, pid_t child)
@@ -497,8 +509,7 @@ cg_join(int dirfd, int joinfd, pid_t child)
 	if (joinfd >= 0 && write(joinfd, buf, (size_t)n) != n &&
 	    errno != ESRCH)
 		return (errno);
-	(void) lx_meta_set_u64(dirfd, LX_META_PROGRAM, (uint64_t)child);
-	return (0);
+	return (lx_meta_set_u64(dirfd, LX_META_PROGRAM, (uint64_t)child));
 }
 
 static void
@@ -515,6 +526,7 @@ const lx_mship_t lx_mship_cgroup = {
 	.joinfile = "/cgroup.procs",
 	.spare_open = cg_spare_open,
 	.join = cg_join,
+	.commit_key = LX_META_PROGRAM,
 	.features = cg_features,
 	.keeper_group = true,
 	.keeper_share = cg_keeper_share,

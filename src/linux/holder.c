@@ -103,8 +103,18 @@ apply(int rootfd, const char *name, bool *gonep)
 	if (lx_state_read(fd, &s) != 0)
 		goto out;
 	if (s.state == LX_SPARE && lx_state_holder_gone(&s)) {
-		gone = lx_ms()->rmdir(rootfd, name) == 0;
-		goto out;
+		int rerr = lx_ms()->rmdir(rootfd, name);
+
+		gone = rerr == 0;
+		/*
+		 * EBUSY: a cgroup a fork joined, whose holder died before the
+		 * spawn's commit recorded it (spawn.c writes no state at the
+		 * fork of a spawn it will commit): a contract, under its
+		 * holder's rules like any other.
+		 */
+		if (rerr != EBUSY)
+			goto out;
+		s.state = LX_OWNED;
 	}
 	if (s.state == LX_OWNED && lx_state_holder_gone(&s))
 		holder_gone(rootfd, fd, &s);

@@ -28,6 +28,7 @@ static int kcmd = -1;		/* our end of its command pipe */
 static bool kidle;
 static bool idle_due;		/* holds reached 0 since the last tick */
 static size_t holds;		/* things we hold: contracts, spares */
+static ct_id_t passing;		/* lx_keeper_pass: a count changing hands */
 
 static char *
 keeper_path(void)
@@ -198,11 +199,30 @@ tell_custody(ct_id_t id, pid_t pid, uint64_t start)
 }
 
 void
+lx_keeper_pass(ct_id_t id)
+{
+	passing = id;
+}
+
+bool
+lx_keeper_pass_taken(void)
+{
+	bool taken = passing == 0;
+
+	passing = 0;
+	return (taken);
+}
+
+void
 lx_keeper_hold(ct_id_t id, bool on)
 {
 	char buf[16];
 	int n;
 
+	if (on && id != 0 && id == passing) {
+		passing = 0;	/* counted and told already */
+		return;
+	}
 	if (on) {
 		if (holds++ == 0 && kpid != 0 && kidle) {
 			tell("k", 1);

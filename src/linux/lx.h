@@ -252,6 +252,14 @@ typedef struct lx_mship {
 	 * what the mechanism keeps of it (its pid, for last_exit).
 	 */
 	int (*join)(int dirfd, int joinfd, pid_t child);
+	/*
+	 * The record join writes, when writing it is the commit: a spare
+	 * that has it is its holder's contract (lx_state_read), so a spawn
+	 * committed by it writes no state "owned" (one record per spawn, not
+	 * two).  NULL: the commit writes the state record (reaper: a spare
+	 * and a contract whose anchor record a member deleted must differ).
+	 */
+	const char *commit_key;
 	/* What features may claim for this root. */
 	void (*features)(int rootfd, ct_features_t *f);
 	/* The keeper lives in a group of its own (k<pid>-<start>) in the root. */
@@ -577,6 +585,15 @@ int lx_trace_parse_stat(const char *buf, uint64_t *utp, uint64_t *stp,
  * die).
  */
 void lx_keeper_hold(ct_id_t id, bool on);
+/*
+ * The next lx_keeper_hold(id, true) takes over a count held already (a
+ * spare's, for the watch of the contract it became): nothing is told,
+ * so the keeper hears "+ID" once and "-ID" once per contract.  Then
+ * lx_keeper_pass_taken: whether it did (if not, the caller still holds
+ * the count, and drops it).
+ */
+void lx_keeper_pass(ct_id_t id);
+bool lx_keeper_pass_taken(void);
 pid_t lx_keeper_pid(void);
 /* Whether ct-keeper is installed next to us. */
 bool lx_keeper_available(void);

@@ -6,7 +6,8 @@
  *
  *   LX_META_TERMS     fixed terms, written once before the contract is used
  *   LX_META_STATE     "spare|owned <pid> <start> [<pidns>]", "inherited <ctid>",
- *                     "orphan", "dead"
+ *                     "orphan", "dead"; a spare with the table's commit_key
+ *                     record (cgroup: LX_META_PROGRAM) is read as owned
  *   LX_META_NEVENTS   unacknowledged critical events (kept by the holder)
  *   LX_META_DEVSTATE  a device contract's device state
  */
@@ -102,7 +103,19 @@ lx_state_read(int dirfd, lx_hstate_t *s)
 		return (err == ENODATA ? EINVAL : err);
 	err = lx_state_decode(buf, s);
 	free(buf);
-	return (err);
+	if (err != 0 || s->state != LX_SPARE || ms->commit_key == NULL)
+		return (err);
+	/*
+	 * The spawn's commit wrote the first member's record and no state
+	 * (lx_mship_t, commit_key): a spare that has it is its holder's.
+	 * Present is enough (its value is last_exit's to judge); a record
+	 * that cannot be read leaves the state unknown.
+	 */
+	if ((err = ms->meta_get(dirfd, ms->commit_key, &buf, NULL)) == 0) {
+		free(buf);
+		s->state = LX_OWNED;
+	}
+	return (err == ENODATA ? 0 : err);
 }
 
 bool

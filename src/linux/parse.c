@@ -190,29 +190,51 @@ str_slot(lx_terms_t *t, size_t i)
 	return (slots[i]);
 }
 
+/*
+ * Room for the numbers (nine of at most 20 digits and a sign, and their
+ * keys) and, per string, its key, its length in decimal and two marks.
+ */
+#define	TERMS_NUMS_MAX	256
+#define	TERMS_STR_EXTRA	32
+
 int
 lx_terms_encode(const lx_terms_t *t, char **bufp, size_t *lenp)
 {
-	FILE *f = open_memstream(bufp, lenp);
+	size_t cap = TERMS_NUMS_MAX + 1, len;
+	char *buf;
+	int n;
 
-	if (f == NULL)
+	/*
+	 * Sized from the terms and written with snprintf: a stdio stream
+	 * (open_memstream) cost more than the rest of a spawn's records.
+	 */
+	for (size_t i = 0; i < NSTR; i++) {
+		const char *v = *str_slot((lx_terms_t *)t, i);
+		if (v != NULL)
+			cap += strlen(v) + TERMS_STR_EXTRA;
+	}
+	if ((buf = malloc(cap)) == NULL)
 		return (ENOMEM);
-	(void) fprintf(f, "v1;type=%d;crit=%" PRIu32 ";info=%" PRIu32
+	n = snprintf(buf, cap, "v1;type=%d;crit=%" PRIu32 ";info=%" PRIu32
 	    ";fatal=%" PRIu32 ";params=%" PRIu32 ";cookie=%" PRIu64
 	    ";svcctid=%" PRId32 ";regent=%" PRId32 ";aset=%" PRIu32 ";",
 	    (int)t->type, t->critical, t->informative, t->fatal, t->params,
 	    t->cookie, t->svc_ctid, t->regent, t->dev_aset);
-	for (size_t i = 0; i < NSTR; i++) {
-		const char *s = *str_slot((lx_terms_t *)t, i);
-		if (s != NULL)
-			(void) fprintf(f, "%s=%zu:%s;", str_keys[i],
-			    strlen(s), s);
+	len = n < 0 ? cap : (size_t)n;
+	for (size_t i = 0; i < NSTR && len < cap; i++) {
+		const char *v = *str_slot((lx_terms_t *)t, i);
+		if (v == NULL)
+			continue;
+		n = snprintf(buf + len, cap - len, "%s=%zu:%s;", str_keys[i],
+		    strlen(v), v);
+		len = n < 0 ? cap : len + (size_t)n;
 	}
-	if (fclose(f) != 0) {
-		free(*bufp);
-		*bufp = NULL;
-		return (ENOMEM);
+	if (len >= cap) {	/* cannot be: the room above is an upper bound */
+		free(buf);
+		return (EINVAL);
 	}
+	*bufp = buf;
+	*lenp = len;
 	return (0);
 }
 

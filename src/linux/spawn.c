@@ -23,7 +23,11 @@
  * Everything but the join stays off the spawn's path: the directory, its
  * terms and its cgroup.procs fd are made when the template is activated
  * (the "spare"), and after each fork the next spare is made in the parent
- * while the child execs.
+ * while the child execs.  On the path, one record: where the first
+ * member's record commits a spare (the table's commit_key, cgroup), a
+ * spawn its caller commits (ct_spawn_ready(true) before it) writes only
+ * that; any other writes the state "owned" at the fork, as it must for a
+ * fork nobody commits (spawnSync, a native fork).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lx.h"
@@ -46,6 +51,8 @@ typedef struct spare {
 	bool counted;		/* in the keeper's holds */
 	bool has_terms;
 	lx_terms_t terms;	/* as written to its directory */
+	bool pending;		/* a contract whose state still says spare: */
+				/* its commit's record makes it one */
 } spare_t;
 
 typedef struct tstate {
@@ -55,6 +62,8 @@ typedef struct tstate {
 	spare_t made;		/* a contract now, until ct_spawn_commit */
 	ct_id_t forking;	/* atfork: the spare this fork uses */
 	ct_id_t forked;		/* atfork: made by the last fork, uncommitted */
+	bool expect;		/* a caller will commit the next fork */
+	bool expected;		/* ... and this fork is that one */
 	ct_id_t latest;
 	int deferred;		/* why the last fork got no contract */
 	bool locked;		/* atfork: holds the backend's lock */
@@ -89,6 +98,7 @@ spare_close(spare_t *s)
 	if (s->has_terms)
 		lx_terms_fini(&s->terms);
 	s->has_terms = false;
+	s->pending = false;
 	s->id = 0;
 	s->dirfd = s->procsfd = -1;
 }
@@ -240,21 +250,34 @@ fail:
 	return (err);
 }
 
-/*
- * The spare became a contract: record it as owned and ours.  Its
- * directory fd and terms stay in ts.made for ct_spawn_commit to start
- * watching it with, without reading them back.
- */
-static void
-spare_commit(spare_t *s)
+/* Record the contract as owned and ours, in its state record. */
+static int
+own(spare_t *s)
 {
 	lx_hstate_t st = { .state = LX_OWNED };
 
 	lx_self_holder(&st);
-	(void) lx_state_write(s->dirfd, &st);
+	s->pending = false;
+	return (lx_state_write(s->dirfd, &st));
+}
+
+/*
+ * The spare became a contract: record it as owned and ours, unless
+ * (!state) the record of its commit does (commit_key).  Its directory fd
+ * and terms stay in ts.made for ct_spawn_commit to start watching it
+ * with, without reading them back.
+ */
+static void
+spare_commit(spare_t *s, bool state)
+{
+	if (state)
+		(void) own(s);
 	ts.latest = s->id;
 	ts.deferred = 0;
-	spare_close(&ts.made);	/* one never committed (a bare fork) */
+	/* One never committed (a bare fork after a spawn's): owned now. */
+	if (ts.made.pending)
+		(void) own(&ts.made);
+	spare_close(&ts.made);
 	if (s->procsfd >= 0)
 		(void) close(s->procsfd);
 	s->procsfd = -1;
@@ -286,6 +309,8 @@ atfork_prepare(void)
 {
 	ts.forks++;
 	ts.forking = 0;
+	ts.expected = ts.expect;	/* this fork only */
+	ts.expect = false;
 	if (ts.tmpl == NULL || lx_ms()->spawn_mode(spawn_mode) !=
 	    CT_SPAWN_ATFORK)
 		return;
@@ -321,6 +346,7 @@ atfork_child(void)
 	ts.forked = 0;
 	ts.latest = 0;
 	ts.locked = false;
+	ts.expected = false;
 }
 
 static void
@@ -329,7 +355,10 @@ atfork_parent(void)
 	if (ts.forking != 0) {
 		ts.forked = ts.forking;
 		ts.forking = 0;
-		spare_commit(&ts.spare);
+		/* Its commit comes, and its record commits: no state now. */
+		bool pending = ts.expected && lx_ms()->commit_key != NULL;
+		spare_commit(&ts.spare, !pending);
+		ts.made.pending = pending;
 		window(true);	/* until ct_spawn_commit or _abort */
 		/* The next spare is made off the spawn's path: ct_spawn_ready(). */
 	}
@@ -468,6 +497,28 @@ join(spare_t *s, pid_t pid)
 	return (lx_ms()->join(s->dirfd, s->procsfd, pid));
 }
 
+/*
+ * Test builds: hold an atfork commit back, so that a test can kill the
+ * holder between the fork and the commit's record.
+ */
+static void
+test_commit_stall(void)
+{
+	static long ms = -1;	/* read once: a commit is on the spawn's path */
+
+	if (ms < 0) {
+		const char *e = LX_TEST_ENV(
+		    "ILLUMOS_CONTRACT_TEST_COMMIT_STALL_MS");
+		ms = e != NULL ? strtol(e, NULL, 10) : 0;
+		if (ms < 0 || ms > 60000)
+			ms = 0;
+	}
+	if (ms > 0) {
+		struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
+		(void) nanosleep(&t, NULL);
+	}
+}
+
 int
 ct_spawn_commit(ct_id_t id, pid_t pid)
 {
@@ -485,13 +536,30 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 			    strerror(err)));
 		}
 		made = id;
-		spare_commit(&ts.inflight);
+		/* The join wrote the record that commits it, if there is one. */
+		spare_commit(&ts.inflight, lx_ms()->commit_key == NULL);
 	} else if (id == 0 && ts.forked != 0) {
 		made = ts.forked;
 		ts.forked = 0;
-		/* Joined at fork: the mechanism only records it. */
-		if (made == ts.made.id)
-			(void) lx_ms()->join(ts.made.dirfd, -1, pid);
+		test_commit_stall();
+		/*
+		 * Joined at fork: the mechanism only records it.  Where that
+		 * record is the commit and no state was written at the fork,
+		 * its failure leaves a spare with a member: say "owned" then,
+		 * and if even that fails, no member may run outside a held
+		 * contract: kill them.
+		 */
+		if (made == ts.made.id &&
+		    lx_ms()->join(ts.made.dirfd, -1, pid) == 0)
+			ts.made.pending = false;
+		else if (made == ts.made.id && ts.made.pending &&
+		    (err = own(&ts.made)) != 0) {
+			(void) lx_ms()->kill(ts.made.dirfd);
+			spare_remove(&ts.made);
+			return (ct_err_set(err, "fsetxattr", "cannot record "
+			    "contract %" PRId32 " as ours: %s", made,
+			    strerror(err)));
+		}
 	}
 	if (made == 0)
 		return (0);
@@ -501,11 +569,23 @@ ct_spawn_commit(ct_id_t id, pid_t pid)
 		spare_close(&ts.made);
 		return (err);
 	}
+	/*
+	 * The spare's count in the keeper passes to the contract's watch:
+	 * the keeper hears "+ID" at the spare and "-ID" at the end, not a
+	 * second pair (each a write and a wakeup of the keeper).
+	 */
+	bool pass = made == ts.made.id && ts.made.counted;
+	if (pass) {
+		lx_keeper_pass(made);
+		ts.made.counted = false;
+	}
 	/* Held from birth: fatal sets apply even before latest(). */
 	if (made == ts.made.id && ts.made.has_terms)
 		err = lx_contract_hold(made, ts.made.dirfd, &ts.made.terms, pid);
 	else
 		err = lx_contract_hold(made, -1, NULL, pid);
+	if (pass && !lx_keeper_pass_taken())
+		lx_keeper_hold(made, false);
 	spare_close(&ts.made);
 	return (err);
 }
@@ -582,8 +662,10 @@ ct_spawn_release(pid_t child)
 }
 
 int
-ct_spawn_ready(void)
+ct_spawn_ready(bool spawning)
 {
+	/* Consumed by the next fork's atfork_prepare, or by the abort. */
+	ts.expect = spawning;
 	if (ts.tmpl == NULL || ts.spare.id != 0)
 		return (0);
 	return (spare_make());
@@ -592,6 +674,7 @@ ct_spawn_ready(void)
 int
 ct_spawn_abort(ct_id_t id)
 {
+	ts.expect = false;
 	if (id != 0 && id == ts.inflight.id) {
 		spare_remove(&ts.inflight);
 		window(false);

@@ -232,6 +232,19 @@ test_terms(void)
 	CHECK_STR(back.svc_fmri, NULL);
 	free(buf);
 
+	/* The widest numbers fit the room lx_terms_encode sizes. */
+	lx_terms_t w = { .type = CT_TYPE_DEVICE, .critical = UINT32_MAX,
+	    .informative = UINT32_MAX, .fatal = UINT32_MAX,
+	    .params = UINT32_MAX, .cookie = UINT64_MAX, .svc_ctid = INT32_MIN,
+	    .regent = INT32_MIN, .dev_aset = UINT32_MAX };
+	CHECK_INT(lx_terms_encode(&w, &buf, &len), 0);
+	CHECK_STR(buf, "v1;type=1;crit=4294967295;info=4294967295;"
+	    "fatal=4294967295;params=4294967295;"
+	    "cookie=18446744073709551615;svcctid=-2147483648;"
+	    "regent=-2147483648;aset=4294967295;");
+	CHECK(len == strlen(buf));
+	free(buf);
+
 	static const char *const bad[] = {
 		"", "v1", "v2;type=0;", "v1;crit=;", "v1;crit=5",
 		"v1;fmri=10:short;", "v1;fmri=3:abcd;", "v1;fmri=x:abc;",

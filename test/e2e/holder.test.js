@@ -117,6 +117,53 @@ test('noorphan members die when the holder is killed with SIGKILL',
     assert.ok(times[times.length - 1] < h.ms(1000), `max ${times.at(-1)} ms`);
   });
 
+// Under cgroup membership the record a spawn's commit writes is what makes
+// the spare its contract (docs/ARCHITECTURE.md, "Linux: membership"): a
+// holder killed after the fork, before the commit, leaves its child in a
+// spare; the keeper still applies the rules (a spare with members is one).
+test('a holder killed between a spawn\'s fork and its commit: the keeper ' +
+  'kills the noorphan child', {
+  skip: ct.features.spawn !== 'atfork' && 'the atfork commit only',
+}, async () => {
+  const p = cp.spawn(process.execPath, ['-e', `
+    const ct = require(${lib});
+    ct.set_template({ type: 'process', param: { noorphan: true } });
+    require('child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
+  `], { stdio: 'inherit', env: { ...process.env,
+    ILLUMOS_CONTRACT_TEST_COMMIT_STALL_MS: '60000' } });
+  let sleeper = 0;
+  let dir = null;
+  await h.until(() => {
+    for (const name of fs.readdirSync(root)) {
+      if (!/^\d+$/.test(name)) continue;
+      let procs = '';
+      try {
+        procs = fs.readFileSync(path.join(root, name, 'cgroup.procs'), 'utf8');
+      } catch {
+        continue;
+      }
+      for (const pid of procs.split('\n').filter(Boolean).map(Number)) {
+        let comm = '';
+        try {
+          comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {}
+        if (comm === 'sleep') {
+          sleeper = pid;
+          dir = path.join(root, name);
+          return true;
+        }
+      }
+    }
+    return false;
+  }, h.ms(10000), 'the child to run in its contract');
+  const exited = h.once(p, 'exit');
+  p.kill('SIGKILL');
+  await exited;
+  await h.until(() => !h.alive(sleeper), h.ms(2000), 'the child to die');
+  await h.until(() => !fs.existsSync(dir), h.ms(2000),
+    'the contract to be removed');
+});
+
 // The tree of a killed anchor came back to its holder (docs/security.md,
 // "A killed anchor"), stopped; the holder then dies: the keeper it told
 // of each member kills a noorphan tree, and lets any other run on.

@@ -123,7 +123,7 @@ spawned(pid_t pid)
 {
 	ct_id_t id;
 
-	CHECK(ct_spawn_ready() == 0);
+	CHECK(ct_spawn_ready(true) == 0);
 	id = model_fork(pid);
 	CHECK(id > 0);
 	CHECK(ct_spawn_commit(0, pid) == 0);
@@ -205,7 +205,7 @@ t_abandon_spawn_failure(void)
 	activate(NC_PR_EV_EMPTY, 0, 0);
 	model_max_contracts(3);
 	for (pid_t pid = 200; pid < 210; pid++) {
-		CHECK(ct_spawn_ready() == 0);
+		CHECK(ct_spawn_ready(true) == 0);
 		ct_id_t id = model_fork(pid);
 		CHECK(id > 0);		/* -EAGAIN: they piled up */
 		CHECK(model_exit(pid, 127 << 8) == 0);
@@ -222,7 +222,7 @@ t_abandon_spawn_nofork(void)
 {
 	activate(NC_PR_EV_EMPTY, 0, 0);
 	ct_id_t id = spawned(210);
-	CHECK(ct_spawn_ready() == 0);
+	CHECK(ct_spawn_ready(true) == 0);
 	CHECK(ct_spawn_abort(0) == 0);
 	CHECK(model_owner(id) == MODEL_US && model_exists(id));
 }
@@ -810,7 +810,7 @@ t_hidden_by_maker(void)
 	ct_cstatus_t st;
 
 	(void) activate_critical(NC_PR_EV_EXIT, 0, 0);	/* pr_empty ours */
-	CHECK(ct_spawn_ready() == 0);
+	CHECK(ct_spawn_ready(true) == 0);
 	ct_id_t id = model_fork(970);		/* no commit: libuv's fork */
 	activate(0, NC_PR_EV_EMPTY, 0);		/* the user's pr_empty */
 	ct_contract_t *c = open_ct(id, CT_OPEN_LATEST);
@@ -829,7 +829,7 @@ static void
 t_stray_reaped(void)
 {
 	activate(NC_PR_EV_EMPTY, 0, 0);
-	CHECK(ct_spawn_ready() == 0);
+	CHECK(ct_spawn_ready(true) == 0);
 	ct_id_t a = model_fork(980);
 	ct_id_t b = model_fork(981);
 	CHECK(model_exit(980, 0) == 0);
