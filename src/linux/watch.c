@@ -264,6 +264,15 @@ recheck(lx_watch_t *w)
 		pending_set(w, false);
 		return;
 	}
+	/*
+	 * Emptied, and no freezer state to follow (reaper membership): there
+	 * is nothing left to learn, and the anchor's own exit, which comes
+	 * after, need not read the directory again.
+	 */
+	if (w->emptied && w->frozen < 0) {
+		pending_set(w, false);
+		return;
+	}
 	fd = lx_watch_dirfd(w);
 	err = fd < 0 ? errno : lx_ms()->populated(fd, &pop, &frozen);
 	if (err == ENOENT || err == ENODEV) {
