@@ -43,6 +43,8 @@ const STEPS = [
   // Reaper membership: a registry directory, not a cgroup, for a root.
   { name: 'reaper', script: 'spawn.js', registry: true,
     env: { ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' } },
+  // The anchor alone, without the library: reaper membership's floor.
+  { name: 'anchor_floor', script: 'anchorfloor.js' },
   { name: 'empty', script: 'empty.js' },
   { name: 'treekill', script: 'treekill.js' },
   { name: 'empty_reaper', script: 'empty.js', registry: true,
@@ -185,6 +187,7 @@ async function main() {
   const a = r.atfork || {};
   const s = r.shim || {};
   const rp = r.reaper || {};
+  const af = r.anchor_floor || {};
   const er = r.empty_reaper || {};
   const rc = r.reaper_control || {};
   const e = r.empty || {};
@@ -249,6 +252,8 @@ async function main() {
       '<= 1.30', le(s.ratio, 1.30)],
     goalRow(1),
     ['spawn_ratio.floor (median)', f.ratio],
+    ['spawn_ratio.reaper_floor (the anchor alone, no library; paired ' +
+      'median)', af.ratio],
     goalRow(2),
     goalRow(3),
     ['  lifecycle_ratio shim', s.lifecycle_ratio],
@@ -361,6 +366,7 @@ async function main() {
       shim: s.ratio === undefined ? null : s.ratio,
       reaper: rp.ratio === undefined ? null : rp.ratio,
       floor: f.ratio === undefined ? null : f.ratio,
+      reaper_floor: af.ratio === undefined ? null : af.ratio,
     },
     lifecycle_ratio: r.atfork || r.shim || r.reaper ? {
       atfork: a.lifecycle_ratio === undefined ? null : a.lifecycle_ratio,
