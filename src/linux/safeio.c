@@ -21,7 +21,8 @@ int
 lx_read_bounded(int dirfd, const char *file, size_t cap, char **bufp,
     size_t *lenp)
 {
-	size_t size = 256, len = 0;
+	/* /proc/<pid>/stat is ~300 bytes: one read and the one that ends. */
+	size_t size = 1024, len = 0;
 	struct stat st;
 	char *buf, *nb;
 	ssize_t n;
