@@ -225,11 +225,13 @@ ct_reap_guard(pid_t pid, bool guard)
 			return (0);
 		}
 		/*
-		 * Only if a SIGCHLD came while spawns were in flight (due):
-		 * none came, none of ours is waiting.  A failed look is
-		 * retried at the next SIGCHLD: the count is done.
+		 * A look even when no SIGCHLD came meanwhile: a live orphan
+		 * handed to us brings none, and custody sorts what it has
+		 * seen (a stranger first seen while a killed anchor's tree is
+		 * being stopped would be taken for its member).  A failed
+		 * look is retried at the next SIGCHLD: the count is done.
 		 */
-		if (inflight > 0 && --inflight == 0 && due)
+		if (inflight > 0 && --inflight == 0)
 			(void) ct_reap();
 		return (0);
 	}
@@ -244,15 +246,10 @@ ct_reap_guard(pid_t pid, bool guard)
 	lx_custody_reaped(pid);	/* an anchor's end: sorted now */
 	/*
 	 * Its waiter took it: a zombie handed to us meanwhile under the same
-	 * pid (it was guarded then) is ours now -- if there is one: one
-	 * waitid that takes nothing, a whole look only then.  Done either
-	 * way: a failed look is retried at the next SIGCHLD.
+	 * pid (it was guarded then) is ours now.  Done either way: a failed
+	 * look is retried at the next SIGCHLD.
 	 */
-	siginfo_t si;
-	memset(&si, 0, sizeof (si));
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == pid)
-		(void) ct_reap();
+	(void) ct_reap();
 	return (0);
 }
 
