@@ -72,6 +72,7 @@ static size_t nclaims;
 static lx_custody_note_fn_t *note_fn;
 static size_t ndead;		/* anchors marked dead, not swept yet */
 static ct_id_t claiming;	/* freeze_tree's contract, while it runs */
+static uint64_t claiming_start;	/* and its anchor's start time */
 
 void
 lx_custody_arm(void (*look)(void))
@@ -259,6 +260,48 @@ killed(pid_t pid, const anc_t *a)
 	return (yes);
 }
 
+/*
+ * The strangers that are gone are forgotten: not listed now, and no
+ * longer running with the start time they were seen with.  One a listing
+ * skipped stays known (the kernel's children list may skip an entry that
+ * moves while it is read, as a killed anchor's tree is handed to us):
+ * forgotten, it would be sorted anew, and taken for a member of a tree
+ * being stopped then (lx_custody_sort, claiming).
+ */
+static void
+forget_gone(const pid_t *kids, size_t n)
+{
+	size_t it = 0;
+	int32_t pid;
+	void *v;
+
+	while (strangers.n > 0 && lx_map_next(&strangers, &it, &pid, &v)) {
+		bool listed = false;
+		uint64_t start;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = kids[i] == pid;
+		if (!listed && (lx_proc_start(pid, &start) != 0 ||
+		    start != (uint64_t)(uintptr_t)v))
+			(void) lx_map_del(&strangers, pid);
+	}
+}
+
+/* The start time of our anchor of contract id (0: not known). */
+static uint64_t
+anchor_start(ct_id_t id)
+{
+	size_t it = 0;
+	int32_t pid;
+	void *v;
+
+	while (lx_map_next(&anchors, &it, &pid, &v)) {
+		if (((anc_t *)v)->id == id)
+			return (((anc_t *)v)->start);
+	}
+	return (0);
+}
+
 /* The one killed anchor that may have handed us a process started then. */
 static anc_t *
 only_source(uint64_t start)
@@ -357,6 +400,7 @@ freeze_tree(ct_id_t id)
 	if (lx_root_open(id, &fd) != 0)
 		return;
 	claiming = id;
+	claiming_start = anchor_start(id);
 	for (int round = 0, waited = 0; round < CUSTODY_STOP_ROUNDS;
 	    round++) {
 		pid_t *pids;
@@ -394,8 +438,7 @@ lx_custody_sort(const pid_t *kids, size_t n, pid_t keeper)
 
 	if (!armed)
 		return;
-	/* The strangers that are gone (reaped by someone) are forgotten. */
-	lx_map_keep_only(&strangers, kids, n);
+	forget_gone(kids, n);
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid = kids[i];
 		uint64_t start;
@@ -412,8 +455,11 @@ lx_custody_sort(const pid_t *kids, size_t n, pid_t keeper)
 			dead = mark_dead();
 		}
 		from = dead ? only_source(start) : NULL;
-		if (from == NULL && claiming != 0) {
-			/* Handed on while its tree is being stopped. */
+		/*
+		 * Handed on while its tree is being stopped -- if it can be of
+		 * that tree: started no sooner than its anchor.
+		 */
+		if (from == NULL && claiming != 0 && start >= claiming_start) {
 			(void) keep_member(claiming, pid, start);
 			continue;
 		}
