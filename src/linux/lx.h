@@ -65,6 +65,8 @@
 #else
 #define	LX_TEST_ENV(name)	((void)(name), (const char *)NULL)
 #endif
+/* root.c: a test switch's pause (none in a release build). */
+void lx_test_stall(const char *env, long unit_us, long max, long *cachep);
 
 /* ------------------------------------------------------------------ */
 /* parse.c: text in, values out; no system calls */

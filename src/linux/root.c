@@ -595,6 +595,25 @@ lx_root_own_ctid(ct_id_t *idp)
 }
 
 /*
+ * Test builds: a pause of the env's value times unit_us (0 to max), read
+ * once into *cachep (a stall sits on a path every spawn takes).
+ */
+void
+lx_test_stall(const char *env, long unit_us, long max, long *cachep)
+{
+	if (*cachep < 0) {
+		const char *e = LX_TEST_ENV(env);
+		long v = e != NULL ? strtol(e, NULL, 10) : 0;
+		*cachep = v < 0 || v > max ? 0 : v;
+	}
+	if (*cachep > 0) {
+		long us = *cachep * unit_us;
+		struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+		(void) nanosleep(&ts, NULL);
+	}
+}
+
+/*
  * Tests only: ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US stalls between reading
  * the next-id hint and the mkdir, where a process without the root's
  * lock would race another.
@@ -604,17 +623,7 @@ test_stall(void)
 {
 	static long us = -1;
 
-	if (us < 0) {
-		const char *e = LX_TEST_ENV(
-		    "ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US");
-		us = e != NULL ? strtol(e, NULL, 10) : 0;
-		if (us < 0 || us > 1000000)
-			us = 0;
-	}
-	if (us > 0) {
-		struct timespec ts = { 0, us * 1000 };
-		(void) nanosleep(&ts, NULL);
-	}
+	lx_test_stall("ILLUMOS_CONTRACT_TEST_MKDIR_STALL_US", 1, 1000000, &us);
 }
 
 /*

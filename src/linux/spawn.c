@@ -506,17 +506,8 @@ test_commit_stall(void)
 {
 	static long ms = -1;	/* read once: a commit is on the spawn's path */
 
-	if (ms < 0) {
-		const char *e = LX_TEST_ENV(
-		    "ILLUMOS_CONTRACT_TEST_COMMIT_STALL_MS");
-		ms = e != NULL ? strtol(e, NULL, 10) : 0;
-		if (ms < 0 || ms > 60000)
-			ms = 0;
-	}
-	if (ms > 0) {
-		struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
-		(void) nanosleep(&t, NULL);
-	}
+	lx_test_stall("ILLUMOS_CONTRACT_TEST_COMMIT_STALL_MS", 1000, 60000,
+	    &ms);
 }
 
 int
