@@ -480,14 +480,7 @@ test('ctrun: a member that kills its anchor: noorphan leaves no member ' +
   // A duration no other process has: the members are found by it.
   const nap = `1000.${process.pid}`;
   const tag = `sleep\0${nap}\0`;
-  const left = () => fs.readdirSync('/proc').filter((e) => {
-    try {
-      return /^\d+$/.test(e) && h.alive(Number(e)) &&
-        fs.readFileSync(`/proc/${e}/cmdline`, 'utf8') === tag;
-    } catch {
-      return false;
-    }
-  });
+  const left = () => h.running((cmdline) => cmdline === tag);
   const state = (pid) => {
     try {
       return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];

@@ -581,14 +581,7 @@ test('point 6: a member that kills its anchor and daemonizes is held and ' +
   'killed by stop()', async (t) => {
   const nap = `600.${process.pid}`;
   const tag = `sleep\0${nap}\0`;
-  const left = () => fs.readdirSync('/proc').filter((e) => {
-    try {
-      return /^\d+$/.test(e) && h.alive(Number(e)) &&
-        fs.readFileSync(`/proc/${e}/cmdline`, 'utf8') === tag;
-    } catch {
-      return false;
-    }
-  });
+  const left = () => h.running((cmdline) => cmdline === tag);
   try {
     const o = await runForged(t, registry('killanchor'), `
       const c = made('sh', ['-c', 'sleep 0.3; kill -9 $PPID; ' +

@@ -245,21 +245,28 @@ async function sleepers(c, n) {
   return c.status().pr_members;
 }
 
-// The pids of the keepers (src/helpers/keeper.c) serving contract root
-// `root`: each runs as `ct-keeper ROOT HOLDER_PID HOLDER_START`.
-function keepersOf(root) {
+// The live processes whose command line (/proc/<pid>/cmdline, NULs and
+// all) `matches` accepts, as numbers.
+function running(matches) {
   const out = [];
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    let argv;
+    let cmdline;
     try {
-      argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      cmdline = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
     } catch { continue; }
-    if (argv[0] === 'ct-keeper' && argv[1] === root && alive(Number(e))) {
-      out.push(Number(e));
-    }
+    if (matches(cmdline) && alive(Number(e))) out.push(Number(e));
   }
   return out;
+}
+
+// The pids of the keepers (src/helpers/keeper.c) serving contract root
+// `root`: each runs as `ct-keeper ROOT HOLDER_PID HOLDER_START`.
+function keepersOf(root) {
+  return running((cmdline) => {
+    const argv = cmdline.split('\0');
+    return argv[0] === 'ct-keeper' && argv[1] === root;
+  });
 }
 
 // bench/storm.c, compiled once per test process into a directory removed
@@ -280,5 +287,5 @@ function storm() {
 
 module.exports = {
   useRoot, cgroupRoot, once, onceProgressing, fdCount, alive, until, contractDirs, cgroup2Mount, killTree,
-  descendants, reapRoot, ms, sleepers, storm, keepersOf,
+  descendants, reapRoot, ms, sleepers, storm, keepersOf, running,
 };
