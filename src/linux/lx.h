@@ -148,6 +148,8 @@ void *lx_map_get(const lx_map_t *m, int32_t key);
 int lx_map_put(lx_map_t *m, int32_t key, void *val);
 void *lx_map_del(lx_map_t *m, int32_t key);
 void lx_map_fini(lx_map_t *m);
+/* Append pid to a growing vector of pids (*np of them, room for *capp). */
+int lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid);
 /* Delete every key not among keys[0..n) (values are not freed). */
 void lx_map_keep_only(lx_map_t *m, const int32_t *keys, size_t n);
 /* Iterate: *ip starts at 0; returns false at the end. */
@@ -188,7 +190,6 @@ int lx_proc_start(pid_t pid, uint64_t *startp);
 int lx_proc_times(pid_t pid, uint64_t t[4]);
 /* Append the children of every thread of pid (only ENOMEM fails). */
 int lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp);
-int lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid);
 /* The children of pid's leader thread (a one-thread process: all). */
 int lx_proc_kids(pid_t pid, pid_t **kidsp, size_t *np);
 /* The parent of pid now, or ESRCH. */

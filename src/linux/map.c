@@ -2,7 +2,8 @@
  * map.c -- an open-addressing hash table of int32 keys (pids, ctids) to
  * pointers, so that an event finds its contract in O(1) however many
  * contracts are live.  Linear probing; deleted slots become tombstones and
- * the table is rebuilt when live + tombstones pass 3/4 of it.
+ * the table is rebuilt when live + tombstones pass 3/4 of it.  And the
+ * growing pid vector the listings of children fill.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -154,4 +155,21 @@ lx_map_fini(lx_map_t *m)
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = m->n = m->used = 0;
+}
+
+/* Append pid to a growing vector of pids (*np of them, room for *capp). */
+int
+lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid)
+{
+	if (*np == *capp) {
+		size_t cap = *capp == 0 ? 16 : *capp * 2;
+		pid_t *v = realloc(*vp, cap * sizeof (*v));
+
+		if (v == NULL)
+			return (ENOMEM);
+		*vp = v;
+		*capp = cap;
+	}
+	(*vp)[(*np)++] = pid;
+	return (0);
 }

@@ -51,46 +51,36 @@ parse_state(const char *buf, void *out)
 	return (lx_parse_stat_state(buf, out));
 }
 
-typedef struct live {
-	uint64_t start;
-	char state;
-} live_t;
-
-static int
-parse_live(const char *buf, void *out)
-{
-	live_t *l = out;
-	int err = lx_parse_stat_start(buf, &l->start);
-
-	return (err != 0 ? err : lx_parse_stat_state(buf, &l->state));
-}
-
-typedef struct kin {
+/* What one read of a stat file says of a process: its start, parent, state. */
+typedef struct facts {
 	uint64_t start;
 	pid_t ppid;
-} kin_t;
+	char state;
+} facts_t;
 
 static int
-parse_kin(const char *buf, void *out)
+parse_facts(const char *buf, void *out)
 {
-	kin_t *k = out;
-	int err = lx_parse_stat_start(buf, &k->start);
+	facts_t *f = out;
+	int err = lx_parse_stat_start(buf, &f->start);
 
-	return (err != 0 ? err : lx_parse_stat_ppid(buf, &k->ppid));
+	if (err == 0)
+		err = lx_parse_stat_ppid(buf, &f->ppid);
+	return (err != 0 ? err : lx_parse_stat_state(buf, &f->state));
 }
 
 /* One read: the start time of pid, if it is this process's child. */
 int
 lx_proc_child_start(pid_t pid, uint64_t *startp)
 {
-	kin_t k;
-	int err = stat_of(pid, parse_kin, &k);
+	facts_t f;
+	int err = stat_of(pid, parse_facts, &f);
 
 	if (err != 0)
 		return (err);
-	if (k.ppid != getpid())
+	if (f.ppid != getpid())
 		return (ESRCH);
-	*startp = k.start;
+	*startp = f.start;
 	return (0);
 }
 
@@ -98,10 +88,10 @@ lx_proc_child_start(pid_t pid, uint64_t *startp)
 bool
 lx_proc_alive(pid_t pid, uint64_t start)
 {
-	live_t l;
+	facts_t f;
 
-	return (stat_of(pid, parse_live, &l) == 0 && l.start == start &&
-	    l.state != 'Z' && l.state != 'X');
+	return (stat_of(pid, parse_facts, &f) == 0 && f.start == start &&
+	    f.state != 'Z' && f.state != 'X');
 }
 
 int
@@ -250,18 +240,3 @@ lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp)
 	return (err);
 }
 
-int
-lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid)
-{
-	if (*np == *capp) {
-		size_t cap = *capp == 0 ? 16 : *capp * 2;
-		pid_t *v = realloc(*vp, cap * sizeof (*v));
-
-		if (v == NULL)
-			return (ENOMEM);
-		*vp = v;
-		*capp = cap;
-	}
-	(*vp)[(*np)++] = pid;
-	return (0);
-}

@@ -77,21 +77,6 @@ lx_proc_state(pid_t pid, char *statep)
 }
 
 int
-lx_pids_push(pid_t **vp, size_t *np, size_t *capp, pid_t pid)
-{
-	if (*np == *capp) {
-		size_t cap = *capp == 0 ? 8 : *capp * 2;
-		pid_t *v = realloc(*vp, cap * sizeof (*v));
-		if (v == NULL)
-			return (ENOMEM);
-		*vp = v;
-		*capp = cap;
-	}
-	(*vp)[(*np)++] = pid;
-	return (0);
-}
-
-int
 lx_proc_children(pid_t pid, pid_t **kidsp, size_t *np, size_t *capp)
 {
 	int err = 0;

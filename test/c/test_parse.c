@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../../src/linux/map.c"
 #include "../../src/linux/parse.c"
 #include "../../src/linux/safeio.c"
 #include "../../src/linux/proc.c"
