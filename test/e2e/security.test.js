@@ -571,6 +571,60 @@ test('point 4: a record linked to /dev/zero is refused (ctstat stays small)',
       'the contract was read as if sound');
   });
 
+// The anchor's word pipe (docs/security.md, "Helpers and tools"): shared
+// by every anchor of a holder, and a member can open its anchor's end
+// through /proc/<ppid>/fd.  Words are hints: forged ones, naming its own
+// contract and its neighbours, end no contract; each still says
+// pr_empty once, when its tree is gone.
+test('point 4: forged words on the anchor\'s word pipe end no contract',
+  async (t) => {
+    const reg = registry('word');
+    t.after(() => h.reapRoot(reg));
+    const r = await nb.runWrapped(`
+      const ct = require(${lib});
+      const cp = require('child_process');
+      ct.set_template({ type: 'process', critical: { pr_empty: true },
+        informative: {} });
+      cp.spawn('sleep', ['600'], { stdio: 'ignore' });
+      const victim = ct.latest();
+      const ids = [0, 1, 2, 3, 4].map((i) => String(victim.ctid + i));
+      const hostile = cp.spawn('sh', ['-c', 'n=0; for f in /proc/$PPID/fd/*; ' +
+        'do if [ -p "$f" ]; then for id in "$@"; do echo "$id" > "$f"; done; ' +
+        'n=$((n+1)); fi; done; echo "wrote $n"; exec sleep 600', 'sh', ...ids],
+        { stdio: ['ignore', 'pipe', 'ignore'] });
+      const own = ct.latest();
+      ct.clear_template();
+      const empties = new Map([[victim.ctid, 0], [own.ctid, 0]]);
+      const ended = [victim, own].map((c) => new Promise((res) => {
+        c.on('pr_empty', (ev) => {
+          empties.set(c.ctid, empties.get(c.ctid) + 1);
+          c.ack(ev.evid);
+          res();
+        });
+      }));
+      hostile.stdout.setEncoding('utf8');
+      hostile.stdout.once('data', async (d) => {
+        // The words, if they ended anything, are read within this wait.
+        await new Promise((res) => setTimeout(res, 300));
+        const out = { wrote: d.trim(), during: [...empties.values()],
+          members: [victim, own].map((c) => c.status().pr_members.length) };
+        await Promise.all([victim.stop(), own.stop(), ...ended]);
+        // A second pr_empty, if any, would come with the next dispatch.
+        await new Promise((res) => setTimeout(res, 100));
+        out.after = [...empties.values()];
+        console.log(JSON.stringify(out));
+        process.exit(0);
+      });
+    `, (c) => c, { env: { ILLUMOS_CONTRACT_ROOT: reg,
+      ILLUMOS_CONTRACT_MEMBERSHIP: 'reaper' }, timeout: 20000 });
+    assert.strictEqual(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    assert.strictEqual(o.wrote, 'wrote 1', 'the word pipe is reachable');
+    assert.deepStrictEqual(o.during, [0, 0], 'no forged word ended a tree');
+    assert.ok(o.members.every((n) => n > 0), JSON.stringify(o.members));
+    assert.deepStrictEqual(o.after, [1, 1], 'pr_empty once each, at the end');
+  });
+
 // Point 6, the hostile member (reaper membership): it SIGKILLs its own
 // anchor and at once daemonizes twice, to leave the contract.  The tree
 // comes back to the holder, a child subreaper, which holds it (stopped)
