@@ -55,7 +55,7 @@ for h in nlwalk records procinfo; do
 		seed "$corpus" uevent '\000add@/devices/x\000ACTION=add\000DEVPATH=/devices/x\000SUBSYSTEM=cpu\000'
 		;;
 	records)
-		src="src/linux/parse.c src/linux/safeio.c src/linux/proc.c"
+		src="src/linux/parse.c src/linux/safeio.c src/linux/proc.c src/linux/map.c"
 		seed "$corpus" anchor '\0001234 5678'
 		seed "$corpus" state '\001owned 42 99'
 		seed "$corpus" terms '\002v1;type=process;critical=1;'
